@@ -1,0 +1,42 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using Dopant.Data;
+using Dopant.Training;
+
+namespace Dopant.Cli.Commands;
+
+/// <summary><c>dopant eval</c>: validation and test perplexity of a saved model.</summary>
+internal static class EvalCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("eval", "Report a model's perplexity on the valid and test splits of a PTB-format folder.");
+        var model = new Option<string>("--model") { Description = "Model file (safetensors) written by 'dopant train'.", Required = true };
+        var data = new Option<string?>("--data") { Description = "PTB-format folder; default: the cached brown-ptb." };
+        var batch = new Option<int?>("--batch-size") { Description = "Evaluation batch size (default: the model's, else 10)." };
+        var bptt = new Option<int?>("--bptt") { Description = "Window length (default: the model's, else 35)." };
+        var json = new Option<bool>("--json") { Description = "Print the result as one JSON object." };
+        var threads = ThreadsOption.Create();
+        foreach (Option o in new Option[] { model, data, batch, bptt, json, threads }) command.Options.Add(o);
+        command.SetAction(parse =>
+        {
+            ThreadsOption.Apply(parse, threads);
+            ModelCheckpoint checkpoint = ModelCheckpoint.Load(parse.GetValue(model)!);
+            PtbCorpus corpus = PtbCorpus.Load(DataCommand.ResolveDataFolder(parse.GetValue(data)), checkpoint.Vocabulary);
+            int batchSize = parse.GetValue(batch) ?? checkpoint.Options?.EvalBatchSize ?? 10;
+            int window = parse.GetValue(bptt) ?? checkpoint.Options?.Bptt ?? 35;
+            if (batchSize < 1 || window < 1) throw new ArgumentException("--batch-size and --bptt must be at least 1.");
+            var clock = Stopwatch.StartNew();
+            Perplexity valid = PerplexityEvaluator.Evaluate(checkpoint.Model, corpus.Valid, batchSize, window);
+            Perplexity test = PerplexityEvaluator.Evaluate(checkpoint.Model, corpus.Test, batchSize, window);
+            double tokensPerSecond = (valid.Tokens + test.Tokens) / clock.Elapsed.TotalSeconds;
+            if (parse.GetValue(json))
+                Console.WriteLine(JsonSerializer.Serialize(new { model = parse.GetValue(model), valid_ppl = valid.Value, test_ppl = test.Value, tokens_per_s = tokensPerSecond }));
+            else
+                Console.WriteLine($"valid perplexity {valid.Value:F2} ({valid.Tokens:N0} tokens), test perplexity {test.Value:F2} ({test.Tokens:N0} tokens), {tokensPerSecond:N0} tokens/s");
+            return 0;
+        });
+        return command;
+    }
+}

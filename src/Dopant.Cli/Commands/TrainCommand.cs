@@ -1,0 +1,77 @@
+using System.CommandLine;
+using System.Text.Json;
+using Dopant.Data;
+using Dopant.Numerics;
+using Dopant.Training;
+
+namespace Dopant.Cli.Commands;
+
+/// <summary><c>dopant train</c>: trains a dense LSTM language model on a PTB-format folder.</summary>
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("train", "Train an LSTM language model (Zaremba presets, every field overridable); checkpoints after every epoch.");
+        var data = new Option<string?>("--data") { Description = "PTB-format folder (train.txt, valid.txt, test.txt); default: the cached brown-ptb." };
+        var output = new Option<string>("--out") { Description = "Model file (safetensors), also the per-epoch checkpoint.", Required = true };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run saved in --out." };
+        var force = new Option<bool>("--force") { Description = "Overwrite an existing --out file." };
+        var json = new Option<bool>("--json") { Description = "Print the result as one JSON object on standard output." };
+        var threads = ThreadsOption.Create();
+        var binder = new TrainingOptionsBinder();
+        binder.AddTo(command);
+        foreach (Option o in new Option[] { data, output, resume, force, json, threads }) command.Options.Add(o);
+
+        command.SetAction((parse, cancellationToken) =>
+        {
+            ThreadsOption.Apply(parse, threads);
+            string folder = DataCommand.ResolveDataFolder(parse.GetValue(data));
+            string path = parse.GetValue(output)!;
+            LanguageModelTrainer trainer;
+            if (parse.GetValue(resume))
+            {
+                if (binder.AnyOverride(parse)) throw new ArgumentException("--resume continues with the options stored in the checkpoint; drop the other training options.");
+                ModelCheckpoint checkpoint = ModelCheckpoint.Load(path);
+                trainer = LanguageModelTrainer.Resume(checkpoint, PtbCorpus.Load(folder, checkpoint.Vocabulary));
+                Console.Error.WriteLine($"resuming '{path}' after epoch {trainer.EpochsCompleted} of {trainer.Options.Epochs}");
+            }
+            else
+            {
+                if (File.Exists(path) && !parse.GetValue(force))
+                    throw new ArgumentException($"'{path}' exists; pass --resume to continue its run or --force to overwrite it.");
+                TrainingOptions options = binder.Bind(parse);
+                trainer = new LanguageModelTrainer(options, PtbCorpus.Load(folder));
+            }
+            TrainingOptions o = trainer.Options;
+            Console.Error.WriteLine($"training {o.Layers}x{o.HiddenSize} LSTM ({trainer.Model.ParameterCount:N0} parameters) on {folder}, " +
+                $"{o.Epochs} epochs, bptt {o.Bptt}, batch {o.BatchSize}, {WorkerPool.SharedThreadCount} threads");
+            TrainingResult result = trainer.Run(path, new ConsoleProgress(), cancellationToken);
+            Report(result, path, o, parse.GetValue(json));
+            return Task.FromResult(0);
+        });
+        return command;
+    }
+
+    private static void Report(TrainingResult result, string path, TrainingOptions options, bool json)
+    {
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(new
+            {
+                model = path,
+                valid_ppl = result.ValidPerplexity,
+                test_ppl = result.TestPerplexity,
+                tokens_per_s = result.TokensPerSecond,
+                train_seconds = result.TrainSeconds,
+                threads = WorkerPool.SharedThreadCount,
+                options,
+                epochs = result.History,
+            }, ModelCheckpoint.Json));
+            return;
+        }
+        Console.WriteLine($"{"epoch",5} {"lr",8} {"train ppl",10} {"valid ppl",10} {"tok/s",9}");
+        foreach (EpochResult e in result.History)
+            Console.WriteLine($"{e.Epoch,5} {e.LearningRate,8:G4} {e.TrainPerplexity,10:F2} {e.ValidPerplexity,10:F2} {e.TokensPerSecond,9:N0}");
+        Console.WriteLine($"valid perplexity {result.ValidPerplexity:F2}, test perplexity {result.TestPerplexity:F2}, {result.TokensPerSecond:N0} tokens/s; model saved to {path}");
+    }
+}

@@ -1,0 +1,10 @@
+using System.CommandLine;
+using Dopant.Cli;
+using Dopant.Cli.Commands;
+
+var root = new RootCommand("Dopant: train, compress and run LSTM language models on the CPU.");
+root.Subcommands.Add(DataCommand.Create());
+root.Subcommands.Add(TrainCommand.Create());
+root.Subcommands.Add(EvalCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
+return CommandLineErrors.Invoke(root, args);

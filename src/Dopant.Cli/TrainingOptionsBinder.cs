@@ -1,0 +1,63 @@
+using System.CommandLine;
+using Dopant.Training;
+
+namespace Dopant.Cli;
+
+/// <summary>The command-line options that override a training preset, field by field.</summary>
+internal sealed class TrainingOptionsBinder
+{
+    private readonly Option<string> _preset = new("--preset") { Description = "Zaremba et al.'s configuration: small, medium or large.", DefaultValueFactory = _ => "small" };
+    private readonly Option<int?> _epochs = new("--epochs") { Description = "Training epochs." };
+    private readonly Option<int?> _layers = new("--layers") { Description = "LSTM layers." };
+    private readonly Option<int?> _hidden = new("--hidden") { Description = "Hidden size (and embedding width)." };
+    private readonly Option<int?> _bptt = new("--bptt") { Description = "Truncated-BPTT window, in steps." };
+    private readonly Option<int?> _batch = new("--batch-size") { Description = "Sequences per batch." };
+    private readonly Option<double?> _lr = new("--lr") { Description = "Initial learning rate." };
+    private readonly Option<double?> _decay = new("--decay") { Description = "Learning-rate factor per epoch after --decay-after." };
+    private readonly Option<int?> _decayAfter = new("--decay-after") { Description = "Epochs at the initial learning rate." };
+    private readonly Option<double?> _init = new("--init") { Description = "Uniform initialization range." };
+    private readonly Option<double?> _dropout = new("--dropout") { Description = "Dropout on non-recurrent connections." };
+    private readonly Option<double?> _clip = new("--clip") { Description = "Maximum global gradient norm." };
+    private readonly Option<bool> _tied = new("--tied") { Description = "Tie the decoder to the embedding." };
+    private readonly Option<ulong?> _seed = new("--seed") { Description = "Random seed." };
+    private readonly Option<string?> _optimizer = new("--optimizer") { Description = "sgd (default) or adam." };
+    private readonly Option<int?> _evalBatch = new("--eval-batch-size") { Description = "Batch size for perplexity evaluation (default 10)." };
+
+    public void AddTo(Command command)
+    {
+        _preset.AcceptOnlyFromAmong([.. TrainingOptions.PresetNames]);
+        _optimizer.AcceptOnlyFromAmong("sgd", "adam");
+        foreach (Option option in new Option[] { _preset, _epochs, _layers, _hidden, _bptt, _batch, _lr, _decay, _decayAfter, _init, _dropout, _clip, _tied, _seed, _optimizer, _evalBatch })
+            command.Options.Add(option);
+    }
+
+    /// <summary>Whether any field was given explicitly (other than the preset).</summary>
+    public bool AnyOverride(ParseResult parse) =>
+        new Option[] { _epochs, _layers, _hidden, _bptt, _batch, _lr, _decay, _decayAfter, _init, _dropout, _clip, _tied, _seed, _optimizer, _evalBatch }
+            .Any(o => parse.GetResult(o) is { Implicit: false });
+
+    public TrainingOptions Bind(ParseResult parse)
+    {
+        TrainingOptions o = TrainingOptions.FromPreset(parse.GetValue(_preset)!);
+        o = o with
+        {
+            Epochs = parse.GetValue(_epochs) ?? o.Epochs,
+            Layers = parse.GetValue(_layers) ?? o.Layers,
+            HiddenSize = parse.GetValue(_hidden) ?? o.HiddenSize,
+            Bptt = parse.GetValue(_bptt) ?? o.Bptt,
+            BatchSize = parse.GetValue(_batch) ?? o.BatchSize,
+            LearningRate = parse.GetValue(_lr) ?? o.LearningRate,
+            Decay = parse.GetValue(_decay) ?? o.Decay,
+            DecayAfter = parse.GetValue(_decayAfter) ?? o.DecayAfter,
+            InitRange = parse.GetValue(_init) ?? o.InitRange,
+            Dropout = parse.GetValue(_dropout) ?? o.Dropout,
+            Clip = parse.GetValue(_clip) ?? o.Clip,
+            TiedWeights = parse.GetValue(_tied) || o.TiedWeights,
+            Seed = parse.GetValue(_seed) ?? o.Seed,
+            Optimizer = parse.GetValue(_optimizer) ?? o.Optimizer,
+            EvalBatchSize = parse.GetValue(_evalBatch) ?? o.EvalBatchSize,
+        };
+        o.Validate();
+        return o;
+    }
+}

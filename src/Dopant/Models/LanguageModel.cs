@@ -1,0 +1,166 @@
+using System.Numerics;
+using Dopant.Matrices;
+using Dopant.Numerics;
+
+namespace Dopant.Models;
+
+/// <summary>
+/// A word-level LSTM language model: embedding → dropout → LSTM layers (dropout between and after) → linear decoder →
+/// softmax cross-entropy. Parameter names follow PyTorch's examples/word_language_model
+/// (<c>encoder.weight</c>, <c>rnn.weight_ih_l0</c>, ..., <c>decoder.weight</c>, <c>decoder.bias</c>).
+/// </summary>
+/// <remarks>
+/// A window holds T steps of B sequences, time-major: token r = t·B + b. Forward keeps what backward needs.
+/// </remarks>
+public sealed class LanguageModel<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly Dropout<T>[] _dropouts;  // [0] on the embedding, [l + 1] on layer l's output
+    private T[][] _layerInputs;                // x_l [T·B, H]; x_L feeds the decoder
+    private T[] _logits = [];
+    private T[] _gradientA = [], _gradientB = [];
+    private int[] _inputs = [], _targets = [];
+    private int _steps, _batch;
+    private bool _hasTape;
+
+    /// <summary>Creates a model with zero weights; call <see cref="InitializeUniform"/> or load weights.</summary>
+    public LanguageModel(LanguageModelConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        Config = config;
+        Encoder = new Embedding<T>(config.VocabularySize, config.HiddenSize);
+        Layers = new LstmLayer<T>[config.Layers];
+        for (int l = 0; l < config.Layers; l++)
+            Layers[l] = new LstmLayer<T>(l, config.HiddenSize, config.HiddenSize);
+        IWeightMatrix<T> decoderWeight = config.TiedWeights
+            ? new DenseMatrix<T>(Encoder.Weight)
+            : new DenseMatrix<T>("decoder.weight", config.VocabularySize, config.HiddenSize);
+        Decoder = new Linear<T>(decoderWeight, "decoder.bias");
+        _dropouts = new Dropout<T>[config.Layers + 1];
+        for (int l = 0; l <= config.Layers; l++) _dropouts[l] = new Dropout<T>(config.Dropout);
+        _layerInputs = new T[config.Layers + 1][];
+        for (int l = 0; l <= config.Layers; l++) _layerInputs[l] = [];
+        Random = new Xoshiro256(0);
+    }
+
+    /// <summary>The architecture.</summary>
+    public LanguageModelConfig Config { get; }
+
+    /// <summary>The word embedding.</summary>
+    public Embedding<T> Encoder { get; }
+
+    /// <summary>The LSTM stack.</summary>
+    public LstmLayer<T>[] Layers { get; }
+
+    /// <summary>The output projection to vocabulary logits.</summary>
+    public Linear<T> Decoder { get; }
+
+    /// <summary>Whether dropout is active.</summary>
+    public bool Training { get; set; }
+
+    /// <summary>The generator that draws dropout masks (replace it to seed or restore a run).</summary>
+    public Xoshiro256 Random { get; set; }
+
+    /// <summary>Every distinct trainable tensor in state-dict order (a tied decoder weight appears once, as <c>encoder.weight</c>).</summary>
+    public IReadOnlyList<Parameter<T>> Parameters =>
+        new[] { Encoder.Weight }
+            .Concat(Layers.SelectMany(l => l.Parameters))
+            .Concat(Decoder.Weight.Parameters)
+            .Append(Decoder.Bias)
+            .Distinct()
+            .ToList();
+
+    /// <summary>Total number of distinct trainable values.</summary>
+    public long ParameterCount => Parameters.Sum(p => (long)p.Length);
+
+    /// <summary>Fills every parameter with uniform values in [−range, range] (Zaremba et al.), in state-dict order.</summary>
+    public void InitializeUniform(double range, Xoshiro256 random)
+    {
+        ArgumentNullException.ThrowIfNull(random);
+        foreach (Parameter<T> p in Parameters)
+            for (int k = 0; k < p.Value.Length; k++)
+                p.Value[k] = T.CreateChecked((2 * random.NextDouble() - 1) * range);
+    }
+
+    /// <summary>Clears every gradient.</summary>
+    public void ZeroGradients()
+    {
+        foreach (Parameter<T> p in Parameters) p.ZeroGradient();
+    }
+
+    /// <summary>Creates a zero recurrent state for <paramref name="batch"/> sequences.</summary>
+    public LstmState<T> CreateState(int batch) => new(Config.Layers, batch, Config.HiddenSize);
+
+    /// <summary>The logits of the last forward, [T·B, V] (softmax probabilities after a forward with targets).</summary>
+    public ReadOnlySpan<T> Output => _logits.AsSpan(0, _steps * _batch * Config.VocabularySize);
+
+    /// <summary>
+    /// Runs a window of <paramref name="steps"/> × <paramref name="batch"/> tokens from <paramref name="state"/>,
+    /// leaving the final state in it, and returns the summed cross-entropy over the targets (natural log).
+    /// </summary>
+    public double Forward(ReadOnlySpan<int> inputs, ReadOnlySpan<int> targets, int steps, int batch, LstmState<T> state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        int rows = steps * batch, h = Config.HiddenSize, v = Config.VocabularySize;
+        if (steps < 1 || batch < 1) throw new ArgumentOutOfRangeException(nameof(steps), "A window needs at least one step and one sequence.");
+        if (inputs.Length != rows || targets.Length != rows) throw new ArgumentException($"A window of {steps}×{batch} needs {rows} inputs and targets.");
+        if (state.Batch != batch) throw new ArgumentException($"The state holds {state.Batch} sequences, the window {batch}.", nameof(state));
+        Reserve(rows);
+        _steps = steps;
+        _batch = batch;
+        inputs.CopyTo(_inputs);
+        targets.CopyTo(_targets);
+
+        Span<T> x = _layerInputs[0].AsSpan(0, rows * h);
+        Encoder.Forward(inputs, x);
+        if (Training) _dropouts[0].Forward(x, Random);
+        for (int l = 0; l < Layers.Length; l++)
+        {
+            LstmLayer<T> layer = Layers[l];
+            layer.Forward(_layerInputs[l].AsSpan(0, rows * h), state.Hidden[l], state.Cell[l], steps, batch);
+            layer.FinalHidden.CopyTo(state.Hidden[l]);
+            layer.FinalCell.CopyTo(state.Cell[l]);
+            Span<T> next = _layerInputs[l + 1].AsSpan(0, rows * h);
+            layer.Output.CopyTo(next);
+            if (Training) _dropouts[l + 1].Forward(next, Random);
+        }
+        Span<T> logits = _logits.AsSpan(0, rows * v);
+        Decoder.Forward(_layerInputs[^1].AsSpan(0, rows * h), logits, rows);
+        _hasTape = true;
+        return SoftmaxCrossEntropy.Forward<T>(logits, targets, v);
+    }
+
+    /// <summary>
+    /// Back-propagates the loss of the last <see cref="Forward"/>: every gradient receives ∂(<paramref name="scale"/> · Σ CE)/∂θ.
+    /// With scale = 1/(T·B) this is the gradient of the mean loss; with 1/B, Zaremba's sum over time averaged over the batch.
+    /// </summary>
+    public void Backward(T scale)
+    {
+        if (!_hasTape) throw new InvalidOperationException("Backward needs a Forward with targets first.");
+        _hasTape = false;
+        int rows = _steps * _batch, h = Config.HiddenSize, v = Config.VocabularySize;
+        Span<T> dLogits = _logits.AsSpan(0, rows * v);
+        SoftmaxCrossEntropy.Backward(dLogits, _targets.AsSpan(0, rows), v, scale);
+
+        Span<T> dx = _gradientA.AsSpan(0, rows * h), dBelow = _gradientB.AsSpan(0, rows * h);
+        Decoder.Backward(_layerInputs[^1].AsSpan(0, rows * h), dLogits, dx, rows);
+        for (int l = Layers.Length - 1; l >= 0; l--)
+        {
+            if (Training) _dropouts[l + 1].Backward(dx);
+            Layers[l].Backward(_layerInputs[l].AsSpan(0, rows * h), dx, dBelow, default, default, default, default);
+            Span<T> swap = dx; dx = dBelow; dBelow = swap;
+        }
+        if (Training) _dropouts[0].Backward(dx);
+        Encoder.Backward(_inputs.AsSpan(0, rows), dx);
+    }
+
+    private void Reserve(int rows)
+    {
+        int h = Config.HiddenSize, v = Config.VocabularySize;
+        for (int l = 0; l < _layerInputs.Length; l++)
+            if (_layerInputs[l].Length < rows * h) _layerInputs[l] = new T[rows * h];
+        if (_logits.Length < rows * v) _logits = new T[rows * v];
+        if (_gradientA.Length < rows * h) { _gradientA = new T[rows * h]; _gradientB = new T[rows * h]; }
+        if (_inputs.Length < rows) { _inputs = new int[rows]; _targets = new int[rows]; }
+    }
+}

@@ -1,0 +1,198 @@
+using System.Diagnostics;
+using Dopant.Data;
+using Dopant.Models;
+using Dopant.Numerics;
+
+namespace Dopant.Training;
+
+/// <summary>
+/// Trains a <see cref="LanguageModel{T}"/> by truncated back-propagation through time: the corpus is laid out in
+/// <see cref="TrainingOptions.BatchSize"/> parallel streams, cut into windows of <see cref="TrainingOptions.Bptt"/> steps,
+/// and the recurrent state is carried from one window to the next (reset each epoch). Each window: forward, backward,
+/// global-norm clipping, one optimizer step. Validation perplexity after every epoch; a checkpoint after every epoch
+/// from which <see cref="Resume"/> continues exactly.
+/// </summary>
+public sealed class LanguageModelTrainer
+{
+    private readonly PtbCorpus _corpus;
+    private readonly IOptimizer<float> _optimizer;
+    private readonly TbpttStep<float> _step;
+    private readonly List<EpochResult> _history;
+    private int _epochsCompleted;
+    private double _trainSeconds;
+    private long _trainTokens;
+
+    /// <summary>Starts a new run: a model initialized uniformly from <see cref="TrainingOptions.Seed"/>.</summary>
+    public LanguageModelTrainer(TrainingOptions options, PtbCorpus corpus)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(corpus);
+        options.Validate();
+        Options = options;
+        _corpus = corpus;
+        Model = new LanguageModel<float>(options.ModelConfig(corpus.Vocabulary.Count)) { Training = true };
+        var random = new Xoshiro256(options.Seed);
+        Model.InitializeUniform(options.InitRange, random);
+        Model.Random = random;
+        _optimizer = CreateOptimizer(options.Optimizer);
+        _step = new TbpttStep<float>(Model, _optimizer, options.Clip, options.TimeSummedLoss);
+        _history = [];
+    }
+
+    private LanguageModelTrainer(ModelCheckpoint checkpoint, PtbCorpus corpus)
+    {
+        Options = checkpoint.Options!;
+        _corpus = corpus;
+        Model = checkpoint.Model;
+        Model.Training = true;
+        TrainingState state = checkpoint.State!;
+        Model.Random = new Xoshiro256(state.RandomState);
+        _optimizer = CreateOptimizer(Options.Optimizer);
+        _optimizer.StepCount = state.OptimizerSteps;
+        _step = new TbpttStep<float>(Model, _optimizer, Options.Clip, Options.TimeSummedLoss);
+        if (_optimizer is AdamOptimizer<float> adam)
+            foreach ((string key, float[] values) in checkpoint.OptimizerState) adam.RestoreState(key, values);
+        _history = [.. state.History];
+        _epochsCompleted = state.EpochsCompleted;
+        _trainSeconds = state.TrainSeconds;
+        _trainTokens = state.TrainTokens;
+    }
+
+    /// <summary>
+    /// Continues the run saved in <paramref name="checkpoint"/> on <paramref name="corpus"/>, which must have been loaded
+    /// with the checkpoint's vocabulary. The continued run reproduces the uninterrupted one exactly (same thread count).
+    /// </summary>
+    public static LanguageModelTrainer Resume(ModelCheckpoint checkpoint, PtbCorpus corpus)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        ArgumentNullException.ThrowIfNull(corpus);
+        if (checkpoint.Options is null || checkpoint.State is null)
+            throw new InvalidDataException("The checkpoint holds no training state to resume from (it is a finished or imported model).");
+        if (!checkpoint.Vocabulary.Words.SequenceEqual(corpus.Vocabulary.Words))
+            throw new ArgumentException("The corpus vocabulary differs from the checkpoint's; load the corpus with the checkpoint's vocabulary.", nameof(corpus));
+        return new LanguageModelTrainer(checkpoint, corpus);
+    }
+
+    /// <summary>The run's options.</summary>
+    public TrainingOptions Options { get; }
+
+    /// <summary>The model being trained.</summary>
+    public LanguageModel<float> Model { get; }
+
+    /// <summary>Epochs finished so far.</summary>
+    public int EpochsCompleted => _epochsCompleted;
+
+    /// <summary>The run's position, as a checkpoint stores it.</summary>
+    public TrainingState State => new()
+    {
+        EpochsCompleted = _epochsCompleted,
+        RandomState = Model.Random.GetState(),
+        OptimizerSteps = _optimizer.StepCount,
+        TrainSeconds = _trainSeconds,
+        TrainTokens = _trainTokens,
+        History = [.. _history],
+    };
+
+    /// <summary>
+    /// Trains the remaining epochs, writing a checkpoint to <paramref name="checkpointPath"/> (when given) after each,
+    /// then evaluates validation and test perplexity.
+    /// </summary>
+    public TrainingResult Run(string? checkpointPath = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var train = new BatchedTokenStream(_corpus.Train, Options.BatchSize);
+        if (train.Length < 2) throw new ArgumentException($"The training set ({_corpus.Train.Length} tokens) is too small for batch size {Options.BatchSize}.");
+        for (int epoch = _epochsCompleted + 1; epoch <= Options.Epochs; epoch++)
+        {
+            double lr = LearningRateSchedule.Zaremba(Options.LearningRate, Options.Decay, Options.DecayAfter, epoch);
+            (double trainLoss, long tokens, double seconds) = TrainEpoch(train, epoch, lr, progress, cancellationToken);
+            _trainSeconds += seconds;
+            _trainTokens += tokens;
+            double valid = Evaluate(_corpus.Valid, "valid", epoch, lr, progress).Value;
+            _history.Add(new EpochResult(epoch, lr, Math.Exp(trainLoss), valid, tokens / seconds, seconds));
+            _epochsCompleted = epoch;
+            if (checkpointPath is not null)
+                ModelCheckpoint.Save(checkpointPath, Model, _corpus.Vocabulary, Options, State, _optimizer);
+        }
+        double finalLr = _history.Count > 0 ? _history[^1].LearningRate : Options.LearningRate;
+        double validPerplexity = _history.Count > 0 ? _history[^1].ValidPerplexity : Evaluate(_corpus.Valid, "valid", Options.Epochs, finalLr, progress).Value;
+        double testPerplexity = Evaluate(_corpus.Test, "test", Options.Epochs, finalLr, progress).Value;
+        return new TrainingResult([.. _history], validPerplexity, testPerplexity, _trainSeconds > 0 ? _trainTokens / _trainSeconds : 0, _trainSeconds);
+    }
+
+    /// <summary>
+    /// Measures training throughput: <paramref name="warmupWindows"/> untimed windows, then <paramref name="windows"/>
+    /// timed ones, at the first epoch's learning rate. Returns target tokens per second. The model is changed.
+    /// </summary>
+    public double MeasureThroughput(int warmupWindows, int windows)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(warmupWindows);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(windows);
+        var train = new BatchedTokenStream(_corpus.Train, Options.BatchSize);
+        var state = Model.CreateState(Options.BatchSize);
+        var inputs = new int[Options.Bptt * Options.BatchSize];
+        var targets = new int[inputs.Length];
+        int available = train.WindowCount(Options.Bptt);
+        long tokens = 0;
+        var clock = new Stopwatch();
+        for (int w = 0; w < warmupWindows + windows; w++)
+        {
+            if (w == warmupWindows) clock.Start();
+            BpttWindow window = train.WindowAt(w % available * Options.Bptt, Options.Bptt);
+            int n = train.CopyWindow(window, inputs, targets);
+            _step.Run(inputs.AsSpan(0, n), targets.AsSpan(0, n), window.Length, Options.BatchSize, state, Options.LearningRate);
+            if (w >= warmupWindows) tokens += n;
+        }
+        return tokens / clock.Elapsed.TotalSeconds;
+    }
+
+    private (double Loss, long Tokens, double Seconds) TrainEpoch(BatchedTokenStream train, int epoch, double lr,
+        IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    {
+        Model.Training = true;
+        var state = Model.CreateState(Options.BatchSize);
+        var inputs = new int[Options.Bptt * Options.BatchSize];
+        var targets = new int[inputs.Length];
+        int windows = train.WindowCount(Options.Bptt), done = 0;
+        int reportEvery = Math.Max(1, windows / 200);
+        double lossSum = 0;
+        long tokens = 0;
+        var clock = Stopwatch.StartNew();
+        foreach (BpttWindow window in train.Windows(Options.Bptt))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int n = train.CopyWindow(window, inputs, targets);
+            lossSum += _step.Run(inputs.AsSpan(0, n), targets.AsSpan(0, n), window.Length, Options.BatchSize, state, lr).Loss;
+            tokens += n;
+            if (++done % reportEvery == 0 || done == windows)
+            {
+                double rate = tokens / clock.Elapsed.TotalSeconds;
+                long remainingTokens = (long)(Options.Epochs - epoch) * train.TargetCount + (train.TargetCount - tokens);
+                progress?.Report(new TrainingProgress("train", epoch, Options.Epochs, done / (double)windows, lossSum / tokens, lr,
+                    rate, TimeSpan.FromSeconds(remainingTokens / Math.Max(rate, 1e-9))));
+            }
+        }
+        return (lossSum / tokens, tokens, clock.Elapsed.TotalSeconds);
+    }
+
+    private Perplexity Evaluate(int[] tokens, string phase, int epoch, double lr, IProgress<TrainingProgress>? progress)
+    {
+        IProgress<double>? fraction = progress is null ? null
+            : new DirectProgress<double>(f => progress.Report(new TrainingProgress(phase, epoch, Options.Epochs, f, double.NaN, lr, 0, TimeSpan.Zero)));
+        Perplexity result = PerplexityEvaluator.Evaluate(Model, tokens, Options.EvalBatchSize, Options.Bptt, fraction);
+        Model.Training = true;
+        return result;
+    }
+
+    private static IOptimizer<float> CreateOptimizer(string name) => name switch
+    {
+        "sgd" => new SgdOptimizer<float>(),
+        "adam" => new AdamOptimizer<float>(),
+        _ => throw new ArgumentException($"Unknown optimizer '{name}'; expected sgd or adam."),
+    };
+
+    // Reports synchronously on the calling thread (System.Progress posts to a synchronization context).
+    private sealed class DirectProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+}

@@ -1,0 +1,50 @@
+using System.Numerics;
+using Dopant.Matrices;
+using Dopant.Models;
+
+namespace Dopant.Training;
+
+/// <summary>What one training step measured.</summary>
+/// <param name="Loss">Summed cross-entropy of the window's targets.</param>
+/// <param name="GradientNorm">Global gradient norm before clipping.</param>
+public readonly record struct StepResult(double Loss, double GradientNorm);
+
+/// <summary>
+/// One step of truncated back-propagation through time: forward a window from the carried state, backward,
+/// clip the global gradient norm, update. The gradient is that of the cross-entropy summed over time and averaged
+/// over the batch (Zaremba et al.'s convention) or, if <c>timeSummedLoss</c> is false, of its mean over all tokens.
+/// </summary>
+public sealed class TbpttStep<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly LanguageModel<T> _model;
+    private readonly IOptimizer<T> _optimizer;
+    private readonly IReadOnlyList<Parameter<T>> _parameters;
+    private readonly ParameterChunks<T> _chunks;
+    private readonly double _clip;
+    private readonly bool _timeSummedLoss;
+
+    /// <summary>Creates the step for a model and optimizer.</summary>
+    public TbpttStep(LanguageModel<T> model, IOptimizer<T> optimizer, double clip, bool timeSummedLoss)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(optimizer);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(clip);
+        _model = model;
+        _optimizer = optimizer;
+        _parameters = model.Parameters;
+        _chunks = new ParameterChunks<T>(_parameters);
+        _clip = clip;
+        _timeSummedLoss = timeSummedLoss;
+    }
+
+    /// <summary>Trains on one window of <paramref name="steps"/> × <paramref name="batch"/> tokens, updating <paramref name="state"/>.</summary>
+    public StepResult Run(ReadOnlySpan<int> inputs, ReadOnlySpan<int> targets, int steps, int batch, LstmState<T> state, double learningRate)
+    {
+        _chunks.ZeroGradients();
+        double loss = _model.Forward(inputs, targets, steps, batch, state);
+        _model.Backward(T.CreateChecked(_timeSummedLoss ? 1.0 / batch : 1.0 / (steps * batch)));
+        double norm = GradientClipping.GlobalNorm(_chunks);
+        _optimizer.Step(_parameters, learningRate, GradientClipping.Coefficient(norm, _clip));
+        return new StepResult(loss, norm);
+    }
+}

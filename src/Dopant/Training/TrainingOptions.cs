@@ -1,0 +1,113 @@
+using Dopant.Models;
+
+namespace Dopant.Training;
+
+/// <summary>
+/// Everything that defines a training run: architecture, truncated BPTT, optimizer and schedule, seed.
+/// The presets are Zaremba et al. (2014)'s small, medium and large PTB configurations.
+/// </summary>
+public sealed record TrainingOptions
+{
+    /// <summary>The preset this configuration started from (informational).</summary>
+    public string Preset { get; init; } = "custom";
+
+    /// <summary>Number of LSTM layers.</summary>
+    public int Layers { get; init; } = 2;
+
+    /// <summary>Hidden size, also the embedding width.</summary>
+    public int HiddenSize { get; init; } = 200;
+
+    /// <summary>Truncated-BPTT window length in time steps.</summary>
+    public int Bptt { get; init; } = 20;
+
+    /// <summary>Sequences trained side by side.</summary>
+    public int BatchSize { get; init; } = 20;
+
+    /// <summary>Number of passes over the training data.</summary>
+    public int Epochs { get; init; } = 13;
+
+    /// <summary>Initial learning rate.</summary>
+    public double LearningRate { get; init; } = 1;
+
+    /// <summary>Factor applied to the learning rate every epoch after <see cref="DecayAfter"/>.</summary>
+    public double Decay { get; init; } = 0.5;
+
+    /// <summary>Number of epochs at the initial learning rate.</summary>
+    public int DecayAfter { get; init; } = 4;
+
+    /// <summary>Parameters start uniform in [−InitRange, InitRange].</summary>
+    public double InitRange { get; init; } = 0.1;
+
+    /// <summary>Dropout probability on non-recurrent connections.</summary>
+    public double Dropout { get; init; }
+
+    /// <summary>Maximum global gradient norm.</summary>
+    public double Clip { get; init; } = 5;
+
+    /// <summary>Whether the decoder shares the embedding's weights.</summary>
+    public bool TiedWeights { get; init; }
+
+    /// <summary>Seed of initialization and dropout.</summary>
+    public ulong Seed { get; init; } = 1;
+
+    /// <summary><c>sgd</c> or <c>adam</c>.</summary>
+    public string Optimizer { get; init; } = "sgd";
+
+    /// <summary>
+    /// Whether the gradient is that of the cross-entropy summed over time and averaged over the batch (Zaremba's
+    /// convention, which the presets' learning rate of 1 assumes); otherwise the mean over all tokens.
+    /// </summary>
+    public bool TimeSummedLoss { get; init; } = true;
+
+    /// <summary>Batch size for validation and test perplexity.</summary>
+    public int EvalBatchSize { get; init; } = 10;
+
+    /// <summary>The names <see cref="FromPreset"/> accepts.</summary>
+    public static IReadOnlyList<string> PresetNames { get; } = ["small", "medium", "large"];
+
+    /// <summary>Zaremba et al.'s configuration by name: <c>small</c>, <c>medium</c> or <c>large</c>.</summary>
+    public static TrainingOptions FromPreset(string name) => name switch
+    {
+        "small" => new TrainingOptions
+        {
+            Preset = "small", Layers = 2, HiddenSize = 200, Bptt = 20, Epochs = 13, LearningRate = 1,
+            Decay = 0.5, DecayAfter = 4, InitRange = 0.1, Dropout = 0, Clip = 5,
+        },
+        "medium" => new TrainingOptions
+        {
+            Preset = "medium", Layers = 2, HiddenSize = 650, Bptt = 35, Epochs = 39, LearningRate = 1,
+            Decay = 0.8, DecayAfter = 6, InitRange = 0.05, Dropout = 0.5, Clip = 5,
+        },
+        "large" => new TrainingOptions
+        {
+            Preset = "large", Layers = 2, HiddenSize = 1500, Bptt = 35, Epochs = 55, LearningRate = 1,
+            Decay = 1 / 1.15, DecayAfter = 14, InitRange = 0.04, Dropout = 0.65, Clip = 10,
+        },
+        _ => throw new ArgumentException($"Unknown preset '{name}'; expected one of: {string.Join(", ", PresetNames)}."),
+    };
+
+    /// <summary>The model architecture for a vocabulary of <paramref name="vocabularySize"/> words.</summary>
+    public LanguageModelConfig ModelConfig(int vocabularySize) => new(vocabularySize, HiddenSize, Layers, Dropout, TiedWeights);
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid field.</summary>
+    public void Validate()
+    {
+        static void Require(bool ok, string message)
+        {
+            if (!ok) throw new ArgumentException(message);
+        }
+        Require(Layers >= 1, $"--layers must be at least 1 (got {Layers}).");
+        Require(HiddenSize >= 1, $"--hidden must be at least 1 (got {HiddenSize}).");
+        Require(Bptt >= 1, $"--bptt must be at least 1 (got {Bptt}).");
+        Require(BatchSize >= 1, $"--batch-size must be at least 1 (got {BatchSize}).");
+        Require(EvalBatchSize >= 1, $"--eval-batch-size must be at least 1 (got {EvalBatchSize}).");
+        Require(Epochs >= 1, $"--epochs must be at least 1 (got {Epochs}).");
+        Require(LearningRate > 0 && double.IsFinite(LearningRate), $"--lr must be positive (got {LearningRate}).");
+        Require(Decay > 0 && Decay <= 1, $"--decay must be in (0, 1] (got {Decay}).");
+        Require(DecayAfter >= 0, $"--decay-after must not be negative (got {DecayAfter}).");
+        Require(InitRange > 0 && double.IsFinite(InitRange), $"--init must be positive (got {InitRange}).");
+        Require(Dropout >= 0 && Dropout < 1, $"--dropout must be in [0, 1) (got {Dropout}).");
+        Require(Clip > 0, $"--clip must be positive (got {Clip}).");
+        Require(Optimizer is "sgd" or "adam", $"--optimizer must be sgd or adam (got '{Optimizer}').");
+    }
+}

@@ -1,0 +1,76 @@
+using Dopant.Matrices;
+using Dopant.Models;
+using Dopant.Numerics;
+
+namespace Dopant.Tests.Models;
+
+public class LanguageModelGradientTests
+{
+    [Theory]
+    [InlineData(false, 0.0)]
+    [InlineData(true, 0.0)]
+    [InlineData(false, 0.3)]
+    [InlineData(true, 0.5)]
+    public void Backward_matches_finite_differences_for_every_parameter(bool tied, double dropout)
+    {
+        int vocabulary = 9, hidden = 5, layers = 2, steps = 4, batch = 3;
+        var model = new LanguageModel<double>(new LanguageModelConfig(vocabulary, hidden, layers, dropout, tied)) { Training = true };
+        model.InitializeUniform(0.5, new Xoshiro256(3));
+        var random = new Random(11);
+        int[] inputs = Enumerable.Range(0, steps * batch).Select(_ => random.Next(vocabulary)).ToArray();
+        int[] targets = Enumerable.Range(0, steps * batch).Select(_ => random.Next(vocabulary)).ToArray();
+        var initial = model.CreateState(batch);
+        foreach (double[] s in initial.Hidden.Concat(initial.Cell)) FiniteDifferences.Fill(random, s, 0.5);
+
+        // The same dropout masks on every evaluation: reseed the mask generator before each forward.
+        double Loss()
+        {
+            model.Random = new Xoshiro256(42);
+            var state = CopyState(model, initial, batch);
+            return model.Forward(inputs, targets, steps, batch, state) / (steps * batch);
+        }
+
+        Loss();
+        model.ZeroGradients();
+        model.Backward(1.0 / (steps * batch));
+        foreach (Parameter<double> p in model.Parameters)
+            FiniteDifferences.Check(p.Name, p.Value, (double[])p.Gradient.Clone(), Loss, maxChecks: 120);
+    }
+
+    [Fact]
+    public void Forward_leaves_the_final_state_in_the_state_and_continues_from_it()
+    {
+        int vocabulary = 7, hidden = 4, steps = 6, batch = 2;
+        var model = new LanguageModel<double>(new LanguageModelConfig(vocabulary, hidden, 2));
+        model.InitializeUniform(0.4, new Xoshiro256(1));
+        var random = new Random(2);
+        int[] tokens = Enumerable.Range(0, (steps + 1) * batch).Select(_ => random.Next(vocabulary)).ToArray();
+        int rows = steps * batch;
+
+        var whole = model.CreateState(batch);
+        double lossWhole = model.Forward(tokens.AsSpan(0, rows), tokens.AsSpan(batch, rows), steps, batch, whole);
+
+        var split = model.CreateState(batch);
+        int half = steps / 2 * batch;
+        double lossA = model.Forward(tokens.AsSpan(0, half), tokens.AsSpan(batch, half), steps / 2, batch, split);
+        double lossB = model.Forward(tokens.AsSpan(half, half), tokens.AsSpan(half + batch, half), steps / 2, batch, split);
+
+        Assert.Equal(lossWhole, lossA + lossB, 10);
+        for (int l = 0; l < 2; l++)
+        {
+            Assert.Equal(whole.Hidden[l], split.Hidden[l], new ToleranceComparer(1e-12));
+            Assert.Equal(whole.Cell[l], split.Cell[l], new ToleranceComparer(1e-12));
+        }
+    }
+
+    private static LstmState<double> CopyState(LanguageModel<double> model, LstmState<double> source, int batch)
+    {
+        var copy = model.CreateState(batch);
+        for (int l = 0; l < source.Hidden.Length; l++)
+        {
+            source.Hidden[l].CopyTo(copy.Hidden[l], 0);
+            source.Cell[l].CopyTo(copy.Cell[l], 0);
+        }
+        return copy;
+    }
+}

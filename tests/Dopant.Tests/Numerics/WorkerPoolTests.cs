@@ -1,0 +1,200 @@
+using Dopant.Numerics;
+
+namespace Dopant.Tests.Numerics;
+
+public class WorkerPoolTests
+{
+    private struct CountingBody(int[] hits) : IRangeBody
+    {
+        public readonly void Invoke(int start, int end)
+        {
+            for (int i = start; i < end; i++) Interlocked.Increment(ref hits[i]);
+        }
+    }
+
+    private readonly ref struct SpanBody(Span<long> sums) : IRangeBody
+    {
+        private readonly Span<long> _sums = sums;
+
+        public void Invoke(int start, int end)
+        {
+            for (int i = start; i < end; i++) _sums[i] = (long)i * i;
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(5)]
+    public void EveryIndexRunsExactlyOnce(int threads)
+    {
+        using var pool = new WorkerPool(threads);
+        Assert.Equal(threads, pool.ThreadCount);
+        for (int count = 0; count <= 67; count++)
+        {
+            var hits = new int[count];
+            pool.For(count, new CountingBody(hits));
+            Assert.All(hits, h => Assert.Equal(1, h));
+
+            var hits2 = new int[count];
+            pool.For(count, (s, e) => { for (int i = s; i < e; i++) Interlocked.Increment(ref hits2[i]); });
+            Assert.All(hits2, h => Assert.Equal(1, h));
+        }
+    }
+
+    [Fact]
+    public void RefStructBodiesCanWriteSpans()
+    {
+        using var pool = new WorkerPool(2);
+        Span<long> sums = stackalloc long[100];
+        pool.For(sums.Length, new SpanBody(sums));
+        for (int i = 0; i < sums.Length; i++) Assert.Equal((long)i * i, sums[i]);
+    }
+
+    [Theory]
+    [InlineData(2, 10)]
+    [InlineData(3, 100)]
+    [InlineData(4, 3)]
+    public void RangesAreContiguousAndDeterministic(int threads, int count)
+    {
+        using var pool = new WorkerPool(threads);
+        for (int repeat = 0; repeat < 20; repeat++)
+        {
+            var ranges = new System.Collections.Concurrent.ConcurrentBag<(int, int)>();
+            pool.For(count, (s, e) => ranges.Add((s, e)));
+            int parts = Math.Min(threads, count);
+            var expected = Enumerable.Range(0, parts)
+                .Select(i => (WorkerPool.RangeStart(count, parts, i), WorkerPool.RangeStart(count, parts, i + 1)))
+                .Where(r => r.Item1 < r.Item2).OrderBy(r => r.Item1);
+            Assert.Equal(expected, ranges.OrderBy(r => r.Item1));
+        }
+    }
+
+    [Fact]
+    public void MaxDegreeOfParallelismLimitsTheRanges()
+    {
+        using var pool = new WorkerPool(4);
+        var ranges = new System.Collections.Concurrent.ConcurrentBag<(int, int)>();
+        pool.For(10, new DelegateBody((s, e) => ranges.Add((s, e))), 2);
+        Assert.Equal([(0, 5), (5, 10)], ranges.OrderBy(r => r.Item1));
+    }
+
+    private readonly struct DelegateBody(Action<int, int> body) : IRangeBody
+    {
+        public void Invoke(int start, int end) => body(start, end);
+    }
+
+    [Fact]
+    public void ExceptionsInWorkersReachTheCaller()
+    {
+        using var pool = new WorkerPool(3);
+        var hits = new int[30];
+        var e = Assert.Throws<InvalidOperationException>(() => pool.For(30, (s, end) =>
+        {
+            for (int i = s; i < end; i++) Interlocked.Increment(ref hits[i]);
+            if (s > 0) throw new InvalidOperationException("worker failed");
+        }));
+        Assert.Equal("worker failed", e.Message);
+        Assert.All(hits, h => Assert.Equal(1, h)); // the other ranges still ran
+
+        Assert.Throws<ArgumentException>(() => pool.For(30, (s, _) => { if (s == 0) throw new ArgumentException("caller failed"); }));
+
+        // The pool still works afterwards.
+        var after = new int[30];
+        pool.For(30, new CountingBody(after));
+        Assert.All(after, h => Assert.Equal(1, h));
+    }
+
+    [Fact]
+    public async Task NestedLoopsRunSeriallyWithoutDeadlock()
+    {
+        using var pool = new WorkerPool(2);
+        var hits = new int[8 * 50];
+        var task = Task.Run(() => pool.For(8, (s, e) =>
+        {
+            Assert.True(WorkerPool.IsInsideLoop);
+            for (int i = s; i < e; i++)
+            {
+                int row = i;
+                pool.For(50, (s2, e2) => { for (int j = s2; j < e2; j++) Interlocked.Increment(ref hits[row * 50 + j]); });
+                WorkerPool.Shared.For(1, (_, _) => { });
+            }
+        }));
+        await task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.All(hits, h => Assert.Equal(1, h));
+        Assert.False(WorkerPool.IsInsideLoop);
+    }
+
+    [Fact]
+    public async Task ConcurrentCallersBothComplete()
+    {
+        using var pool = new WorkerPool(2);
+        var a = new int[1000];
+        var b = new int[1000];
+        var t1 = Task.Run(() => { for (int r = 0; r < 200; r++) pool.For(a.Length, new CountingBody(a)); });
+        var t2 = Task.Run(() => { for (int r = 0; r < 200; r++) pool.For(b.Length, new CountingBody(b)); });
+        await Task.WhenAll(t1, t2).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.All(a, h => Assert.Equal(200, h));
+        Assert.All(b, h => Assert.Equal(200, h));
+    }
+
+    [Fact]
+    public void StructBodiesDoNotAllocate()
+    {
+        using var pool = new WorkerPool(2);
+        var hits = new int[64];
+        for (int r = 0; r < 100; r++) pool.For(hits.Length, new CountingBody(hits)); // warm up, tier up
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int r = 0; r < 1000; r++) pool.For(hits.Length, new CountingBody(hits));
+        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+    }
+
+    [Fact]
+    public void ManyBackToBackLoopsAreCorrect()
+    {
+        using var pool = new WorkerPool(2);
+        long total = 0;
+        for (int r = 0; r < 20000; r++)
+            pool.For(4, (s, e) => Interlocked.Add(ref total, e - s));
+        Assert.Equal(80000, total);
+    }
+
+    [Fact]
+    public void LoopsAfterDisposeRunOnTheCaller()
+    {
+        var pool = new WorkerPool(3);
+        pool.Dispose();
+        pool.Dispose();
+        var hits = new int[10];
+        int thread = Environment.CurrentManagedThreadId;
+        pool.For(10, (s, e) =>
+        {
+            Assert.Equal(thread, Environment.CurrentManagedThreadId);
+            for (int i = s; i < e; i++) hits[i]++;
+        });
+        Assert.All(hits, h => Assert.Equal(1, h));
+    }
+
+    [Fact]
+    public void SharedPoolCanBeResized()
+    {
+        int original = WorkerPool.SharedThreadCount;
+        Assert.True(original >= 1);
+        try
+        {
+            WorkerPool.SharedThreadCount = 3;
+            Assert.Equal(3, WorkerPool.Shared.ThreadCount);
+            var hits = new int[100];
+            WorkerPool.Shared.For(hits.Length, new CountingBody(hits));
+            Assert.All(hits, h => Assert.Equal(1, h));
+        }
+        finally
+        {
+            WorkerPool.SharedThreadCount = original;
+        }
+        Assert.Equal(original, WorkerPool.Shared.ThreadCount);
+        Assert.Throws<ArgumentOutOfRangeException>(() => WorkerPool.SharedThreadCount = 0);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new WorkerPool(0));
+    }
+}
