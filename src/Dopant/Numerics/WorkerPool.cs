@@ -313,28 +313,32 @@ public sealed unsafe class WorkerPool : IDisposable
             }
         }
 
+        // A wake-up is only a hint: the caller may release a worker late, after the worker has already run that loop
+        // (seen while spinning) and gone back to sleep, so the generation is checked again after every wake-up.
         private int WaitForLoop(int seen)
         {
-            long deadline = Stopwatch.GetTimestamp() + WorkerSpinTicks;
-            int spins = 0;
             while (true)
             {
-                int generation = _pool._generation;
-                if (generation != seen) return generation;
-                Thread.SpinWait(8);
-                if ((++spins & 63) == 0 && Stopwatch.GetTimestamp() > deadline) break;
+                long deadline = Stopwatch.GetTimestamp() + WorkerSpinTicks;
+                int spins = 0;
+                while (true)
+                {
+                    int generation = _pool._generation;
+                    if (generation != seen) return generation;
+                    Thread.SpinWait(8);
+                    if ((++spins & 63) == 0 && Stopwatch.GetTimestamp() > deadline) break;
+                }
+                Interlocked.Exchange(ref _sleeping, 1);
+                if (_pool._generation == seen)
+                {
+                    _wake.Wait();
+                }
+                else if (Interlocked.Exchange(ref _sleeping, 0) == 0)
+                {
+                    // The caller claimed the flag first; consume its release so the semaphore stays balanced.
+                    _wake.Wait();
+                }
             }
-            Interlocked.Exchange(ref _sleeping, 1);
-            if (_pool._generation == seen)
-            {
-                _wake.Wait();
-            }
-            else if (Interlocked.Exchange(ref _sleeping, 0) == 0)
-            {
-                // The caller claimed the flag first; consume its release so the semaphore stays balanced.
-                _wake.Wait();
-            }
-            return _pool._generation;
         }
     }
 }

@@ -160,6 +160,28 @@ public class WorkerPoolTests
         Assert.Equal(80000, total);
     }
 
+    // More threads than cores: a worker can run a loop (seen while spinning) and go back to sleep before the
+    // caller's wake-up for that same loop reaches it; that late wake-up must not make it run the loop twice.
+    [Fact]
+    public async Task OversubscribedPoolRunsEveryRangeExactlyOnce()
+    {
+        var task = Task.Run(() =>
+        {
+            for (int round = 0; round < 150; round++)
+            {
+                using var pool = new WorkerPool(Environment.ProcessorCount + 4);
+                for (int count = 0; count <= 67; count++)
+                {
+                    var hits = new int[count];
+                    pool.For(count, new CountingBody(hits));
+                    for (int i = 0; i < count; i++)
+                        Assert.True(hits[i] == 1, $"round {round}, count {count}: index {i} ran {hits[i]} times");
+                }
+            }
+        });
+        await task.WaitAsync(TimeSpan.FromSeconds(60));
+    }
+
     [Fact]
     public void LoopsAfterDisposeRunOnTheCaller()
     {
