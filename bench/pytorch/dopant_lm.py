@@ -37,20 +37,22 @@ UNK = "<unk>"
 
 def set_threads(n):
     """torch.set_num_threads only sizes PyTorch's OpenMP pool; Debian's torch calls the
-    system BLAS (OpenBLAS, own pthread pool), so size that one too. Returns the BLAS
-    thread count, or None if no OpenBLAS is loaded."""
+    system BLAS (OpenBLAS, own pthread pool), and loads it twice (libblas.so.3 and
+    libopenblas.so.0 are separate copies, each with its own pool), so size every copy.
+    Returns the BLAS thread count, or None if no OpenBLAS is loaded."""
     torch.set_num_threads(n)
+    counts = []
     try:
         with open("/proc/self/maps") as f:
-            paths = sorted({l.split()[-1] for l in f if "openblas" in l and ".so" in l})
+            paths = sorted({l.split()[-1] for l in f if ("openblas" in l or "libblas" in l) and ".so" in l})
         for p in paths:
             lib = ctypes.CDLL(p)
             if hasattr(lib, "openblas_set_num_threads"):
                 lib.openblas_set_num_threads(int(n))
-                return int(lib.openblas_get_num_threads())
+                counts.append(int(lib.openblas_get_num_threads()))
     except OSError:
         pass
-    return None
+    return min(counts) if counts else None
 
 
 # ----------------------------------------------------------------------------- data
