@@ -1,0 +1,343 @@
+using Dopant.Matrices;
+using Dopant.Numerics;
+using Dopant.Tests.Models;
+
+namespace Dopant.Tests.Matrices;
+
+public class KroneckerMatrixTests
+{
+    // Deliberately odd: nothing square, nothing a multiple of a SIMD width. W is 21 × 10.
+    private static readonly KroneckerShape Odd = new(3, 5, 7, 2);
+
+    public static TheoryData<int, int, bool> RankCountAccumulate()
+    {
+        var data = new TheoryData<int, int, bool>();
+        foreach (int rank in new[] { 1, 3 })
+            foreach (int count in new[] { 1, 13 })
+                foreach (bool accumulate in new[] { false, true })
+                    data.Add(rank, count, accumulate);
+        return data;
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void ToDense_is_the_sum_of_explicit_Kronecker_products(int rank)
+    {
+        KroneckerMatrix<double> matrix = RandomMatrix(Odd, rank, seed: 1);
+        double[] expected = ExplicitKronecker(Odd, rank, matrix.Left.Value, matrix.Right.Value);
+        Assert.Equal(expected, matrix.ToDense());
+    }
+
+    [Fact]
+    public void Index_convention_puts_a_times_b_at_the_block_position()
+    {
+        // (A ⊗ B)[i1·M2 + i2, j1·N2 + j2] = A[i1, j1]·B[i2, j2], checked on one hand-picked element.
+        var matrix = new KroneckerMatrix<double>("w", new KroneckerShape(2, 3, 4, 5));
+        matrix.Left.Value[1 * 3 + 2] = 3;   // A[1, 2]
+        matrix.Right.Value[2 * 5 + 4] = 7;  // B[2, 4]
+        double[] dense = matrix.ToDense();
+        Assert.Equal(21, dense[(1 * 4 + 2) * 15 + 2 * 5 + 4]);
+        Assert.Equal(21, dense.Sum());
+    }
+
+    [Theory]
+    [MemberData(nameof(RankCountAccumulate))]
+    public void Forward_in_double_equals_x_times_dense_transpose(int rank, int count, bool accumulate)
+    {
+        var random = new Random(10 * rank + count);
+        KroneckerMatrix<double> matrix = RandomMatrix(Odd, rank, seed: 2);
+        double[] w = matrix.ToDense();
+        double[] x = FiniteDifferences.RandomArray(random, count * Odd.Columns);
+        double[] y0 = FiniteDifferences.RandomArray(random, count * Odd.Rows);
+        double[] expected = DenseProduct(x, w, count, Odd.Rows, Odd.Columns, transposeW: true, accumulate ? y0 : null);
+
+        var y = (double[])y0.Clone();
+        matrix.Forward(x, y, count, accumulate);
+        AssertClose(expected, y, 1e-12);
+    }
+
+    [Theory]
+    [MemberData(nameof(RankCountAccumulate))]
+    public void BackwardInput_in_double_equals_dy_times_dense(int rank, int count, bool accumulate)
+    {
+        var random = new Random(100 + 10 * rank + count);
+        KroneckerMatrix<double> matrix = RandomMatrix(Odd, rank, seed: 3);
+        double[] w = matrix.ToDense();
+        double[] dy = FiniteDifferences.RandomArray(random, count * Odd.Rows);
+        double[] dx0 = FiniteDifferences.RandomArray(random, count * Odd.Columns);
+        double[] expected = DenseProduct(dy, w, count, Odd.Rows, Odd.Columns, transposeW: false, accumulate ? dx0 : null);
+
+        var dx = (double[])dx0.Clone();
+        matrix.BackwardInput(dy, dx, count, accumulate);
+        AssertClose(expected, dx, 1e-12);
+    }
+
+    [Theory]
+    [MemberData(nameof(RankCountAccumulate))]
+    public void Forward_and_backward_in_float_match_the_double_dense_product(int rank, int count, bool accumulate)
+    {
+        var random = new Random(200 + 10 * rank + count);
+        KroneckerMatrix<double> reference = RandomMatrix(Odd, rank, seed: 4);
+        var matrix = new KroneckerMatrix<float>("w", Odd, rank);
+        CopyFactors(reference, matrix);
+        double[] w = reference.ToDense();
+        double[] x = FiniteDifferences.RandomArray(random, count * Odd.Columns);
+        double[] y0 = FiniteDifferences.RandomArray(random, count * Odd.Rows);
+        double[] dy = FiniteDifferences.RandomArray(random, count * Odd.Rows);
+        double[] dx0 = FiniteDifferences.RandomArray(random, count * Odd.Columns);
+
+        float[] y = ToFloat(y0), dx = ToFloat(dx0);
+        matrix.Forward(ToFloat(x), y, count, accumulate);
+        matrix.BackwardInput(ToFloat(dy), dx, count, accumulate);
+
+        AssertClose(DenseProduct(x, w, count, Odd.Rows, Odd.Columns, true, accumulate ? y0 : null), y.Select(v => (double)v).ToArray(), 1e-5);
+        AssertClose(DenseProduct(dy, w, count, Odd.Rows, Odd.Columns, false, accumulate ? dx0 : null), dx.Select(v => (double)v).ToArray(), 1e-5);
+        AssertClose(w, matrix.ToDense().Select(v => (double)v).ToArray(), 1e-6);
+    }
+
+    [Fact]
+    public void Float_forward_at_language_model_size_matches_the_dense_product()
+    {
+        // 2600 × 650, the input-to-hidden matrix of a 650-unit LSTM: the packed multi-threaded SGEMM path.
+        var shape = new KroneckerShape(52, 25, 50, 26);
+        var matrix = new KroneckerMatrix<float>("rnn.weight_ih_l0", shape, rank: 2);
+        matrix.InitializeUniform(0.3, new Xoshiro256(5));
+        int count = 20;
+        var random = new Random(6);
+        float[] x = ToFloat(FiniteDifferences.RandomArray(random, count * shape.Columns));
+        float[] dy = ToFloat(FiniteDifferences.RandomArray(random, count * shape.Rows));
+        float[] w = matrix.ToDense();
+
+        var y = new float[count * shape.Rows];
+        var expectedY = new float[y.Length];
+        matrix.Forward(x, y, count, accumulate: false);
+        Blas.Gemm(false, true, count, shape.Rows, shape.Columns, 1f, x, shape.Columns, w, shape.Columns, 0f, expectedY, shape.Rows);
+        var dx = new float[count * shape.Columns];
+        var expectedDx = new float[dx.Length];
+        matrix.BackwardInput(dy, dx, count, accumulate: false);
+        Blas.Gemm(false, false, count, shape.Columns, shape.Rows, 1f, dy, shape.Rows, w, shape.Columns, 0f, expectedDx, shape.Columns);
+
+        AssertClose(expectedY.Select(v => (double)v).ToArray(), y.Select(v => (double)v).ToArray(), 1e-4);
+        AssertClose(expectedDx.Select(v => (double)v).ToArray(), dx.Select(v => (double)v).ToArray(), 1e-4);
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(1, 13)]
+    [InlineData(3, 1)]
+    [InlineData(3, 13)]
+    public void Gradients_match_finite_differences(int rank, int count)
+    {
+        var random = new Random(300 + 10 * rank + count);
+        KroneckerMatrix<double> matrix = RandomMatrix(Odd, rank, seed: 7);
+        double[] x = FiniteDifferences.RandomArray(random, count * Odd.Columns);
+        double[] g = FiniteDifferences.RandomArray(random, count * Odd.Rows);
+        var y = new double[g.Length];
+        double Loss()
+        {
+            matrix.Forward(x, y, count, accumulate: false);
+            return g.Zip(y, (a, b) => a * b).Sum();
+        }
+
+        matrix.AccumulateGradients(x, g, count);
+        FiniteDifferences.Check("kron_a", matrix.Left.Value, matrix.Left.Gradient, Loss, tolerance: 1e-7);
+        FiniteDifferences.Check("kron_b", matrix.Right.Value, matrix.Right.Gradient, Loss, tolerance: 1e-7);
+
+        // The input gradient of the same loss is BackwardInput(g).
+        var dx = new double[x.Length];
+        matrix.BackwardInput(g, dx, count, accumulate: false);
+        FiniteDifferences.Check("x", x, dx, Loss, tolerance: 1e-7);
+    }
+
+    [Fact]
+    public void AccumulateGradients_adds_to_the_existing_gradient()
+    {
+        var random = new Random(8);
+        KroneckerMatrix<double> matrix = RandomMatrix(Odd, 2, seed: 8);
+        double[] x = FiniteDifferences.RandomArray(random, 4 * Odd.Columns);
+        double[] g = FiniteDifferences.RandomArray(random, 4 * Odd.Rows);
+        matrix.AccumulateGradients(x, g, 4);
+        double[] once = [.. matrix.Left.Gradient, .. matrix.Right.Gradient];
+        matrix.AccumulateGradients(x, g, 4);
+        double[] twice = [.. matrix.Left.Gradient, .. matrix.Right.Gradient];
+        AssertClose(once.Select(v => 2 * v).ToArray(), twice, 1e-14);
+    }
+
+    [Fact]
+    public void Empty_batch_leaves_everything_unchanged()
+    {
+        KroneckerMatrix<double> matrix = RandomMatrix(Odd, 2, seed: 9);
+        var y = new[] { 1.5 };
+        matrix.Forward([], y, 0, accumulate: false);
+        matrix.BackwardInput([], y, 0, accumulate: false);
+        matrix.AccumulateGradients([], [], 0);
+        Assert.Equal(1.5, y[0]);
+        Assert.All(matrix.Left.Gradient, v => Assert.Equal(0, v));
+    }
+
+    [Fact]
+    public void Parameters_are_named_and_counted()
+    {
+        var matrix = new KroneckerMatrix<float>("rnn.weight_ih_l0", Odd, rank: 3);
+        Assert.Equal(21, matrix.Rows);
+        Assert.Equal(10, matrix.Columns);
+        Assert.Equal(["rnn.weight_ih_l0.kron_a", "rnn.weight_ih_l0.kron_b"], matrix.Parameters.Select(p => p.Name));
+        Assert.Equal([3, 3, 5], matrix.Left.Shape);
+        Assert.Equal([3, 7, 2], matrix.Right.Shape);
+        Assert.Equal(3 * (15 + 14), matrix.ParameterCount);
+        Assert.Equal(Odd.ParameterCount(3), matrix.ParameterCount);
+        Assert.Equal(3 * (15 + 14) * sizeof(float), matrix.StorageBytes);
+        Assert.Equal(3 * (15 + 14) * sizeof(double), new KroneckerMatrix<double>("w", Odd, 3).StorageBytes);
+    }
+
+    [Fact]
+    public void Short_spans_and_bad_arguments_are_rejected()
+    {
+        var matrix = new KroneckerMatrix<double>("w", Odd);
+        Assert.Throws<ArgumentException>(() => matrix.Forward(new double[19], new double[42], 2, false));
+        Assert.Throws<ArgumentException>(() => matrix.Forward(new double[20], new double[41], 2, false));
+        Assert.Throws<ArgumentException>(() => matrix.BackwardInput(new double[41], new double[20], 2, false));
+        Assert.Throws<ArgumentException>(() => matrix.AccumulateGradients(new double[20], new double[41], 2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new KroneckerMatrix<double>("w", Odd, rank: 0));
+        Assert.Throws<ArgumentException>(() => new KroneckerMatrix<double>("w", default));
+        Assert.Throws<ArgumentException>(() => KroneckerMatrix<double>.Nearest("w", Odd, new double[209]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => KroneckerMatrix<double>.Nearest("w", Odd, new double[210], rank: 15));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Nearest_recovers_an_exact_sum_of_Kronecker_products(int rank)
+    {
+        var random = new Random(11 + rank);
+        double[] a = FiniteDifferences.RandomArray(random, (int)(rank * Odd.LeftSize));
+        double[] b = FiniteDifferences.RandomArray(random, (int)(rank * Odd.RightSize));
+        double[] w = ExplicitKronecker(Odd, rank, a, b);
+
+        KroneckerMatrix<double> nearest = KroneckerMatrix<double>.Nearest("w", Odd, w, rank);
+        Assert.Equal(rank, nearest.Rank);
+        AssertClose(w, nearest.ToDense(), 1e-9);
+    }
+
+    [Fact]
+    public void Nearest_in_float_recovers_an_exact_product()
+    {
+        var random = new Random(12);
+        double[] w = ExplicitKronecker(Odd, 1, FiniteDifferences.RandomArray(random, 15), FiniteDifferences.RandomArray(random, 14));
+        KroneckerMatrix<float> nearest = KroneckerMatrix<float>.Nearest("w", Odd, ToFloat(w));
+        AssertClose(w, nearest.ToDense().Select(v => (double)v).ToArray(), 1e-5);
+    }
+
+    [Fact]
+    public void Nearest_of_a_random_matrix_beats_random_and_perturbed_products_and_improves_with_rank()
+    {
+        var random = new Random(13);
+        double[] w = FiniteDifferences.RandomArray(random, Odd.Rows * Odd.Columns);
+
+        double previous = double.PositiveInfinity;
+        for (int rank = 1; rank <= 4; rank++)
+        {
+            KroneckerMatrix<double> nearest = KroneckerMatrix<double>.Nearest("w", Odd, w, rank);
+            double residual = Distance(w, nearest.ToDense());
+            Assert.True(residual < previous - 1e-9, $"rank {rank}: residual {residual} is not below {previous}.");
+            previous = residual;
+
+            for (int trial = 0; trial < 20; trial++)
+            {
+                KroneckerMatrix<double> other = RandomMatrix(Odd, rank, seed: 1000 * rank + trial);
+                Assert.True(residual <= Distance(w, other.ToDense()), $"rank {rank}: a random product is closer.");
+
+                // A small perturbation of the optimum is never closer (it is a minimum, not just better than noise).
+                KroneckerMatrix<double> perturbed = KroneckerMatrix<double>.Nearest("w", Odd, w, rank);
+                var noise = new Random(trial);
+                foreach (Parameter<double> p in perturbed.Parameters)
+                    for (int k = 0; k < p.Length; k++) p.Value[k] += 1e-3 * (2 * noise.NextDouble() - 1);
+                Assert.True(residual <= Distance(w, perturbed.ToDense()) + 1e-12, $"rank {rank}: a perturbed optimum is closer.");
+            }
+        }
+    }
+
+    [Fact]
+    public void Nearest_at_full_rank_reproduces_any_matrix()
+    {
+        // With rank min(M1·N1, M2·N2) every singular triplet is used, so the sum reproduces any matrix.
+        var random = new Random(14);
+        double[] w = FiniteDifferences.RandomArray(random, Odd.Rows * Odd.Columns);
+        KroneckerMatrix<double> full = KroneckerMatrix<double>.Nearest("w", Odd, w, rank: 14);
+        AssertClose(w, full.ToDense(), 1e-9);
+    }
+
+    [Fact]
+    public void InitializeUniform_stays_in_range_and_depends_on_the_seed()
+    {
+        var first = new KroneckerMatrix<double>("w", Odd, 2);
+        var second = new KroneckerMatrix<double>("w", Odd, 2);
+        first.InitializeUniform(0.1, new Xoshiro256(1));
+        second.InitializeUniform(0.1, new Xoshiro256(2));
+        Assert.All(first.Left.Value.Concat(first.Right.Value), v => Assert.InRange(v, -0.1, 0.1));
+        Assert.Contains(first.Left.Value, v => v != 0);
+        Assert.NotEqual(first.Left.Value, second.Left.Value);
+    }
+
+    internal static KroneckerMatrix<double> RandomMatrix(KroneckerShape shape, int rank, int seed)
+    {
+        var matrix = new KroneckerMatrix<double>("w", shape, rank);
+        var random = new Random(seed);
+        foreach (Parameter<double> p in matrix.Parameters) FiniteDifferences.Fill(random, p.Value, 1);
+        return matrix;
+    }
+
+    /// <summary>Σ_r A_r ⊗ B_r by the definition, one element at a time.</summary>
+    private static double[] ExplicitKronecker(KroneckerShape shape, int rank, double[] a, double[] b)
+    {
+        int rows = shape.Rows, columns = shape.Columns;
+        var w = new double[rows * columns];
+        for (int r = 0; r < rank; r++)
+            for (int i = 0; i < rows; i++)
+                for (int j = 0; j < columns; j++)
+                {
+                    int i1 = i / shape.M2, i2 = i % shape.M2, j1 = j / shape.N2, j2 = j % shape.N2;
+                    w[i * columns + j] += a[r * shape.M1 * shape.N1 + i1 * shape.N1 + j1] * b[r * shape.M2 * shape.N2 + i2 * shape.N2 + j2];
+                }
+        return w;
+    }
+
+    /// <summary>v·Wᵀ (v is count × columns) or v·W (v is count × rows), plus <paramref name="initial"/> when given.</summary>
+    private static double[] DenseProduct(double[] v, double[] w, int count, int rows, int columns, bool transposeW, double[]? initial)
+    {
+        int inner = transposeW ? columns : rows, outer = transposeW ? rows : columns;
+        var result = initial is null ? new double[count * outer] : (double[])initial.Clone();
+        for (int s = 0; s < count; s++)
+            for (int o = 0; o < outer; o++)
+            {
+                double sum = 0;
+                for (int k = 0; k < inner; k++)
+                    sum += v[s * inner + k] * (transposeW ? w[o * columns + k] : w[k * columns + o]);
+                result[s * outer + o] += sum;
+            }
+        return result;
+    }
+
+    private static void CopyFactors(KroneckerMatrix<double> from, KroneckerMatrix<float> to)
+    {
+        for (int k = 0; k < from.Left.Length; k++) to.Left.Value[k] = (float)from.Left.Value[k];
+        for (int k = 0; k < from.Right.Length; k++) to.Right.Value[k] = (float)from.Right.Value[k];
+    }
+
+    private static float[] ToFloat(double[] values) => values.Select(v => (float)v).ToArray();
+
+    private static double Distance(double[] a, double[] b) => Math.Sqrt(a.Zip(b, (p, q) => (p - q) * (p - q)).Sum());
+
+    /// <summary>Elementwise |expected − actual| ≤ tolerance·max(1, |expected|).</summary>
+    private static void AssertClose(double[] expected, double[] actual, double tolerance)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int k = 0; k < expected.Length; k++)
+        {
+            double error = Math.Abs(expected[k] - actual[k]);
+            Assert.True(error <= tolerance * Math.Max(1, Math.Abs(expected[k])),
+                $"[{k}]: expected {expected[k]:R}, got {actual[k]:R} (error {error:E2}, tolerance {tolerance:E0}).");
+        }
+    }
+}
