@@ -88,7 +88,8 @@ public sealed class KroneckerMatrix<T> : IWeightMatrix<T> where T : unmanaged, I
     /// Van Loan and Pitsianis (1993), "Approximation with Kronecker products": rearranging W into R(W), of shape
     /// (M1·N1) × (M2·N2), whose row i1·N1 + j1 is the block W[i1·M2.., j1·N2..] read row-major, turns A ⊗ B into the
     /// outer product vec(A)·vec(B)ᵀ, so the best sum of R products is the best rank-R approximation of R(W):
-    /// A_r = √σ_r·u_r and B_r = √σ_r·v_r from its top R singular triplets (Eckart–Young). The SVD is in double.
+    /// A_r = √σ_r·u_r and B_r = √σ_r·v_r from its top R singular triplets (Eckart–Young). The decomposition is in double
+    /// (an eigendecomposition of the smaller Gram matrix of R(W), MathNet.Numerics); 10–15 s for 2600 × 650 at 52x25,50x26 on one core.
     /// </remarks>
     public static KroneckerMatrix<T> Nearest(string prefix, KroneckerShape shape, ReadOnlySpan<T> dense, int rank = 1)
     {
@@ -101,25 +102,42 @@ public sealed class KroneckerMatrix<T> : IWeightMatrix<T> where T : unmanaged, I
             throw new ArgumentOutOfRangeException(nameof(rank), rank,
                 $"The rearranged matrix of shape {shape} has only min(M1·N1, M2·N2) = {Math.Min(leftSize, rightSize)} singular values; use a smaller rank.");
 
-        Matrix<double> rearranged = Matrix<double>.Build.Dense(leftSize, rightSize);
+        // Work on R(W) or R(W)ᵀ, whichever is taller, so that the Gram matrix below is the smaller one.
+        bool leftIsTall = leftSize >= rightSize;
+        Matrix<double> tall = leftIsTall
+            ? Matrix<double>.Build.Dense(leftSize, rightSize)
+            : Matrix<double>.Build.Dense(rightSize, leftSize);
         for (int i1 = 0; i1 < m1; i1++)
             for (int j1 = 0; j1 < n1; j1++)
                 for (int i2 = 0; i2 < m2; i2++)
                 {
                     ReadOnlySpan<T> blockRow = dense.Slice((i1 * m2 + i2) * columns + j1 * n2, n2);
+                    int row = i1 * n1 + j1;
                     for (int j2 = 0; j2 < n2; j2++)
-                        rearranged[i1 * n1 + j1, i2 * n2 + j2] = double.CreateChecked(blockRow[j2]);
+                    {
+                        double value = double.CreateChecked(blockRow[j2]);
+                        if (leftIsTall) tall[row, i2 * n2 + j2] = value;
+                        else tall[i2 * n2 + j2, row] = value;
+                    }
                 }
 
-        var svd = rearranged.Svd(computeVectors: true);
-        Matrix<double> u = svd.U, vt = svd.VT;
+        // The right singular vectors v_r of the tall matrix M are the top eigenvectors of MᵀM (about twice as fast
+        // as a full SVD here). The tall factor is then M·v_r / √σ_r with σ_r = ‖M·v_r‖, so that the R products are
+        // exactly M·V·Vᵀ, the projection onto the top-R subspace, even where eigenvalues are tied or tiny.
+        var evd = tall.TransposeThisAndMultiply(tall).Evd(Symmetricity.Symmetric);
+        int[] order = Enumerable.Range(0, evd.EigenValues.Count)
+            .OrderByDescending(i => evd.EigenValues[i].Real).ThenBy(i => i).ToArray();
         for (int r = 0; r < rank; r++)
         {
-            double scale = Math.Sqrt(Math.Max(svd.S[r], 0));
+            MathNet.Numerics.LinearAlgebra.Vector<double> v = evd.EigenVectors.Column(order[r]);
+            MathNet.Numerics.LinearAlgebra.Vector<double> mv = tall * v;
+            double sigma = mv.L2Norm();
+            double tallScale = sigma > 0 ? 1 / Math.Sqrt(sigma) : 0, shortScale = Math.Sqrt(sigma);
             Span<T> a = result.Left.Value.AsSpan(r * leftSize, leftSize);
             Span<T> b = result.Right.Value.AsSpan(r * rightSize, rightSize);
-            for (int k = 0; k < leftSize; k++) a[k] = T.CreateChecked(scale * u[k, r]);
-            for (int k = 0; k < rightSize; k++) b[k] = T.CreateChecked(scale * vt[r, k]);
+            Span<T> tallFactor = leftIsTall ? a : b, shortFactor = leftIsTall ? b : a;
+            for (int k = 0; k < tallFactor.Length; k++) tallFactor[k] = T.CreateChecked(tallScale * mv[k]);
+            for (int k = 0; k < shortFactor.Length; k++) shortFactor[k] = T.CreateChecked(shortScale * v[k]);
         }
         return result;
     }

@@ -8,6 +8,7 @@ public class KroneckerMatrixTests
 {
     // Deliberately odd: nothing square, nothing a multiple of a SIMD width. W is 21 × 10.
     private static readonly KroneckerShape Odd = new(3, 5, 7, 2);
+    private static readonly KroneckerShape Flipped = new(7, 2, 3, 5);
 
     public static TheoryData<int, int, bool> RankCountAccumulate()
     {
@@ -206,18 +207,26 @@ public class KroneckerMatrixTests
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    public void Nearest_recovers_an_exact_sum_of_Kronecker_products(int rank)
+    [InlineData(1, false)]
+    [InlineData(2, false)]
+    [InlineData(1, true)]
+    [InlineData(2, true)]
+    public void Nearest_recovers_an_exact_sum_of_Kronecker_products(int rank, bool flipped)
     {
+        // Flipped makes B the larger factor, so the other side of the rearranged matrix is decomposed.
+        KroneckerShape shape = flipped ? Flipped : Odd;
         var random = new Random(11 + rank);
-        double[] a = FiniteDifferences.RandomArray(random, (int)(rank * Odd.LeftSize));
-        double[] b = FiniteDifferences.RandomArray(random, (int)(rank * Odd.RightSize));
-        double[] w = ExplicitKronecker(Odd, rank, a, b);
+        double[] a = FiniteDifferences.RandomArray(random, (int)(rank * shape.LeftSize));
+        double[] b = FiniteDifferences.RandomArray(random, (int)(rank * shape.RightSize));
+        double[] w = ExplicitKronecker(shape, rank, a, b);
 
-        KroneckerMatrix<double> nearest = KroneckerMatrix<double>.Nearest("w", Odd, w, rank);
+        KroneckerMatrix<double> nearest = KroneckerMatrix<double>.Nearest("w", shape, w, rank);
         Assert.Equal(rank, nearest.Rank);
         AssertClose(w, nearest.ToDense(), 1e-9);
+
+        // Asking for more products than the matrix holds adds nothing.
+        KroneckerMatrix<double> more = KroneckerMatrix<double>.Nearest("w", shape, w, rank + 2);
+        AssertClose(w, more.ToDense(), 1e-9);
     }
 
     [Fact]
@@ -229,27 +238,30 @@ public class KroneckerMatrixTests
         AssertClose(w, nearest.ToDense().Select(v => (double)v).ToArray(), 1e-5);
     }
 
-    [Fact]
-    public void Nearest_of_a_random_matrix_beats_random_and_perturbed_products_and_improves_with_rank()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Nearest_of_a_random_matrix_beats_random_and_perturbed_products_and_improves_with_rank(bool flipped)
     {
+        KroneckerShape shape = flipped ? Flipped : Odd;
         var random = new Random(13);
-        double[] w = FiniteDifferences.RandomArray(random, Odd.Rows * Odd.Columns);
+        double[] w = FiniteDifferences.RandomArray(random, shape.Rows * shape.Columns);
 
         double previous = double.PositiveInfinity;
         for (int rank = 1; rank <= 4; rank++)
         {
-            KroneckerMatrix<double> nearest = KroneckerMatrix<double>.Nearest("w", Odd, w, rank);
+            KroneckerMatrix<double> nearest = KroneckerMatrix<double>.Nearest("w", shape, w, rank);
             double residual = Distance(w, nearest.ToDense());
             Assert.True(residual < previous - 1e-9, $"rank {rank}: residual {residual} is not below {previous}.");
             previous = residual;
 
             for (int trial = 0; trial < 20; trial++)
             {
-                KroneckerMatrix<double> other = RandomMatrix(Odd, rank, seed: 1000 * rank + trial);
+                KroneckerMatrix<double> other = RandomMatrix(shape, rank, seed: 1000 * rank + trial);
                 Assert.True(residual <= Distance(w, other.ToDense()), $"rank {rank}: a random product is closer.");
 
                 // A small perturbation of the optimum is never closer (it is a minimum, not just better than noise).
-                KroneckerMatrix<double> perturbed = KroneckerMatrix<double>.Nearest("w", Odd, w, rank);
+                KroneckerMatrix<double> perturbed = KroneckerMatrix<double>.Nearest("w", shape, w, rank);
                 var noise = new Random(trial);
                 foreach (Parameter<double> p in perturbed.Parameters)
                     for (int k = 0; k < p.Length; k++) p.Value[k] += 1e-3 * (2 * noise.NextDouble() - 1);
@@ -258,13 +270,36 @@ public class KroneckerMatrixTests
         }
     }
 
-    [Fact]
-    public void Nearest_at_full_rank_reproduces_any_matrix()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Nearest_residual_is_the_discarded_singular_values_of_the_rearranged_matrix(bool flipped)
+    {
+        // Eckart–Young on R(W): ‖W − Σ_{r<R} A_r ⊗ B_r‖² = Σ_{r≥R} σ_r², with σ from an independent SVD.
+        KroneckerShape shape = flipped ? Flipped : Odd;
+        var random = new Random(15);
+        double[] w = FiniteDifferences.RandomArray(random, shape.Rows * shape.Columns);
+        var rearranged = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense((int)shape.LeftSize, (int)shape.RightSize,
+            (row, column) => w[((row / shape.N1) * shape.M2 + column / shape.N2) * shape.Columns + (row % shape.N1) * shape.N2 + column % shape.N2]);
+        double[] sigma = rearranged.Svd(computeVectors: false).S.ToArray();
+        for (int rank = 1; rank <= 5; rank++)
+        {
+            double residual = Distance(w, KroneckerMatrix<double>.Nearest("w", shape, w, rank).ToDense());
+            double expected = Math.Sqrt(sigma.Skip(rank).Sum(v => v * v));
+            Assert.Equal(expected, residual, 1e-9);
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Nearest_at_full_rank_reproduces_any_matrix(bool flipped)
     {
         // With rank min(M1·N1, M2·N2) every singular triplet is used, so the sum reproduces any matrix.
+        KroneckerShape shape = flipped ? Flipped : Odd;
         var random = new Random(14);
-        double[] w = FiniteDifferences.RandomArray(random, Odd.Rows * Odd.Columns);
-        KroneckerMatrix<double> full = KroneckerMatrix<double>.Nearest("w", Odd, w, rank: 14);
+        double[] w = FiniteDifferences.RandomArray(random, shape.Rows * shape.Columns);
+        KroneckerMatrix<double> full = KroneckerMatrix<double>.Nearest("w", shape, w, rank: 14);
         AssertClose(w, full.ToDense(), 1e-9);
     }
 
