@@ -45,6 +45,9 @@ internal static class TrainCommand
             TrainingOptions o = trainer.Options;
             Console.Error.WriteLine($"training {o.Layers}x{o.HiddenSize} LSTM ({trainer.Model.ParameterCount:N0} parameters) on {folder}, " +
                 $"{o.Epochs} epochs, bptt {o.Bptt}, batch {o.BatchSize}, {WorkerPool.SharedThreadCount} threads");
+            trainer.EpochCompleted += e => Console.Error.WriteLine(
+                $"epoch {e.Epoch}/{o.Epochs} done: train ppl {e.TrainPerplexity:F2}, valid ppl {e.ValidPerplexity:F2}, " +
+                $"lr {e.LearningRate:G4}, {e.TokensPerSecond:N0} tok/s; checkpoint {path}");
             TrainingResult result = trainer.Run(path, new ConsoleProgress(), cancellationToken);
             Report(result, path, o, parse.GetValue(json));
             return Task.FromResult(0);

@@ -93,6 +93,9 @@ public sealed class LanguageModelTrainer
         History = [.. _history],
     };
 
+    /// <summary>Raised after every epoch (once its checkpoint, if any, is written) with the epoch's figures.</summary>
+    public event Action<EpochResult>? EpochCompleted;
+
     /// <summary>
     /// Trains the remaining epochs, writing a checkpoint to <paramref name="checkpointPath"/> (when given) after each,
     /// then evaluates validation and test perplexity.
@@ -112,6 +115,7 @@ public sealed class LanguageModelTrainer
             _epochsCompleted = epoch;
             if (checkpointPath is not null)
                 ModelCheckpoint.Save(checkpointPath, Model, _corpus.Vocabulary, Options, State, _optimizer);
+            EpochCompleted?.Invoke(_history[^1]);
         }
         double finalLr = _history.Count > 0 ? _history[^1].LearningRate : Options.LearningRate;
         double validPerplexity = _history.Count > 0 ? _history[^1].ValidPerplexity : Evaluate(_corpus.Valid, "valid", Options.Epochs, finalLr, progress).Value;

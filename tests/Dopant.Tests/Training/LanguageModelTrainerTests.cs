@@ -40,6 +40,19 @@ public class LanguageModelTrainerTests : IDisposable
         Assert.Equal([.. Enumerable.Repeat(1.0, 10), 0.5, 0.25], result.History.Select(e => e.LearningRate));
     }
 
+    [Fact]
+    public void Every_epoch_is_announced_after_its_checkpoint_is_written()
+    {
+        PtbCorpus corpus = PtbCorpus.Load(_folder);
+        string path = Path.Combine(_folder, "announced.safetensors");
+        var trainer = new LanguageModelTrainer(Options(2), corpus);
+        var seen = new List<(int Epoch, int CheckpointEpochs)>();
+        trainer.EpochCompleted += e => seen.Add((e.Epoch, ModelCheckpoint.Load(path).State!.EpochsCompleted));
+        TrainingResult result = trainer.Run(path);
+        Assert.Equal([(1, 1), (2, 2)], seen);
+        Assert.Equal(2, result.History.Count);
+    }
+
     [Theory]
     [InlineData("sgd")]
     [InlineData("adam")]
