@@ -1,0 +1,213 @@
+using System.Buffers;
+using System.Numerics;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using Dopant.Numerics;
+
+namespace Dopant.Matrices;
+
+/// <summary>
+/// A magnitude-pruned matrix: dense values <c>{prefix}.weight</c> [m, n] and a persistent 0/1 mask. Pruned entries
+/// (mask 0) are zero in every pass, get no gradient, and stay pruned: <see cref="PruneToSparsity"/> only adds to them.
+/// </summary>
+/// <remarks>
+/// The passes multiply by the mask rather than trust the stored values, because an optimizer with weight decay or
+/// momentum may move a pruned value off zero; <see cref="ApplyMask"/> zeroes such values in place. Training runs on
+/// the dense values (pruned entries skipped through the mask); <see cref="ToCsr"/> gives the sparse form for inference.
+/// </remarks>
+public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly Parameter<T>[] _parameters;
+    private readonly T[] _mask;
+    private long _prunedCount;
+
+    /// <summary>Creates a zero, unpruned matrix whose values are named <c>{prefix}.weight</c> [rows, columns].</summary>
+    public PrunedMatrix(string prefix, int rows, int columns)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(prefix);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rows);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(columns);
+        Weight = new Parameter<T>(prefix + ".weight", rows, columns);
+        _parameters = [Weight];
+        _mask = new T[Weight.Length];
+        _mask.AsSpan().Fill(T.One);
+    }
+
+    /// <summary>The values, [Rows, Columns]; pruned entries are zero after <see cref="ApplyMask"/>.</summary>
+    public Parameter<T> Weight { get; }
+
+    /// <summary>The mask, row-major: 1 for a kept entry, 0 for a pruned one.</summary>
+    public ReadOnlySpan<T> Mask => _mask;
+
+    /// <summary>The number of pruned entries.</summary>
+    public long PrunedCount => _prunedCount;
+
+    /// <summary>The pruned fraction of the entries, PrunedCount / (Rows·Columns).</summary>
+    public double Sparsity => (double)_prunedCount / _mask.Length;
+
+    /// <inheritdoc/>
+    public int Rows => Weight.Shape[0];
+
+    /// <inheritdoc/>
+    public int Columns => Weight.Shape[1];
+
+    /// <inheritdoc/>
+    public IReadOnlyList<Parameter<T>> Parameters => _parameters;
+
+    /// <inheritdoc/>
+    /// <remarks>The kept entries (mask 1), whether or not their value happens to be zero.</remarks>
+    public long ParameterCount => _mask.Length - _prunedCount;
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// The CSR form of the kept entries (<see cref="CsrMatrix{T}.StorageBytes"/>): ParameterCount values at
+    /// <typeparamref name="T"/> precision, a 32-bit column index per value, and Rows + 1 32-bit row pointers.
+    /// </remarks>
+    public long StorageBytes => CsrMatrix<T>.StorageBytesFor(Rows, ParameterCount, Unsafe.SizeOf<T>());
+
+    /// <summary>An unpruned matrix holding a copy of <paramref name="dense"/> (row-major, rows × columns).</summary>
+    public static PrunedMatrix<T> FromDense(string prefix, ReadOnlySpan<T> dense, int rows, int columns)
+    {
+        var result = new PrunedMatrix<T>(prefix, rows, columns);
+        if (dense.Length != result.Weight.Length)
+            throw new ArgumentException($"Expected {result.Weight.Length} dense values for {rows}×{columns}, got {dense.Length}.", nameof(dense));
+        dense.CopyTo(result.Weight.Value);
+        return result;
+    }
+
+    /// <summary>
+    /// A matrix holding a copy of <paramref name="dense"/> with the entries where <paramref name="mask"/> is 0 pruned
+    /// (for instance to restore a pruned model from a checkpoint). Every mask value must be 0 or 1.
+    /// </summary>
+    public static PrunedMatrix<T> FromDense(string prefix, ReadOnlySpan<T> dense, ReadOnlySpan<T> mask, int rows, int columns)
+    {
+        PrunedMatrix<T> result = FromDense(prefix, dense, rows, columns);
+        if (mask.Length != result._mask.Length)
+            throw new ArgumentException($"Expected {result._mask.Length} mask values for {rows}×{columns}, got {mask.Length}.", nameof(mask));
+        long pruned = 0;
+        for (int k = 0; k < mask.Length; k++)
+        {
+            if (T.IsZero(mask[k])) pruned++;
+            else if (mask[k] != T.One) throw new ArgumentException($"Mask value {k} is {mask[k]}, neither 0 nor 1.", nameof(mask));
+        }
+        mask.CopyTo(result._mask);
+        result._prunedCount = pruned;
+        result.ApplyMask();
+        return result;
+    }
+
+    /// <summary>
+    /// Prunes the smallest-magnitude kept entries until round(<paramref name="sparsity"/>·Rows·Columns) entries are
+    /// pruned in all (midpoints rounded away from zero). Entries already pruned stay pruned, so when at least that many
+    /// are pruned nothing changes. Equal magnitudes are pruned in index (row-major) order; NaN counts as the largest
+    /// magnitude. The pruned values and their gradients are set to zero.
+    /// </summary>
+    /// <param name="sparsity">The target pruned fraction, in [0, 1].</param>
+    /// <returns>The number of entries pruned by this call.</returns>
+    public long PruneToSparsity(double sparsity)
+    {
+        if (!(sparsity >= 0 && sparsity <= 1))
+            throw new ArgumentOutOfRangeException(nameof(sparsity), sparsity, "The sparsity must be in [0, 1].");
+        long target = (long)Math.Round(sparsity * _mask.Length, MidpointRounding.AwayFromZero);
+        long toPrune = Math.Min(target, _mask.Length) - _prunedCount;
+        if (toPrune <= 0) return 0;
+
+        int kept = _mask.Length - (int)_prunedCount;
+        var candidates = new Candidate[kept];
+        T[] values = Weight.Value;
+        for (int k = 0, next = 0; k < _mask.Length; k++)
+        {
+            if (T.IsZero(_mask[k])) continue;
+            T magnitude = T.Abs(values[k]);
+            candidates[next++] = new Candidate(T.IsNaN(magnitude) ? double.PositiveInfinity : double.CreateChecked(magnitude), k);
+        }
+        // The key is (magnitude, index), a total order, so the unstable sort still gives one answer.
+        Array.Sort(candidates);
+        for (long c = 0; c < toPrune; c++)
+        {
+            int k = candidates[c].Index;
+            _mask[k] = T.Zero;
+            values[k] = T.Zero;
+            Weight.Gradient[k] = T.Zero;
+        }
+        _prunedCount += toPrune;
+        return toPrune;
+    }
+
+    /// <summary>Sets the values of pruned entries back to zero (after an optimizer step that may have moved them).</summary>
+    public void ApplyMask() => TensorPrimitives.Multiply(Weight.Value, _mask, Weight.Value);
+
+    /// <summary>The kept entries in compressed sparse row form, for inference.</summary>
+    public CsrMatrix<T> ToCsr() => CsrMatrix<T>.FromMasked(Weight.Value, _mask, Rows, Columns);
+
+    /// <inheritdoc/>
+    public void Forward(ReadOnlySpan<T> x, Span<T> y, int count, bool accumulate)
+    {
+        BatchCheck.Rows(x.Length, Columns, y.Length, Rows, count, nameof(x), nameof(y));
+        if (count == 0) return;
+        T[] rented = RentMaskedWeights(out Span<T> masked);
+        try
+        {
+            Blas.Gemm(false, true, count, Rows, Columns, T.One, x, Columns, masked, Columns, accumulate ? T.One : T.Zero, y, Rows);
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(rented);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void BackwardInput(ReadOnlySpan<T> dy, Span<T> dx, int count, bool accumulate)
+    {
+        BatchCheck.Rows(dy.Length, Rows, dx.Length, Columns, count, nameof(dy), nameof(dx));
+        if (count == 0) return;
+        T[] rented = RentMaskedWeights(out Span<T> masked);
+        try
+        {
+            Blas.Gemm(false, false, count, Columns, Rows, T.One, dy, Rows, masked, Columns, accumulate ? T.One : T.Zero, dx, Columns);
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(rented);
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// The gradient of W∘M with respect to W is dyᵀ·x masked; the gradient of pruned entries is kept at zero
+    /// (gradient = (gradient + dyᵀ·x)∘M, and it was zero there already).
+    /// </remarks>
+    public void AccumulateGradients(ReadOnlySpan<T> x, ReadOnlySpan<T> dy, int count)
+    {
+        BatchCheck.Rows(x.Length, Columns, dy.Length, Rows, count, nameof(x), nameof(dy));
+        if (count == 0) return;
+        Blas.Gemm(true, false, Rows, Columns, count, T.One, dy, Rows, x, Columns, T.One, Weight.Gradient, Columns);
+        if (_prunedCount > 0) TensorPrimitives.Multiply(Weight.Gradient, _mask, Weight.Gradient);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>Pruned entries are zero.</remarks>
+    public T[] ToDense()
+    {
+        var dense = new T[Weight.Length];
+        TensorPrimitives.Multiply(Weight.Value, _mask, dense);
+        return dense;
+    }
+
+    private T[] RentMaskedWeights(out Span<T> masked)
+    {
+        T[] rented = ArrayPool<T>.Shared.Rent(Weight.Length);
+        masked = rented.AsSpan(0, Weight.Length);
+        TensorPrimitives.Multiply(Weight.Value, _mask, masked);
+        return rented;
+    }
+
+    private readonly record struct Candidate(double Magnitude, int Index) : IComparable<Candidate>
+    {
+        public int CompareTo(Candidate other)
+        {
+            int byMagnitude = Magnitude.CompareTo(other.Magnitude);
+            return byMagnitude != 0 ? byMagnitude : Index.CompareTo(other.Index);
+        }
+    }
+}
