@@ -11,8 +11,11 @@ namespace Dopant.Matrices;
 /// (mask 0) are zero in every pass, get no gradient, and stay pruned: <see cref="PruneToSparsity"/> only adds to them.
 /// </summary>
 /// <remarks>
-/// The passes multiply by the mask rather than trust the stored values, because an optimizer with weight decay or
-/// momentum may move a pruned value off zero; <see cref="ApplyMask"/> zeroes such values in place. Training runs on
+/// The passes multiply the values by the mask (in a pooled copy, O(m·n) per pass, skipped while nothing is pruned)
+/// rather than trust the stored values, because an optimizer with momentum (Adam's running averages, say) may move a
+/// pruned value off zero; <see cref="ApplyMask"/> zeroes such values in place. A pruned value that became infinite or
+/// NaN would still poison the product (0·∞ is NaN); the gradient of pruned entries is zero, so only a diverged
+/// optimizer state can cause that. Training runs on
 /// the dense values (pruned entries skipped through the mask); <see cref="ToCsr"/> gives the sparse form for inference.
 /// </remarks>
 public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
@@ -145,6 +148,11 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
     {
         BatchCheck.Rows(x.Length, Columns, y.Length, Rows, count, nameof(x), nameof(y));
         if (count == 0) return;
+        if (_prunedCount == 0)
+        {
+            Blas.Gemm(false, true, count, Rows, Columns, T.One, x, Columns, Weight.Value, Columns, accumulate ? T.One : T.Zero, y, Rows);
+            return;
+        }
         T[] rented = RentMaskedWeights(out Span<T> masked);
         try
         {
@@ -161,6 +169,11 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
     {
         BatchCheck.Rows(dy.Length, Rows, dx.Length, Columns, count, nameof(dy), nameof(dx));
         if (count == 0) return;
+        if (_prunedCount == 0)
+        {
+            Blas.Gemm(false, false, count, Columns, Rows, T.One, dy, Rows, Weight.Value, Columns, accumulate ? T.One : T.Zero, dx, Columns);
+            return;
+        }
         T[] rented = RentMaskedWeights(out Span<T> masked);
         try
         {
