@@ -35,9 +35,9 @@ internal static class BenchCommand
                 Array.Sort(samples);
                 double median = samples[runs / 2];
                 if (parse.GetValue(json))
-                    Console.WriteLine(JsonSerializer.Serialize(new { bench = "train", preset, tokens_per_s = median, samples, windows = timed, threads = WorkerPool.SharedThreadCount }));
+                    Console.WriteLine(JsonSerializer.Serialize(new { bench = "train", preset, tokens_per_s = median, samples, windows = timed, threads = WorkerPool.SharedThreadCount, sgemm_kernel = Blas.KernelName }));
                 else
-                    Console.WriteLine($"{preset,-8} {median,10:N0} tokens/s (median of {runs} runs of {timed} windows; {WorkerPool.SharedThreadCount} threads)");
+                    Console.WriteLine($"{preset,-8} {median,10:N0} tokens/s (median of {runs} runs of {timed} windows; {WorkerPool.SharedThreadCount} threads, {Blas.KernelName} SGEMM)");
             }
             return 0;
         });

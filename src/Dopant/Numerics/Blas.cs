@@ -46,6 +46,9 @@ public static partial class Blas
     /// <summary>The micro-kernel family <see cref="Sgemm"/> uses on this machine.</summary>
     internal static SgemmKernelKind ActiveKernel { get; } = DetectKernel();
 
+    /// <summary>The name of the SGEMM micro-kernel chosen for this machine (for reports): Avx512, Avx2Fma or Scalar.</summary>
+    public static string KernelName => ActiveKernel.ToString();
+
     /// <summary>Whether <paramref name="kind"/> can run on this machine.</summary>
     internal static bool IsSupported(SgemmKernelKind kind) => kind switch
     {
