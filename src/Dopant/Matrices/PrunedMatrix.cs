@@ -100,6 +100,26 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
     }
 
     /// <summary>
+    /// Replaces the mask by <paramref name="mask"/> (row-major, every value 0 or 1) and leaves the values as they are,
+    /// so that a checkpoint, which stores both, restores the matrix bit for bit. The gradients of pruned entries are cleared.
+    /// </summary>
+    /// <exception cref="ArgumentException">The mask has the wrong length or a value that is neither 0 nor 1.</exception>
+    public void RestoreMask(ReadOnlySpan<T> mask)
+    {
+        if (mask.Length != _mask.Length)
+            throw new ArgumentException($"Expected {_mask.Length} mask values for {Rows}×{Columns}, got {mask.Length}.", nameof(mask));
+        long pruned = 0;
+        for (int k = 0; k < mask.Length; k++)
+        {
+            if (T.IsZero(mask[k])) pruned++;
+            else if (mask[k] != T.One) throw new ArgumentException($"Mask value {k} is {mask[k]}, neither 0 nor 1.", nameof(mask));
+        }
+        mask.CopyTo(_mask);
+        _prunedCount = pruned;
+        TensorPrimitives.Multiply(Weight.Gradient, _mask, Weight.Gradient);
+    }
+
+    /// <summary>
     /// Prunes the smallest-magnitude kept entries until round(<paramref name="sparsity"/>·Rows·Columns) entries are
     /// pruned in all (midpoints rounded away from zero). Entries already pruned stay pruned, so when at least that many
     /// are pruned nothing changes. Equal magnitudes are pruned in index (row-major) order; NaN counts as the largest

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using Dopant.Matrices;
 using Dopant.Numerics;
 
@@ -70,8 +71,54 @@ public sealed class LanguageModel<T> where T : unmanaged, IFloatingPointIeee754<
             .Distinct()
             .ToList();
 
-    /// <summary>Total number of distinct trainable values.</summary>
+    /// <summary>Total number of distinct trainable values (tensor elements, pruned ones included; see <see cref="CompressionReport"/> for stored weights).</summary>
     public long ParameterCount => Parameters.Sum(p => (long)p.Length);
+
+    /// <summary>
+    /// Replaces LSTM weight matrices by other forms built from their current values (<see cref="WeightForms.FromDense{T}"/>
+    /// of <see cref="IWeightMatrix{T}.ToDense"/>): <paramref name="chooser"/> is asked for every matrix by name, in
+    /// layer order (<c>rnn.weight_ih_l0</c>, <c>rnn.weight_hh_l0</c>, <c>rnn.weight_ih_l1</c>, ...) and returns the
+    /// new form, or null to keep the matrix as it is. <see cref="Parameters"/> lists the new forms' tensors afterwards.
+    /// </summary>
+    /// <returns>The number of matrices replaced.</returns>
+    /// <exception cref="ArgumentException">A form does not fit its matrix; the model is then left unchanged.</exception>
+    public int CompressLstm(Func<string, WeightFormSpec?> chooser)
+    {
+        ArgumentNullException.ThrowIfNull(chooser);
+        int replaced = 0;
+        // Convert everything before replacing anything, so that a failure leaves the model as it was.
+        var converted = Layers.Select(layer => (Input: Convert(layer.InputWeights, layer.InputWeightsName),
+            Recurrent: Convert(layer.RecurrentWeights, layer.RecurrentWeightsName))).ToList();
+        for (int l = 0; l < Layers.Length; l++) Layers[l].ReplaceWeights(converted[l].Input, converted[l].Recurrent);
+        _hasTape = false;
+        return replaced;
+
+        IWeightMatrix<T> Convert(IWeightMatrix<T> matrix, string name)
+        {
+            if (chooser(name) is not { } spec) return matrix;
+            replaced++;
+            return WeightForms.FromDense<T>(spec, name, matrix.ToDense(), matrix.Rows, matrix.Columns);
+        }
+    }
+
+    /// <summary>Stored weights and bytes of the model against its all-dense equivalent (<see cref="Models.CompressionReport"/>).</summary>
+    public CompressionReport CompressionReport()
+    {
+        int h = Config.HiddenSize, v = Config.VocabularySize, size = Unsafe.SizeOf<T>();
+        long denseLstm = 0, lstm = 0, lstmBytes = 0;
+        foreach (LstmLayer<T> layer in Layers)
+        {
+            denseLstm += 4L * h * (layer.InputSize + h) + 8L * h;
+            lstm += layer.ParameterCount;
+            lstmBytes += layer.StorageBytes;
+        }
+        // The rest of the model as stored (a tied decoder weight is the embedding, counted once) and as dense.
+        long denseRest = (long)Encoder.Weight.Length + (Config.TiedWeights ? 0 : (long)v * h) + Decoder.Bias.Length;
+        long rest = (long)Encoder.Weight.Length + (Config.TiedWeights ? 0 : Decoder.Weight.ParameterCount) + Decoder.Bias.Length;
+        long restBytes = ((long)Encoder.Weight.Length + Decoder.Bias.Length) * size + (Config.TiedWeights ? 0 : Decoder.Weight.StorageBytes);
+        return new CompressionReport(denseLstm, lstm, denseLstm * size, lstmBytes,
+            denseLstm + denseRest, lstm + rest, (denseLstm + denseRest) * size, lstmBytes + restBytes);
+    }
 
     /// <summary>Fills every parameter with uniform values in [−range, range] (Zaremba et al.), in state-dict order.</summary>
     public void InitializeUniform(double range, Xoshiro256 random)

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using Dopant.Matrices;
 using Dopant.Numerics;
 
@@ -71,6 +72,19 @@ public sealed class LstmLayer<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>b_hh, 4H.</summary>
     public Parameter<T> RecurrentBias { get; }
+
+    /// <summary>The state-dict name of W_ih, <c>rnn.weight_ih_l{Index}</c> (a compressed form's tensors start with it).</summary>
+    public string InputWeightsName => $"rnn.weight_ih_l{Index}";
+
+    /// <summary>The state-dict name of W_hh, <c>rnn.weight_hh_l{Index}</c>.</summary>
+    public string RecurrentWeightsName => $"rnn.weight_hh_l{Index}";
+
+    /// <summary>Stored weights: the two forms' <see cref="IWeightMatrix{T}.ParameterCount"/> plus the 2·4H biases.</summary>
+    public long ParameterCount => InputWeights.ParameterCount + RecurrentWeights.ParameterCount + InputBias.Length + RecurrentBias.Length;
+
+    /// <summary>Storage bytes: the two forms' <see cref="IWeightMatrix{T}.StorageBytes"/> plus the biases at <typeparamref name="T"/> precision.</summary>
+    public long StorageBytes => InputWeights.StorageBytes + RecurrentWeights.StorageBytes
+        + ((long)InputBias.Length + RecurrentBias.Length) * Unsafe.SizeOf<T>();
 
     /// <summary>All parameters in PyTorch's order: weight_ih, weight_hh, bias_ih, bias_hh (forms may contribute several tensors).</summary>
     public IEnumerable<Parameter<T>> Parameters =>

@@ -13,6 +13,17 @@ namespace Dopant.Training;
 /// order) and, for a run in progress, the training options and state (<c>dopant.training</c>, <c>dopant.state</c>) with the
 /// optimizer's tensors under <c>optimizer.*</c>. A tied decoder is stored once, as <c>encoder.weight</c>.
 /// </summary>
+/// <remarks>
+/// LSTM weight matrices in other forms than dense are listed in <c>dopant.forms</c>, a JSON object from matrix name to
+/// its <see cref="WeightFormSpec"/> (<c>{"rnn.weight_hh_l1": {"kind": "kronecker", "shape": "52x25,50x26", "rank": 1}}</c>),
+/// and their tensors are stored under the forms' names (<c>rnn.weight_hh_l1.kron_a</c>, ...; see <see cref="WeightForms"/>).
+/// Dense matrices are not listed, so a file without the key (an older Dopant file, or a PyTorch state dict) loads as
+/// an all-dense model. A pruned matrix (alone, or a doped matrix's S) keeps its dense F32 values under its parameter
+/// name and its mask as a U8 tensor of the same shape named <c>{values name}_mask</c> (0 pruned, 1 kept; PyTorch's
+/// torch.nn.utils.prune naming). That stores every value and mask bit exactly, pruned values included, so training
+/// resumes bit for bit; it is not the compact form: <see cref="PrunedMatrix{T}.StorageBytes"/> counts the CSR form that
+/// inference would store.
+/// </remarks>
 public sealed class ModelCheckpoint
 {
     /// <summary>Metadata key of the architecture.</summary>
@@ -26,6 +37,9 @@ public sealed class ModelCheckpoint
 
     /// <summary>Metadata key of the training state.</summary>
     public const string StateKey = "dopant.state";
+
+    /// <summary>Metadata key of the forms of the LSTM weight matrices that are not dense.</summary>
+    public const string FormsKey = "dopant.forms";
 
     private const string OptimizerPrefix = "optimizer.";
 
@@ -66,6 +80,10 @@ public sealed class ModelCheckpoint
     public IReadOnlyDictionary<string, string> Metadata { get; }
 
     /// <summary>Writes a checkpoint atomically (temp file, then rename): an existing file is replaced only by a complete one.</summary>
+    /// <exception cref="ArgumentException">
+    /// An LSTM matrix has a form the registry does not know, or tensor names that <see cref="WeightForms.Create{T}"/>
+    /// would not give it (so the file could not be loaded).
+    /// </exception>
     public static void Save(string path, LanguageModel<float> model, Vocabulary vocabulary, TrainingOptions? options = null,
         TrainingState? state = null, IOptimizer<float>? optimizer = null, IReadOnlyDictionary<string, string>? extraMetadata = null)
     {
@@ -77,6 +95,19 @@ public sealed class ModelCheckpoint
         var tensors = new List<SafeTensor>();
         foreach (Parameter<float> p in model.Parameters)
             tensors.Add(SafeTensor.Create<float>(p.Name, p.Value, p.Shape.Select(d => (long)d).ToArray()));
+        var forms = new SortedDictionary<string, WeightFormSpec>(StringComparer.Ordinal);
+        foreach (LstmLayer<float> layer in model.Layers)
+            foreach ((string name, IWeightMatrix<float> matrix) in LstmMatrices(layer))
+            {
+                WeightFormSpec spec = DescribeRestorable(name, matrix);
+                if (spec.Kind != WeightFormSpec.DenseKind) forms[name] = spec;
+                foreach (PrunedMatrix<float> pruned in WeightForms.PrunedParts(matrix))
+                {
+                    var mask = new byte[pruned.Mask.Length];
+                    for (int k = 0; k < mask.Length; k++) mask[k] = pruned.Mask[k] == 0 ? (byte)0 : (byte)1;
+                    tensors.Add(SafeTensor.Create<byte>(WeightForms.MaskName(pruned), mask, pruned.Rows, pruned.Columns));
+                }
+            }
         if (optimizer is not null)
             foreach ((string key, float[] values) in optimizer.State.OrderBy(kv => kv.Key, StringComparer.Ordinal))
                 tensors.Add(SafeTensor.Create<float>(OptimizerPrefix + key, values, values.Length));
@@ -86,6 +117,7 @@ public sealed class ModelCheckpoint
             [ConfigKey] = JsonSerializer.Serialize(ConfigJson.From(model.Config), Json),
             [VocabularyKey] = JsonSerializer.Serialize(vocabulary.Words, Json),
         };
+        if (forms.Count > 0) metadata[FormsKey] = JsonSerializer.Serialize(forms, Json);
         if (options is not null) metadata[OptionsKey] = JsonSerializer.Serialize(options, Json);
         if (state is not null) metadata[StateKey] = JsonSerializer.Serialize(state with { OptimizerSteps = optimizer?.StepCount ?? state.OptimizerSteps }, Json);
         if (extraMetadata is not null)
@@ -95,7 +127,8 @@ public sealed class ModelCheckpoint
 
     /// <summary>
     /// Reads a checkpoint. A missing file, a file that is not valid safetensors, missing or malformed metadata, and
-    /// missing, unexpected or mis-shaped tensors each give an <see cref="InvalidDataException"/> (or
+    /// missing, unexpected or mis-shaped tensors, and <c>dopant.forms</c> entries that are malformed, of an unknown kind,
+    /// for a matrix the model does not have or of sizes that do not fit it, and masks that hold anything but 0 and 1 each give an <see cref="InvalidDataException"/> (or
     /// <see cref="FileNotFoundException"/>) whose message names the file and the problem.
     /// </summary>
     public static ModelCheckpoint Load(string path)
@@ -142,12 +175,28 @@ public sealed class ModelCheckpoint
         TrainingState? state = file.Metadata.ContainsKey(StateKey) ? Parse<TrainingState>(StateKey) : null;
 
         var model = new LanguageModel<float>(config);
+        if (file.Metadata.ContainsKey(FormsKey))
+            foreach ((string name, WeightFormSpec? spec) in Parse<Dictionary<string, WeightFormSpec?>>(FormsKey))
+                RestoreForm(path, model, name, spec);
         var expected = new HashSet<string>(StringComparer.Ordinal);
         foreach (Parameter<float> p in model.Parameters)
         {
             expected.Add(p.Name);
             file.RequireSingles(p.Name, p.Shape.Select(d => (long)d).ToArray()).CopyTo(p.Value, 0);
         }
+        foreach (LstmLayer<float> layer in model.Layers)
+            foreach ((_, IWeightMatrix<float> matrix) in LstmMatrices(layer))
+                foreach (PrunedMatrix<float> pruned in WeightForms.PrunedParts(matrix))
+                {
+                    string maskName = WeightForms.MaskName(pruned);
+                    expected.Add(maskName);
+                    ReadOnlySpan<byte> bits = file.Require(maskName, SafeTensorsDType.UInt8, pruned.Rows, pruned.Columns).AsSpan<byte>();
+                    var mask = new float[bits.Length];
+                    for (int k = 0; k < bits.Length; k++)
+                        mask[k] = bits[k] <= 1 ? bits[k]
+                            : throw new InvalidDataException($"'{path}': mask '{maskName}' holds {bits[k]} at index {k}; a mask holds only 0 (pruned) and 1 (kept).");
+                    pruned.RestoreMask(mask);
+                }
         var optimizerState = new Dictionary<string, float[]>(StringComparer.Ordinal);
         foreach (SafeTensor tensor in file.Tensors)
         {
@@ -157,6 +206,44 @@ public sealed class ModelCheckpoint
                 throw new InvalidDataException($"'{path}' has a tensor '{tensor.Name}' that a {config.Layers}-layer model does not have.");
         }
         return new ModelCheckpoint(model, vocabulary, options, state, optimizerState, file.Metadata);
+    }
+
+    private static IEnumerable<(string Name, IWeightMatrix<float> Matrix)> LstmMatrices(LstmLayer<float> layer) =>
+        [(layer.InputWeightsName, layer.InputWeights), (layer.RecurrentWeightsName, layer.RecurrentWeights)];
+
+    /// <summary>The description of a matrix to save, after checking that <see cref="Load"/> would rebuild it with the same tensor names.</summary>
+    private static WeightFormSpec DescribeRestorable(string name, IWeightMatrix<float> matrix)
+    {
+        WeightFormSpec spec = WeightForms.Describe(matrix);
+        string[] names = matrix.Parameters.Select(p => p.Name).ToArray();
+        string[] restored = spec.Kind == WeightFormSpec.DenseKind
+            ? [name]
+            : WeightForms.Create<float>(spec, name, matrix.Rows, matrix.Columns).Parameters.Select(p => p.Name).ToArray();
+        if (!names.SequenceEqual(restored, StringComparer.Ordinal))
+            throw new ArgumentException(
+                $"LSTM matrix '{name}' has tensors [{string.Join(", ", names)}], but a checkpoint restores its form {spec.ToJson()} as " +
+                $"[{string.Join(", ", restored)}]; build it with WeightForms.Create or WeightForms.FromDense under the name '{name}'.", nameof(matrix));
+        return spec;
+    }
+
+    /// <summary>Replaces the LSTM matrix <paramref name="name"/> of <paramref name="model"/> by a zero form described by <paramref name="spec"/>.</summary>
+    private static void RestoreForm(string path, LanguageModel<float> model, string name, WeightFormSpec? spec)
+    {
+        LstmLayer<float>? layer = model.Layers.FirstOrDefault(l => l.InputWeightsName == name || l.RecurrentWeightsName == name)
+            ?? throw new InvalidDataException(
+                $"'{path}': metadata '{FormsKey}' describes '{name}', which is not an LSTM weight matrix of a {model.Layers.Length}-layer model.");
+        bool recurrent = layer.RecurrentWeightsName == name;
+        IWeightMatrix<float> current = recurrent ? layer.RecurrentWeights : layer.InputWeights;
+        IWeightMatrix<float> form;
+        try
+        {
+            form = WeightForms.Create<float>(spec ?? throw new ArgumentException($"Weight matrix '{name}' has a null form."), name, current.Rows, current.Columns);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"'{path}': metadata '{FormsKey}': {e.Message}", e);
+        }
+        layer.ReplaceWeights(recurrent ? layer.InputWeights : form, recurrent ? form : layer.RecurrentWeights);
     }
 
     private sealed record ConfigJson(int VocabSize, int HiddenSize, int NumLayers, bool Tied, double Dropout)

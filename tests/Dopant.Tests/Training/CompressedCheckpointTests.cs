@@ -1,0 +1,240 @@
+using System.Text.Json;
+using Dopant.Data;
+using Dopant.IO;
+using Dopant.Matrices;
+using Dopant.Models;
+using Dopant.Training;
+
+namespace Dopant.Tests.Training;
+
+public class CompressedCheckpointTests : IDisposable
+{
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "dopant-cckpt-" + Guid.NewGuid().ToString("N"));
+
+    public CompressedCheckpointTests() => Directory.CreateDirectory(_folder);
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    // The tiny model's LSTM matrices are 24 × 6 (4H × H with H = 6).
+    private const string Kronecker1 = """{"kind":"kronecker","shape":"4x2,6x3","rank":1}""";
+    private const string Kronecker2 = """{"kind":"kronecker","shape":"4x2,6x3","rank":2}""";
+    private const string DopedKronecker = """{"kind":"doped","structure":{"kind":"kronecker","shape":"4x2,6x3","rank":1}}""";
+    private const string DopedLowRank = """{"kind":"doped","structure":{"kind":"low_rank","rank":2}}""";
+
+    public static TheoryData<string, double> Forms() => new()
+    {
+        { """{"kind":"dense"}""", 0 },
+        { Kronecker1, 0 },
+        { Kronecker2, 0 },
+        { """{"kind":"low_rank","rank":3}""", 0 },
+        { """{"kind":"hybrid","rank":2,"dense_rows":4}""", 0 },
+        { """{"kind":"pruned"}""", 0.7 },
+        { DopedKronecker, 0.9 },
+        { DopedLowRank, 0.9 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Forms))]
+    public void Every_form_survives_save_and_load_bit_for_bit(string json, double sparsity)
+    {
+        foreach (bool tied in new[] { false, true })
+        {
+            (LanguageModel<float> model, Vocabulary vocabulary) = Compressed(json, sparsity, tied);
+            string path = Path.Combine(_folder, "c.safetensors");
+            ModelCheckpoint.Save(path, model, vocabulary);
+            LanguageModel<float> loaded = ModelCheckpoint.Load(path).Model;
+
+            foreach ((LstmLayer<float> a, LstmLayer<float> b) in model.Layers.Zip(loaded.Layers))
+            {
+                Assert.Equal(WeightForms.Describe(a.InputWeights), WeightForms.Describe(b.InputWeights));
+                Assert.Equal(WeightForms.Describe(a.RecurrentWeights), WeightForms.Describe(b.RecurrentWeights));
+                Assert.Equal(Masks(a), Masks(b));
+            }
+            Assert.Equal(model.Parameters.Select(p => p.Name), loaded.Parameters.Select(p => p.Name));
+            foreach ((Parameter<float> p, Parameter<float> q) in model.Parameters.Zip(loaded.Parameters))
+            {
+                Assert.Equal(p.Shape, q.Shape);
+                Assert.Equal(Bits(p.Value), Bits(q.Value));
+            }
+            Assert.Equal(model.ParameterCount, loaded.ParameterCount);
+            Assert.Equal(model.CompressionReport(), loaded.CompressionReport());
+            Assert.Equal(Bits(Logits(model)), Bits(Logits(loaded)));
+        }
+    }
+
+    [Fact]
+    public void Only_non_dense_matrices_are_listed_in_the_forms_metadata()
+    {
+        (LanguageModel<float> dense, Vocabulary vocabulary) = ModelCheckpointTests.TinyModel(false);
+        string path = Path.Combine(_folder, "d.safetensors");
+        ModelCheckpoint.Save(path, dense, vocabulary);
+        Assert.False(SafeTensorsFile.Load(path).Metadata.ContainsKey(ModelCheckpoint.FormsKey));
+
+        Assert.Equal(1, dense.CompressLstm(name => name == "rnn.weight_hh_l1" ? WeightFormSpec.Parse(DopedKronecker) : null));
+        ((DopedMatrix<float>)dense.Layers[1].RecurrentWeights).Sparse.PruneToSparsity(0.9);
+        ModelCheckpoint.Save(path, dense, vocabulary);
+        SafeTensorsFile file = SafeTensorsFile.Load(path);
+        var forms = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(file.Metadata[ModelCheckpoint.FormsKey])!;
+        Assert.Equal(["rnn.weight_hh_l1"], forms.Keys);
+        Assert.Equal(WeightFormSpec.Parse(DopedKronecker), WeightFormSpec.Parse(forms["rnn.weight_hh_l1"].GetRawText()));
+        string[] lstmTensors = file.Tensors.Select(t => t.Name).Where(n => n.StartsWith("rnn.weight_hh_l1", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(["rnn.weight_hh_l1.doping.weight", "rnn.weight_hh_l1.doping.weight_mask", "rnn.weight_hh_l1.kron_a", "rnn.weight_hh_l1.kron_b"], lstmTensors);
+        SafeTensor mask = file.Tensors.Single(t => t.Name == "rnn.weight_hh_l1.doping.weight_mask");
+        Assert.Equal(SafeTensorsDType.UInt8, mask.DType);
+        Assert.Equal([24L, 6L], mask.Shape.ToArray());
+        Assert.Equal(Math.Round(0.1 * 144), mask.AsSpan<byte>().ToArray().Count(b => b == 1));
+    }
+
+    [Fact]
+    public void Pruned_values_that_an_optimizer_moved_are_restored_exactly()
+    {
+        (LanguageModel<float> model, Vocabulary vocabulary) = Compressed("""{"kind":"pruned"}""", 0.7, tied: false);
+        var pruned = (PrunedMatrix<float>)model.Layers[0].InputWeights;
+        int k = pruned.Mask.IndexOf(0f);
+        pruned.Weight.Value[k] = 0.125f;     // a momentum step after pruning, before ApplyMask
+        pruned.Weight.Value[k + 1] = -0f;
+        string path = Path.Combine(_folder, "p.safetensors");
+        ModelCheckpoint.Save(path, model, vocabulary);
+        var restored = (PrunedMatrix<float>)ModelCheckpoint.Load(path).Model.Layers[0].InputWeights;
+        Assert.Equal(Bits(pruned.Weight.Value), Bits(restored.Weight.Value));
+        Assert.Equal(pruned.PrunedCount, restored.PrunedCount);
+        Assert.Equal(pruned.ToDense(), restored.ToDense());
+    }
+
+    [Fact]
+    public void Corrupt_forms_metadata_and_masks_are_named()
+    {
+        (LanguageModel<float> model, Vocabulary vocabulary) = ModelCheckpointTests.TinyModel(false);
+        model.CompressLstm(name => name switch
+        {
+            "rnn.weight_ih_l0" => WeightFormSpec.Parse(Kronecker1),
+            "rnn.weight_hh_l1" => WeightFormSpec.Parse(DopedLowRank),
+            _ => null,
+        });
+        ((DopedMatrix<float>)model.Layers[1].RecurrentWeights).Sparse.PruneToSparsity(0.9);
+        string path = Path.Combine(_folder, "m.safetensors");
+        ModelCheckpoint.Save(path, model, vocabulary);
+        SafeTensorsFile good = SafeTensorsFile.Load(path);
+        ModelCheckpoint.Load(path);
+
+        string Fails(IEnumerable<SafeTensor> tensors, IReadOnlyDictionary<string, string> metadata)
+        {
+            new SafeTensorsFile(tensors, metadata).Save(path);
+            string message = Assert.Throws<InvalidDataException>(() => ModelCheckpoint.Load(path)).Message;
+            Assert.Contains("m.safetensors", message);
+            Assert.DoesNotContain('\n', message);
+            return message;
+        }
+        IReadOnlyDictionary<string, string> WithForms(string forms)
+        {
+            var metadata = good.Metadata.ToDictionary(kv => kv.Key, kv => kv.Value);
+            metadata[ModelCheckpoint.FormsKey] = forms;
+            return metadata;
+        }
+        string dopedLowRank = $"\"rnn.weight_hh_l1\":{DopedLowRank}";
+        SafeTensor Mask(byte value, int at)
+        {
+            SafeTensor mask = good.Tensors.Single(t => t.Name == "rnn.weight_hh_l1.doping.weight_mask");
+            byte[] bytes = mask.AsSpan<byte>().ToArray();
+            bytes[at] = value;
+            return SafeTensor.Create<byte>(mask.Name, bytes, [.. mask.Shape]);
+        }
+
+        string unknown = Fails(good.Tensors, WithForms($$"""{"rnn.weight_ih_l0":{"kind":"tensor_train","rank":1},{{dopedLowRank}}}"""));
+        Assert.Contains("dopant.forms", unknown);
+        Assert.Contains("rnn.weight_ih_l0", unknown);
+        Assert.Contains("unknown kind 'tensor_train'", unknown);
+
+        string badShape = Fails(good.Tensors, WithForms($$"""{"rnn.weight_ih_l0":{"kind":"kronecker","shape":"4by2,6x3","rank":1},{{dopedLowRank}}}"""));
+        Assert.Contains("4by2", badShape);
+        Assert.Contains("rnn.weight_ih_l0", badShape);
+
+        Assert.Contains("12×6", Fails(good.Tensors, WithForms($$"""{"rnn.weight_ih_l0":{"kind":"kronecker","shape":"2x2,6x3","rank":1},{{dopedLowRank}}}""")));
+        Assert.Contains("dopant.forms", Fails(good.Tensors, WithForms("{not json")));
+        Assert.Contains("sparsity", Fails(good.Tensors, WithForms($$"""{"rnn.weight_ih_l0":{"kind":"pruned","sparsity":0.5},{{dopedLowRank}}}""")));
+        Assert.Contains("rnn.weight_hh_l7", Fails(good.Tensors, WithForms($$"""{"rnn.weight_hh_l7":{{Kronecker1}},"rnn.weight_ih_l0":{{Kronecker1}},{{dopedLowRank}}}""")));
+
+        Assert.Contains("rnn.weight_hh_l1.doping.weight_mask",
+            Fails(good.Tensors.Where(t => t.Name != "rnn.weight_hh_l1.doping.weight_mask"), good.Metadata));
+        string two = Fails(good.Tensors.Select(t => t.Name.EndsWith("_mask", StringComparison.Ordinal) ? Mask(2, 17) : t), good.Metadata);
+        Assert.Contains("rnn.weight_hh_l1.doping.weight_mask", two);
+        Assert.Contains("holds 2 at index 17", two);
+
+        // Metadata that lost the forms: the compressed tensors are then unexpected, the dense ones missing.
+        var noForms = good.Metadata.Where(kv => kv.Key != ModelCheckpoint.FormsKey).ToDictionary(kv => kv.Key, kv => kv.Value);
+        Assert.Contains("rnn.weight_ih_l0", Fails(good.Tensors, noForms));
+        // A form's tensor of the wrong shape, a missing one, and an extra one.
+        Assert.Contains("rnn.weight_ih_l0.kron_b", Fails(good.Tensors.Select(t => t.Name == "rnn.weight_ih_l0.kron_b" ? SafeTensor.Create<float>(t.Name, new float[18], 1, 3, 6) : t), good.Metadata));
+        Assert.Contains("rnn.weight_hh_l1.lmf_v", Fails(good.Tensors.Where(t => t.Name != "rnn.weight_hh_l1.lmf_v"), good.Metadata));
+        Assert.Contains("rnn.weight_ih_l0.lmf_u", Fails(good.Tensors.Append(SafeTensor.Create<float>("rnn.weight_ih_l0.lmf_u", new float[2], 2)), good.Metadata));
+    }
+
+    [Fact]
+    public void Saving_a_form_whose_tensor_names_a_load_would_not_rebuild_fails()
+    {
+        (LanguageModel<float> model, Vocabulary vocabulary) = ModelCheckpointTests.TinyModel(false);
+        LstmLayer<float> layer = model.Layers[0];
+        layer.ReplaceWeights(new KroneckerMatrix<float>("other", new KroneckerShape(4, 2, 6, 3)), layer.RecurrentWeights);
+        var e = Assert.Throws<ArgumentException>(() => ModelCheckpoint.Save(Path.Combine(_folder, "x.safetensors"), model, vocabulary));
+        Assert.Contains("rnn.weight_ih_l0", e.Message);
+        Assert.Contains("other.kron_a", e.Message);
+        Assert.False(File.Exists(Path.Combine(_folder, "x.safetensors")));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Compression_report_counts_by_hand(bool tied)
+    {
+        // V = 5, H = 6, 2 layers, float. A dense layer: 4H·(H + H) + 2·4H = 288 + 48 = 336 weights, so 672 for both.
+        (LanguageModel<float> model, _) = ModelCheckpointTests.TinyModel(tied);
+        // Embedding 5·6 = 30, decoder 30 (none when tied), decoder bias 5.
+        long rest = tied ? 35 : 65;
+        Assert.Equal(new CompressionReport(672, 672, 2688, 2688, 672 + rest, 672 + rest, 4 * (672 + rest), 4 * (672 + rest)), model.CompressionReport());
+
+        // W_hh of layer 1 → 4×2 ⊗ 6×3: 8 + 18 = 26 weights for 144. W_ih of layer 0 → pruned to half: 72 kept of 144,
+        // stored in CSR as 72·(4 + 4) + (24 + 1)·4 = 676 bytes.
+        model.CompressLstm(name => name switch
+        {
+            "rnn.weight_hh_l1" => WeightFormSpec.Parse(Kronecker1),
+            "rnn.weight_ih_l0" => WeightFormSpec.Pruned,
+            _ => null,
+        });
+        ((PrunedMatrix<float>)model.Layers[0].InputWeights).PruneToSparsity(0.5);
+        long lstm = 672 - 144 + 26 - 72;          // 482
+        long lstmBytes = (lstm - 72) * 4 + 676;   // 2316
+        CompressionReport report = model.CompressionReport();
+        Assert.Equal(new CompressionReport(672, lstm, 2688, lstmBytes, 672 + rest, lstm + rest, 4 * (672 + rest), lstmBytes + 4 * rest), report);
+        Assert.Equal(672.0 / 482, report.LstmParameterFactor);
+        Assert.Equal(2688.0 / 2316, report.LstmByteFactor);
+        Assert.Equal((672.0 + rest) / (482 + rest), report.ModelParameterFactor);
+        Assert.Equal(4.0 * (672 + rest) / (2316 + 4 * rest), report.ModelByteFactor);
+        // Layer 0: 72 + 144 + 48 = 264; layer 1: 144 + 26 + 48 = 218.
+        Assert.Equal((264L, 218L), (model.Layers[0].ParameterCount, model.Layers[1].ParameterCount));
+        // The tensors the optimizer holds: the pruned matrix keeps all 144 values, the Kronecker factors 26.
+        Assert.Equal(672 - 144 + 26 + rest, model.ParameterCount);
+    }
+
+    private static (LanguageModel<float>, Vocabulary) Compressed(string json, double sparsity, bool tied)
+    {
+        (LanguageModel<float> model, Vocabulary vocabulary) = ModelCheckpointTests.TinyModel(tied);
+        WeightFormSpec spec = WeightFormSpec.Parse(json);
+        Assert.Equal(4, model.CompressLstm(_ => spec));
+        foreach (LstmLayer<float> layer in model.Layers)
+            foreach (PrunedMatrix<float> pruned in WeightForms.PrunedParts(layer.InputWeights).Concat(WeightForms.PrunedParts(layer.RecurrentWeights)))
+                pruned.PruneToSparsity(sparsity);
+        return (model, vocabulary);
+    }
+
+    private static float[][] Masks(LstmLayer<float> layer) =>
+        WeightForms.PrunedParts(layer.InputWeights).Concat(WeightForms.PrunedParts(layer.RecurrentWeights)).Select(p => p.Mask.ToArray()).ToArray();
+
+    private static int[] Bits(float[] values) => values.Select(BitConverter.SingleToInt32Bits).ToArray();
+
+    private static float[] Logits(LanguageModel<float> model)
+    {
+        int[] inputs = [1, 2, 3, 4, 0, 2], targets = [2, 3, 4, 0, 2, 1];
+        model.Forward(inputs, targets, steps: 3, batch: 2, model.CreateState(2));
+        return model.Output.ToArray();
+    }
+}
