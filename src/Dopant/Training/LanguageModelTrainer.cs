@@ -17,6 +17,7 @@ public sealed class LanguageModelTrainer
     private readonly PtbCorpus _corpus;
     private readonly IOptimizer<float> _optimizer;
     private readonly TbpttStep<float> _step;
+    private readonly DopingSchedule _doping;
     private readonly List<EpochResult> _history;
     private int _epochsCompleted;
     private double _trainSeconds;
@@ -24,18 +25,39 @@ public sealed class LanguageModelTrainer
 
     /// <summary>Starts a new run: a model initialized uniformly from <see cref="TrainingOptions.Seed"/>.</summary>
     public LanguageModelTrainer(TrainingOptions options, PtbCorpus corpus)
+        : this(options, corpus, model: null)
+    {
+    }
+
+    /// <summary>
+    /// Starts a new run from <paramref name="model"/> (a trained or compressed model, trained further in place), or
+    /// from a fresh model initialized uniformly from <see cref="TrainingOptions.Seed"/> when it is null. The model's
+    /// architecture must match <paramref name="options"/> and the corpus vocabulary.
+    /// </summary>
+    public LanguageModelTrainer(TrainingOptions options, PtbCorpus corpus, LanguageModel<float>? model)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(corpus);
         options.Validate();
         Options = options;
         _corpus = corpus;
-        Model = new LanguageModel<float>(options.ModelConfig(corpus.Vocabulary.Count)) { Training = true };
         var random = new Xoshiro256(options.Seed);
-        Model.InitializeUniform(options.InitRange, random);
+        LanguageModelConfig config = options.ModelConfig(corpus.Vocabulary.Count);
+        if (model is null)
+        {
+            model = new LanguageModel<float>(config);
+            model.InitializeUniform(options.InitRange, random);
+        }
+        else if (model.Config != config)
+        {
+            throw new ArgumentException($"The model ({model.Config}) does not match the options and corpus ({config}).", nameof(model));
+        }
+        Model = model;
+        Model.Training = true;
         Model.Random = random;
         _optimizer = CreateOptimizer(options.Optimizer);
         _step = new TbpttStep<float>(Model, _optimizer, options.Clip, options.TimeSummedLoss);
+        _doping = CreateDopingSchedule();
         _history = [];
     }
 
@@ -50,6 +72,7 @@ public sealed class LanguageModelTrainer
         _optimizer = CreateOptimizer(Options.Optimizer);
         _optimizer.StepCount = state.OptimizerSteps;
         _step = new TbpttStep<float>(Model, _optimizer, Options.Clip, Options.TimeSummedLoss);
+        _doping = CreateDopingSchedule();
         if (_optimizer is AdamOptimizer<float> adam)
             foreach ((string key, float[] values) in checkpoint.OptimizerState) adam.RestoreState(key, values);
         _history = [.. state.History];
@@ -111,7 +134,11 @@ public sealed class LanguageModelTrainer
             _trainSeconds += seconds;
             _trainTokens += tokens;
             double valid = Evaluate(_corpus.Valid, "valid", epoch, lr, progress).Value;
-            _history.Add(new EpochResult(epoch, lr, Math.Exp(trainLoss), valid, tokens / seconds, seconds));
+            double? validWithoutSparse = _doping.HasDopedMatrices
+                ? _doping.WithoutSparse(() => Evaluate(_corpus.Valid, "valid without S", epoch, lr, progress).Value)
+                : null;
+            double? sparsity = double.IsNaN(_doping.Sparsity) ? null : _doping.Sparsity;
+            _history.Add(new EpochResult(epoch, lr, Math.Exp(trainLoss), valid, tokens / seconds, seconds, validWithoutSparse, sparsity));
             _epochsCompleted = epoch;
             if (checkpointPath is not null)
                 ModelCheckpoint.Save(checkpointPath, Model, _corpus.Vocabulary, Options, State, _optimizer);
@@ -143,7 +170,9 @@ public sealed class LanguageModelTrainer
             if (w == warmupWindows) clock.Start();
             BpttWindow window = train.WindowAt(w % available * Options.Bptt, Options.Bptt);
             int n = train.CopyWindow(window, inputs, targets);
+            _doping.BeforeWindow(Options.BatchSize);
             _step.Run(inputs.AsSpan(0, n), targets.AsSpan(0, n), window.Length, Options.BatchSize, state, Options.LearningRate);
+            _doping.AfterStep(_optimizer.StepCount);
             if (w >= warmupWindows) tokens += n;
         }
         return tokens / clock.Elapsed.TotalSeconds;
@@ -165,7 +194,9 @@ public sealed class LanguageModelTrainer
         {
             cancellationToken.ThrowIfCancellationRequested();
             int n = train.CopyWindow(window, inputs, targets);
+            _doping.BeforeWindow(Options.BatchSize);
             lossSum += _step.Run(inputs.AsSpan(0, n), targets.AsSpan(0, n), window.Length, Options.BatchSize, state, lr).Loss;
+            _doping.AfterStep(_optimizer.StepCount);
             tokens += n;
             if (++done % reportEvery == 0 || done == windows)
             {
@@ -186,6 +217,9 @@ public sealed class LanguageModelTrainer
         Model.Training = true;
         return result;
     }
+
+    private DopingSchedule CreateDopingSchedule() =>
+        new(Model, Options, Math.Max(1, new BatchedTokenStream(_corpus.Train, Options.BatchSize).WindowCount(Options.Bptt)));
 
     private static IOptimizer<float> CreateOptimizer(string name) => name switch
     {

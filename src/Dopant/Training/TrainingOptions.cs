@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Dopant.Models;
 
 namespace Dopant.Training;
@@ -62,6 +63,34 @@ public sealed record TrainingOptions
     /// <summary>Batch size for validation and test perplexity.</summary>
     public int EvalBatchSize { get; init; } = 10;
 
+    /// <summary>
+    /// The sparsity the pruned parts of the LSTM matrices (the doping matrices S of doped forms, and pruned forms)
+    /// reach by <see cref="EffectivePruneEndEpoch"/>; 0 prunes nothing. Pruning follows Zhu and Gupta's cubic schedule.
+    /// </summary>
+    public double FinalSparsity { get; init; }
+
+    /// <summary>The sparsity at which pruning starts, at <see cref="PruneStartEpoch"/> (0: S starts dense).</summary>
+    public double InitialSparsity { get; init; }
+
+    /// <summary>Epochs of training (possibly fractional) before the first pruning event.</summary>
+    public double PruneStartEpoch { get; init; } = 1;
+
+    /// <summary>Epochs of training (possibly fractional) by which the final sparsity is reached; 0 means 3/4 of the epochs.</summary>
+    public double PruneEndEpoch { get; init; }
+
+    /// <summary>The number of pruning events from the start to the end of the schedule.</summary>
+    public int PruneEvents { get; init; } = 100;
+
+    /// <summary>Co-matrix dropout probability on the output of the doping matrices S during training (0: none).</summary>
+    public double CoMatrixDropout { get; init; }
+
+    /// <summary>Co-matrix dropout probability on the output of the structured parts of doped matrices (0: none).</summary>
+    public double StructureDropout { get; init; }
+
+    /// <summary>The epoch by which the final sparsity is reached: <see cref="PruneEndEpoch"/>, or 3/4 of the epochs when it is 0.</summary>
+    [JsonIgnore]
+    public double EffectivePruneEndEpoch => PruneEndEpoch > 0 ? PruneEndEpoch : 0.75 * Epochs;
+
     /// <summary>The names <see cref="FromPreset"/> accepts.</summary>
     public static IReadOnlyList<string> PresetNames { get; } = ["small", "medium", "large"];
 
@@ -109,5 +138,15 @@ public sealed record TrainingOptions
         Require(Dropout >= 0 && Dropout < 1, $"--dropout must be in [0, 1) (got {Dropout}).");
         Require(Clip > 0, $"--clip must be positive (got {Clip}).");
         Require(Optimizer is "sgd" or "adam", $"--optimizer must be sgd or adam (got '{Optimizer}').");
+        Require(FinalSparsity >= 0 && FinalSparsity < 1, $"--sparsity must be in [0, 1) (got {FinalSparsity}).");
+        Require(InitialSparsity >= 0 && InitialSparsity <= FinalSparsity || FinalSparsity == 0 && InitialSparsity == 0,
+            $"--initial-sparsity must be in [0, --sparsity] (got {InitialSparsity}).");
+        Require(PruneStartEpoch >= 0 && double.IsFinite(PruneStartEpoch), $"--prune-start must not be negative (got {PruneStartEpoch}).");
+        Require(PruneEndEpoch >= 0 && PruneEndEpoch <= Epochs, $"--prune-end must be in [0, --epochs] (got {PruneEndEpoch}).");
+        Require(FinalSparsity == 0 || EffectivePruneEndEpoch > PruneStartEpoch,
+            $"pruning must end (epoch {EffectivePruneEndEpoch}) after it starts (epoch {PruneStartEpoch}).");
+        Require(PruneEvents >= 1, $"--prune-events must be at least 1 (got {PruneEvents}).");
+        Require(CoMatrixDropout >= 0 && CoMatrixDropout < 1, $"--cmr must be in [0, 1) (got {CoMatrixDropout}).");
+        Require(StructureDropout >= 0 && StructureDropout < 1, $"--structure-dropout must be in [0, 1) (got {StructureDropout}).");
     }
 }

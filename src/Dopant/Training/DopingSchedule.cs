@@ -1,0 +1,120 @@
+using Dopant.Matrices;
+using Dopant.Models;
+
+namespace Dopant.Training;
+
+/// <summary>
+/// What happens to the compressed LSTM matrices of a model around each training step: before a window, the co-matrix
+/// dropout masks of every doped matrix are drawn (from the model's random stream, so a resumed run draws the same);
+/// after the step they are switched off (evaluation never sees them) and, at the pruning events of a
+/// <see cref="SparsityAnnealer"/>, every pruned part (the doping matrices S, pruned forms) is pruned by magnitude to the
+/// schedule's sparsity (Zhu and Gupta 2017; Thakker et al. anneal S the same way).
+/// </summary>
+public sealed class DopingSchedule
+{
+    private readonly LanguageModel<float> _model;
+    private readonly List<PrunedMatrix<float>> _pruned = [];
+    private readonly List<DopedMatrix<float>> _doped = [];
+    private readonly double _sparseDropout, _structureDropout;
+
+    /// <summary>Binds the schedule of <paramref name="options"/> to the compressed matrices of <paramref name="model"/>.</summary>
+    /// <param name="model">The model; its LSTM matrices are not replaced afterwards.</param>
+    /// <param name="options">The sparsity and co-matrix dropout options.</param>
+    /// <param name="windowsPerEpoch">Training windows (optimizer steps) per epoch.</param>
+    public DopingSchedule(LanguageModel<float> model, TrainingOptions options, int windowsPerEpoch)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(windowsPerEpoch);
+        _model = model;
+        foreach (LstmLayer<float> layer in model.Layers)
+            foreach (IWeightMatrix<float> matrix in new[] { layer.InputWeights, layer.RecurrentWeights })
+            {
+                _pruned.AddRange(WeightForms.PrunedParts(matrix));
+                if (matrix is DopedMatrix<float> doped) _doped.Add(doped);
+            }
+        _sparseDropout = options.CoMatrixDropout;
+        _structureDropout = options.StructureDropout;
+        if (options.FinalSparsity > 0 && _pruned.Count > 0)
+        {
+            long start = (long)Math.Round(options.PruneStartEpoch * windowsPerEpoch);
+            long end = (long)Math.Round(options.EffectivePruneEndEpoch * windowsPerEpoch);
+            int events = (int)Math.Clamp(options.PruneEvents, 1, Math.Max(1, end - start));
+            long frequency = Math.Max(1, (end - start) / events);
+            Annealer = new SparsityAnnealer(options.InitialSparsity, options.FinalSparsity, start, events, frequency);
+        }
+    }
+
+    /// <summary>The pruning schedule, in optimizer steps; null when nothing is pruned.</summary>
+    public SparsityAnnealer? Annealer { get; }
+
+    /// <summary>Whether the model has doped matrices (whose S can be switched off for the co-matrix adaptation check).</summary>
+    public bool HasDopedMatrices => _doped.Count > 0;
+
+    /// <summary>The pruned fraction over all pruned parts, or NaN when there are none.</summary>
+    public double Sparsity
+    {
+        get
+        {
+            if (_pruned.Count == 0) return double.NaN;
+            long pruned = 0, total = 0;
+            foreach (PrunedMatrix<float> p in _pruned)
+            {
+                pruned += p.PrunedCount;
+                total += p.Mask.Length;
+            }
+            return (double)pruned / total;
+        }
+    }
+
+    /// <summary>Draws the co-matrix dropout masks for a window of <paramref name="batch"/> streams.</summary>
+    public void BeforeWindow(int batch)
+    {
+        if (_sparseDropout <= 0 && _structureDropout <= 0) return;
+        foreach (DopedMatrix<float> doped in _doped)
+        {
+            if (_sparseDropout > 0)
+            {
+                doped.SparseDropout ??= new CoMatrixDropout<float>(doped.Rows, _sparseDropout);
+                doped.SparseDropout.Resample(_model.Random, batch);
+            }
+            if (_structureDropout > 0)
+            {
+                doped.StructureDropout ??= new CoMatrixDropout<float>(doped.Rows, _structureDropout);
+                doped.StructureDropout.Resample(_model.Random, batch);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Switches the dropout masks off and, when <paramref name="step"/> (the optimizer steps taken so far) is a
+    /// pruning event, prunes. Returns the number of entries pruned.
+    /// </summary>
+    public long AfterStep(long step)
+    {
+        foreach (DopedMatrix<float> doped in _doped)
+        {
+            doped.SparseDropout?.Deactivate();
+            doped.StructureDropout?.Deactivate();
+        }
+        if (Annealer is null || !Annealer.IsPruningStep(step)) return 0;
+        long pruned = 0;
+        foreach (PrunedMatrix<float> matrix in _pruned) pruned += Annealer.Apply(matrix, step);
+        return pruned;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="evaluate"/> with the doping matrices S switched off and returns its result (the co-matrix
+    /// adaptation diagnostic: how much the structured part has come to rely on S).
+    /// </summary>
+    public TResult WithoutSparse<TResult>(Func<TResult> evaluate)
+    {
+        ArgumentNullException.ThrowIfNull(evaluate);
+        foreach (DopedMatrix<float> doped in _doped) doped.SparseEnabled = false;
+        try { return evaluate(); }
+        finally
+        {
+            foreach (DopedMatrix<float> doped in _doped) doped.SparseEnabled = true;
+        }
+    }
+}
