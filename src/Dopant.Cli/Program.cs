@@ -6,5 +6,6 @@ var root = new RootCommand("Dopant: train, compress and run LSTM language models
 root.Subcommands.Add(DataCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
+root.Subcommands.Add(CompressCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 return CommandLineErrors.Invoke(root, args);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Dopant.Data;
+using Dopant.Models;
 using Dopant.Numerics;
 using Dopant.Training;
 
@@ -42,21 +43,30 @@ internal static class TrainCommand
                 TrainingOptions options = binder.Bind(parse);
                 trainer = new LanguageModelTrainer(options, PtbCorpus.Load(folder));
             }
-            TrainingOptions o = trainer.Options;
-            Console.Error.WriteLine($"training {o.Layers}x{o.HiddenSize} LSTM ({trainer.Model.ParameterCount:N0} parameters) on {folder}, " +
-                $"{o.Epochs} epochs, bptt {o.Bptt}, batch {o.BatchSize}, {WorkerPool.SharedThreadCount} threads");
-            trainer.EpochCompleted += e => Console.Error.WriteLine(
-                $"epoch {e.Epoch}/{o.Epochs} done: train ppl {e.TrainPerplexity:F2}, valid ppl {e.ValidPerplexity:F2}, " +
-                $"lr {e.LearningRate:G4}, {e.TokensPerSecond:N0} tok/s; checkpoint {path}");
-            TrainingResult result = trainer.Run(path, new ConsoleProgress(), cancellationToken);
-            Report(result, path, o, parse.GetValue(json));
+            Execute(trainer, folder, path, parse.GetValue(json), cancellationToken);
             return Task.FromResult(0);
         });
         return command;
     }
 
-    private static void Report(TrainingResult result, string path, TrainingOptions options, bool json)
+    /// <summary>
+    /// Runs <paramref name="trainer"/> with a progress display and a line per epoch on standard error, then prints the
+    /// result (a table, or one JSON object with <paramref name="json"/>), including the compression accounting when the
+    /// model's LSTM matrices are not all dense.
+    /// </summary>
+    internal static void Execute(LanguageModelTrainer trainer, string folder, string path, bool json, CancellationToken cancellationToken)
     {
+        TrainingOptions o = trainer.Options;
+        Console.Error.WriteLine($"training {o.Layers}x{o.HiddenSize} LSTM ({trainer.Model.ParameterCount:N0} parameters) on {folder}, " +
+            $"{o.Epochs} epochs, bptt {o.Bptt}, batch {o.BatchSize}, {WorkerPool.SharedThreadCount} threads");
+        trainer.EpochCompleted += e => Console.Error.WriteLine(
+            $"epoch {e.Epoch}/{o.Epochs} done: train ppl {e.TrainPerplexity:F2}, valid ppl {e.ValidPerplexity:F2}" +
+            (e.ValidPerplexityWithoutSparse is double off ? $" ({off:F2} without S)" : "") +
+            (e.Sparsity is double s ? $", sparsity {s:P2}" : "") +
+            $", lr {e.LearningRate:G4}, {e.TokensPerSecond:N0} tok/s; checkpoint {path}");
+        TrainingResult result = trainer.Run(path, new ConsoleProgress(), cancellationToken);
+        CompressionReport report = trainer.Model.CompressionReport();
+        bool compressed = report.LstmParameters != report.DenseLstmParameters || report.LstmBytes != report.DenseLstmBytes;
         if (json)
         {
             Console.WriteLine(JsonSerializer.Serialize(new
@@ -67,7 +77,10 @@ internal static class TrainCommand
                 tokens_per_s = result.TokensPerSecond,
                 train_seconds = result.TrainSeconds,
                 threads = WorkerPool.SharedThreadCount,
-                options,
+                compression = compressed ? report : null,
+                lstm_parameter_factor = report.LstmParameterFactor,
+                lstm_byte_factor = report.LstmByteFactor,
+                options = o,
                 epochs = result.History,
             }, ModelCheckpoint.Json));
             return;
@@ -75,6 +88,12 @@ internal static class TrainCommand
         Console.WriteLine($"{"epoch",5} {"lr",8} {"train ppl",10} {"valid ppl",10} {"tok/s",9}");
         foreach (EpochResult e in result.History)
             Console.WriteLine($"{e.Epoch,5} {e.LearningRate,8:G4} {e.TrainPerplexity,10:F2} {e.ValidPerplexity,10:F2} {e.TokensPerSecond,9:N0}");
+        if (compressed) Console.WriteLine(Describe(report));
         Console.WriteLine($"valid perplexity {result.ValidPerplexity:F2}, test perplexity {result.TestPerplexity:F2}, {result.TokensPerSecond:N0} tokens/s; model saved to {path}");
     }
+
+    /// <summary>One line of compression accounting.</summary>
+    internal static string Describe(CompressionReport r) =>
+        $"LSTM layers: {r.LstmParameters:N0} parameters ({r.LstmParameterFactor:F1}x compression of {r.DenseLstmParameters:N0}), " +
+        $"{r.LstmBytes:N0} bytes ({r.LstmByteFactor:F1}x); whole model {r.ModelParameterFactor:F2}x parameters, {r.ModelByteFactor:F2}x bytes";
 }

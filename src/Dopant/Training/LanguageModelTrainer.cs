@@ -32,7 +32,9 @@ public sealed class LanguageModelTrainer
     /// <summary>
     /// Starts a new run from <paramref name="model"/> (a trained or compressed model, trained further in place), or
     /// from a fresh model initialized uniformly from <see cref="TrainingOptions.Seed"/> when it is null. The model's
-    /// architecture must match <paramref name="options"/> and the corpus vocabulary.
+    /// architecture must match <paramref name="options"/> and the corpus vocabulary. A given model's random stream
+    /// (dropout, co-matrix dropout) is seeded from Seed + 1, apart from the stream <see cref="CreateModel"/> initializes
+    /// with. Replace its matrices (compress it) before this: the trainer binds its parameters here.
     /// </summary>
     public LanguageModelTrainer(TrainingOptions options, PtbCorpus corpus, LanguageModel<float>? model)
     {
@@ -52,6 +54,10 @@ public sealed class LanguageModelTrainer
         {
             throw new ArgumentException($"The model ({model.Config}) does not match the options and corpus ({config}).", nameof(model));
         }
+        else
+        {
+            random = new Xoshiro256(options.Seed + 1);
+        }
         Model = model;
         Model.Training = true;
         Model.Random = random;
@@ -59,6 +65,16 @@ public sealed class LanguageModelTrainer
         _step = new TbpttStep<float>(Model, _optimizer, options.Clip, options.TimeSummedLoss);
         _doping = CreateDopingSchedule();
         _history = [];
+    }
+
+    /// <summary>A fresh model for <paramref name="options"/>, initialized uniformly from <see cref="TrainingOptions.Seed"/>.</summary>
+    public static LanguageModel<float> CreateModel(TrainingOptions options, int vocabularySize)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var model = new LanguageModel<float>(options.ModelConfig(vocabularySize));
+        model.InitializeUniform(options.InitRange, new Xoshiro256(options.Seed));
+        return model;
     }
 
     private LanguageModelTrainer(ModelCheckpoint checkpoint, PtbCorpus corpus)

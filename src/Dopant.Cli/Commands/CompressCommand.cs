@@ -1,0 +1,96 @@
+using System.CommandLine;
+using Dopant.Compression;
+using Dopant.Data;
+using Dopant.Models;
+using Dopant.Training;
+
+namespace Dopant.Cli.Commands;
+
+/// <summary>
+/// <c>dopant compress</c>: replaces the LSTM matrices of a dense model (or of a fresh one) by a compressed form and
+/// trains it, annealing the sparsity of the doping matrices and applying co-matrix dropout.
+/// </summary>
+internal static class CompressCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("compress",
+            "Compress the LSTM layers (kp, dkp, lmf, dlmf, hmd, dhmd, prune) to a target factor and train; checkpoints after every epoch.");
+        var method = new Option<string>("--method") { Description = "kp, dkp, lmf, dlmf, hmd, dhmd or prune.", Required = true };
+        method.AcceptOnlyFromAmong([.. LstmCompression.Methods]);
+        var factor = new Option<double>("--factor") { Description = "Target compression factor of each LSTM matrix (e.g. 25).", Required = true };
+        var from = new Option<string?>("--model") { Description = "Dense model to start from (default: a fresh model, trained from scratch)." };
+        var share = new Option<double?>("--doping-share") { Description = $"Share of the parameter budget kept by the doping matrix S (default {LstmCompression.DefaultDopingShare})." };
+        var cmr = new Option<double?>("--cmr") { Description = "Co-matrix dropout probability on S's output (default 0.5 for doped methods)." };
+        var structureDropout = new Option<double?>("--structure-dropout") { Description = "Co-matrix dropout probability on the structured part's output (default 0)." };
+        var pruneStart = new Option<double?>("--prune-start") { Description = "Epoch at which pruning starts (default 1)." };
+        var pruneEnd = new Option<double?>("--prune-end") { Description = "Epoch by which the final sparsity is reached (default 3/4 of the epochs)." };
+        var pruneEvents = new Option<int?>("--prune-events") { Description = "Pruning events on the cubic schedule (default 100)." };
+        var data = new Option<string?>("--data") { Description = "PTB-format folder; default: the cached brown-ptb." };
+        var output = new Option<string>("--out") { Description = "Compressed model file (safetensors), also the per-epoch checkpoint.", Required = true };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run saved in --out." };
+        var force = new Option<bool>("--force") { Description = "Overwrite an existing --out file." };
+        var json = new Option<bool>("--json") { Description = "Print the result as one JSON object on standard output." };
+        var threads = ThreadsOption.Create();
+        var binder = new TrainingOptionsBinder();
+        binder.AddTo(command);
+        foreach (Option o in new Option[] { method, factor, from, share, cmr, structureDropout, pruneStart, pruneEnd, pruneEvents, data, output, resume, force, json, threads })
+            command.Options.Add(o);
+
+        command.SetAction((parse, cancellationToken) =>
+        {
+            ThreadsOption.Apply(parse, threads);
+            string folder = DataCommand.ResolveDataFolder(parse.GetValue(data));
+            string path = parse.GetValue(output)!;
+            LanguageModelTrainer trainer;
+            if (parse.GetValue(resume))
+            {
+                ModelCheckpoint checkpoint = ModelCheckpoint.Load(path);
+                trainer = LanguageModelTrainer.Resume(checkpoint, PtbCorpus.Load(folder, checkpoint.Vocabulary));
+                Console.Error.WriteLine($"resuming '{path}' after epoch {trainer.EpochsCompleted} of {trainer.Options.Epochs}");
+            }
+            else
+            {
+                if (File.Exists(path) && !parse.GetValue(force))
+                    throw new ArgumentException($"'{path}' exists; pass --resume to continue its run or --force to overwrite it.");
+                var compression = new LstmCompression(parse.GetValue(method)!, parse.GetValue(factor),
+                    parse.GetValue(share) ?? LstmCompression.DefaultDopingShare);
+                compression.Validate();
+                TrainingOptions options = binder.Bind(parse);
+                LanguageModel<float> model;
+                PtbCorpus corpus;
+                if (parse.GetValue(from) is string dense)
+                {
+                    ModelCheckpoint start = ModelCheckpoint.Load(dense);
+                    model = start.Model;
+                    options = options with { Layers = model.Config.Layers, HiddenSize = model.Config.HiddenSize, TiedWeights = model.Config.TiedWeights };
+                    corpus = PtbCorpus.Load(folder, start.Vocabulary);
+                }
+                else
+                {
+                    corpus = PtbCorpus.Load(folder);
+                    model = LanguageModelTrainer.CreateModel(options, corpus.Vocabulary.Count);
+                }
+                options = options with
+                {
+                    FinalSparsity = compression.FinalSparsity,
+                    CoMatrixDropout = parse.GetValue(cmr) ?? (compression.IsDoped ? 0.5 : 0),
+                    StructureDropout = parse.GetValue(structureDropout) ?? 0,
+                    PruneStartEpoch = parse.GetValue(pruneStart) ?? options.PruneStartEpoch,
+                    PruneEndEpoch = parse.GetValue(pruneEnd) ?? options.PruneEndEpoch,
+                    PruneEvents = parse.GetValue(pruneEvents) ?? options.PruneEvents,
+                };
+                options.Validate();
+                // The forms replace the LSTM matrices before the trainer binds the parameters and the pruning schedule.
+                CompressionReport target = compression.Apply(model);
+                trainer = new LanguageModelTrainer(options, corpus, model);
+                Console.Error.WriteLine($"{compression.Method} at {compression.Factor:G}x" +
+                    (compression.FinalSparsity > 0 ? $", pruned parts annealed to {compression.FinalSparsity:P2} sparsity" : "") +
+                    $"; at the start ({(compression.IsDoped ? "S still dense" : "before pruning")}): {TrainCommand.Describe(target)}");
+            }
+            TrainCommand.Execute(trainer, folder, path, parse.GetValue(json), cancellationToken);
+            return Task.FromResult(0);
+        });
+        return command;
+    }
+}

@@ -1,0 +1,86 @@
+using Dopant.Matrices;
+using Dopant.Models;
+
+namespace Dopant.Compression;
+
+/// <summary>
+/// The compression methods of the doping papers for the LSTM matrices of a language model, at a target compression
+/// factor f of each matrix (m·n weights become at most m·n / f stored parameters):
+/// <c>kp</c> (Kronecker product), <c>lmf</c> (low-rank), <c>hmd</c> (hybrid: dense top rows, low-rank rest),
+/// <c>prune</c> (magnitude pruning to sparsity 1 − 1/f), and the doped forms <c>dkp</c>, <c>dlmf</c>, <c>dhmd</c>: the
+/// structure plus a sparse S that keeps <see cref="DopingShare"/> of the budget (density share/f at the end of the
+/// anneal) while the structure takes the rest (factor f/(1 − share)).
+/// </summary>
+/// <param name="Method">One of <see cref="Methods"/>.</param>
+/// <param name="Factor">The target compression factor of each LSTM matrix, greater than 1.</param>
+/// <param name="DopingShare">For doped methods, the share of the parameter budget that the doping matrix S keeps, in (0, 1).</param>
+public sealed record LstmCompression(string Method, double Factor, double DopingShare = LstmCompression.DefaultDopingShare)
+{
+    /// <summary>The default share of the budget for S: a quarter, so at 25x S ends 99% sparse.</summary>
+    public const double DefaultDopingShare = 0.25;
+
+    /// <summary>The method names.</summary>
+    public static IReadOnlyList<string> Methods { get; } = ["kp", "dkp", "lmf", "dlmf", "hmd", "dhmd", "prune"];
+
+    /// <summary>Whether the method adds a doping matrix S.</summary>
+    public bool IsDoped => Method is "dkp" or "dlmf" or "dhmd";
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid field.</summary>
+    public void Validate()
+    {
+        if (!Methods.Contains(Method)) throw new ArgumentException($"Unknown compression method '{Method}'; expected one of: {string.Join(", ", Methods)}.");
+        if (!(Factor > 1) || !double.IsFinite(Factor)) throw new ArgumentException($"--factor must be greater than 1 (got {Factor}).");
+        if (IsDoped && !(DopingShare > 0 && DopingShare < 1)) throw new ArgumentException($"--doping-share must be in (0, 1) (got {DopingShare}).");
+    }
+
+    /// <summary>
+    /// The sparsity the pruned parts must reach: 1 − 1/f for pruning, 1 − share/f for the doping matrices, 0 for the
+    /// purely structured methods.
+    /// </summary>
+    public double FinalSparsity => Method == "prune" ? 1 - 1 / Factor : IsDoped ? 1 - DopingShare / Factor : 0;
+
+    /// <summary>The form of an m×n matrix under this method.</summary>
+    public WeightFormSpec SpecFor(int rows, int columns)
+    {
+        Validate();
+        double structureFactor = IsDoped ? Factor / (1 - DopingShare) : Factor;
+        WeightFormSpec structure = Method switch
+        {
+            "kp" or "dkp" => Kronecker(rows, columns, structureFactor),
+            "lmf" or "dlmf" => WeightFormSpec.LowRank(Math.Max(1, LowRankMatrix<float>.RankFor(rows, columns, structureFactor))),
+            "hmd" or "dhmd" => Hybrid(rows, columns, structureFactor),
+            _ => WeightFormSpec.Pruned,
+        };
+        return IsDoped ? WeightFormSpec.Doped(structure) : structure;
+    }
+
+    /// <summary>
+    /// Replaces every LSTM matrix of <paramref name="model"/> by its form under this method, initialized from the
+    /// current dense values (nearest Kronecker product, truncated SVD; S = W − M), and returns the accounting.
+    /// </summary>
+    public CompressionReport Apply(LanguageModel<float> model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        Validate();
+        var sizes = new Dictionary<string, (int Rows, int Columns)>();
+        foreach (LstmLayer<float> layer in model.Layers)
+        {
+            sizes[layer.InputWeightsName] = (layer.InputWeights.Rows, layer.InputWeights.Columns);
+            sizes[layer.RecurrentWeightsName] = (layer.RecurrentWeights.Rows, layer.RecurrentWeights.Columns);
+        }
+        model.CompressLstm(name => SpecFor(sizes[name].Rows, sizes[name].Columns));
+        return model.CompressionReport();
+    }
+
+    private static WeightFormSpec Kronecker(int rows, int columns, double factor)
+    {
+        KroneckerShape shape = KroneckerShape.Choose(rows, columns, factor);
+        return WeightFormSpec.Kronecker(shape, (int)Math.Min(shape.MaxRankFor(factor), Math.Min((long)shape.LeftSize, shape.RightSize)));
+    }
+
+    private static WeightFormSpec Hybrid(int rows, int columns, double factor)
+    {
+        (int denseRows, int rank) = HybridMatrix<float>.ShapeFor(rows, columns, factor);
+        return WeightFormSpec.Hybrid(denseRows, rank);
+    }
+}

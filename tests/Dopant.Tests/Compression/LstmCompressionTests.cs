@@ -1,0 +1,71 @@
+using Dopant.Compression;
+using Dopant.Matrices;
+using Dopant.Models;
+
+namespace Dopant.Tests.Compression;
+
+public class LstmCompressionTests
+{
+    // The stored parameters of one m×n matrix in the method's form once its pruned parts reach the final sparsity.
+    private static long FinalParameters(LstmCompression compression, int rows, int columns)
+    {
+        IWeightMatrix<float> form = WeightForms.Create<float>(compression.SpecFor(rows, columns), "rnn.weight_hh_l0", rows, columns);
+        foreach (PrunedMatrix<float> pruned in WeightForms.PrunedParts(form)) pruned.PruneToSparsity(compression.FinalSparsity);
+        return form.ParameterCount;
+    }
+
+    [Theory]
+    [InlineData(800, 200)]
+    [InlineData(2600, 650)]
+    public void Every_method_meets_the_target_factor_without_wasting_much_of_the_budget(int rows, int columns)
+    {
+        foreach (string method in LstmCompression.Methods)
+            foreach (double factor in new[] { 10.0, 25.0 })
+            {
+                double achieved = (double)rows * columns / FinalParameters(new LstmCompression(method, factor), rows, columns);
+                Assert.True(achieved >= factor * 0.999, $"{method} at {factor}x on {rows}x{columns}: {achieved:F2}x, short of the target");
+                Assert.True(achieved <= factor * 1.6, $"{method} at {factor}x on {rows}x{columns}: {achieved:F2}x leaves most of the budget unused");
+            }
+    }
+
+    [Fact]
+    public void Doped_methods_split_the_budget_between_the_structure_and_s()
+    {
+        var dkp = new LstmCompression("dkp", 25);
+        Assert.True(dkp.IsDoped);
+        Assert.Equal(1 - 0.25 / 25, dkp.FinalSparsity, 12);
+        Assert.Equal(WeightFormSpec.DopedKind, dkp.SpecFor(800, 200).Kind);
+        Assert.Equal(WeightFormSpec.KroneckerKind, dkp.SpecFor(800, 200).Structure!.Kind);
+        Assert.Equal(1 - 1 / 25.0, new LstmCompression("prune", 25).FinalSparsity, 12);
+        Assert.Equal(0, new LstmCompression("lmf", 25).FinalSparsity);
+    }
+
+    [Fact]
+    public void Apply_compresses_every_lstm_matrix_from_its_dense_values()
+    {
+        var model = new LanguageModel<float>(new LanguageModelConfig(30, 12, 2));
+        model.InitializeUniform(0.1, new Dopant.Numerics.Xoshiro256(2));
+        float[] denseHh = model.Layers[1].RecurrentWeights.ToDense();
+        CompressionReport report = new LstmCompression("dlmf", 4).Apply(model);
+        foreach (LstmLayer<float> layer in model.Layers)
+        {
+            Assert.IsType<DopedMatrix<float>>(layer.InputWeights);
+            Assert.IsType<DopedMatrix<float>>(layer.RecurrentWeights);
+        }
+        // S starts as the residual, so the doped matrix equals the dense one it came from.
+        float[] doped = model.Layers[1].RecurrentWeights.ToDense();
+        for (int k = 0; k < doped.Length; k++) Assert.Equal(denseHh[k], doped[k], 1e-5f);
+        Assert.True(report.LstmParameters > report.DenseLstmParameters, "S is still dense before the anneal");
+    }
+
+    [Theory]
+    [InlineData("zip", 4, 0.25, "Unknown compression method")]
+    [InlineData("kp", 1, 0.25, "--factor")]
+    [InlineData("kp", double.NaN, 0.25, "--factor")]
+    [InlineData("dkp", 10, 1.0, "--doping-share")]
+    public void Bad_settings_name_the_option(string method, double factor, double share, string expected)
+    {
+        var e = Assert.Throws<ArgumentException>(() => new LstmCompression(method, factor, share).Validate());
+        Assert.Contains(expected, e.Message);
+    }
+}
