@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""The doping experiment of issue 3 (Thakker et al., MLSys 2021, on brown-ptb): a dense baseline, then every
+compression method at 10x and 25x of the LSTM layers, each fine-tuned from the dense model with the same budget.
+
+  python3 scripts/doping_experiment.py [--preset small] [--epochs 8] [--factors 10 25] [--only dkp25 ...] [--dry-run]
+
+Resumable: each run checkpoints every epoch in runs/doping/; rerun the script after an interruption and it skips
+finished runs (their result lines in docs/results/doping.jsonl) and resumes the one in progress. Every finished run
+appends one JSON object to docs/results/doping.jsonl; scripts/doping_report.py turns that file into the table and the
+SVG charts of docs/RESULTS.md.
+"""
+import argparse
+import datetime
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RUNS = os.path.join(ROOT, "runs", "doping")
+RESULTS = os.path.join(ROOT, "docs", "results", "doping.jsonl")
+CLI = ["dotnet", os.path.join(ROOT, "src", "Dopant.Cli", "bin", "Release", "net10.0", "Dopant.Cli.dll")]
+
+
+def plan(factors):
+    """(name, method, factor, extra options): the paper's comparison, plus doped KP without co-matrix dropout."""
+    runs = []
+    for f in factors:
+        runs += [(f"kp{f}", "kp", f, []), (f"dkp{f}", "dkp", f, []), (f"dkp{f}-nocmr", "dkp", f, ["--cmr", "0"]),
+                 (f"lmf{f}", "lmf", f, []), (f"dlmf{f}", "dlmf", f, []), (f"hmd{f}", "hmd", f, []),
+                 (f"dhmd{f}", "dhmd", f, []), (f"prune{f}", "prune", f, [])]
+    return runs
+
+
+def finished():
+    if not os.path.exists(RESULTS):
+        return {}
+    with open(RESULTS) as f:
+        return {r["name"]: r for r in map(json.loads, filter(str.strip, f))}
+
+
+def run_json(cmd, log):
+    print("$ " + " ".join(cmd), flush=True)
+    with open(log, "a") as err:
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=err, text=True)
+    if p.returncode != 0:
+        sys.exit(f"failed ({p.returncode}); see {log}")
+    return json.loads([l for l in p.stdout.splitlines() if l.startswith("{")][-1])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", default=os.path.join(os.environ.get("DOPANT_CACHE", os.path.expanduser("~/.cache/dopant")), "brown-ptb"))
+    ap.add_argument("--preset", default="small")
+    ap.add_argument("--epochs", type=int, default=8, help="fine-tuning epochs of every compressed run")
+    ap.add_argument("--decay-after", type=int, default=3)
+    ap.add_argument("--prune-start", type=float, default=0.5)
+    ap.add_argument("--prune-end", type=float, default=5)
+    ap.add_argument("--factors", type=int, nargs="+", default=[10, 25])
+    ap.add_argument("--only", nargs="*", help="run only these names (e.g. dkp25)")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--dry-run", action="store_true")
+    args = ap.parse_args()
+
+    os.makedirs(RUNS, exist_ok=True)
+    subprocess.run(["dotnet", "build", "-c", "Release", os.path.join(ROOT, "src", "Dopant.Cli"), "-v", "quiet", "-nologo"], check=True)
+    if not os.path.exists(os.path.join(args.data, "train.txt")):
+        subprocess.run(CLI + ["data", "brown"], check=True)
+
+    done = finished()
+    dense_model = os.path.join(RUNS, "dense.safetensors")
+    dense = done.get("dense")
+    if dense is None and not args.dry_run:
+        resume = ["--resume"] if os.path.exists(dense_model) else []
+        r = run_json(CLI + ["train", "--data", args.data, "--preset", args.preset, "--out", dense_model,
+                            "--threads", str(args.threads), "--json"] + resume, os.path.join(RUNS, "dense.log"))
+        dense = record("dense", "dense", 1, r, None, CLI[1:] + ["train", "--preset", args.preset])
+
+    for name, method, factor, extra in plan(args.factors):
+        if name in done or (args.only and name not in args.only):
+            continue
+        out = os.path.join(RUNS, name + ".safetensors")
+        cmd = CLI + ["compress", "--data", args.data, "--out", out, "--threads", str(args.threads), "--json"]
+        if os.path.exists(out):
+            cmd += ["--resume"]
+        else:
+            cmd += ["--method", method, "--factor", str(factor), "--model", dense_model, "--preset", args.preset,
+                    "--epochs", str(args.epochs), "--decay-after", str(args.decay_after),
+                    "--prune-start", str(args.prune_start), "--prune-end", str(args.prune_end)] + extra
+        if args.dry_run:
+            print(" ".join(cmd))
+            continue
+        r = run_json(cmd, os.path.join(RUNS, name + ".log"))
+        record(name, method, factor, r, dense, cmd[1:])
+
+
+def record(name, method, factor, r, dense, cmd):
+    c = r.get("compression") or {}
+    row = {
+        "name": name, "method": method, "factor": factor,
+        "cmr": r["options"].get("co_matrix_dropout"),
+        "lstm_parameters": c.get("lstm_parameters"), "lstm_bytes": c.get("lstm_bytes"),
+        "lstm_parameter_factor": r.get("lstm_parameter_factor"), "lstm_byte_factor": r.get("lstm_byte_factor"),
+        "valid_ppl": r["valid_ppl"], "test_ppl": r["test_ppl"],
+        "dense_valid_ppl": dense["valid_ppl"] if dense else None, "dense_test_ppl": dense["test_ppl"] if dense else None,
+        "test_ppl_change": r["test_ppl"] / dense["test_ppl"] - 1 if dense else 0.0,
+        "epochs": [{k: e.get(k) for k in ("epoch", "valid_perplexity", "valid_perplexity_without_sparse", "sparsity", "train_perplexity")}
+                   for e in r["epochs"]],
+        "options": r["options"], "date": datetime.date.today().isoformat(),
+        "command": " ".join(os.path.relpath(a, ROOT) if a.startswith(ROOT) else a for a in cmd),
+    }
+    os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
+    with open(RESULTS, "a") as f:
+        f.write(json.dumps(row) + "\n")
+    print(f"{name}: test ppl {r['test_ppl']:.2f}" + (f" ({100 * row['test_ppl_change']:+.1f}% vs dense)" if dense else ""), flush=True)
+    return row
+
+
+if __name__ == "__main__":
+    main()
