@@ -16,9 +16,9 @@ internal static class CompressCommand
     {
         var command = new Command("compress",
             "Compress the LSTM layers (kp, dkp, lmf, dlmf, hmd, dhmd, prune) to a target factor and train; checkpoints after every epoch.");
-        var method = new Option<string>("--method") { Description = "kp, dkp, lmf, dlmf, hmd, dhmd or prune.", Required = true };
+        var method = new Option<string?>("--method") { Description = "kp, dkp, lmf, dlmf, hmd, dhmd or prune (required unless --resume)." };
         method.AcceptOnlyFromAmong([.. LstmCompression.Methods]);
-        var factor = new Option<double>("--factor") { Description = "Target compression factor of each LSTM matrix (e.g. 25).", Required = true };
+        var factor = new Option<double?>("--factor") { Description = "Target compression factor of each LSTM matrix, e.g. 25 (required unless --resume)." };
         var from = new Option<string?>("--model") { Description = "Dense model to start from (default: a fresh model, trained from scratch)." };
         var share = new Option<double?>("--doping-share") { Description = $"Share of the parameter budget kept by the doping matrix S (default {LstmCompression.DefaultDopingShare})." };
         var cmr = new Option<double?>("--cmr") { Description = "Co-matrix dropout probability on S's output (default 0.5 for doped methods)." };
@@ -45,6 +45,8 @@ internal static class CompressCommand
             LanguageModelTrainer trainer;
             if (parse.GetValue(resume))
             {
+                if (binder.AnyOverride(parse) || parse.GetResult(method) is not null || parse.GetResult(factor) is not null || parse.GetResult(from) is not null)
+                    throw new ArgumentException("--resume continues with the method and options stored in the checkpoint; drop the other options.");
                 ModelCheckpoint checkpoint = ModelCheckpoint.Load(path);
                 trainer = LanguageModelTrainer.Resume(checkpoint, PtbCorpus.Load(folder, checkpoint.Vocabulary));
                 Console.Error.WriteLine($"resuming '{path}' after epoch {trainer.EpochsCompleted} of {trainer.Options.Epochs}");
@@ -53,7 +55,9 @@ internal static class CompressCommand
             {
                 if (File.Exists(path) && !parse.GetValue(force))
                     throw new ArgumentException($"'{path}' exists; pass --resume to continue its run or --force to overwrite it.");
-                var compression = new LstmCompression(parse.GetValue(method)!, parse.GetValue(factor),
+                string chosen = parse.GetValue(method) ?? throw new ArgumentException("--method is required (kp, dkp, lmf, dlmf, hmd, dhmd or prune).");
+                double targetFactor = parse.GetValue(factor) ?? throw new ArgumentException("--factor is required (the target compression factor, e.g. 25).");
+                var compression = new LstmCompression(chosen, targetFactor,
                     parse.GetValue(share) ?? LstmCompression.DefaultDopingShare);
                 compression.Validate();
                 TrainingOptions options = binder.Bind(parse);

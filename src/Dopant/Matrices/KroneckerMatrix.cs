@@ -146,7 +146,7 @@ public sealed class KroneckerMatrix<T> : IWeightMatrix<T> where T : unmanaged, I
     public void Forward(ReadOnlySpan<T> x, Span<T> y, int count, bool accumulate)
     {
         // Y = Σ_r A_r · X · B_rᵀ: the right factors act on X (N1 × N2) from the right, transposed.
-        CheckBatch(x.Length, Columns, y.Length, Rows, count, nameof(x), nameof(y));
+        BatchCheck.Rows(x.Length, Columns, y.Length, Rows, count, nameof(x), nameof(y));
         Apply(x, y, count, accumulate, Shape.N1, Shape.N2, Shape.M1, Shape.M2, transposeLeft: false, transposeRight: true);
     }
 
@@ -154,7 +154,7 @@ public sealed class KroneckerMatrix<T> : IWeightMatrix<T> where T : unmanaged, I
     public void BackwardInput(ReadOnlySpan<T> dy, Span<T> dx, int count, bool accumulate)
     {
         // dx = dy · W = (Wᵀ dy) per sample, and Wᵀ = Σ_r A_rᵀ ⊗ B_rᵀ, so dX = Σ_r A_rᵀ · dY · B_r.
-        CheckBatch(dy.Length, Rows, dx.Length, Columns, count, nameof(dy), nameof(dx));
+        BatchCheck.Rows(dy.Length, Rows, dx.Length, Columns, count, nameof(dy), nameof(dx));
         Apply(dy, dx, count, accumulate, Shape.M1, Shape.M2, Shape.N1, Shape.N2, transposeLeft: true, transposeRight: false);
     }
 
@@ -166,7 +166,7 @@ public sealed class KroneckerMatrix<T> : IWeightMatrix<T> where T : unmanaged, I
     /// </remarks>
     public void AccumulateGradients(ReadOnlySpan<T> x, ReadOnlySpan<T> dy, int count)
     {
-        CheckBatch(x.Length, Columns, dy.Length, Rows, count, nameof(x), nameof(dy));
+        BatchCheck.Rows(x.Length, Columns, dy.Length, Rows, count, nameof(x), nameof(dy));
         if (count == 0) return;
         int m1 = Shape.M1, n1 = Shape.N1, m2 = Shape.M2, n2 = Shape.N2, rank = Rank;
         int leftSize = m1 * n1, rightSize = m2 * n2;
@@ -311,15 +311,5 @@ public sealed class KroneckerMatrix<T> : IWeightMatrix<T> where T : unmanaged, I
                 else
                     from.CopyTo(to);
             }
-    }
-
-    private static void CheckBatch(int inputLength, int inputWidth, int outputLength, int outputWidth, int count,
-        string inputName, string outputName)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(count);
-        if (inputLength < (long)count * inputWidth)
-            throw new ArgumentException($"Expected at least {(long)count * inputWidth} values ({count}×{inputWidth}), got {inputLength}.", inputName);
-        if (outputLength < (long)count * outputWidth)
-            throw new ArgumentException($"Expected at least {(long)count * outputWidth} values ({count}×{outputWidth}), got {outputLength}.", outputName);
     }
 }
