@@ -45,11 +45,9 @@ internal static class CompressCommand
             LanguageModelTrainer trainer;
             if (parse.GetValue(resume))
             {
-                if (binder.AnyOverride(parse) || parse.GetResult(method) is not null || parse.GetResult(factor) is not null || parse.GetResult(from) is not null)
+                if (binder.AnyOverride(parse) || new Option[] { method, factor, from, share, cmr, structureDropout, pruneStart, pruneEnd, pruneEvents }.Any(o => parse.GetResult(o) is not null))
                     throw new ArgumentException("--resume continues with the method and options stored in the checkpoint; drop the other options.");
-                ModelCheckpoint checkpoint = ModelCheckpoint.Load(path);
-                trainer = LanguageModelTrainer.Resume(checkpoint, PtbCorpus.Load(folder, checkpoint.Vocabulary));
-                Console.Error.WriteLine($"resuming '{path}' after epoch {trainer.EpochsCompleted} of {trainer.Options.Epochs}");
+                trainer = TrainCommand.Resume(path, folder);
             }
             else
             {

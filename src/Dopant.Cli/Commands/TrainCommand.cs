@@ -32,9 +32,7 @@ internal static class TrainCommand
             if (parse.GetValue(resume))
             {
                 if (binder.AnyOverride(parse)) throw new ArgumentException("--resume continues with the options stored in the checkpoint; drop the other training options.");
-                ModelCheckpoint checkpoint = ModelCheckpoint.Load(path);
-                trainer = LanguageModelTrainer.Resume(checkpoint, PtbCorpus.Load(folder, checkpoint.Vocabulary));
-                Console.Error.WriteLine($"resuming '{path}' after epoch {trainer.EpochsCompleted} of {trainer.Options.Epochs}");
+                trainer = Resume(path, folder);
             }
             else
             {
@@ -90,6 +88,15 @@ internal static class TrainCommand
             Console.WriteLine($"{e.Epoch,5} {e.LearningRate,8:G4} {e.TrainPerplexity,10:F2} {e.ValidPerplexity,10:F2} {e.TokensPerSecond,9:N0}");
         if (compressed) Console.WriteLine(Describe(report));
         Console.WriteLine($"valid perplexity {result.ValidPerplexity:F2}, test perplexity {result.TestPerplexity:F2}, {result.TokensPerSecond:N0} tokens/s; model saved to {path}");
+    }
+
+    /// <summary>The trainer that continues the run saved in <paramref name="path"/> on the corpus in <paramref name="folder"/>.</summary>
+    internal static LanguageModelTrainer Resume(string path, string folder)
+    {
+        ModelCheckpoint checkpoint = ModelCheckpoint.Load(path);
+        var trainer = LanguageModelTrainer.Resume(checkpoint, PtbCorpus.Load(folder, checkpoint.Vocabulary));
+        Console.Error.WriteLine($"resuming '{path}' after epoch {trainer.EpochsCompleted} of {trainer.Options.Epochs}");
+        return trainer;
     }
 
     /// <summary>One line of compression accounting.</summary>

@@ -168,19 +168,14 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
     {
         BatchCheck.Rows(x.Length, Columns, y.Length, Rows, count, nameof(x), nameof(y));
         if (count == 0) return;
-        if (_prunedCount == 0)
-        {
-            Blas.Gemm(false, true, count, Rows, Columns, T.One, x, Columns, Weight.Value, Columns, accumulate ? T.One : T.Zero, y, Rows);
-            return;
-        }
-        T[] rented = RentMaskedWeights(out Span<T> masked);
+        T[]? rented = RentMaskedWeights(out ReadOnlySpan<T> weights);
         try
         {
-            Blas.Gemm(false, true, count, Rows, Columns, T.One, x, Columns, masked, Columns, accumulate ? T.One : T.Zero, y, Rows);
+            Blas.Gemm(false, true, count, Rows, Columns, T.One, x, Columns, weights, Columns, accumulate ? T.One : T.Zero, y, Rows);
         }
         finally
         {
-            ArrayPool<T>.Shared.Return(rented);
+            if (rented is not null) ArrayPool<T>.Shared.Return(rented);
         }
     }
 
@@ -189,19 +184,14 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
     {
         BatchCheck.Rows(dy.Length, Rows, dx.Length, Columns, count, nameof(dy), nameof(dx));
         if (count == 0) return;
-        if (_prunedCount == 0)
-        {
-            Blas.Gemm(false, false, count, Columns, Rows, T.One, dy, Rows, Weight.Value, Columns, accumulate ? T.One : T.Zero, dx, Columns);
-            return;
-        }
-        T[] rented = RentMaskedWeights(out Span<T> masked);
+        T[]? rented = RentMaskedWeights(out ReadOnlySpan<T> weights);
         try
         {
-            Blas.Gemm(false, false, count, Columns, Rows, T.One, dy, Rows, masked, Columns, accumulate ? T.One : T.Zero, dx, Columns);
+            Blas.Gemm(false, false, count, Columns, Rows, T.One, dy, Rows, weights, Columns, accumulate ? T.One : T.Zero, dx, Columns);
         }
         finally
         {
-            ArrayPool<T>.Shared.Return(rented);
+            if (rented is not null) ArrayPool<T>.Shared.Return(rented);
         }
     }
 
@@ -227,11 +217,19 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
         return dense;
     }
 
-    private T[] RentMaskedWeights(out Span<T> masked)
+    // The weights the passes read: the values themselves while nothing is pruned, else a pooled masked copy (returned,
+    // for the caller to give back to the pool).
+    private T[]? RentMaskedWeights(out ReadOnlySpan<T> weights)
     {
+        if (_prunedCount == 0)
+        {
+            weights = Weight.Value;
+            return null;
+        }
         T[] rented = ArrayPool<T>.Shared.Rent(Weight.Length);
-        masked = rented.AsSpan(0, Weight.Length);
+        Span<T> masked = rented.AsSpan(0, Weight.Length);
         TensorPrimitives.Multiply(Weight.Value, _mask, masked);
+        weights = masked;
         return rented;
     }
 
