@@ -2,7 +2,8 @@
 """The doping experiment of issue 3 (Thakker et al., MLSys 2021, on brown-ptb): a dense baseline, then every
 compression method at 10x and 25x of the LSTM layers, each fine-tuned from the dense model with the same budget.
 
-  python3 scripts/doping_experiment.py [--preset small] [--epochs 8] [--factors 10 25] [--only dkp25 ...] [--dry-run]
+  python3 scripts/doping_experiment.py [--preset small] [--epochs 6] [--factors 25 10] [--jobs 2] [--only dkp25 ...]
+                                       [--dense-from runs/quality/dopant-small.json] [--dry-run]
 
 Resumable: each run checkpoints every epoch in runs/doping/; rerun the script after an interruption and it skips
 finished runs (their result lines in docs/results/doping.jsonl) and resumes the one in progress. Every finished run
@@ -10,7 +11,10 @@ appends one JSON object to docs/results/doping.jsonl; scripts/doping_report.py t
 SVG charts of docs/RESULTS.md.
 """
 import argparse
+import concurrent.futures
 import datetime
+import shutil
+import threading
 import json
 import os
 import subprocess
@@ -19,7 +23,9 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RUNS = os.path.join(ROOT, "runs", "doping")
 RESULTS = os.path.join(ROOT, "docs", "results", "doping.jsonl")
-CLI = ["dotnet", os.path.join(ROOT, "src", "Dopant.Cli", "bin", "Release", "net10.0", "Dopant.Cli.dll")]
+BUILT = os.path.join(ROOT, "src", "Dopant.Cli", "bin", "Release", "net10.0")
+# The runs use a snapshot of the build, so that rebuilding the repository while they train cannot touch them.
+CLI = ["dotnet", os.path.join(RUNS, "cli", "Dopant.Cli.dll")]
 
 
 def plan(factors):
@@ -39,12 +45,15 @@ def finished():
         return {r["name"]: r for r in map(json.loads, filter(str.strip, f))}
 
 
+LOCK = threading.Lock()
+
+
 def run_json(cmd, log):
     print("$ " + " ".join(cmd), flush=True)
     with open(log, "a") as err:
         p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=err, text=True)
     if p.returncode != 0:
-        sys.exit(f"failed ({p.returncode}); see {log}")
+        raise RuntimeError(f"failed ({p.returncode}); see {log}")
     return json.loads([l for l in p.stdout.splitlines() if l.startswith("{")][-1])
 
 
@@ -52,33 +61,48 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default=os.path.join(os.environ.get("DOPANT_CACHE", os.path.expanduser("~/.cache/dopant")), "brown-ptb"))
     ap.add_argument("--preset", default="small")
-    ap.add_argument("--epochs", type=int, default=8, help="fine-tuning epochs of every compressed run")
+    ap.add_argument("--epochs", type=int, default=6, help="fine-tuning epochs of every compressed run")
     ap.add_argument("--decay-after", type=int, default=3)
     ap.add_argument("--prune-start", type=float, default=0.5)
-    ap.add_argument("--prune-end", type=float, default=5)
-    ap.add_argument("--factors", type=int, nargs="+", default=[10, 25])
+    ap.add_argument("--prune-end", type=float, default=3.5)
+    ap.add_argument("--factors", type=int, nargs="+", default=[25, 10])
     ap.add_argument("--only", nargs="*", help="run only these names (e.g. dkp25)")
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1, help="threads of each run")
+    ap.add_argument("--jobs", type=int, default=2, help="runs at a time (jobs x threads should not exceed the cores)")
+    ap.add_argument("--dense-from", help="the --json output of a finished 'dopant train' run to use as the dense baseline "
+                                         "(its model file beside it, same name with .safetensors) instead of training one")
     ap.add_argument("--dry-run", action="store_true")
     args = ap.parse_args()
 
     os.makedirs(RUNS, exist_ok=True)
     subprocess.run(["dotnet", "build", "-c", "Release", os.path.join(ROOT, "src", "Dopant.Cli"), "-v", "quiet", "-nologo"], check=True)
+    shutil.rmtree(os.path.join(RUNS, "cli.tmp"), ignore_errors=True)
+    shutil.copytree(BUILT, os.path.join(RUNS, "cli.tmp"))
+    shutil.rmtree(os.path.join(RUNS, "cli"), ignore_errors=True)
+    os.replace(os.path.join(RUNS, "cli.tmp"), os.path.join(RUNS, "cli"))
+    commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     if not os.path.exists(os.path.join(args.data, "train.txt")):
         subprocess.run(CLI + ["data", "brown"], check=True)
 
     done = finished()
     dense_model = os.path.join(RUNS, "dense.safetensors")
     dense = done.get("dense")
+    if dense is None and args.dense_from and not args.dry_run:
+        with open(args.dense_from) as f:
+            r = json.loads([l for l in f if l.startswith("{")][-1])
+        shutil.copyfile(os.path.splitext(args.dense_from)[0] + ".safetensors", dense_model + ".tmp")
+        os.replace(dense_model + ".tmp", dense_model)
+        dense = record("dense", "dense", 1, r, None, ["train", "--data", args.data, "--preset", r["options"]["preset"],
+                                                        "--threads", str(r["threads"]), "--out", dense_model], commit)
     if dense is None and not args.dry_run:
         resume = ["--resume"] if os.path.exists(dense_model) else []
         r = run_json(CLI + ["train", "--data", args.data, "--preset", args.preset, "--out", dense_model,
                             "--threads", str(args.threads), "--json"] + resume, os.path.join(RUNS, "dense.log"))
-        dense = record("dense", "dense", 1, r, None, CLI[1:] + ["train", "--preset", args.preset])
+        dense = record("dense", "dense", 1, r, None, ["train", "--data", args.data, "--preset", args.preset, "--out", dense_model], commit)
 
-    for name, method, factor, extra in plan(args.factors):
-        if name in done or (args.only and name not in args.only):
-            continue
+    todo = [p for p in plan(args.factors) if p[0] not in done and (not args.only or p[0] in args.only)]
+
+    def one(name, method, factor, extra):
         out = os.path.join(RUNS, name + ".safetensors")
         cmd = CLI + ["compress", "--data", args.data, "--out", out, "--threads", str(args.threads), "--json"]
         if os.path.exists(out):
@@ -89,12 +113,17 @@ def main():
                     "--prune-start", str(args.prune_start), "--prune-end", str(args.prune_end)] + extra
         if args.dry_run:
             print(" ".join(cmd))
-            continue
+            return
         r = run_json(cmd, os.path.join(RUNS, name + ".log"))
-        record(name, method, factor, r, dense, cmd[1:])
+        record(name, method, factor, r, dense, cmd[2:], commit)
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        failures = [f.exception() for f in [pool.submit(one, *p) for p in todo] if f.exception()]
+    if failures:
+        sys.exit("; ".join(map(str, failures)))
 
 
-def record(name, method, factor, r, dense, cmd):
+def record(name, method, factor, r, dense, args, commit):
     c = r.get("compression") or {}
     row = {
         "name": name, "method": method, "factor": factor,
@@ -106,11 +135,11 @@ def record(name, method, factor, r, dense, cmd):
         "test_ppl_change": r["test_ppl"] / dense["test_ppl"] - 1 if dense else 0.0,
         "epochs": [{k: e.get(k) for k in ("epoch", "valid_perplexity", "valid_perplexity_without_sparse", "sparsity", "train_perplexity")}
                    for e in r["epochs"]],
-        "options": r["options"], "date": datetime.date.today().isoformat(),
-        "command": " ".join(os.path.relpath(a, ROOT) if a.startswith(ROOT) else a for a in cmd),
+        "options": r["options"], "date": datetime.date.today().isoformat(), "commit": commit,
+        "command": "dopant " + " ".join(os.path.relpath(a, ROOT) if a.startswith(ROOT) else a for a in args),
     }
     os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
-    with open(RESULTS, "a") as f:
+    with LOCK, open(RESULTS, "a") as f:
         f.write(json.dumps(row) + "\n")
     print(f"{name}: test ppl {r['test_ppl']:.2f}" + (f" ({100 * row['test_ppl_change']:+.1f}% vs dense)" if dense else ""), flush=True)
     return row
