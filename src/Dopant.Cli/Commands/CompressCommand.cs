@@ -22,6 +22,7 @@ internal static class CompressCommand
         var from = new Option<string?>("--model") { Description = "Dense model to start from (default: a fresh model, trained from scratch)." };
         var share = new Option<double?>("--doping-share") { Description = $"Share of the parameter budget kept by the doping matrix S (default {LstmCompression.DefaultDopingShare})." };
         var cmr = new Option<double?>("--cmr") { Description = "Co-matrix dropout probability on S's output (default 0.5 for doped methods)." };
+        var cmrFinal = new Option<double?>("--cmr-final") { Description = "Anneal the co-matrix dropout probability linearly to this value over the pruning period (default: constant)." };
         var structureDropout = new Option<double?>("--structure-dropout") { Description = "Co-matrix dropout probability on the structured part's output (default 0)." };
         var pruneStart = new Option<double?>("--prune-start") { Description = "Epoch at which pruning starts (default 1)." };
         var pruneEnd = new Option<double?>("--prune-end") { Description = "Epoch by which the final sparsity is reached (default 3/4 of the epochs)." };
@@ -34,7 +35,7 @@ internal static class CompressCommand
         var threads = ThreadsOption.Create();
         var binder = new TrainingOptionsBinder();
         binder.AddTo(command);
-        foreach (Option o in new Option[] { method, factor, from, share, cmr, structureDropout, pruneStart, pruneEnd, pruneEvents, data, output, resume, force, json, threads })
+        foreach (Option o in new Option[] { method, factor, from, share, cmr, cmrFinal, structureDropout, pruneStart, pruneEnd, pruneEvents, data, output, resume, force, json, threads })
             command.Options.Add(o);
 
         command.SetAction((parse, cancellationToken) =>
@@ -45,7 +46,7 @@ internal static class CompressCommand
             LanguageModelTrainer trainer;
             if (parse.GetValue(resume))
             {
-                if (binder.AnyOverride(parse) || new Option[] { method, factor, from, share, cmr, structureDropout, pruneStart, pruneEnd, pruneEvents }.Any(o => parse.GetResult(o) is not null))
+                if (binder.AnyOverride(parse) || new Option[] { method, factor, from, share, cmr, cmrFinal, structureDropout, pruneStart, pruneEnd, pruneEvents }.Any(o => parse.GetResult(o) is not null))
                     throw new ArgumentException("--resume continues with the method and options stored in the checkpoint; drop the other options.");
                 trainer = TrainCommand.Resume(path, folder);
             }
@@ -77,6 +78,8 @@ internal static class CompressCommand
                 {
                     FinalSparsity = compression.FinalSparsity,
                     CoMatrixDropout = parse.GetValue(cmr) ?? (compression.IsDoped ? 0.5 : 0),
+                    CoMatrixDropoutFinal = parse.GetValue(cmrFinal),
+                    Compression = compression,
                     StructureDropout = parse.GetValue(structureDropout) ?? 0,
                     PruneStartEpoch = parse.GetValue(pruneStart) ?? options.PruneStartEpoch,
                     PruneEndEpoch = parse.GetValue(pruneEnd) ?? options.PruneEndEpoch,

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using Dopant.Data;
+using Dopant.Models;
 using Dopant.Training;
 
 namespace Dopant.Cli.Commands;
@@ -31,10 +32,25 @@ internal static class EvalCommand
             Perplexity valid = PerplexityEvaluator.Evaluate(checkpoint.Model, corpus.Valid, batchSize, window);
             Perplexity test = PerplexityEvaluator.Evaluate(checkpoint.Model, corpus.Test, batchSize, window);
             double tokensPerSecond = (valid.Tokens + test.Tokens) / clock.Elapsed.TotalSeconds;
+            CompressionReport report = checkpoint.Model.CompressionReport();
+            bool compressed = report.LstmParameters != report.DenseLstmParameters || report.LstmBytes != report.DenseLstmBytes;
             if (parse.GetValue(json))
-                Console.WriteLine(JsonSerializer.Serialize(new { model = parse.GetValue(model), valid_ppl = valid.Value, test_ppl = test.Value, tokens_per_s = tokensPerSecond }));
-            else
-                Console.WriteLine($"valid perplexity {valid.Value:F2} ({valid.Tokens:N0} tokens), test perplexity {test.Value:F2} ({test.Tokens:N0} tokens), {tokensPerSecond:N0} tokens/s");
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new
+                {
+                    model = parse.GetValue(model),
+                    valid_ppl = valid.Value,
+                    test_ppl = test.Value,
+                    tokens_per_s = tokensPerSecond,
+                    method = checkpoint.Options?.Compression,
+                    compression = compressed ? report : null,
+                }, ModelCheckpoint.Json));
+                return 0;
+            }
+            if (checkpoint.Options?.Compression is { } method)
+                Console.WriteLine($"{method.Method} at {method.Factor:G}x" + (method.IsDoped ? $", doping share {method.DopingShare:G}" : ""));
+            if (compressed) Console.WriteLine(TrainCommand.Describe(report));
+            Console.WriteLine($"valid perplexity {valid.Value:F2} ({valid.Tokens:N0} tokens), test perplexity {test.Value:F2} ({test.Tokens:N0} tokens), {tokensPerSecond:N0} tokens/s");
             return 0;
         });
         return command;

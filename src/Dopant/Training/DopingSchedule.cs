@@ -5,7 +5,8 @@ namespace Dopant.Training;
 
 /// <summary>
 /// What happens to the compressed LSTM matrices of a model around each training step: before a window, the co-matrix
-/// dropout masks of every doped matrix are drawn (from the model's random stream, so a resumed run draws the same);
+/// dropout masks of every doped matrix are drawn (from the model's random stream, so a resumed run draws the same), at a
+/// probability that is constant or annealed linearly over the pruning period;
 /// after the step they are switched off (evaluation never sees them) and, at the pruning events of a
 /// <see cref="SparsityAnnealer"/>, every pruned part (the doping matrices S, pruned forms) is pruned by magnitude to the
 /// schedule's sparsity (Zhu and Gupta 2017; Thakker et al. anneal S the same way).
@@ -15,7 +16,8 @@ public sealed class DopingSchedule
     private readonly LanguageModel<float> _model;
     private readonly List<PrunedMatrix<float>> _pruned = [];
     private readonly List<DopedMatrix<float>> _doped = [];
-    private readonly double _sparseDropout, _structureDropout;
+    private readonly double _sparseDropout, _sparseDropoutFinal, _structureDropout;
+    private readonly long _annealStart, _annealEnd;
 
     /// <summary>Binds the schedule of <paramref name="options"/> to the compressed matrices of <paramref name="model"/>.</summary>
     /// <param name="model">The model; its LSTM matrices are not replaced afterwards.</param>
@@ -34,15 +36,27 @@ public sealed class DopingSchedule
                 if (matrix is DopedMatrix<float> doped) _doped.Add(doped);
             }
         _sparseDropout = options.CoMatrixDropout;
+        _sparseDropoutFinal = options.CoMatrixDropoutFinal ?? options.CoMatrixDropout;
         _structureDropout = options.StructureDropout;
+        _annealStart = (long)Math.Round(options.PruneStartEpoch * windowsPerEpoch);
+        _annealEnd = (long)Math.Round(options.EffectivePruneEndEpoch * windowsPerEpoch);
         if (options.FinalSparsity > 0 && _pruned.Count > 0)
         {
-            long start = (long)Math.Round(options.PruneStartEpoch * windowsPerEpoch);
-            long end = (long)Math.Round(options.EffectivePruneEndEpoch * windowsPerEpoch);
-            int events = (int)Math.Clamp(options.PruneEvents, 1, Math.Max(1, end - start));
-            long frequency = Math.Max(1, (end - start) / events);
-            Annealer = new SparsityAnnealer(options.InitialSparsity, options.FinalSparsity, start, events, frequency);
+            int events = (int)Math.Clamp(options.PruneEvents, 1, Math.Max(1, _annealEnd - _annealStart));
+            long frequency = Math.Max(1, (_annealEnd - _annealStart) / events);
+            Annealer = new SparsityAnnealer(options.InitialSparsity, options.FinalSparsity, _annealStart, events, frequency);
         }
+    }
+
+    /// <summary>
+    /// The co-matrix dropout probability on S's output for the window after <paramref name="step"/> optimizer steps:
+    /// the initial probability until pruning starts, then linear to the final one by the end of pruning.
+    /// </summary>
+    public double SparseDropoutAt(long step)
+    {
+        if (_sparseDropoutFinal == _sparseDropout || step <= _annealStart) return _sparseDropout;
+        if (step >= _annealEnd) return _sparseDropoutFinal;
+        return _sparseDropout + (_sparseDropoutFinal - _sparseDropout) * (step - _annealStart) / (_annealEnd - _annealStart);
     }
 
     /// <summary>The pruning schedule, in optimizer steps; null when nothing is pruned.</summary>
@@ -67,15 +81,20 @@ public sealed class DopingSchedule
         }
     }
 
-    /// <summary>Draws the co-matrix dropout masks for a window of <paramref name="batch"/> streams.</summary>
-    public void BeforeWindow(int batch)
+    /// <summary>
+    /// Draws the co-matrix dropout masks for a window of <paramref name="batch"/> streams, the window after
+    /// <paramref name="step"/> optimizer steps.
+    /// </summary>
+    public void BeforeWindow(int batch, long step)
     {
-        if (_sparseDropout <= 0 && _structureDropout <= 0) return;
+        double sparseDropout = SparseDropoutAt(step);
+        if (sparseDropout <= 0 && _structureDropout <= 0) return;
         foreach (DopedMatrix<float> doped in _doped)
         {
-            if (_sparseDropout > 0)
+            if (sparseDropout > 0)
             {
-                doped.SparseDropout ??= new CoMatrixDropout<float>(doped.Rows, _sparseDropout);
+                doped.SparseDropout ??= new CoMatrixDropout<float>(doped.Rows, sparseDropout);
+                doped.SparseDropout.Probability = sparseDropout;
                 doped.SparseDropout.Resample(_model.Random, batch);
             }
             if (_structureDropout > 0)

@@ -186,7 +186,7 @@ public sealed class LanguageModelTrainer
             if (w == warmupWindows) clock.Start();
             BpttWindow window = train.WindowAt(w % available * Options.Bptt, Options.Bptt);
             int n = train.CopyWindow(window, inputs, targets);
-            _doping.BeforeWindow(Options.BatchSize);
+            _doping.BeforeWindow(Options.BatchSize, _optimizer.StepCount);
             _step.Run(inputs.AsSpan(0, n), targets.AsSpan(0, n), window.Length, Options.BatchSize, state, Options.LearningRate);
             _doping.AfterStep(_optimizer.StepCount);
             if (w >= warmupWindows) tokens += n;
@@ -210,7 +210,7 @@ public sealed class LanguageModelTrainer
         {
             cancellationToken.ThrowIfCancellationRequested();
             int n = train.CopyWindow(window, inputs, targets);
-            _doping.BeforeWindow(Options.BatchSize);
+            _doping.BeforeWindow(Options.BatchSize, _optimizer.StepCount);
             lossSum += _step.Run(inputs.AsSpan(0, n), targets.AsSpan(0, n), window.Length, Options.BatchSize, state, lr).Loss;
             _doping.AfterStep(_optimizer.StepCount);
             tokens += n;

@@ -41,6 +41,12 @@ public sealed class ModelCheckpoint
     /// <summary>Metadata key of the forms of the LSTM weight matrices that are not dense.</summary>
     public const string FormsKey = "dopant.forms";
 
+    /// <summary>
+    /// Metadata key of the compression accounting (<see cref="Models.CompressionReport"/>, with its factors), written
+    /// when some LSTM matrix is not dense.
+    /// </summary>
+    public const string CompressionKey = "dopant.compression";
+
     private const string OptimizerPrefix = "optimizer.";
 
     /// <summary>The JSON conventions of Dopant's metadata and result files (snake_case names).</summary>
@@ -117,7 +123,11 @@ public sealed class ModelCheckpoint
             [ConfigKey] = JsonSerializer.Serialize(ConfigJson.From(model.Config), Json),
             [VocabularyKey] = JsonSerializer.Serialize(vocabulary.Words, Json),
         };
-        if (forms.Count > 0) metadata[FormsKey] = JsonSerializer.Serialize(forms, Json);
+        if (forms.Count > 0)
+        {
+            metadata[FormsKey] = JsonSerializer.Serialize(forms, Json);
+            metadata[CompressionKey] = JsonSerializer.Serialize(model.CompressionReport(), Json);
+        }
         if (options is not null) metadata[OptionsKey] = JsonSerializer.Serialize(options, Json);
         if (state is not null) metadata[StateKey] = JsonSerializer.Serialize(state with { OptimizerSteps = optimizer?.StepCount ?? state.OptimizerSteps }, Json);
         if (extraMetadata is not null)

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Dopant.Compression;
 using Dopant.Models;
 
 namespace Dopant.Training;
@@ -84,8 +85,20 @@ public sealed record TrainingOptions
     /// <summary>Co-matrix dropout probability on the output of the doping matrices S during training (0: none).</summary>
     public double CoMatrixDropout { get; init; }
 
+    /// <summary>
+    /// When set, the co-matrix dropout probability is annealed linearly from <see cref="CoMatrixDropout"/> at
+    /// <see cref="PruneStartEpoch"/> to this value at <see cref="EffectivePruneEndEpoch"/> and held there; null keeps it constant.
+    /// </summary>
+    public double? CoMatrixDropoutFinal { get; init; }
+
     /// <summary>Co-matrix dropout probability on the output of the structured parts of doped matrices (0: none).</summary>
     public double StructureDropout { get; init; }
+
+    /// <summary>
+    /// The compression the run applied to the LSTM matrices, recorded with the run (the forms themselves are described
+    /// in the checkpoint); null for a dense run.
+    /// </summary>
+    public LstmCompression? Compression { get; init; }
 
     /// <summary>The epoch by which the final sparsity is reached: <see cref="PruneEndEpoch"/>, or 3/4 of the epochs when it is 0.</summary>
     [JsonIgnore]
@@ -147,6 +160,8 @@ public sealed record TrainingOptions
             $"pruning must end (epoch {EffectivePruneEndEpoch}) after it starts (epoch {PruneStartEpoch}).");
         Require(PruneEvents >= 1, $"--prune-events must be at least 1 (got {PruneEvents}).");
         Require(CoMatrixDropout >= 0 && CoMatrixDropout < 1, $"--cmr must be in [0, 1) (got {CoMatrixDropout}).");
+        Require(CoMatrixDropoutFinal is not double final || final >= 0 && final < 1, $"--cmr-final must be in [0, 1) (got {CoMatrixDropoutFinal}).");
         Require(StructureDropout >= 0 && StructureDropout < 1, $"--structure-dropout must be in [0, 1) (got {StructureDropout}).");
+        Compression?.Validate();
     }
 }

@@ -69,6 +69,7 @@ public class CompressedCheckpointTests : IDisposable
         string path = Path.Combine(_folder, "d.safetensors");
         ModelCheckpoint.Save(path, dense, vocabulary);
         Assert.False(SafeTensorsFile.Load(path).Metadata.ContainsKey(ModelCheckpoint.FormsKey));
+        Assert.False(SafeTensorsFile.Load(path).Metadata.ContainsKey(ModelCheckpoint.CompressionKey));
 
         Assert.Equal(1, dense.CompressLstm(name => name == "rnn.weight_hh_l1" ? WeightFormSpec.Parse(DopedKronecker) : null));
         ((DopedMatrix<float>)dense.Layers[1].RecurrentWeights).Sparse.PruneToSparsity(0.9);
@@ -83,6 +84,12 @@ public class CompressedCheckpointTests : IDisposable
         Assert.Equal(SafeTensorsDType.UInt8, mask.DType);
         Assert.Equal([24L, 6L], mask.Shape.ToArray());
         Assert.Equal(Math.Round(0.1 * 144), mask.AsSpan<byte>().ToArray().Count(b => b == 1));
+
+        string accounting = file.Metadata[ModelCheckpoint.CompressionKey];
+        Assert.Equal(dense.CompressionReport(), JsonSerializer.Deserialize<CompressionReport>(accounting, ModelCheckpoint.Json));
+        double factor = JsonDocument.Parse(accounting).RootElement.GetProperty("lstm_parameter_factor").GetDouble();
+        Assert.Equal(dense.CompressionReport().LstmParameterFactor, factor);
+        Assert.True(factor > 1);
     }
 
     [Fact]

@@ -27,6 +27,7 @@ public class DopingScheduleTests : IDisposable
         Layers = 2, HiddenSize = 8, Bptt = 6, BatchSize = 4, Epochs = 3, LearningRate = 1, Decay = 0.5, DecayAfter = 2,
         InitRange = 0.1, Clip = 5, Seed = 9, EvalBatchSize = 3,
         FinalSparsity = 0.9, PruneStartEpoch = 0.5, PruneEndEpoch = 2, PruneEvents = 10, CoMatrixDropout = 0.5,
+        Compression = new Dopant.Compression.LstmCompression("dlmf", 4),
     };
 
     // A dense model compressed to doped low-rank matrices (rank 2, S dense) — what `dopant compress` starts from.
@@ -117,6 +118,40 @@ public class DopingScheduleTests : IDisposable
         var model = new LanguageModel<float>(new LanguageModelConfig(corpus.Vocabulary.Count, 9, 2));
         var e = Assert.Throws<ArgumentException>(() => new LanguageModelTrainer(Options(), corpus, model));
         Assert.Contains("does not match", e.Message);
+    }
+
+    [Fact]
+    public void Co_matrix_dropout_is_annealed_linearly_over_the_pruning_period_when_asked()
+    {
+        TrainingOptions options = Options() with { CoMatrixDropoutFinal = 0.1 };
+        var model = DopedModel(options, 20);
+        var schedule = new DopingSchedule(model, options, windowsPerEpoch: 10);  // pruning from step 5 to step 20
+
+        Assert.Equal(0.5, schedule.SparseDropoutAt(0));
+        Assert.Equal(0.5, schedule.SparseDropoutAt(5));
+        Assert.Equal(0.5 - 0.4 * 5 / 15, schedule.SparseDropoutAt(10), 12);
+        Assert.Equal(0.1, schedule.SparseDropoutAt(20), 12);
+        Assert.Equal(0.1, schedule.SparseDropoutAt(1000), 12);
+        schedule.BeforeWindow(4, 10);
+        Assert.All(model.Layers.SelectMany(l => new[] { l.InputWeights, l.RecurrentWeights }).Cast<DopedMatrix<float>>(), d =>
+        {
+            Assert.True(d.SparseDropout!.IsActive);
+            Assert.Equal(schedule.SparseDropoutAt(10), d.SparseDropout.Probability, 12);
+        });
+
+        var constant = new DopingSchedule(DopedModel(Options(), 20), Options(), windowsPerEpoch: 10);
+        Assert.Equal(0.5, constant.SparseDropoutAt(0));
+        Assert.Equal(0.5, constant.SparseDropoutAt(12));
+        Assert.Equal(0.5, constant.SparseDropoutAt(1000));
+    }
+
+    [Fact]
+    public void A_co_matrix_dropout_anneal_that_ends_outside_0_1_is_refused()
+    {
+        var e = Assert.Throws<ArgumentException>((Options() with { CoMatrixDropoutFinal = 1.0 }).Validate);
+        Assert.Contains("--cmr-final", e.Message);
+        e = Assert.Throws<ArgumentException>((Options() with { Compression = new Dopant.Compression.LstmCompression("dkp", 0.5) }).Validate);
+        Assert.Contains("--factor", e.Message);
     }
 
     [Theory]

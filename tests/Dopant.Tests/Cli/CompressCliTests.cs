@@ -1,0 +1,143 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Dopant.IO;
+using Dopant.Tests.Data;
+using Dopant.Training;
+
+namespace Dopant.Tests.Cli;
+
+/// <summary><c>dopant compress</c> and <c>dopant eval</c> end to end, as a user runs them, on a tiny corpus.</summary>
+public sealed class CompressCliTests : IDisposable
+{
+    private readonly TemporaryFolder _folder = new();
+
+    public CompressCliTests()
+    {
+        string[] sentences = ["the cat sat on the mat", "a dog ran in the park", "the bird sang a song", "my cat likes the dog"];
+        var random = new Random(7);
+        string Text(int lines) => string.Concat(Enumerable.Range(0, lines).Select(_ => " " + sentences[random.Next(sentences.Length)] + " \n"));
+        _folder.Write("data/train.txt", Text(120));
+        _folder.Write("data/valid.txt", Text(20));
+        _folder.Write("data/test.txt", Text(20));
+    }
+
+    public void Dispose() => _folder.Dispose();
+
+    private string Data => Path.Combine(_folder.Path, "data");
+
+    private string[] Tiny(string output, params string[] extra) =>
+    [
+        "compress", "--data", Data, "--out", output, "--layers", "1", "--hidden", "8", "--bptt", "5", "--batch-size", "4",
+        "--epochs", "2", "--prune-start", "0", "--prune-end", "1", .. extra,
+    ];
+
+    // args with option set to value: replaced where present, else appended.
+    private static string[] Set(string[] args, string option, string value)
+    {
+        int at = Array.IndexOf(args, option);
+        if (at < 0) return [.. args, option, value];
+        string[] copy = [.. args];
+        copy[at + 1] = value;
+        return copy;
+    }
+
+    [Fact]
+    public void A_compressed_model_records_its_method_and_accounting_and_eval_reports_them()
+    {
+        string output = Path.Combine(_folder.Path, "dkp.safetensors");
+        CliProcess.Result compress = CliProcess.Run(Tiny(output, "--method", "dkp", "--factor", "4", "--json"));
+        Assert.True(compress.ExitCode == 0, compress.StandardError);
+        using JsonDocument trained = JsonDocument.Parse(compress.StandardOutput.Split('\n').Last(l => l.StartsWith('{')));
+        Assert.Equal("dkp", trained.RootElement.GetProperty("options").GetProperty("compression").GetProperty("method").GetString());
+
+        SafeTensorsFile file = SafeTensorsFile.Load(output);
+        using JsonDocument accounting = JsonDocument.Parse(file.Metadata[ModelCheckpoint.CompressionKey]);
+        double factor = accounting.RootElement.GetProperty("lstm_parameter_factor").GetDouble();
+        Assert.True(factor > 2, $"a 4x doped model at the end of the anneal is well compressed; got {factor}");
+
+        CliProcess.Result eval = CliProcess.Run("eval", "--model", output, "--data", Data, "--json");
+        Assert.True(eval.ExitCode == 0, eval.StandardError);
+        using JsonDocument result = JsonDocument.Parse(eval.StandardOutput);
+        Assert.Equal("dkp", result.RootElement.GetProperty("method").GetProperty("method").GetString());
+        Assert.Equal(4, result.RootElement.GetProperty("method").GetProperty("factor").GetDouble());
+        Assert.Equal(factor, result.RootElement.GetProperty("compression").GetProperty("lstm_parameter_factor").GetDouble());
+        Assert.Equal(trained.RootElement.GetProperty("test_ppl").GetDouble(), result.RootElement.GetProperty("test_ppl").GetDouble(), 9);
+
+        CliProcess.Result text = CliProcess.Run("eval", "--model", output, "--data", Data);
+        Assert.Equal(0, text.ExitCode);
+        Assert.Contains("dkp at 4x, doping share 0.25", text.StandardOutput);
+        Assert.Contains("LSTM layers:", text.StandardOutput);
+    }
+
+    [Fact]
+    public void An_existing_output_is_not_overwritten_without_force()
+    {
+        string output = _folder.Write("taken.safetensors", "not a model, but someone's file");
+        byte[] before = SHA256.HashData(File.ReadAllBytes(output));
+        CliProcess.Result run = CliProcess.Run(Tiny(output, "--method", "kp", "--factor", "4"));
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal("dopant: error: '" + output + "' exists; pass --resume to continue its run or --force to overwrite it.", Assert.Single(run.ErrorLines));
+        Assert.Equal(before, SHA256.HashData(File.ReadAllBytes(output)));
+    }
+
+    [Theory]
+    [InlineData("--factor", "0.5", "--factor must be greater than 1")]
+    [InlineData("--cmr", "1.5", "--cmr must be in [0, 1)")]
+    [InlineData("--cmr-final", "-0.1", "--cmr-final must be in [0, 1)")]
+    [InlineData("--doping-share", "1", "--doping-share must be in (0, 1)")]
+    [InlineData("--prune-end", "9", "--prune-end must be in [0, --epochs]")]
+    public void Bad_options_fail_with_one_line_naming_the_option_and_write_nothing(string option, string value, string expected)
+    {
+        string output = Path.Combine(_folder.Path, "bad.safetensors");
+        CliProcess.Result run = CliProcess.Run(Set(Tiny(output, "--method", "dkp", "--factor", "4"), option, value));
+        Assert.Equal(1, run.ExitCode);
+        string line = Assert.Single(run.ErrorLines);
+        Assert.StartsWith("dopant: error: ", line);
+        Assert.Contains(expected, line);
+        Assert.False(File.Exists(output));
+    }
+
+    [Fact]
+    public void Resume_refuses_method_options_and_missing_checkpoints()
+    {
+        string output = Path.Combine(_folder.Path, "none.safetensors");
+        CliProcess.Result withMethod = CliProcess.Run("compress", "--data", Data, "--out", output, "--resume", "--method", "kp");
+        Assert.Equal(1, withMethod.ExitCode);
+        Assert.Contains("--resume continues with the method and options stored in the checkpoint", Assert.Single(withMethod.ErrorLines));
+
+        CliProcess.Result missing = CliProcess.Run("compress", "--data", Data, "--out", output, "--resume");
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("none.safetensors", Assert.Single(missing.ErrorLines));
+    }
+
+    [Fact]
+    public void A_truncated_model_is_refused_with_one_line_and_left_as_it_was()
+    {
+        string output = Path.Combine(_folder.Path, "model.safetensors");
+        Assert.Equal(0, CliProcess.Run(Set(Tiny(output, "--method", "lmf", "--factor", "2"), "--epochs", "1")).ExitCode);
+        byte[] whole = File.ReadAllBytes(output);
+        File.WriteAllBytes(output, whole[..(whole.Length * 2 / 3)]);
+        byte[] truncated = File.ReadAllBytes(output);
+
+        CliProcess.Result eval = CliProcess.Run("eval", "--model", output, "--data", Data);
+        Assert.Equal(1, eval.ExitCode);
+        string line = Assert.Single(eval.ErrorLines);
+        Assert.StartsWith("dopant: error: ", line);
+        Assert.Contains("model.safetensors", line);
+
+        CliProcess.Result resume = CliProcess.Run("compress", "--data", Data, "--out", output, "--resume");
+        Assert.Equal(1, resume.ExitCode);
+        Assert.Single(resume.ErrorLines);
+        Assert.Equal(truncated, File.ReadAllBytes(output));
+    }
+
+    [Fact]
+    public void Eval_of_a_missing_model_names_it()
+    {
+        CliProcess.Result run = CliProcess.Run("eval", "--model", Path.Combine(_folder.Path, "absent.safetensors"), "--data", Data);
+        Assert.Equal(1, run.ExitCode);
+        string line = Assert.Single(run.ErrorLines);
+        Assert.StartsWith("dopant: error: ", line);
+        Assert.Contains("absent.safetensors", line);
+    }
+}
