@@ -22,6 +22,7 @@ internal static class CompressCommand
         var from = new Option<string?>("--model") { Description = "Dense model to start from (default: a fresh model, trained from scratch)." };
         var share = new Option<double?>("--doping-share") { Description = $"Share of the parameter budget kept by the doping matrix S (default {LstmCompression.DefaultDopingShare})." };
         var cmr = new Option<double?>("--cmr") { Description = "Co-matrix dropout probability on S's output (default 0.5 for doped methods)." };
+        var concatenate = new Option<bool>("--concatenate") { Description = "Compress each layer's [W_ih | W_hh] as one matrix instead of the two separately." };
         var cmrFinal = new Option<double?>("--cmr-final") { Description = "Anneal the co-matrix dropout probability linearly to this value over the pruning period (default: constant)." };
         var structureDropout = new Option<double?>("--structure-dropout") { Description = "Co-matrix dropout probability on the structured part's output (default 0)." };
         var pruneStart = new Option<double?>("--prune-start") { Description = "Epoch at which pruning starts (default 1)." };
@@ -35,7 +36,7 @@ internal static class CompressCommand
         var threads = ThreadsOption.Create();
         var binder = new TrainingOptionsBinder();
         binder.AddTo(command);
-        foreach (Option o in new Option[] { method, factor, from, share, cmr, cmrFinal, structureDropout, pruneStart, pruneEnd, pruneEvents, data, output, resume, force, json, threads })
+        foreach (Option o in new Option[] { method, factor, from, share, concatenate, cmr, cmrFinal, structureDropout, pruneStart, pruneEnd, pruneEvents, data, output, resume, force, json, threads })
             command.Options.Add(o);
 
         command.SetAction((parse, cancellationToken) =>
@@ -46,7 +47,7 @@ internal static class CompressCommand
             LanguageModelTrainer trainer;
             if (parse.GetValue(resume))
             {
-                if (binder.AnyOverride(parse) || new Option[] { method, factor, from, share, cmr, cmrFinal, structureDropout, pruneStart, pruneEnd, pruneEvents }.Any(o => parse.GetResult(o) is not null))
+                if (binder.AnyOverride(parse) || new Option[] { method, factor, from, share, concatenate, cmr, cmrFinal, structureDropout, pruneStart, pruneEnd, pruneEvents }.Any(o => parse.GetResult(o) is { Implicit: false }))
                     throw new ArgumentException("--resume continues with the method and options stored in the checkpoint; drop the other options.");
                 trainer = TrainCommand.Resume(path, folder);
             }
@@ -57,7 +58,7 @@ internal static class CompressCommand
                 string chosen = parse.GetValue(method) ?? throw new ArgumentException("--method is required (kp, dkp, lmf, dlmf, hmd, dhmd or prune).");
                 double targetFactor = parse.GetValue(factor) ?? throw new ArgumentException("--factor is required (the target compression factor, e.g. 25).");
                 var compression = new LstmCompression(chosen, targetFactor,
-                    parse.GetValue(share) ?? LstmCompression.DefaultDopingShare);
+                    parse.GetValue(share) ?? LstmCompression.DefaultDopingShare) { Concatenated = parse.GetValue(concatenate) };
                 compression.Validate();
                 TrainingOptions options = binder.Bind(parse);
                 LanguageModel<float> model;

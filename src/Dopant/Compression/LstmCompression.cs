@@ -22,6 +22,12 @@ public sealed record LstmCompression(string Method, double Factor, double Doping
     /// <summary>The method names.</summary>
     public static IReadOnlyList<string> Methods { get; } = ["kp", "dkp", "lmf", "dlmf", "hmd", "dhmd", "prune"];
 
+    /// <summary>
+    /// Whether each layer's two matrices are compressed as one, W = [W_ih | W_hh] (4H × (I + H)), rather than
+    /// separately.
+    /// </summary>
+    public bool Concatenated { get; init; }
+
     /// <summary>Whether the method adds a doping matrix S.</summary>
     public bool IsDoped => Method is "dkp" or "dlmf" or "dhmd";
 
@@ -55,19 +61,21 @@ public sealed record LstmCompression(string Method, double Factor, double Doping
     }
 
     /// <summary>
-    /// Replaces every LSTM matrix of <paramref name="model"/> by its form under this method, initialized from the
-    /// current dense values (nearest Kronecker product, truncated SVD; S = W − M), and returns the accounting.
+    /// Replaces every LSTM matrix of <paramref name="model"/> (or, when <see cref="Concatenated"/>, every layer's
+    /// [W_ih | W_hh]) by its form under this method, initialized from the current dense values (nearest Kronecker
+    /// product, truncated SVD; S = W − M), and returns the accounting.
     /// </summary>
     public CompressionReport Apply(LanguageModel<float> model)
     {
         ArgumentNullException.ThrowIfNull(model);
         Validate();
-        var sizes = new Dictionary<string, (int Rows, int Columns)>();
-        foreach (LstmLayer<float> layer in model.Layers)
+        if (Concatenated)
         {
-            sizes[layer.InputWeightsName] = (layer.InputWeights.Rows, layer.InputWeights.Columns);
-            sizes[layer.RecurrentWeightsName] = (layer.RecurrentWeights.Rows, layer.RecurrentWeights.Columns);
+            var layers = model.Layers.ToDictionary(l => l.CombinedWeightsName);
+            model.CombineLstm(name => SpecFor(4 * layers[name].HiddenSize, layers[name].InputSize + layers[name].HiddenSize));
+            return model.CompressionReport();
         }
+        var sizes = model.Layers.SelectMany(l => l.WeightMatrices).ToDictionary(m => m.Name, m => (m.Matrix.Rows, m.Matrix.Columns));
         model.CompressLstm(name => SpecFor(sizes[name].Rows, sizes[name].Columns));
         return model.CompressionReport();
     }

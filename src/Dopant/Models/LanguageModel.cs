@@ -77,8 +77,9 @@ public sealed class LanguageModel<T> where T : unmanaged, IFloatingPointIeee754<
     /// <summary>
     /// Replaces LSTM weight matrices by other forms built from their current values (<see cref="WeightForms.FromDense{T}"/>
     /// of <see cref="IWeightMatrix{T}.ToDense"/>): <paramref name="chooser"/> is asked for every matrix by name, in
-    /// layer order (<c>rnn.weight_ih_l0</c>, <c>rnn.weight_hh_l0</c>, <c>rnn.weight_ih_l1</c>, ...) and returns the
-    /// new form, or null to keep the matrix as it is. <see cref="Parameters"/> lists the new forms' tensors afterwards.
+    /// layer order (<c>rnn.weight_ih_l0</c>, <c>rnn.weight_hh_l0</c>, <c>rnn.weight_ih_l1</c>, ..., or
+    /// <c>rnn.weight_l{i}</c> for a layer with a combined matrix) and returns the new form, or null to keep the matrix
+    /// as it is. <see cref="Parameters"/> lists the new forms' tensors afterwards.
     /// </summary>
     /// <returns>The number of matrices replaced.</returns>
     /// <exception cref="ArgumentException">A form does not fit its matrix; the model is then left unchanged.</exception>
@@ -87,9 +88,12 @@ public sealed class LanguageModel<T> where T : unmanaged, IFloatingPointIeee754<
         ArgumentNullException.ThrowIfNull(chooser);
         int replaced = 0;
         // Convert everything before replacing anything, so that a failure leaves the model as it was.
-        var converted = Layers.Select(layer => (Input: Convert(layer.InputWeights, layer.InputWeightsName),
-            Recurrent: Convert(layer.RecurrentWeights, layer.RecurrentWeightsName))).ToList();
-        for (int l = 0; l < Layers.Length; l++) Layers[l].ReplaceWeights(converted[l].Input, converted[l].Recurrent);
+        var converted = Layers.Select(layer => layer.WeightMatrices.Select(m => Convert(m.Matrix, m.Name)).ToArray()).ToList();
+        for (int l = 0; l < Layers.Length; l++)
+        {
+            if (Layers[l].CombinedWeights is not null) Layers[l].CombineWeights(converted[l][0]);
+            else Layers[l].ReplaceWeights(converted[l][0], converted[l][1]);
+        }
         _hasTape = false;
         return replaced;
 
@@ -99,6 +103,31 @@ public sealed class LanguageModel<T> where T : unmanaged, IFloatingPointIeee754<
             replaced++;
             return WeightForms.FromDense<T>(spec, name, matrix.ToDense(), matrix.Rows, matrix.Columns);
         }
+    }
+
+    /// <summary>
+    /// Gives layers one combined matrix [W_ih | W_hh] (4H × (I + H), <see cref="LstmLayer{T}.CombineWeights"/>) in a
+    /// form built from the current values: <paramref name="chooser"/> is asked for every layer by the combined
+    /// matrix's name (<c>rnn.weight_l{i}</c>) and returns its form (<see cref="WeightFormSpec.Dense"/> for a dense one),
+    /// or null to leave the layer as it is.
+    /// </summary>
+    /// <returns>The number of layers combined.</returns>
+    /// <exception cref="ArgumentException">A form does not fit its matrix; the model is then left unchanged.</exception>
+    public int CombineLstm(Func<string, WeightFormSpec?> chooser)
+    {
+        ArgumentNullException.ThrowIfNull(chooser);
+        var combined = new IWeightMatrix<T>?[Layers.Length];
+        for (int l = 0; l < Layers.Length; l++)
+        {
+            LstmLayer<T> layer = Layers[l];
+            if (chooser(layer.CombinedWeightsName) is not { } spec) continue;
+            combined[l] = WeightForms.FromDense<T>(spec, layer.CombinedWeightsName, layer.CombinedDense(),
+                4 * layer.HiddenSize, layer.InputSize + layer.HiddenSize);
+        }
+        for (int l = 0; l < Layers.Length; l++)
+            if (combined[l] is { } matrix) Layers[l].CombineWeights(matrix);
+        _hasTape = false;
+        return combined.Count(m => m is not null);
     }
 
     /// <summary>Stored weights and bytes of the model against its all-dense equivalent (<see cref="Models.CompressionReport"/>).</summary>

@@ -30,7 +30,7 @@ public sealed class DopingSchedule
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(windowsPerEpoch);
         _model = model;
         foreach (LstmLayer<float> layer in model.Layers)
-            foreach (IWeightMatrix<float> matrix in new[] { layer.InputWeights, layer.RecurrentWeights })
+            foreach ((_, IWeightMatrix<float> matrix) in layer.WeightMatrices)
             {
                 _pruned.AddRange(WeightForms.PrunedParts(matrix));
                 if (matrix is DopedMatrix<float> doped) _doped.Add(doped);

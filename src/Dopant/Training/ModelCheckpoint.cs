@@ -17,7 +17,8 @@ namespace Dopant.Training;
 /// LSTM weight matrices in other forms than dense are listed in <c>dopant.forms</c>, a JSON object from matrix name to
 /// its <see cref="WeightFormSpec"/> (<c>{"rnn.weight_hh_l1": {"kind": "kronecker", "shape": "52x25,50x26", "rank": 1}}</c>),
 /// and their tensors are stored under the forms' names (<c>rnn.weight_hh_l1.kron_a</c>, ...; see <see cref="WeightForms"/>).
-/// Dense matrices are not listed, so a file without the key (an older Dopant file, or a PyTorch state dict) loads as
+/// A layer's combined matrix [W_ih | W_hh] is listed as <c>rnn.weight_l{i}</c> in whatever form, dense included. Other
+/// dense matrices are not listed, so a file without the key (an older Dopant file, or a PyTorch state dict) loads as
 /// an all-dense model. A pruned matrix (alone, or a doped matrix's S) keeps its dense F32 values under its parameter
 /// name and its mask as a U8 tensor of the same shape named <c>{values name}_mask</c> (0 pruned, 1 kept; PyTorch's
 /// torch.nn.utils.prune naming). That stores every value and mask bit exactly, pruned values included, so training
@@ -103,10 +104,10 @@ public sealed class ModelCheckpoint
             tensors.Add(SafeTensor.Create<float>(p.Name, p.Value, p.Shape.Select(d => (long)d).ToArray()));
         var forms = new SortedDictionary<string, WeightFormSpec>(StringComparer.Ordinal);
         foreach (LstmLayer<float> layer in model.Layers)
-            foreach ((string name, IWeightMatrix<float> matrix) in LstmMatrices(layer))
+            foreach ((string name, IWeightMatrix<float> matrix) in layer.WeightMatrices)
             {
                 WeightFormSpec spec = DescribeRestorable(name, matrix);
-                if (spec.Kind != WeightFormSpec.DenseKind) forms[name] = spec;
+                if (spec.Kind != WeightFormSpec.DenseKind || layer.CombinedWeights is not null) forms[name] = spec;
                 foreach (PrunedMatrix<float> pruned in WeightForms.PrunedParts(matrix))
                 {
                     var mask = new byte[pruned.Mask.Length];
@@ -195,7 +196,7 @@ public sealed class ModelCheckpoint
             file.RequireSingles(p.Name, p.Shape.Select(d => (long)d).ToArray()).CopyTo(p.Value, 0);
         }
         foreach (LstmLayer<float> layer in model.Layers)
-            foreach ((_, IWeightMatrix<float> matrix) in LstmMatrices(layer))
+            foreach ((_, IWeightMatrix<float> matrix) in layer.WeightMatrices)
                 foreach (PrunedMatrix<float> pruned in WeightForms.PrunedParts(matrix))
                 {
                     string maskName = WeightForms.MaskName(pruned);
@@ -218,9 +219,6 @@ public sealed class ModelCheckpoint
         return new ModelCheckpoint(model, vocabulary, options, state, optimizerState, file.Metadata);
     }
 
-    private static IEnumerable<(string Name, IWeightMatrix<float> Matrix)> LstmMatrices(LstmLayer<float> layer) =>
-        [(layer.InputWeightsName, layer.InputWeights), (layer.RecurrentWeightsName, layer.RecurrentWeights)];
-
     /// <summary>The description of a matrix to save, after checking that <see cref="Load"/> would rebuild it with the same tensor names.</summary>
     private static WeightFormSpec DescribeRestorable(string name, IWeightMatrix<float> matrix)
     {
@@ -239,21 +237,25 @@ public sealed class ModelCheckpoint
     /// <summary>Replaces the LSTM matrix <paramref name="name"/> of <paramref name="model"/> by a zero form described by <paramref name="spec"/>.</summary>
     private static void RestoreForm(string path, LanguageModel<float> model, string name, WeightFormSpec? spec)
     {
-        LstmLayer<float>? layer = model.Layers.FirstOrDefault(l => l.InputWeightsName == name || l.RecurrentWeightsName == name)
+        LstmLayer<float>? layer = model.Layers.FirstOrDefault(l => l.InputWeightsName == name || l.RecurrentWeightsName == name || l.CombinedWeightsName == name)
             ?? throw new InvalidDataException(
                 $"'{path}': metadata '{FormsKey}' describes '{name}', which is not an LSTM weight matrix of a {model.Layers.Length}-layer model.");
-        bool recurrent = layer.RecurrentWeightsName == name;
-        IWeightMatrix<float> current = recurrent ? layer.RecurrentWeights : layer.InputWeights;
+        bool combined = layer.CombinedWeightsName == name, recurrent = layer.RecurrentWeightsName == name;
+        if (layer.CombinedWeights is not null || combined && layer.WeightMatrices.Any(m => m.Matrix is not DenseMatrix<float>))
+            throw new InvalidDataException($"'{path}': metadata '{FormsKey}' describes both layer {layer.Index}'s combined matrix and W_ih or W_hh.");
+        (int rows, int columns) = combined ? (4 * layer.HiddenSize, layer.InputSize + layer.HiddenSize)
+            : recurrent ? (layer.RecurrentWeights.Rows, layer.RecurrentWeights.Columns) : (layer.InputWeights.Rows, layer.InputWeights.Columns);
         IWeightMatrix<float> form;
         try
         {
-            form = WeightForms.Create<float>(spec ?? throw new ArgumentException($"Weight matrix '{name}' has a null form."), name, current.Rows, current.Columns);
+            form = WeightForms.Create<float>(spec ?? throw new ArgumentException($"Weight matrix '{name}' has a null form."), name, rows, columns);
         }
         catch (ArgumentException e)
         {
             throw new InvalidDataException($"'{path}': metadata '{FormsKey}': {e.Message}", e);
         }
-        layer.ReplaceWeights(recurrent ? layer.InputWeights : form, recurrent ? form : layer.RecurrentWeights);
+        if (combined) layer.CombineWeights(form);
+        else layer.ReplaceWeights(recurrent ? layer.InputWeights : form, recurrent ? form : layer.RecurrentWeights);
     }
 
     private sealed record ConfigJson(int VocabSize, int HiddenSize, int NumLayers, bool Tied, double Dropout)

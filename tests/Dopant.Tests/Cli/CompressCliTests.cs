@@ -70,6 +70,24 @@ public sealed class CompressCliTests : IDisposable
     }
 
     [Fact]
+    public void Concatenated_compression_trains_resumes_and_evaluates()
+    {
+        string output = Path.Combine(_folder.Path, "cat.safetensors");
+        CliProcess.Result run = CliProcess.Run(Set(Tiny(output, "--method", "dlmf", "--factor", "3", "--concatenate", "--json"), "--epochs", "1"));
+        Assert.True(run.ExitCode == 0, run.StandardError);
+        SafeTensorsFile file = SafeTensorsFile.Load(output);
+        Assert.Contains("rnn.weight_l0", file.Metadata[ModelCheckpoint.FormsKey]);
+        Assert.DoesNotContain(file.Tensors, t => t.Name.StartsWith("rnn.weight_ih", StringComparison.Ordinal));
+
+        CliProcess.Result eval = CliProcess.Run("eval", "--model", output, "--data", Data, "--json");
+        Assert.True(eval.ExitCode == 0, eval.StandardError);
+        using JsonDocument trained = JsonDocument.Parse(run.StandardOutput.Split('\n').Last(l => l.StartsWith('{')));
+        using JsonDocument result = JsonDocument.Parse(eval.StandardOutput);
+        Assert.True(result.RootElement.GetProperty("method").GetProperty("concatenated").GetBoolean());
+        Assert.Equal(trained.RootElement.GetProperty("test_ppl").GetDouble(), result.RootElement.GetProperty("test_ppl").GetDouble(), 9);
+    }
+
+    [Fact]
     public void An_existing_output_is_not_overwritten_without_force()
     {
         string output = _folder.Write("taken.safetensors", "not a model, but someone's file");

@@ -58,6 +58,24 @@ public class LstmCompressionTests
         Assert.True(report.LstmParameters > report.DenseLstmParameters, "S is still dense before the anneal");
     }
 
+    [Fact]
+    public void Concatenated_compression_gives_each_layer_one_matrix_that_starts_at_w_ih_beside_w_hh()
+    {
+        var model = new LanguageModel<float>(new LanguageModelConfig(30, 12, 2));
+        model.InitializeUniform(0.1, new Dopant.Numerics.Xoshiro256(3));
+        float[][] joined = [.. model.Layers.Select(l => l.CombinedDense())];
+        CompressionReport report = new LstmCompression("kp", 8) { Concatenated = true }.Apply(model);
+        for (int l = 0; l < model.Layers.Length; l++)
+        {
+            LstmLayer<float> layer = model.Layers[l];
+            var kron = Assert.IsType<KroneckerMatrix<float>>(layer.CombinedWeights);
+            Assert.Equal((48, 24), (kron.Rows, kron.Columns));
+            Assert.True(kron.ParameterCount <= 48 * 24 / 8, $"{kron.ParameterCount} parameters miss the 8x target");
+            Assert.Equal(WeightForms.FromDense<float>(WeightFormSpec.Kronecker(kron.Shape, kron.Rank), "w", joined[l], 48, 24).ToDense(), kron.ToDense());
+        }
+        Assert.Equal(model.Layers.Sum(l => l.CombinedWeights!.ParameterCount + 96), report.LstmParameters);
+    }
+
     [Theory]
     [InlineData("zip", 4, 0.25, "Unknown compression method")]
     [InlineData("kp", 1, 0.25, "--factor")]

@@ -14,6 +14,77 @@ public class LstmLayerGradientTests
         var random = new Random(steps * 100 + batch * 10 + hidden);
         var layer = new LstmLayer<double>(0, input, hidden);
         foreach (Parameter<double> p in layer.Parameters) FiniteDifferences.Fill(random, p.Value, 0.6);
+        CheckGradients(layer, steps, batch, random);
+    }
+
+    [Theory]
+    [InlineData("{\"kind\":\"dense\"}", 4, 3, 5, 3)]
+    [InlineData("{\"kind\":\"low_rank\",\"rank\":2}", 3, 2, 4, 3)]
+    [InlineData("{\"kind\":\"doped\",\"structure\":{\"kind\":\"kronecker\",\"shape\":\"4x2,3x4\",\"rank\":1}}", 3, 2, 5, 3)]
+    public void A_combined_matrix_backward_matches_finite_differences(string form, int steps, int batch, int input, int hidden)
+    {
+        var random = new Random(input * 10 + hidden);
+        var layer = new LstmLayer<double>(0, input, hidden);
+        IWeightMatrix<double> combined = WeightForms.Create<double>(WeightFormSpec.Parse(form), layer.CombinedWeightsName, 4 * hidden, input + hidden);
+        layer.CombineWeights(combined);
+        foreach (Parameter<double> p in layer.Parameters) FiniteDifferences.Fill(random, p.Value, 0.6);
+        foreach (PrunedMatrix<double> pruned in WeightForms.PrunedParts(combined)) pruned.PruneToSparsity(0.5);
+        Assert.Equal([layer.CombinedWeightsName], layer.WeightMatrices.Select(m => m.Name));
+        Assert.Throws<InvalidOperationException>(() => layer.InputWeights);
+        CheckGradients(layer, steps, batch, random);
+    }
+
+    [Fact]
+    public void A_combined_dense_matrix_computes_what_the_separate_matrices_do()
+    {
+        var random = new Random(11);
+        int steps = 5, batch = 3, input = 4, hidden = 6;
+        var separate = new LstmLayer<double>(0, input, hidden);
+        foreach (Parameter<double> p in separate.Parameters) FiniteDifferences.Fill(random, p.Value, 0.5);
+        var combined = new LstmLayer<double>(0, input, hidden);
+        double[] joined = separate.CombinedDense();
+        var dense = new DenseMatrix<double>(combined.CombinedWeightsName, 4 * hidden, input + hidden);
+        joined.CopyTo(dense.Weight.Value, 0);
+        combined.CombineWeights(dense);
+        separate.InputBias.Value.CopyTo(combined.InputBias.Value, 0);
+        separate.RecurrentBias.Value.CopyTo(combined.RecurrentBias.Value, 0);
+        Assert.Equal(joined, combined.CombinedDense());
+
+        double[] x = FiniteDifferences.RandomArray(random, steps * batch * input);
+        double[] h0 = FiniteDifferences.RandomArray(random, batch * hidden, 0.5), c0 = FiniteDifferences.RandomArray(random, batch * hidden, 0.5);
+        double[] dOut = FiniteDifferences.RandomArray(random, steps * batch * hidden), dh = FiniteDifferences.RandomArray(random, batch * hidden);
+        var results = new List<double[]>();
+        foreach (LstmLayer<double> layer in new[] { separate, combined })
+        {
+            layer.Forward(x, h0, c0, steps, batch);
+            var dx = new double[x.Length];
+            var dh0 = new double[h0.Length];
+            layer.Backward(x, dOut, dx, dh, [], dh0, []);
+            var gradient = new double[4 * hidden * (input + hidden)];
+            if (layer.CombinedWeights is null)
+                for (int r = 0; r < 4 * hidden; r++)
+                {
+                    ((DenseMatrix<double>)layer.InputWeights).Weight.Gradient.AsSpan(r * input, input).CopyTo(gradient.AsSpan(r * (input + hidden)));
+                    ((DenseMatrix<double>)layer.RecurrentWeights).Weight.Gradient.AsSpan(r * hidden, hidden).CopyTo(gradient.AsSpan(r * (input + hidden) + input));
+                }
+            else
+                dense.Weight.Gradient.CopyTo(gradient, 0);
+            results.Add([.. layer.Output, .. layer.FinalCell, .. dx, .. dh0, .. gradient, .. layer.InputBias.Gradient]);
+        }
+        Assert.Equal(results[0], results[1], new ToleranceComparer(1e-12));
+    }
+
+    [Fact]
+    public void A_combined_matrix_of_the_wrong_shape_is_refused()
+    {
+        var layer = new LstmLayer<double>(0, 4, 3);
+        var e = Assert.Throws<ArgumentException>(() => layer.CombineWeights(new DenseMatrix<double>("w", 12, 6)));
+        Assert.Contains("12 × 7", e.Message);
+    }
+
+    private static void CheckGradients(LstmLayer<double> layer, int steps, int batch, Random random)
+    {
+        int input = layer.InputSize, hidden = layer.HiddenSize;
         double[] x = FiniteDifferences.RandomArray(random, steps * batch * input);
         double[] h0 = FiniteDifferences.RandomArray(random, batch * hidden, 0.5);
         double[] c0 = FiniteDifferences.RandomArray(random, batch * hidden, 0.5);

@@ -33,21 +33,38 @@ public class CompressedCheckpointTests : IDisposable
         { DopedLowRank, 0.9 },
     };
 
+    // The combined matrices [W_ih | W_hh] of the tiny model are 24 × 12.
+    public static TheoryData<string, double> CombinedForms() => new()
+    {
+        { """{"kind":"dense"}""", 0 },
+        { """{"kind":"kronecker","shape":"4x4,6x3","rank":2}""", 0 },
+        { """{"kind":"hybrid","rank":2,"dense_rows":4}""", 0 },
+        { """{"kind":"doped","structure":{"kind":"kronecker","shape":"4x4,6x3","rank":1}}""", 0.9 },
+        { DopedLowRank, 0.8 },
+    };
+
     [Theory]
     [MemberData(nameof(Forms))]
-    public void Every_form_survives_save_and_load_bit_for_bit(string json, double sparsity)
+    public void Every_form_survives_save_and_load_bit_for_bit(string json, double sparsity) => RoundTrip(json, sparsity, combined: false);
+
+    [Theory]
+    [MemberData(nameof(CombinedForms))]
+    public void Every_form_of_a_combined_matrix_survives_save_and_load_bit_for_bit(string json, double sparsity) =>
+        RoundTrip(json, sparsity, combined: true);
+
+    private void RoundTrip(string json, double sparsity, bool combined)
     {
         foreach (bool tied in new[] { false, true })
         {
-            (LanguageModel<float> model, Vocabulary vocabulary) = Compressed(json, sparsity, tied);
+            (LanguageModel<float> model, Vocabulary vocabulary) = Compressed(json, sparsity, tied, combined);
             string path = Path.Combine(_folder, "c.safetensors");
             ModelCheckpoint.Save(path, model, vocabulary);
             LanguageModel<float> loaded = ModelCheckpoint.Load(path).Model;
 
             foreach ((LstmLayer<float> a, LstmLayer<float> b) in model.Layers.Zip(loaded.Layers))
             {
-                Assert.Equal(WeightForms.Describe(a.InputWeights), WeightForms.Describe(b.InputWeights));
-                Assert.Equal(WeightForms.Describe(a.RecurrentWeights), WeightForms.Describe(b.RecurrentWeights));
+                Assert.Equal(a.WeightMatrices.Select(m => m.Name), b.WeightMatrices.Select(m => m.Name));
+                Assert.Equal(a.WeightMatrices.Select(m => WeightForms.Describe(m.Matrix)), b.WeightMatrices.Select(m => WeightForms.Describe(m.Matrix)));
                 Assert.Equal(Masks(a), Masks(b));
             }
             Assert.Equal(model.Parameters.Select(p => p.Name), loaded.Parameters.Select(p => p.Name));
@@ -90,6 +107,23 @@ public class CompressedCheckpointTests : IDisposable
         double factor = JsonDocument.Parse(accounting).RootElement.GetProperty("lstm_parameter_factor").GetDouble();
         Assert.Equal(dense.CompressionReport().LstmParameterFactor, factor);
         Assert.True(factor > 1);
+    }
+
+    [Fact]
+    public void A_file_that_gives_a_layer_both_a_combined_matrix_and_w_ih_is_refused()
+    {
+        (LanguageModel<float> model, Vocabulary vocabulary) = ModelCheckpointTests.TinyModel(false);
+        model.CombineLstm(name => name == "rnn.weight_l0" ? WeightFormSpec.Dense : null);
+        model.CompressLstm(name => name == "rnn.weight_ih_l1" ? WeightFormSpec.LowRank(2) : null);
+        string path = Path.Combine(_folder, "both.safetensors");
+        ModelCheckpoint.Save(path, model, vocabulary);
+        SafeTensorsFile file = SafeTensorsFile.Load(path);
+        var metadata = file.Metadata.ToDictionary();
+        metadata[ModelCheckpoint.FormsKey] = metadata[ModelCheckpoint.FormsKey].Replace("rnn.weight_ih_l1", "rnn.weight_ih_l0");
+        new SafeTensorsFile(file.Tensors.Select(t => t.Name.StartsWith("rnn.weight_ih_l1.", StringComparison.Ordinal)
+            ? SafeTensor.Create<float>(t.Name.Replace("_l1.", "_l0."), t.ToSingleArray(), [.. t.Shape]) : t).ToList(), metadata).Save(path);
+        var e = Assert.Throws<InvalidDataException>(() => ModelCheckpoint.Load(path));
+        Assert.Contains("both layer 0's combined matrix and W_ih or W_hh", e.Message);
     }
 
     [Fact]
@@ -222,19 +256,20 @@ public class CompressedCheckpointTests : IDisposable
         Assert.Equal(672 - 144 + 26 + rest, model.ParameterCount);
     }
 
-    private static (LanguageModel<float>, Vocabulary) Compressed(string json, double sparsity, bool tied)
+    private static (LanguageModel<float>, Vocabulary) Compressed(string json, double sparsity, bool tied, bool combined = false)
     {
         (LanguageModel<float> model, Vocabulary vocabulary) = ModelCheckpointTests.TinyModel(tied);
         WeightFormSpec spec = WeightFormSpec.Parse(json);
-        Assert.Equal(4, model.CompressLstm(_ => spec));
+        if (combined) Assert.Equal(2, model.CombineLstm(_ => spec));
+        else Assert.Equal(4, model.CompressLstm(_ => spec));
         foreach (LstmLayer<float> layer in model.Layers)
-            foreach (PrunedMatrix<float> pruned in WeightForms.PrunedParts(layer.InputWeights).Concat(WeightForms.PrunedParts(layer.RecurrentWeights)))
+            foreach (PrunedMatrix<float> pruned in layer.WeightMatrices.SelectMany(m => WeightForms.PrunedParts(m.Matrix)))
                 pruned.PruneToSparsity(sparsity);
         return (model, vocabulary);
     }
 
     private static float[][] Masks(LstmLayer<float> layer) =>
-        WeightForms.PrunedParts(layer.InputWeights).Concat(WeightForms.PrunedParts(layer.RecurrentWeights)).Select(p => p.Mask.ToArray()).ToArray();
+        layer.WeightMatrices.SelectMany(m => WeightForms.PrunedParts(m.Matrix)).Select(p => p.Mask.ToArray()).ToArray();
 
     private static int[] Bits(float[] values) => values.Select(BitConverter.SingleToInt32Bits).ToArray();
 
