@@ -20,6 +20,7 @@ internal static class CompressCommand
         method.AcceptOnlyFromAmong([.. LstmCompression.Methods]);
         var factor = new Option<double?>("--factor") { Description = "Target compression factor of each LSTM matrix, e.g. 25 (required unless --resume)." };
         var from = new Option<string?>("--model") { Description = "Dense model to start from (default: a fresh model, trained from scratch)." };
+        var kronFactors = new Option<int?>("--kron-factors") { Description = "Kronecker factors for kp and dkp: 2 (A ⊗ B, default), 3 or 4 (chains A_1 ⊗ … ⊗ A_k)." };
         var share = new Option<double?>("--doping-share") { Description = $"Share of the parameter budget kept by the doping matrix S (default {LstmCompression.DefaultDopingShare})." };
         var cmr = new Option<double?>("--cmr") { Description = "Co-matrix dropout probability on S's output (default 0.5 for doped methods)." };
         var structureDropout = new Option<double?>("--structure-dropout") { Description = "Co-matrix dropout probability on the structured part's output (default 0)." };
@@ -34,7 +35,7 @@ internal static class CompressCommand
         var threads = ThreadsOption.Create();
         var binder = new TrainingOptionsBinder();
         binder.AddTo(command);
-        foreach (Option o in new Option[] { method, factor, from, share, cmr, structureDropout, pruneStart, pruneEnd, pruneEvents, data, output, resume, force, json, threads })
+        foreach (Option o in new Option[] { method, factor, kronFactors, from, share, cmr, structureDropout, pruneStart, pruneEnd, pruneEvents, data, output, resume, force, json, threads })
             command.Options.Add(o);
 
         command.SetAction((parse, cancellationToken) =>
@@ -45,7 +46,7 @@ internal static class CompressCommand
             LanguageModelTrainer trainer;
             if (parse.GetValue(resume))
             {
-                if (binder.AnyOverride(parse) || new Option[] { method, factor, from, share, cmr, structureDropout, pruneStart, pruneEnd, pruneEvents }.Any(o => parse.GetResult(o) is not null))
+                if (binder.AnyOverride(parse) || new Option[] { method, factor, kronFactors, from, share, cmr, structureDropout, pruneStart, pruneEnd, pruneEvents }.Any(o => parse.GetResult(o) is not null))
                     throw new ArgumentException("--resume continues with the method and options stored in the checkpoint; drop the other options.");
                 trainer = TrainCommand.Resume(path, folder);
             }
@@ -56,7 +57,7 @@ internal static class CompressCommand
                 string chosen = parse.GetValue(method) ?? throw new ArgumentException("--method is required (kp, dkp, lmf, dlmf, hmd, dhmd or prune).");
                 double targetFactor = parse.GetValue(factor) ?? throw new ArgumentException("--factor is required (the target compression factor, e.g. 25).");
                 var compression = new LstmCompression(chosen, targetFactor,
-                    parse.GetValue(share) ?? LstmCompression.DefaultDopingShare);
+                    parse.GetValue(share) ?? LstmCompression.DefaultDopingShare, parse.GetValue(kronFactors) ?? 2);
                 compression.Validate();
                 TrainingOptions options = binder.Bind(parse);
                 LanguageModel<float> model;
