@@ -20,6 +20,7 @@ internal static class CompressCommand
         method.AcceptOnlyFromAmong([.. LstmCompression.Methods]);
         var factor = new Option<double?>("--factor") { Description = "Target compression factor of each LSTM matrix, e.g. 25 (required unless --resume)." };
         var from = new Option<string?>("--model") { Description = "Dense model to start from (default: a fresh model, trained from scratch)." };
+        var kronFactors = new Option<int?>("--kron-factors") { Description = "Kronecker factors for kp and dkp: 2 (A ⊗ B, default), 3 or 4 (chains A_1 ⊗ … ⊗ A_k)." };
         var share = new Option<double?>("--doping-share") { Description = $"Share of the parameter budget kept by the doping matrix S (default {LstmCompression.DefaultDopingShare})." };
         var cmr = new Option<double?>("--cmr") { Description = "Co-matrix dropout probability on S's output (default 0.5 for doped methods)." };
         var concatenate = new Option<bool>("--concatenate") { Description = "Compress each layer's [W_ih | W_hh] as one matrix instead of the two separately." };
@@ -36,7 +37,7 @@ internal static class CompressCommand
         var threads = ThreadsOption.Create();
         var binder = new TrainingOptionsBinder();
         binder.AddTo(command);
-        foreach (Option o in new Option[] { method, factor, from, share, concatenate, cmr, cmrFinal, structureDropout, pruneStart, pruneEnd, pruneEvents, data, output, resume, force, json, threads })
+        foreach (Option o in new Option[] { method, factor, kronFactors, from, share, concatenate, cmr, cmrFinal, structureDropout, pruneStart, pruneEnd, pruneEvents, data, output, resume, force, json, threads })
             command.Options.Add(o);
 
         command.SetAction((parse, cancellationToken) =>
@@ -47,7 +48,7 @@ internal static class CompressCommand
             LanguageModelTrainer trainer;
             if (parse.GetValue(resume))
             {
-                if (binder.AnyOverride(parse) || new Option[] { method, factor, from, share, concatenate, cmr, cmrFinal, structureDropout, pruneStart, pruneEnd, pruneEvents }.Any(o => parse.GetResult(o) is { Implicit: false }))
+                if (binder.AnyOverride(parse) || new Option[] { method, factor, kronFactors, from, share, concatenate, cmr, cmrFinal, structureDropout, pruneStart, pruneEnd, pruneEvents }.Any(o => parse.GetResult(o) is { Implicit: false }))
                     throw new ArgumentException("--resume continues with the method and options stored in the checkpoint; drop the other options.");
                 trainer = TrainCommand.Resume(path, folder);
             }
@@ -58,7 +59,7 @@ internal static class CompressCommand
                 string chosen = parse.GetValue(method) ?? throw new ArgumentException("--method is required (kp, dkp, lmf, dlmf, hmd, dhmd or prune).");
                 double targetFactor = parse.GetValue(factor) ?? throw new ArgumentException("--factor is required (the target compression factor, e.g. 25).");
                 var compression = new LstmCompression(chosen, targetFactor,
-                    parse.GetValue(share) ?? LstmCompression.DefaultDopingShare) { Concatenated = parse.GetValue(concatenate) };
+                    parse.GetValue(share) ?? LstmCompression.DefaultDopingShare, parse.GetValue(kronFactors) ?? 2) { Concatenated = parse.GetValue(concatenate) };
                 compression.Validate();
                 TrainingOptions options = binder.Bind(parse);
                 LanguageModel<float> model;

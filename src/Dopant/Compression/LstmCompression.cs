@@ -14,7 +14,12 @@ namespace Dopant.Compression;
 /// <param name="Method">One of <see cref="Methods"/>.</param>
 /// <param name="Factor">The target compression factor of each LSTM matrix, greater than 1.</param>
 /// <param name="DopingShare">For doped methods, the share of the parameter budget that the doping matrix S keeps, in (0, 1).</param>
-public sealed record LstmCompression(string Method, double Factor, double DopingShare = LstmCompression.DefaultDopingShare)
+/// <param name="KroneckerFactors">
+/// For <c>kp</c> and <c>dkp</c>, the number of Kronecker factors, 2 to 4: 2 is a sum of products A ⊗ B
+/// (<see cref="KroneckerMatrix{T}"/>), more a sum of chains A_1 ⊗ … ⊗ A_k (<see cref="KroneckerChainMatrix{T}"/>).
+/// </param>
+public sealed record LstmCompression(string Method, double Factor, double DopingShare = LstmCompression.DefaultDopingShare,
+    int KroneckerFactors = 2)
 {
     /// <summary>The default share of the budget for S: a quarter, so at 25x S ends 99% sparse.</summary>
     public const double DefaultDopingShare = 0.25;
@@ -37,6 +42,9 @@ public sealed record LstmCompression(string Method, double Factor, double Doping
         if (!Methods.Contains(Method)) throw new ArgumentException($"Unknown compression method '{Method}'; expected one of: {string.Join(", ", Methods)}.");
         if (!(Factor > 1) || !double.IsFinite(Factor)) throw new ArgumentException($"--factor must be greater than 1 (got {Factor}).");
         if (IsDoped && !(DopingShare > 0 && DopingShare < 1)) throw new ArgumentException($"--doping-share must be in (0, 1) (got {DopingShare}).");
+        if (KroneckerFactors is < 2 or > 4) throw new ArgumentException($"--kron-factors must be 2, 3 or 4 (got {KroneckerFactors}).");
+        if (KroneckerFactors != 2 && Method is not ("kp" or "dkp"))
+            throw new ArgumentException($"--kron-factors applies only to kp and dkp, not to {Method}.");
     }
 
     /// <summary>
@@ -80,8 +88,14 @@ public sealed record LstmCompression(string Method, double Factor, double Doping
         return model.CompressionReport();
     }
 
-    private static WeightFormSpec Kronecker(int rows, int columns, double factor)
+    private WeightFormSpec Kronecker(int rows, int columns, double factor)
     {
+        if (KroneckerFactors > 2)
+        {
+            // As for two factors: balanced factors, and the budget left over spent on more chains.
+            KroneckerChainShape chain = KroneckerChainShape.Choose(rows, columns, KroneckerFactors, factor);
+            return WeightFormSpec.KroneckerChain(chain, Math.Min(chain.MaxRankFor(factor), chain.MaxNearestRank));
+        }
         KroneckerShape shape = KroneckerShape.Choose(rows, columns, factor);
         return WeightFormSpec.Kronecker(shape, (int)Math.Min(shape.MaxRankFor(factor), Math.Min((long)shape.LeftSize, shape.RightSize)));
     }

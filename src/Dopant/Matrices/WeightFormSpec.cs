@@ -10,9 +10,9 @@ namespace Dopant.Matrices;
 /// <c>{"kind":"hybrid","dense_rows":10,"rank":4}</c> or
 /// <c>{"kind":"doped","structure":{"kind":"low_rank","rank":8}}</c>; fields a kind does not use are left out.
 /// </summary>
-/// <param name="Kind">The form: <c>dense</c>, <c>kronecker</c>, <c>low_rank</c>, <c>hybrid</c>, <c>pruned</c> or <c>doped</c>.</param>
-/// <param name="Shape">Kronecker factor shapes as <c>M1xN1,M2xN2</c> (kronecker only).</param>
-/// <param name="Rank">The number of Kronecker products (kronecker) or the rank (low_rank, hybrid).</param>
+/// <param name="Kind">The form: <c>dense</c>, <c>kronecker</c>, <c>kronecker_chain</c>, <c>low_rank</c>, <c>hybrid</c>, <c>pruned</c> or <c>doped</c>.</param>
+/// <param name="Shape">Kronecker factor shapes: <c>M1xN1,M2xN2</c> (kronecker) or <c>m1xn1*m2xn2*…</c> (kronecker_chain).</param>
+/// <param name="Rank">The number of Kronecker products or chains (kronecker, kronecker_chain) or the rank (low_rank, hybrid).</param>
 /// <param name="DenseRows">The number of leading dense rows (hybrid only).</param>
 /// <param name="Structure">The structured part M of W = M + S (doped only).</param>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
@@ -28,6 +28,9 @@ public sealed record WeightFormSpec(
 
     /// <summary>Kind of <see cref="KroneckerMatrix{T}"/>.</summary>
     public const string KroneckerKind = "kronecker";
+
+    /// <summary>Kind of <see cref="KroneckerChainMatrix{T}"/>.</summary>
+    public const string KroneckerChainKind = "kronecker_chain";
 
     /// <summary>Kind of <see cref="LowRankMatrix{T}"/>.</summary>
     public const string LowRankKind = "low_rank";
@@ -54,6 +57,14 @@ public sealed record WeightFormSpec(
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rank);
         return new(KroneckerKind, Shape: shape.ToString(), Rank: rank);
+    }
+
+    /// <summary>A sum of <paramref name="rank"/> Kronecker chains of the given factor shapes.</summary>
+    public static WeightFormSpec KroneckerChain(KroneckerChainShape shape, int rank = 1)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rank);
+        return new(KroneckerChainKind, Shape: shape.ToString(), Rank: rank);
     }
 
     /// <summary>A rank-<paramref name="rank"/> factorization U·V.</summary>

@@ -9,6 +9,7 @@ namespace Dopant.Matrices;
 /// </summary>
 /// <remarks>
 /// Parameter names follow from the matrix name: <c>{name}</c> (dense), <c>{name}.kron_a</c> / <c>.kron_b</c>,
+/// <c>{name}.kron_1</c> … <c>.kron_k</c> (kronecker_chain),
 /// <c>{name}.lmf_u</c> / <c>.lmf_v</c>, <c>{name}.hmd_dense</c> / <c>.hmd_u</c> / <c>.hmd_v</c>, <c>{name}.weight</c>
 /// (pruned), and for a doped matrix its structure's names plus the sparse part S as a pruned matrix with prefix
 /// <c>{name}.doping</c> (<c>{name}.doping.weight</c>). A pruned matrix's mask is not a parameter; it is saved as
@@ -42,6 +43,7 @@ public static class WeightForms
         {
             DenseMatrix<T> => WeightFormSpec.Dense,
             KroneckerMatrix<T> k => WeightFormSpec.Kronecker(k.Shape, k.Rank),
+            KroneckerChainMatrix<T> c => WeightFormSpec.KroneckerChain(c.Shape, c.Rank),
             LowRankMatrix<T> l => WeightFormSpec.LowRank(l.Rank),
             HybridMatrix<T> h => WeightFormSpec.Hybrid(h.DenseRows, h.Rank),
             PrunedMatrix<T> => WeightFormSpec.Pruned,
@@ -71,6 +73,7 @@ public static class WeightForms
             {
                 WeightFormSpec.DenseKind => new DenseMatrix<T>(name, rows, columns),
                 WeightFormSpec.KroneckerKind => new KroneckerMatrix<T>(name, KroneckerShape.Parse(spec.Shape!, rows, columns), spec.Rank!.Value),
+                WeightFormSpec.KroneckerChainKind => new KroneckerChainMatrix<T>(name, KroneckerChainShape.Parse(spec.Shape!, rows, columns), spec.Rank!.Value),
                 WeightFormSpec.LowRankKind => new LowRankMatrix<T>(name, rows, columns, spec.Rank!.Value),
                 WeightFormSpec.HybridKind => new HybridMatrix<T>(name, rows, columns, spec.DenseRows!.Value, spec.Rank!.Value),
                 WeightFormSpec.PrunedKind => new PrunedMatrix<T>(name, rows, columns),
@@ -88,7 +91,8 @@ public static class WeightForms
     /// <paramref name="rows"/> × <paramref name="columns"/>), with the parameter names of the matrix <paramref name="name"/>.
     /// </summary>
     /// <remarks>
-    /// dense: a copy. kronecker: the nearest sum of products (<see cref="KroneckerMatrix{T}.Nearest"/>). low_rank and
+    /// dense: a copy. kronecker: the nearest sum of products (<see cref="KroneckerMatrix{T}.Nearest"/>).
+    /// kronecker_chain: the peeled and ALS-refined sum of chains (<see cref="KroneckerChainMatrix{T}.Nearest"/>). low_rank and
     /// hybrid: the truncated SVD (<see cref="LowRankMatrix{T}.FromDense"/>, <see cref="HybridMatrix{T}.FromDense"/>).
     /// pruned: a copy, nothing pruned yet. doped: the structured part M from the dense matrix as above, and S the
     /// residual W − M, unpruned (dense), so that M + S starts at W (up to rounding) and the sparsity annealer prunes S
@@ -109,6 +113,7 @@ public static class WeightForms
         switch (spec.Kind)
         {
             case WeightFormSpec.KroneckerKind:
+            case WeightFormSpec.KroneckerChainKind:
             case WeightFormSpec.LowRankKind:
             case WeightFormSpec.HybridKind:
                 // Build the zero form first so that bad sizes fail with the same message as Create.
@@ -116,6 +121,7 @@ public static class WeightForms
                 result = spec.Kind switch
                 {
                     WeightFormSpec.KroneckerKind => KroneckerMatrix<T>.Nearest(name, KroneckerShape.Parse(spec.Shape!, rows, columns), dense, spec.Rank!.Value),
+                    WeightFormSpec.KroneckerChainKind => NearestChain<T>(name, KroneckerChainShape.Parse(spec.Shape!, rows, columns), dense, spec.Rank!.Value),
                     WeightFormSpec.LowRankKind => LowRankMatrix<T>.FromDense(name, dense, rows, columns, spec.Rank!.Value),
                     _ => HybridMatrix<T>.FromDense(name, dense, rows, columns, spec.DenseRows!.Value, spec.Rank!.Value),
                 };
@@ -133,6 +139,15 @@ public static class WeightForms
                 break;
         }
         return result;
+    }
+
+    private static KroneckerChainMatrix<T> NearestChain<T>(string name, KroneckerChainShape shape, ReadOnlySpan<T> dense, int rank)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (rank > shape.MaxNearestRank)
+            throw new ArgumentException(
+                $"{Subject(name)}: a sum of {rank} chains of shape {shape} cannot be fitted from a dense matrix (at most {shape.MaxNearestRank}).");
+        return KroneckerChainMatrix<T>.Nearest(name, shape, dense, rank);
     }
 
     /// <summary>The pruned matrices inside <paramref name="matrix"/> (itself, or a doped matrix's S), whose masks a checkpoint stores.</summary>
@@ -160,6 +175,7 @@ public static class WeightForms
                 Fields(spec, name, shape: false, rank: false, denseRows: false, structure: false);
                 break;
             case WeightFormSpec.KroneckerKind:
+            case WeightFormSpec.KroneckerChainKind:
                 Fields(spec, name, shape: true, rank: true, denseRows: false, structure: false);
                 break;
             case WeightFormSpec.LowRankKind:
@@ -178,7 +194,7 @@ public static class WeightForms
             default:
                 string kind = spec.Kind is null ? "no kind" : $"unknown kind '{spec.Kind}'";
                 throw new ArgumentException(
-                    $"{Subject(name)} has a weight form of {kind} (known: dense, kronecker, low_rank, hybrid, pruned, doped).");
+                    $"{Subject(name)} has a weight form of {kind} (known: dense, kronecker, kronecker_chain, low_rank, hybrid, pruned, doped).");
         }
     }
 

@@ -40,6 +40,49 @@ public class LstmCompressionTests
         Assert.Equal(0, new LstmCompression("lmf", 25).FinalSparsity);
     }
 
+    [Theory]
+    [InlineData(3, 800, 200)]
+    [InlineData(4, 800, 200)]
+    [InlineData(3, 2600, 650)]
+    public void Kronecker_factors_above_two_give_chains_that_meet_the_target(int factors, int rows, int columns)
+    {
+        foreach (string method in new[] { "kp", "dkp" })
+        {
+            var compression = new LstmCompression(method, 25, KroneckerFactors: factors);
+            WeightFormSpec spec = compression.SpecFor(rows, columns);
+            WeightFormSpec structure = compression.IsDoped ? spec.Structure! : spec;
+            Assert.Equal(WeightFormSpec.KroneckerChainKind, structure.Kind);
+            var shape = KroneckerChainShape.Parse(structure.Shape!, rows, columns);
+            Assert.Equal(factors, shape.Count);
+            Assert.True(structure.Rank >= 1 && structure.Rank <= shape.MaxNearestRank, $"rank {structure.Rank}");
+            double achieved = (double)rows * columns / FinalParameters(compression, rows, columns);
+            Assert.True(achieved >= 25 * 0.999, $"{method} with {factors} factors on {rows}x{columns}: {achieved:F2}x");
+        }
+        Assert.Equal(WeightFormSpec.KroneckerKind, new LstmCompression("kp", 25).SpecFor(rows, columns).Kind);
+    }
+
+    [Fact]
+    public void Apply_with_three_kronecker_factors_fits_chains_to_the_dense_values()
+    {
+        var model = new LanguageModel<float>(new LanguageModelConfig(30, 12, 2));
+        model.InitializeUniform(0.1, new Dopant.Numerics.Xoshiro256(3));
+        float[] denseHh = model.Layers[1].RecurrentWeights.ToDense();
+        new LstmCompression("dkp", 4, KroneckerFactors: 3).Apply(model);
+        foreach (LstmLayer<float> layer in model.Layers)
+            foreach (IWeightMatrix<float> matrix in new[] { layer.InputWeights, layer.RecurrentWeights })
+            {
+                var doped = Assert.IsType<DopedMatrix<float>>(matrix);
+                Assert.Equal(3, Assert.IsType<KroneckerChainMatrix<float>>(doped.Structure).Shape.Count);
+            }
+        float[] doped1 = model.Layers[1].RecurrentWeights.ToDense();
+        for (int k = 0; k < doped1.Length; k++) Assert.Equal(denseHh[k], doped1[k], 1e-5f);
+
+        var plain = new LanguageModel<float>(new LanguageModelConfig(30, 12, 2));
+        plain.InitializeUniform(0.1, new Dopant.Numerics.Xoshiro256(3));
+        new LstmCompression("kp", 4, KroneckerFactors: 3).Apply(plain);
+        Assert.IsType<KroneckerChainMatrix<float>>(plain.Layers[0].InputWeights);
+    }
+
     [Fact]
     public void Apply_compresses_every_lstm_matrix_from_its_dense_values()
     {
@@ -85,5 +128,16 @@ public class LstmCompressionTests
     {
         var e = Assert.Throws<ArgumentException>(() => new LstmCompression(method, factor, share).Validate());
         Assert.Contains(expected, e.Message);
+    }
+
+    [Theory]
+    [InlineData("kp", 1, "--kron-factors must be 2, 3 or 4 (got 1)")]
+    [InlineData("dkp", 5, "--kron-factors must be 2, 3 or 4 (got 5)")]
+    [InlineData("lmf", 3, "--kron-factors applies only to kp and dkp")]
+    public void Bad_kronecker_factors_are_rejected_in_one_line(string method, int factors, string expected)
+    {
+        var e = Assert.Throws<ArgumentException>(() => new LstmCompression(method, 10, KroneckerFactors: factors).Validate());
+        Assert.Contains(expected, e.Message);
+        Assert.DoesNotContain('\n', e.Message);
     }
 }

@@ -11,11 +11,14 @@ public class WeightFormsTests
         """{"kind":"dense"}""",
         """{"kind":"kronecker","shape":"4x2,6x3","rank":1}""",
         """{"kind":"kronecker","shape":"4x2,6x3","rank":2}""",
+        """{"kind":"kronecker_chain","shape":"2x2*2x1*6x3","rank":1}""",
+        """{"kind":"kronecker_chain","shape":"2x1*3x2*2x1*2x3","rank":3}""",
         """{"kind":"low_rank","rank":3}""",
         """{"kind":"hybrid","rank":2,"dense_rows":4}""",
         """{"kind":"pruned"}""",
         """{"kind":"doped","structure":{"kind":"kronecker","shape":"4x2,6x3","rank":1}}""",
-        """{"kind":"doped","structure":{"kind":"low_rank","rank":2}}""");
+        """{"kind":"doped","structure":{"kind":"low_rank","rank":2}}""",
+        """{"kind":"doped","structure":{"kind":"kronecker_chain","shape":"2x2*2x1*6x3","rank":2}}""");
 
     [Theory]
     [MemberData(nameof(Specs))]
@@ -35,6 +38,8 @@ public class WeightFormsTests
     public void Factories_give_the_specs_the_json_describes()
     {
         Assert.Equal(WeightFormSpec.Parse("""{"kind":"kronecker","shape":"52x25,50x26","rank":3}"""), WeightFormSpec.Kronecker(new KroneckerShape(52, 25, 50, 26), 3));
+        Assert.Equal(WeightFormSpec.Parse("""{"kind":"kronecker_chain","shape":"13x5*10x10*20x13","rank":2}"""),
+            WeightFormSpec.KroneckerChain(new KroneckerChainShape((13, 5), (10, 10), (20, 13)), 2));
         Assert.Equal(WeightFormSpec.Parse("""{"kind":"hybrid","dense_rows":10,"rank":4}"""), WeightFormSpec.Hybrid(10, 4));
         Assert.Equal(WeightFormSpec.Parse("""{"kind":"doped","structure":{"kind":"low_rank","rank":8}}"""), WeightFormSpec.Doped(WeightFormSpec.LowRank(8)));
         Assert.Equal(WeightFormSpec.Parse("""{"kind":"pruned"}"""), WeightFormSpec.Pruned);
@@ -47,6 +52,7 @@ public class WeightFormsTests
         string[] Names(string json) => WeightForms.Create<float>(WeightFormSpec.Parse(json), "w", Rows, Columns).Parameters.Select(p => p.Name).ToArray();
         Assert.Equal(["w"], Names("""{"kind":"dense"}"""));
         Assert.Equal(["w.kron_a", "w.kron_b"], Names("""{"kind":"kronecker","shape":"4x2,6x3","rank":1}"""));
+        Assert.Equal(["w.kron_1", "w.kron_2", "w.kron_3"], Names("""{"kind":"kronecker_chain","shape":"2x2*2x1*6x3","rank":1}"""));
         Assert.Equal(["w.lmf_u", "w.lmf_v"], Names("""{"kind":"low_rank","rank":3}"""));
         Assert.Equal(["w.hmd_dense", "w.hmd_u", "w.hmd_v"], Names("""{"kind":"hybrid","dense_rows":4,"rank":2}"""));
         Assert.Equal(["w.weight"], Names("""{"kind":"pruned"}"""));
@@ -65,6 +71,17 @@ public class WeightFormsTests
         double[] dense = exact.ToDense();
         IWeightMatrix<double> fitted = WeightForms.FromDense<double>(WeightFormSpec.Kronecker(exact.Shape, rank), "w", dense, Rows, Columns);
         Assert.IsType<KroneckerMatrix<double>>(fitted);
+        AssertClose(dense, fitted.ToDense(), 1e-10);
+    }
+
+    [Fact]
+    public void From_dense_of_an_exact_kronecker_chain_reproduces_it()
+    {
+        var exact = new KroneckerChainMatrix<double>("w", KroneckerChainShape.Parse("2x2*2x1*6x3"));
+        WeightMatrixConformance.Randomize(exact, seed: 12);
+        double[] dense = exact.ToDense();
+        IWeightMatrix<double> fitted = WeightForms.FromDense<double>(WeightFormSpec.KroneckerChain(exact.Shape), "w", dense, Rows, Columns);
+        Assert.Equal(exact.Shape, Assert.IsType<KroneckerChainMatrix<double>>(fitted).Shape);
         AssertClose(dense, fitted.ToDense(), 1e-10);
     }
 
@@ -107,6 +124,9 @@ public class WeightFormsTests
     [InlineData("""{"kind":"kronecker","shape":"4x2;6x3","rank":1}""", "4x2;6x3")]
     [InlineData("""{"kind":"kronecker","shape":"4x2,3x3","rank":1}""", "not 24×6")]
     [InlineData("""{"kind":"low_rank","rank":7}""", "rank")]
+    [InlineData("""{"kind":"kronecker_chain","shape":"4x2,6x3","rank":1}""", "'4x2,6x3' must be two or more factors")]
+    [InlineData("""{"kind":"kronecker_chain","shape":"2x2*2x1*6x2","rank":1}""", "not 24×6")]
+    [InlineData("""{"kind":"kronecker_chain","shape":"2x2*2x1*6x3"}""", "needs 'rank'")]
     [InlineData("""{"kind":"doped","structure":{"kind":"doped","structure":{"kind":"dense"}}}""", "cannot itself be doped")]
     [InlineData("""{"kind":"doped","structure":{"kind":"hybrid","rank":2}}""", "needs 'dense_rows'")]
     public void Bad_specs_are_rejected_naming_the_matrix_and_the_problem(string json, string problem)
