@@ -8,6 +8,7 @@ namespace Dopant.Matrices;
 public sealed class DenseMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Parameter<T>[] _parameters;
+    private StepPacking<T>? _steps;
 
     /// <summary>Creates a zero matrix whose parameter is named <paramref name="name"/>.</summary>
     public DenseMatrix(string name, int rows, int columns)
@@ -46,14 +47,38 @@ public sealed class DenseMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFloa
     public long StorageBytes => (long)Weight.Length * Unsafe.SizeOf<T>();
 
     /// <inheritdoc/>
-    public void Forward(ReadOnlySpan<T> x, Span<T> y, int count, bool accumulate) =>
+    public void Forward(ReadOnlySpan<T> x, Span<T> y, int count, bool accumulate)
+    {
+        if (_steps is { IsOpen: true } steps)
+        {
+            BatchCheck.Rows(x.Length, Columns, y.Length, Rows, count, nameof(x), nameof(y));
+            if (steps.NeedsForwardPack) steps.PackForward(Weight.Value);
+            steps.Forward(x, y, count, accumulate);
+            return;
+        }
         Blas.Gemm(false, true, count, Rows, Columns, T.One, x, Columns, Weight.Value, Columns,
             accumulate ? T.One : T.Zero, y, Rows);
+    }
 
     /// <inheritdoc/>
-    public void BackwardInput(ReadOnlySpan<T> dy, Span<T> dx, int count, bool accumulate) =>
+    public void BackwardInput(ReadOnlySpan<T> dy, Span<T> dx, int count, bool accumulate)
+    {
+        if (_steps is { IsOpen: true } steps)
+        {
+            BatchCheck.Rows(dy.Length, Rows, dx.Length, Columns, count, nameof(dy), nameof(dx));
+            if (steps.NeedsBackwardPack) steps.PackBackward(Weight.Value);
+            steps.BackwardInput(dy, dx, count, accumulate);
+            return;
+        }
         Blas.Gemm(false, false, count, Columns, Rows, T.One, dy, Rows, Weight.Value, Columns,
             accumulate ? T.One : T.Zero, dx, Columns);
+    }
+
+    /// <inheritdoc/>
+    public void BeginSteps() => (_steps ??= new StepPacking<T>(Rows, Columns)).Begin();
+
+    /// <inheritdoc/>
+    public void EndSteps() => _steps?.End();
 
     /// <inheritdoc/>
     public void AccumulateGradients(ReadOnlySpan<T> x, ReadOnlySpan<T> dy, int count) =>

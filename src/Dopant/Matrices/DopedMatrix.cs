@@ -94,6 +94,20 @@ public sealed class DopedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFloa
         if (SparseEnabled) GradientPath(Sparse, SparseDropout, x, dy, count);
     }
 
+    /// <inheritdoc/>
+    public void BeginSteps()
+    {
+        Structure.BeginSteps();
+        Sparse.BeginSteps();
+    }
+
+    /// <inheritdoc/>
+    public void EndSteps()
+    {
+        Structure.EndSteps();
+        Sparse.EndSteps();
+    }
+
     /// <summary>M + S (M alone while <see cref="SparseEnabled"/> is false), dense, row-major.</summary>
     public T[] ToDense()
     {

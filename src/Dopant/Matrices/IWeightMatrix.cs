@@ -35,4 +35,18 @@ public interface IWeightMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>The matrix as a dense row-major array.</summary>
     T[] ToDense();
+
+    /// <summary>
+    /// Announces a run of <see cref="Forward"/> and <see cref="BackwardInput"/> calls with small batches (the time steps
+    /// of a recurrent window) during which the values do not change, until <see cref="EndSteps"/>. A form may then do
+    /// once what every product would repeat (pack the operand of its GEMMs); the results are the same.
+    /// </summary>
+    void BeginSteps()
+    {
+    }
+
+    /// <summary>Ends the run begun by <see cref="BeginSteps"/>; the values may change again.</summary>
+    void EndSteps()
+    {
+    }
 }

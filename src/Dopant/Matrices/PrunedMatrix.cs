@@ -23,6 +23,7 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
     private readonly Parameter<T>[] _parameters;
     private readonly T[] _mask;
     private long _prunedCount;
+    private StepPacking<T>? _steps;
 
     /// <summary>Creates a zero, unpruned matrix whose values are named <c>{prefix}.weight</c> [rows, columns].</summary>
     public PrunedMatrix(string prefix, int rows, int columns)
@@ -168,6 +169,12 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
     {
         BatchCheck.Rows(x.Length, Columns, y.Length, Rows, count, nameof(x), nameof(y));
         if (count == 0) return;
+        if (_steps is { IsOpen: true } steps)
+        {
+            if (steps.NeedsForwardPack) WithMaskedWeights(static (weights, packing) => packing.PackForward(weights), steps);
+            steps.Forward(x, y, count, accumulate);
+            return;
+        }
         T[]? rented = RentMaskedWeights(out ReadOnlySpan<T> weights);
         try
         {
@@ -184,6 +191,12 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
     {
         BatchCheck.Rows(dy.Length, Rows, dx.Length, Columns, count, nameof(dy), nameof(dx));
         if (count == 0) return;
+        if (_steps is { IsOpen: true } steps)
+        {
+            if (steps.NeedsBackwardPack) WithMaskedWeights(static (weights, packing) => packing.PackBackward(weights), steps);
+            steps.BackwardInput(dy, dx, count, accumulate);
+            return;
+        }
         T[]? rented = RentMaskedWeights(out ReadOnlySpan<T> weights);
         try
         {
@@ -215,6 +228,25 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
         var dense = new T[Weight.Length];
         TensorPrimitives.Multiply(Weight.Value, _mask, dense);
         return dense;
+    }
+
+    /// <inheritdoc/>
+    public void BeginSteps() => (_steps ??= new StepPacking<T>(Rows, Columns)).Begin();
+
+    /// <inheritdoc/>
+    public void EndSteps() => _steps?.End();
+
+    private void WithMaskedWeights<TArg>(ReadOnlySpanAction<T, TArg> use, TArg argument)
+    {
+        T[]? rented = RentMaskedWeights(out ReadOnlySpan<T> weights);
+        try
+        {
+            use(weights, argument);
+        }
+        finally
+        {
+            if (rented is not null) ArrayPool<T>.Shared.Return(rented);
+        }
     }
 
     // The weights the passes read: the values themselves while nothing is pruned, else a pooled masked copy (returned,

@@ -195,11 +195,20 @@ public sealed class LstmLayer<T> where T : unmanaged, IFloatingPointIeee754<T>
             Span<T> row = gates.Slice(r * g4, g4);
             TensorPrimitives.Add(row, bias, row);
         }
-        for (int t = 0; t < steps; t++)
+        IWeightMatrix<T> recurrent = RecurrentWeights;
+        recurrent.BeginSteps();
+        try
         {
-            Span<T> stepGates = gates.Slice(t * batch * g4, batch * g4);
-            RecurrentWeights.Forward(_hidden.AsSpan(t * bh, bh), stepGates, batch, accumulate: true);
-            CellForward(t, batch, stepGates);
+            for (int t = 0; t < steps; t++)
+            {
+                Span<T> stepGates = gates.Slice(t * batch * g4, batch * g4);
+                recurrent.Forward(_hidden.AsSpan(t * bh, bh), stepGates, batch, accumulate: true);
+                CellForward(t, batch, stepGates);
+            }
+        }
+        finally
+        {
+            recurrent.EndSteps();
         }
     }
 
@@ -209,18 +218,26 @@ public sealed class LstmLayer<T> where T : unmanaged, IFloatingPointIeee754<T>
         int h = HiddenSize, input = InputSize, width = input + h, g4 = 4 * h, bh = batch * h;
         Span<T> joined = _joined.AsSpan(0, steps * batch * width);
         for (int r = 0; r < steps * batch; r++) x.Slice(r * input, input).CopyTo(joined.Slice(r * width, input));
-        for (int t = 0; t < steps; t++)
+        combined.BeginSteps();
+        try
         {
-            for (int b = 0; b < batch; b++)
-                _hidden.AsSpan(t * bh + b * h, h).CopyTo(joined.Slice((t * batch + b) * width + input, h));
-            Span<T> stepGates = _gates.AsSpan(t * batch * g4, batch * g4);
-            combined.Forward(joined.Slice(t * batch * width, batch * width), stepGates, batch, accumulate: false);
-            for (int b = 0; b < batch; b++)
+            for (int t = 0; t < steps; t++)
             {
-                Span<T> row = stepGates.Slice(b * g4, g4);
-                TensorPrimitives.Add(row, bias, row);
+                for (int b = 0; b < batch; b++)
+                    _hidden.AsSpan(t * bh + b * h, h).CopyTo(joined.Slice((t * batch + b) * width + input, h));
+                Span<T> stepGates = _gates.AsSpan(t * batch * g4, batch * g4);
+                combined.Forward(joined.Slice(t * batch * width, batch * width), stepGates, batch, accumulate: false);
+                for (int b = 0; b < batch; b++)
+                {
+                    Span<T> row = stepGates.Slice(b * g4, g4);
+                    TensorPrimitives.Add(row, bias, row);
+                }
+                CellForward(t, batch, stepGates);
             }
-            CellForward(t, batch, stepGates);
+        }
+        finally
+        {
+            combined.EndSteps();
         }
     }
 
@@ -266,27 +283,36 @@ public sealed class LstmLayer<T> where T : unmanaged, IFloatingPointIeee754<T>
 
         IWeightMatrix<T>? combined = CombinedWeights;
         int input = InputSize, width = input + h;
-        for (int t = steps - 1; t >= 0; t--)
+        IWeightMatrix<T> stepped = combined ?? RecurrentWeights;
+        stepped.BeginSteps();
+        try
         {
-            TensorPrimitives.Add(dh, dOutput.Slice(t * bh, bh), dh);
-            for (int b = 0; b < batch; b++)
+            for (int t = steps - 1; t >= 0; t--)
             {
-                int at = t * bh + b * h;
-                CellBackward(_gates.AsSpan((t * batch + b) * g4, g4), _cells.AsSpan(at, h), _tanhCells.AsSpan(at, h),
-                    dh.Slice(b * h, h), dc.Slice(b * h, h), dGates.Slice((t * batch + b) * g4, g4));
+                TensorPrimitives.Add(dh, dOutput.Slice(t * bh, bh), dh);
+                for (int b = 0; b < batch; b++)
+                {
+                    int at = t * bh + b * h;
+                    CellBackward(_gates.AsSpan((t * batch + b) * g4, g4), _cells.AsSpan(at, h), _tanhCells.AsSpan(at, h),
+                        dh.Slice(b * h, h), dc.Slice(b * h, h), dGates.Slice((t * batch + b) * g4, g4));
+                }
+                if (combined is null)
+                {
+                    RecurrentWeights.BackwardInput(dGates.Slice(t * batch * g4, batch * g4), dh, batch, accumulate: false);
+                    continue;
+                }
+                Span<T> dJoined = _dJoined.AsSpan(0, batch * width);
+                combined.BackwardInput(dGates.Slice(t * batch * g4, batch * g4), dJoined, batch, accumulate: false);
+                for (int b = 0; b < batch; b++)
+                {
+                    dJoined.Slice(b * width + input, h).CopyTo(dh.Slice(b * h, h));
+                    if (!dInput.IsEmpty) dJoined.Slice(b * width, input).CopyTo(dInput.Slice((t * batch + b) * input, input));
+                }
             }
-            if (combined is null)
-            {
-                RecurrentWeights.BackwardInput(dGates.Slice(t * batch * g4, batch * g4), dh, batch, accumulate: false);
-                continue;
-            }
-            Span<T> dJoined = _dJoined.AsSpan(0, batch * width);
-            combined.BackwardInput(dGates.Slice(t * batch * g4, batch * g4), dJoined, batch, accumulate: false);
-            for (int b = 0; b < batch; b++)
-            {
-                dJoined.Slice(b * width + input, h).CopyTo(dh.Slice(b * h, h));
-                if (!dInput.IsEmpty) dJoined.Slice(b * width, input).CopyTo(dInput.Slice((t * batch + b) * input, input));
-            }
+        }
+        finally
+        {
+            stepped.EndSteps();
         }
         if (!dInitialHidden.IsEmpty) dh.CopyTo(dInitialHidden);
         if (!dInitialCell.IsEmpty) dc.CopyTo(dInitialCell);
