@@ -146,11 +146,7 @@ public sealed class KroneckerChainShape : IEquatable<KroneckerChainShape>
         for (int i = 0; i < parts.Length; i++)
         {
             string part = parts[i];
-            int separator = part.IndexOfAny(['x', 'X', '×']);
-            if (separator < 0
-                || !int.TryParse(part.AsSpan(0, separator).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int m)
-                || !int.TryParse(part.AsSpan(separator + 1).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int n)
-                || m <= 0 || n <= 0)
+            if (!KroneckerShape.TryParseFactor(part, out int m, out int n))
                 throw new ArgumentException(
                     $"Kronecker chain shape '{text}': factor {i + 1} '{part}' is not 'rows x columns' with positive integers (expected e.g. '13x5*10x10*20x13').",
                     nameof(text));

@@ -140,17 +140,20 @@ public readonly record struct KroneckerShape(int M1, int N1, int M2, int N2)
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"{M1}x{N1},{M2}x{N2}");
 
-    private static (int Rows, int Columns) ParseFactor(string text, string factor, string which)
+    private static (int Rows, int Columns) ParseFactor(string text, string factor, string which) =>
+        TryParseFactor(factor, out int rows, out int columns) ? (rows, columns) : throw new ArgumentException(
+            $"Kronecker shape '{text}': the {which} factor '{factor}' is not 'rows x columns' with positive integers (expected 'M1xN1,M2xN2', e.g. '52x25,50x26').",
+            nameof(text));
+
+    /// <summary>Reads one factor's size, <c>rows x columns</c> (x, X or ×), both positive; false when malformed.</summary>
+    internal static bool TryParseFactor(ReadOnlySpan<char> factor, out int rows, out int columns)
     {
+        rows = columns = 0;
         int separator = factor.IndexOfAny(['x', 'X', '×']);
-        if (separator < 0
-            || !int.TryParse(factor.AsSpan(0, separator).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int rows)
-            || !int.TryParse(factor.AsSpan(separator + 1).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int columns)
-            || rows <= 0 || columns <= 0)
-            throw new ArgumentException(
-                $"Kronecker shape '{text}': the {which} factor '{factor}' is not 'rows x columns' with positive integers (expected 'M1xN1,M2xN2', e.g. '52x25,50x26').",
-                nameof(text));
-        return (rows, columns);
+        return separator >= 0
+            && int.TryParse(factor[..separator].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out rows)
+            && int.TryParse(factor[(separator + 1)..].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out columns)
+            && rows > 0 && columns > 0;
     }
 
     private static KroneckerShape ChooseWhere(int rows, int columns, int rank, Func<long, bool> feasible)
