@@ -44,17 +44,20 @@ internal readonly unsafe struct SgemmKernelAvx2 : ISgemmMicroKernel
         int rows = TRows.Value;
         bool two = TVecs.Value == 2;
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-        for (int p = 0; p < kc; p++)
+        int p = 0;
+        // Four steps per trip; each accumulator sees the same FMAs in the same order as one step per trip.
+        for (; p + 4 <= kc; p += 4)
         {
-            Vector256<float> b0 = Vector256.Load(b);
-            Vector256<float> b1 = two ? Vector256.Load(b + 8) : default;
-            Vector256<float> x;
-            x = Vector256.Create(a[0]); c00 = Vector256.FusedMultiplyAdd(x, b0, c00); if (two) c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
-            if (rows > 1) { x = Vector256.Create(a[1]); c10 = Vector256.FusedMultiplyAdd(x, b0, c10); if (two) c11 = Vector256.FusedMultiplyAdd(x, b1, c11); }
-            if (rows > 2) { x = Vector256.Create(a[2]); c20 = Vector256.FusedMultiplyAdd(x, b0, c20); if (two) c21 = Vector256.FusedMultiplyAdd(x, b1, c21); }
-            if (rows > 3) { x = Vector256.Create(a[3]); c30 = Vector256.FusedMultiplyAdd(x, b0, c30); if (two) c31 = Vector256.FusedMultiplyAdd(x, b1, c31); }
-            if (rows > 4) { x = Vector256.Create(a[4]); c40 = Vector256.FusedMultiplyAdd(x, b0, c40); if (two) c41 = Vector256.FusedMultiplyAdd(x, b1, c41); }
-            if (rows > 5) { x = Vector256.Create(a[5]); c50 = Vector256.FusedMultiplyAdd(x, b0, c50); if (two) c51 = Vector256.FusedMultiplyAdd(x, b1, c51); }
+            Step<TRows, TVecs>(a, b, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
+            Step<TRows, TVecs>(a + rows, b + ldb, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
+            Step<TRows, TVecs>(a + 2 * rows, b + 2 * ldb, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
+            Step<TRows, TVecs>(a + 3 * rows, b + 3 * ldb, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
+            a += 4 * rows;
+            b += 4 * ldb;
+        }
+        for (; p < kc; p++)
+        {
+            Step<TRows, TVecs>(a, b, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
             a += rows;
             b += ldb;
         }
@@ -80,6 +83,27 @@ internal readonly unsafe struct SgemmKernelAvx2 : ISgemmMicroKernel
             if (rows > 5) { c50.Store(t + 80); if (two) c51.Store(t + 88); }
             SgemmMicroKernel.UpdateEdge(rows, nr, t, 16, c, ldc, alpha, beta, fused: true);
         }
+    }
+
+    // One rank-1 update of the tile: row r of C += a[r] · b[0..16).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Step<TRows, TVecs>(float* a, float* b,
+        ref Vector256<float> c00, ref Vector256<float> c01, ref Vector256<float> c10, ref Vector256<float> c11,
+        ref Vector256<float> c20, ref Vector256<float> c21, ref Vector256<float> c30, ref Vector256<float> c31,
+        ref Vector256<float> c40, ref Vector256<float> c41, ref Vector256<float> c50, ref Vector256<float> c51)
+        where TRows : struct, IConstant where TVecs : struct, IConstant
+    {
+        int rows = TRows.Value;
+        bool two = TVecs.Value == 2;
+        Vector256<float> b0 = Vector256.Load(b);
+        Vector256<float> b1 = two ? Vector256.Load(b + 8) : default;
+        Vector256<float> x;
+        x = Vector256.Create(a[0]); c00 = Vector256.FusedMultiplyAdd(x, b0, c00); if (two) c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
+        if (rows > 1) { x = Vector256.Create(a[1]); c10 = Vector256.FusedMultiplyAdd(x, b0, c10); if (two) c11 = Vector256.FusedMultiplyAdd(x, b1, c11); }
+        if (rows > 2) { x = Vector256.Create(a[2]); c20 = Vector256.FusedMultiplyAdd(x, b0, c20); if (two) c21 = Vector256.FusedMultiplyAdd(x, b1, c21); }
+        if (rows > 3) { x = Vector256.Create(a[3]); c30 = Vector256.FusedMultiplyAdd(x, b0, c30); if (two) c31 = Vector256.FusedMultiplyAdd(x, b1, c31); }
+        if (rows > 4) { x = Vector256.Create(a[4]); c40 = Vector256.FusedMultiplyAdd(x, b0, c40); if (two) c41 = Vector256.FusedMultiplyAdd(x, b1, c41); }
+        if (rows > 5) { x = Vector256.Create(a[5]); c50 = Vector256.FusedMultiplyAdd(x, b0, c50); if (two) c51 = Vector256.FusedMultiplyAdd(x, b1, c51); }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
