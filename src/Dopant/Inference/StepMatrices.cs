@@ -1,0 +1,25 @@
+using Dopant.Matrices;
+
+namespace Dopant.Inference;
+
+/// <summary>Prepares a trained weight form for the streaming runtime: each form gets the kernel that suits it.</summary>
+internal static class StepMatrices
+{
+    /// <summary>A read-only copy of <paramref name="form"/> as a step matrix (a pruned matrix becomes CSR).</summary>
+    public static IStepMatrix From(IWeightMatrix<float> form) => form switch
+    {
+        DenseMatrix<float> dense => new DenseStepMatrix(dense.Weight.Value, dense.Rows, dense.Columns),
+        LowRankMatrix<float> lowRank => new LowRankStepMatrix(lowRank.Left.Value, lowRank.Right.Value, lowRank.Rows, lowRank.Rank, lowRank.Columns),
+        HybridMatrix<float> hybrid => new HybridStepMatrix(
+            new DenseStepMatrix(hybrid.Dense.Value, hybrid.DenseRows, hybrid.Columns),
+            new LowRankStepMatrix(hybrid.Left.Value, hybrid.Right.Value, hybrid.Rows - hybrid.DenseRows, hybrid.Rank, hybrid.Columns)),
+        KroneckerMatrix<float> kron => new KroneckerStepMatrix(kron.Left.Value, kron.Right.Value, kron.Rank,
+            kron.Shape.M1, kron.Shape.N1, kron.Shape.M2, kron.Shape.N2),
+        PrunedMatrix<float> pruned => Sparse(pruned.ToCsr()),
+        DopedMatrix<float> doped => new SumStepMatrix(From(doped.Structure), Sparse(doped.Sparse.ToCsr())),
+        _ => new FormStepMatrix(form),
+    };
+
+    private static IStepMatrix Sparse(CsrMatrix<float> csr) =>
+        csr.Columns <= ushort.MaxValue + 1 ? new CsrStepMatrix<ushort>(csr) : new CsrStepMatrix<int>(csr);
+}

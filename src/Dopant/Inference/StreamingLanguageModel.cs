@@ -1,0 +1,86 @@
+using Dopant.Models;
+
+namespace Dopant.Inference;
+
+/// <summary>
+/// A trained language model prepared for streaming inference, batch 1, token by token (the on-device case): its
+/// weights copied once into read-only forms with a kernel each (GEMV for dense, two small GEMMs for Kronecker, two
+/// GEMVs for low-rank, CSR with 16-bit column indices for sparse parts), then <see cref="Advance"/> and
+/// <see cref="Logits"/> per token with no allocation. Outputs equal the training model's forward (up to float
+/// rounding). One instance holds one stream's state; build one per concurrent stream.
+/// </summary>
+public sealed class StreamingLanguageModel
+{
+    private readonly float[] _embedding, _decoderBias, _embedded;
+    private readonly LstmStepLayer[] _layers;
+    private readonly IStepMatrix _decoder;
+
+    private StreamingLanguageModel(LanguageModel<float> model)
+    {
+        VocabularySize = model.Config.VocabularySize;
+        HiddenSize = model.Config.HiddenSize;
+        _embedding = (float[])model.Encoder.Weight.Value.Clone();
+        _layers = [.. model.Layers.Select(l => new LstmStepLayer(l))];
+        _decoder = StepMatrices.From(model.Decoder.Weight);
+        _decoderBias = (float[])model.Decoder.Bias.Value.Clone();
+        _embedded = new float[HiddenSize];
+    }
+
+    /// <summary>Prepares <paramref name="model"/>'s current weights (later changes to the model are not seen).</summary>
+    public static StreamingLanguageModel From(LanguageModel<float> model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return new StreamingLanguageModel(model);
+    }
+
+    /// <summary>The vocabulary size V (length of the logits).</summary>
+    public int VocabularySize { get; }
+
+    /// <summary>The hidden size H.</summary>
+    public int HiddenSize { get; }
+
+    /// <summary>Bytes of weights one <see cref="Advance"/> reads: the LSTM layers' matrices and biases, and one embedding row.</summary>
+    public long RecurrentWeightBytes => _layers.Sum(l => l.WeightBytes) + (long)HiddenSize * sizeof(float);
+
+    /// <summary>Bytes of weights one <see cref="Logits"/> reads: the decoder matrix and bias.</summary>
+    public long DecoderWeightBytes => _decoder.WeightBytes + (long)_decoderBias.Length * sizeof(float);
+
+    /// <summary>The top layer's hidden state after the last token, H values.</summary>
+    public ReadOnlySpan<float> Hidden => _layers[^1].Hidden;
+
+    /// <summary>Sets every layer's state back to zero (the start of a stream).</summary>
+    public void Reset()
+    {
+        foreach (LstmStepLayer layer in _layers) layer.Reset();
+    }
+
+    /// <summary>Feeds one token through the embedding and the LSTM layers.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The token is not in [0, V).</exception>
+    public void Advance(int token)
+    {
+        if ((uint)token >= (uint)VocabularySize)
+            throw new ArgumentOutOfRangeException(nameof(token), token, $"Token ids are in [0, {VocabularySize}).");
+        _embedding.AsSpan(token * HiddenSize, HiddenSize).CopyTo(_embedded);
+        ReadOnlySpan<float> x = _embedded;
+        foreach (LstmStepLayer layer in _layers)
+        {
+            layer.Step(x);
+            x = layer.Hidden;
+        }
+    }
+
+    /// <summary>Writes the next-token logits (V values) for the state after the last <see cref="Advance"/>.</summary>
+    public void Logits(Span<float> logits)
+    {
+        if (logits.Length < VocabularySize) throw new ArgumentException($"logits needs {VocabularySize} elements.", nameof(logits));
+        _decoderBias.CopyTo(logits);
+        _decoder.MultiplyAdd(Hidden, logits[..VocabularySize]);
+    }
+
+    /// <summary><see cref="Advance"/> with <paramref name="token"/>, then <see cref="Logits"/>.</summary>
+    public void Step(int token, Span<float> logits)
+    {
+        Advance(token);
+        Logits(logits);
+    }
+}

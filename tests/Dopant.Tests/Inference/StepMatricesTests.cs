@@ -1,0 +1,61 @@
+using Dopant.Inference;
+using Dopant.Matrices;
+
+namespace Dopant.Tests.Inference;
+
+/// <summary>Every form's streaming kernel against a plain double-precision product with its dense matrix.</summary>
+public class StepMatricesTests
+{
+    public static TheoryData<string, int, int, double> Forms() => new()
+    {
+        { """{"kind":"dense"}""", 37, 23, 0 },
+        { """{"kind":"dense"}""", 1, 1, 0 },
+        { """{"kind":"low_rank","rank":5}""", 37, 23, 0 },
+        { """{"kind":"hybrid","rank":3,"dense_rows":7}""", 37, 23, 0 },
+        { """{"kind":"kronecker","shape":"5x7,3x3","rank":2}""", 15, 21, 0 },
+        { """{"kind":"kronecker","shape":"1x1,13x17","rank":1}""", 13, 17, 0 },
+        { """{"kind":"pruned"}""", 37, 23, 0.8 },
+        { """{"kind":"pruned"}""", 9, 70000, 0.999 },
+        { """{"kind":"doped","structure":{"kind":"kronecker","shape":"5x7,3x3","rank":1}}""", 15, 21, 0.9 },
+        { """{"kind":"doped","structure":{"kind":"low_rank","rank":2}}""", 31, 19, 0.95 },
+        { """{"kind":"kronecker_chain","shape":"3x2*5x3*2x3","rank":1}""", 30, 18, 0 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Forms))]
+    public void A_step_product_adds_w_times_x_as_a_double_reference_does(string json, int rows, int columns, double sparsity)
+    {
+        var random = new Random(rows * 31 + columns);
+        IWeightMatrix<float> form = WeightForms.Create<float>(WeightFormSpec.Parse(json), "w", rows, columns);
+        foreach (Parameter<float> p in form.Parameters)
+            for (int k = 0; k < p.Length; k++) p.Value[k] = (float)(random.NextDouble() * 2 - 1);
+        foreach (PrunedMatrix<float> pruned in WeightForms.PrunedParts(form)) pruned.PruneToSparsity(sparsity);
+        IStepMatrix step = StepMatrices.From(form);
+        Assert.Equal((rows, columns), (step.Rows, step.Columns));
+
+        float[] w = form.ToDense();
+        float[] x = [.. Enumerable.Range(0, columns).Select(_ => (float)(random.NextDouble() * 2 - 1))];
+        float[] y = [.. Enumerable.Range(0, rows).Select(_ => (float)random.NextDouble())];
+        double[] expected = [.. y.Select(v => (double)v)];
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < columns; j++) expected[i] += (double)w[(long)i * columns + j] * x[j];
+
+        step.MultiplyAdd(x, y);
+        for (int i = 0; i < rows; i++)
+            Assert.True(Math.Abs(y[i] - expected[i]) <= 1e-5 * (1 + Math.Abs(expected[i])), $"row {i}: {y[i]} vs {expected[i]}");
+    }
+
+    [Fact]
+    public void Sparse_parts_are_stored_with_16_bit_column_indices_when_they_fit()
+    {
+        var pruned = new PrunedMatrix<float>("w", 20, 30);
+        for (int k = 0; k < pruned.Weight.Length; k++) pruned.Weight.Value[k] = k + 1;
+        pruned.PruneToSparsity(0.9);
+        IStepMatrix step = StepMatrices.From(pruned);
+        Assert.IsType<CsrStepMatrix<ushort>>(step);
+        Assert.Equal(60L * (4 + 2) + 21L * 4, step.WeightBytes);
+
+        var wide = new PrunedMatrix<float>("w", 2, 70000);
+        Assert.IsType<CsrStepMatrix<int>>(StepMatrices.From(wide));
+    }
+}

@@ -1,0 +1,111 @@
+using Dopant.Inference;
+using Dopant.Matrices;
+using Dopant.Models;
+using Dopant.Numerics;
+
+namespace Dopant.Tests.Inference;
+
+/// <summary>The streaming runtime against the training model's forward, token by token with the state carried.</summary>
+public class StreamingLanguageModelTests
+{
+    private const int Vocabulary = 41, Hidden = 12, Tokens = 60;
+
+    public static TheoryData<string, bool, bool> Models() => new()
+    {
+        { """{"kind":"dense"}""", false, false },
+        { """{"kind":"dense"}""", false, true },
+        { """{"kind":"kronecker","shape":"8x4,6x3","rank":2}""", false, false },
+        { """{"kind":"low_rank","rank":3}""", false, false },
+        { """{"kind":"hybrid","rank":2,"dense_rows":8}""", false, false },
+        { """{"kind":"pruned"}""", false, false },
+        { """{"kind":"doped","structure":{"kind":"kronecker","shape":"8x4,6x3","rank":1}}""", false, true },
+        { """{"kind":"doped","structure":{"kind":"low_rank","rank":2}}""", false, false },
+        { """{"kind":"kronecker_chain","shape":"4x2*2x2*6x3","rank":1}""", false, false },
+        { """{"kind":"doped","structure":{"kind":"kronecker","shape":"8x8,6x3","rank":1}}""", true, false },
+        { """{"kind":"low_rank","rank":4}""", true, false },
+    };
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void Next_token_probabilities_equal_the_training_forward_over_many_tokens(string json, bool combined, bool tied)
+    {
+        LanguageModel<float> model = Model(json, combined, tied);
+        var random = new Random(json.Length + (combined ? 1 : 0));
+        int[] tokens = [.. Enumerable.Range(0, Tokens + 1).Select(_ => random.Next(Vocabulary))];
+        model.Forward(tokens.AsSpan(0, Tokens), tokens.AsSpan(1, Tokens), Tokens, 1, model.CreateState(1));
+        float[] expected = model.Output.ToArray();  // softmax probabilities, [T, V]
+
+        var runtime = StreamingLanguageModel.From(model);
+        var logits = new float[Vocabulary];
+        double worst = 0;
+        for (int t = 0; t < Tokens; t++)
+        {
+            runtime.Step(tokens[t], logits);
+            double max = logits.Max(), sum = logits.Sum(v => Math.Exp(v - max));
+            for (int v = 0; v < Vocabulary; v++)
+            {
+                double p = Math.Exp(logits[v] - max) / sum, q = expected[t * Vocabulary + v];
+                worst = Math.Max(worst, Math.Abs(p - q) / q);
+            }
+        }
+        Assert.True(worst < 1e-5, $"largest relative difference of a probability: {worst:E2}");
+
+        runtime.Reset();
+        runtime.Step(tokens[0], logits);
+        double max0 = logits.Max(), sum0 = logits.Sum(v => Math.Exp(v - max0));
+        Assert.Equal(expected[tokens[1]], Math.Exp(logits[tokens[1]] - max0) / sum0, 1e-6);
+    }
+
+    [Fact]
+    public void A_token_costs_no_allocation()
+    {
+        foreach ((string json, bool combined) in new[] { ("""{"kind":"dense"}""", false), ("""{"kind":"doped","structure":{"kind":"kronecker","shape":"8x4,6x3","rank":1}}""", false), ("""{"kind":"low_rank","rank":3}""", true) })
+        {
+            var runtime = StreamingLanguageModel.From(Model(json, combined, tied: false));
+            var logits = new float[Vocabulary];
+            for (int t = 0; t < 10; t++) runtime.Step(t, logits);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int t = 0; t < 200; t++) runtime.Step(t % Vocabulary, logits);
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+    }
+
+    [Fact]
+    public void Bad_tokens_and_short_buffers_are_refused()
+    {
+        var runtime = StreamingLanguageModel.From(Model("""{"kind":"dense"}""", false, false));
+        Assert.Throws<ArgumentOutOfRangeException>(() => runtime.Advance(Vocabulary));
+        Assert.Throws<ArgumentOutOfRangeException>(() => runtime.Advance(-1));
+        Assert.Throws<ArgumentException>(() => runtime.Logits(new float[Vocabulary - 1]));
+    }
+
+    [Fact]
+    public void Weight_bytes_follow_the_forms()
+    {
+        LanguageModel<float> dense = Model("""{"kind":"dense"}""", false, false);
+        var denseRuntime = StreamingLanguageModel.From(dense);
+        // 2 layers × (W_ih + W_hh: 4H × 2H floats, bias 4H) + one embedding row.
+        Assert.Equal(4L * (2 * (4 * Hidden * 2 * Hidden + 4 * Hidden) + Hidden), denseRuntime.RecurrentWeightBytes);
+        Assert.Equal(4L * (Vocabulary * Hidden + Vocabulary), denseRuntime.DecoderWeightBytes);
+        var kron = StreamingLanguageModel.From(Model("""{"kind":"kronecker","shape":"8x4,6x3","rank":1}""", false, false));
+        Assert.Equal(4L * (2 * (2 * (32 + 18) + 4 * Hidden) + Hidden), kron.RecurrentWeightBytes);
+    }
+
+    private static LanguageModel<float> Model(string json, bool combined, bool tied)
+    {
+        var model = new LanguageModel<float>(new LanguageModelConfig(Vocabulary, Hidden, 2, TiedWeights: tied));
+        model.InitializeUniform(0.3, new Xoshiro256(7));
+        WeightFormSpec spec = WeightFormSpec.Parse(json);
+        if (combined) model.CombineLstm(_ => spec);
+        else model.CompressLstm(_ => spec);
+        var random = new Random(3);
+        foreach (LstmLayer<float> layer in model.Layers)
+            foreach ((_, IWeightMatrix<float> matrix) in layer.WeightMatrices)
+            {
+                foreach (Parameter<float> p in matrix.Parameters)
+                    for (int k = 0; k < p.Length; k++) p.Value[k] = (float)(random.NextDouble() * 0.6 - 0.3);
+                foreach (PrunedMatrix<float> pruned in WeightForms.PrunedParts(matrix)) pruned.PruneToSparsity(0.8);
+            }
+        return model;
+    }
+}
