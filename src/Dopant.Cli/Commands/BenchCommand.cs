@@ -1,12 +1,13 @@
 using System.CommandLine;
 using System.Text.Json;
 using Dopant.Data;
+using Dopant.Inference;
 using Dopant.Numerics;
 using Dopant.Training;
 
 namespace Dopant.Cli.Commands;
 
-/// <summary><c>dopant bench train</c>: training throughput of the presets.</summary>
+/// <summary><c>dopant bench train</c>: training throughput of the presets; <c>dopant bench infer</c>: streaming inference cost.</summary>
 internal static class BenchCommand
 {
     public static Command Create()
@@ -42,6 +43,54 @@ internal static class BenchCommand
             return 0;
         });
         bench.Subcommands.Add(train);
+        bench.Subcommands.Add(CreateInfer());
         return bench;
+    }
+
+    private static Command CreateInfer()
+    {
+        var infer = new Command("infer", "Streaming (batch 1) inference cost per token of a model, and its speed-up against another measured side by side.");
+        var model = new Option<string>("--model") { Description = "Model file (safetensors).", Required = true };
+        var against = new Option<string?>("--against") { Description = "A second model (e.g. the dense one) timed alternately in the same run." };
+        var data = new Option<string?>("--data") { Description = "PTB-format folder whose validation text is fed; default: the cached brown-ptb." };
+        var tokens = new Option<int>("--tokens") { Description = "Tokens per timed pass.", DefaultValueFactory = _ => 2000 };
+        var repeats = new Option<int>("--repeats") { Description = "Timed passes per model; medians are reported.", DefaultValueFactory = _ => 7 };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object per model." };
+        var threads = ThreadsOption.Create();
+        foreach (Option o in new Option[] { model, against, data, tokens, repeats, json, threads }) infer.Options.Add(o);
+        infer.SetAction(parse =>
+        {
+            ThreadsOption.Apply(parse, threads);
+            int count = parse.GetValue(tokens), runs = parse.GetValue(repeats);
+            if (count < 1 || runs < 1) throw new ArgumentException("--tokens and --repeats must be at least 1.");
+            string[] paths = [parse.GetValue(model)!, .. parse.GetValue(against) is string other ? new[] { other } : []];
+            ModelCheckpoint[] checkpoints = [.. paths.Select(ModelCheckpoint.Load)];
+            if (checkpoints.Any(c => c.Vocabulary.Count != checkpoints[0].Vocabulary.Count))
+                throw new ArgumentException("--model and --against have different vocabularies.");
+            PtbCorpus corpus = PtbCorpus.Load(DataCommand.ResolveDataFolder(parse.GetValue(data)), checkpoints[0].Vocabulary);
+            int[] text = corpus.Valid[..Math.Min(count, corpus.Valid.Length)].ToArray();
+            StreamingLanguageModel[] runtimes = [.. checkpoints.Select(c => StreamingLanguageModel.From(c.Model))];
+            IReadOnlyList<InferenceTiming> timings = InferenceBenchmark.Compare(runtimes, text, runs);
+            for (int m = 0; m < timings.Count; m++)
+            {
+                InferenceTiming t = timings[m];
+                double? speedup = m == 0 && timings.Count > 1 ? timings[1].RecurrentMicroseconds / t.RecurrentMicroseconds : null;
+                double? totalSpeedup = m == 0 && timings.Count > 1 ? timings[1].TotalMicroseconds / t.TotalMicroseconds : null;
+                if (parse.GetValue(json))
+                    Console.WriteLine(JsonSerializer.Serialize(new
+                    {
+                        bench = "infer", model = paths[m], mode = "streaming", tokens = text.Length, threads = WorkerPool.SharedThreadCount,
+                        recurrent_us_per_token = t.RecurrentMicroseconds, total_us_per_token = t.TotalMicroseconds,
+                        recurrent_weight_bytes = t.RecurrentWeightBytes, decoder_weight_bytes = t.DecoderWeightBytes,
+                        recurrent_gb_per_s = t.RecurrentGigabytesPerSecond, recurrent_speedup = speedup, total_speedup = totalSpeedup,
+                        recurrent_samples = t.RecurrentSamples, total_samples = t.TotalSamples,
+                    }));
+                else
+                    Console.WriteLine($"{paths[m]}: recurrent {t.RecurrentMicroseconds:F2} µs/token ({t.RecurrentWeightBytes:N0} weight bytes, {t.RecurrentGigabytesPerSecond:F1} GB/s), " +
+                        $"with decoder {t.TotalMicroseconds:F2} µs/token" + (speedup is double s ? $"; {s:F2}x (recurrent) and {totalSpeedup:F2}x (with decoder) against {paths[1]}" : ""));
+            }
+            return 0;
+        });
+        return infer;
     }
 }

@@ -1,0 +1,15 @@
+namespace Dopant.Inference;
+
+/// <summary>Per-token cost of a <see cref="StreamingLanguageModel"/>, medians over alternating timed passes.</summary>
+/// <param name="RecurrentMicroseconds">µs per token of <see cref="StreamingLanguageModel.Advance"/> (embedding and LSTM layers).</param>
+/// <param name="TotalMicroseconds">µs per token of <see cref="StreamingLanguageModel.Step"/> (with the decoder).</param>
+/// <param name="RecurrentWeightBytes">Weight bytes one Advance reads.</param>
+/// <param name="DecoderWeightBytes">Weight bytes the decoder reads per token.</param>
+/// <param name="RecurrentSamples">The timed passes' µs per token, recurrent part.</param>
+/// <param name="TotalSamples">The timed passes' µs per token, with the decoder.</param>
+public sealed record InferenceTiming(double RecurrentMicroseconds, double TotalMicroseconds, long RecurrentWeightBytes,
+    long DecoderWeightBytes, double[] RecurrentSamples, double[] TotalSamples)
+{
+    /// <summary>Recurrent weight bytes over recurrent time: the bandwidth the recurrent part sustains, GB/s.</summary>
+    public double RecurrentGigabytesPerSecond => RecurrentWeightBytes / (RecurrentMicroseconds * 1e3);
+}
