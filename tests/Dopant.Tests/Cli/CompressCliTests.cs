@@ -150,6 +150,32 @@ public sealed class CompressCliTests : IDisposable
     }
 
     [Fact]
+    public void Bench_infer_times_a_compressed_model_against_its_dense_one()
+    {
+        string dense = Path.Combine(_folder.Path, "dense.safetensors"), kron = Path.Combine(_folder.Path, "kron.safetensors");
+        CliProcess.Result train = CliProcess.Run("train", "--data", Data, "--out", dense, "--layers", "1", "--hidden", "8", "--bptt", "5",
+            "--batch-size", "4", "--epochs", "1");
+        Assert.True(train.ExitCode == 0, train.StandardError);
+        CliProcess.Result compress = CliProcess.Run(Set(Tiny(kron, "--method", "kp", "--factor", "4", "--model", dense), "--epochs", "1"));
+        Assert.True(compress.ExitCode == 0, compress.StandardError);
+
+        CliProcess.Result bench = CliProcess.Run("bench", "infer", "--model", kron, "--against", dense, "--data", Data, "--tokens", "40", "--repeats", "3", "--json");
+        Assert.True(bench.ExitCode == 0, bench.StandardError);
+        JsonElement[] rows = [.. bench.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement)];
+        Assert.Equal(2, rows.Length);
+        Assert.Equal(kron, rows[0].GetProperty("model").GetString());
+        Assert.All(rows, r => Assert.True(r.GetProperty("recurrent_us_per_token").GetDouble() > 0));
+        Assert.Equal(3, rows[0].GetProperty("recurrent_samples").GetArrayLength());
+        Assert.True(rows[0].GetProperty("recurrent_weight_bytes").GetInt64() < rows[1].GetProperty("recurrent_weight_bytes").GetInt64());
+        Assert.Equal(rows[1].GetProperty("recurrent_us_per_token").GetDouble() / rows[0].GetProperty("recurrent_us_per_token").GetDouble(),
+            rows[0].GetProperty("recurrent_speedup").GetDouble(), 9);
+
+        CliProcess.Result bad = CliProcess.Run("bench", "infer", "--model", kron, "--data", Data, "--tokens", "0");
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Contains("--tokens and --repeats must be at least 1", Assert.Single(bad.ErrorLines));
+    }
+
+    [Fact]
     public void Eval_of_a_missing_model_names_it()
     {
         CliProcess.Result run = CliProcess.Run("eval", "--model", Path.Combine(_folder.Path, "absent.safetensors"), "--data", Data);
