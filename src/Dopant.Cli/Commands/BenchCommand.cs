@@ -50,26 +50,44 @@ internal static class BenchCommand
     private static Command CreateInfer()
     {
         var infer = new Command("infer", "Streaming (batch 1) inference cost per token of a model, and its speed-up against another measured side by side.");
-        var model = new Option<string>("--model") { Description = "Model file (safetensors).", Required = true };
+        var model = new Option<string?>("--model") { Description = "Model file (safetensors); or --preset." };
+        var preset = new Option<string?>("--preset") { Description = "Time an untrained dense model of this preset's architecture instead (dense timing does not depend on the values)." };
         var against = new Option<string?>("--against") { Description = "A second model (e.g. the dense one) timed alternately in the same run." };
         var data = new Option<string?>("--data") { Description = "PTB-format folder whose validation text is fed; default: the cached brown-ptb." };
         var tokens = new Option<int>("--tokens") { Description = "Tokens per timed pass.", DefaultValueFactory = _ => 2000 };
         var repeats = new Option<int>("--repeats") { Description = "Timed passes per model; medians are reported.", DefaultValueFactory = _ => 7 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object per model." };
         var threads = ThreadsOption.Create();
-        foreach (Option o in new Option[] { model, against, data, tokens, repeats, json, threads }) infer.Options.Add(o);
+        foreach (Option o in new Option[] { model, preset, against, data, tokens, repeats, json, threads }) infer.Options.Add(o);
         infer.SetAction(parse =>
         {
             ThreadsOption.Apply(parse, threads);
             int count = parse.GetValue(tokens), runs = parse.GetValue(repeats);
             if (count < 1 || runs < 1) throw new ArgumentException("--tokens and --repeats must be at least 1.");
-            string[] paths = [parse.GetValue(model)!, .. parse.GetValue(against) is string other ? new[] { other } : []];
-            ModelCheckpoint[] checkpoints = [.. paths.Select(ModelCheckpoint.Load)];
-            if (checkpoints.Any(c => c.Vocabulary.Count != checkpoints[0].Vocabulary.Count))
-                throw new ArgumentException("--model and --against have different vocabularies.");
-            PtbCorpus corpus = PtbCorpus.Load(DataCommand.ResolveDataFolder(parse.GetValue(data)), checkpoints[0].Vocabulary);
+            string folder = DataCommand.ResolveDataFolder(parse.GetValue(data));
+            string[] paths;
+            PtbCorpus corpus;
+            StreamingLanguageModel[] runtimes;
+            if (parse.GetValue(preset) is string name)
+            {
+                if (parse.GetValue(model) is not null || parse.GetValue(against) is not null)
+                    throw new ArgumentException("--preset times a fresh dense model alone; drop --model and --against.");
+                if (!TrainingOptions.PresetNames.Contains(name)) throw new ArgumentException($"--preset must be one of: {string.Join(", ", TrainingOptions.PresetNames)} (got '{name}').");
+                corpus = PtbCorpus.Load(folder);
+                paths = [$"{name} (untrained, dense)"];
+                runtimes = [StreamingLanguageModel.From(LanguageModelTrainer.CreateModel(TrainingOptions.FromPreset(name), corpus.Vocabulary.Count))];
+            }
+            else
+            {
+                paths = [parse.GetValue(model) ?? throw new ArgumentException("--model (or --preset) is required."),
+                    .. parse.GetValue(against) is string other ? new[] { other } : []];
+                ModelCheckpoint[] checkpoints = [.. paths.Select(ModelCheckpoint.Load)];
+                if (checkpoints.Any(c => c.Vocabulary.Count != checkpoints[0].Vocabulary.Count))
+                    throw new ArgumentException("--model and --against have different vocabularies.");
+                corpus = PtbCorpus.Load(folder, checkpoints[0].Vocabulary);
+                runtimes = [.. checkpoints.Select(c => StreamingLanguageModel.From(c.Model))];
+            }
             int[] text = corpus.Valid[..Math.Min(count, corpus.Valid.Length)].ToArray();
-            StreamingLanguageModel[] runtimes = [.. checkpoints.Select(c => StreamingLanguageModel.From(c.Model))];
             IReadOnlyList<InferenceTiming> timings = InferenceBenchmark.Compare(runtimes, text, runs);
             for (int m = 0; m < timings.Count; m++)
             {
