@@ -1,10 +1,12 @@
 using BenchmarkDotNet.Running;
 using Dopant.Bench;
 
-// `sgemm-compare` prints ours next to OpenBLAS in one run; anything else goes to BenchmarkDotNet
+// `sgemm-compare` prints ours next to OpenBLAS in one run, `read-bandwidth` the memory's read speed; anything else goes to BenchmarkDotNet
 // (e.g. `--filter *Sgemm*`), which lists every suite in this assembly.
 if (args.Length > 0 && args[0] == "sgemm-compare")
     return SgemmCompare.Run(args[1..]);
+if (args.Length > 0 && args[0] == "read-bandwidth")
+    return ReadBandwidth.Run(args[1..]);
 
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;
