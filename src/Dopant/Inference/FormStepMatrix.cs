@@ -2,7 +2,7 @@ using Dopant.Matrices;
 
 namespace Dopant.Inference;
 
-/// <summary>Any other form, through its own batched forward with a batch of one (Kronecker chains, for now).</summary>
+/// <summary>Any other form (Kronecker chains, for now), through its own batched forward with a batch of one.</summary>
 internal sealed class FormStepMatrix(IWeightMatrix<float> form) : IStepMatrix
 {
     public int Rows => form.Rows;

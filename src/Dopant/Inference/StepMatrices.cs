@@ -17,8 +17,17 @@ internal static class StepMatrices
             kron.Shape.M1, kron.Shape.N1, kron.Shape.M2, kron.Shape.N2),
         PrunedMatrix<float> pruned => Sparse(pruned.ToCsr()),
         DopedMatrix<float> doped => new SumStepMatrix(From(doped.Structure), Sparse(doped.Sparse.ToCsr())),
-        _ => new FormStepMatrix(form),
+        _ => new FormStepMatrix(Copy(form)),
     };
+
+    // A form of the same description holding copies of the values, so that training on does not change the runtime.
+    private static IWeightMatrix<float> Copy(IWeightMatrix<float> form)
+    {
+        IWeightMatrix<float> copy = WeightForms.Create<float>(WeightForms.Describe(form), "step", form.Rows, form.Columns);
+        foreach ((Parameter<float> from, Parameter<float> to) in form.Parameters.Zip(copy.Parameters))
+            from.Value.CopyTo(to.Value, 0);
+        return copy;
+    }
 
     private static IStepMatrix Sparse(CsrMatrix<float> csr) =>
         csr.Columns <= ushort.MaxValue + 1 ? new CsrStepMatrix<ushort>(csr) : new CsrStepMatrix<int>(csr);
