@@ -35,7 +35,7 @@ internal static class CommandLineErrors
     private static string? Describe(Exception e) => e switch
     {
         DatasetUnavailableException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException
-            or UnauthorizedAccessException or JsonException => e.Message,
+            or UnauthorizedAccessException or JsonException or KeyNotFoundException => e.Message,
         ArgumentException a => a.ParamName is null ? a.Message : a.Message.Replace($" (Parameter '{a.ParamName}')", ""),
         IOException io => io.Message,
         _ => null,

@@ -98,6 +98,20 @@ public sealed class PtbCorpus
         return (paths[0], paths[1], paths[2]);
     }
 
+    /// <summary>
+    /// The token ids of one PTB-format file (one sentence a line, <see cref="Vocabulary.EndOfSentenceWord"/> appended
+    /// to each) under <paramref name="vocabulary"/>, unknown words as <see cref="Vocabulary.UnknownWord"/>.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">A word is unknown and the vocabulary has no unknown-word token.</exception>
+    public static int[] ReadFile(string path, Vocabulary vocabulary)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(vocabulary);
+        if (!File.Exists(path)) throw new FileNotFoundException($"Text file '{path}' does not exist.", path);
+        return ReadIds(path, null, vocabulary);
+    }
+
     /// <summary>Reads one split, growing <paramref name="builder"/> or, when it is null, mapping onto <paramref name="vocabulary"/>.</summary>
     private static int[] ReadIds(string path, VocabularyBuilder? builder, Vocabulary? vocabulary)
     {

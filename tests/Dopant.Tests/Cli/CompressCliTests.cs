@@ -176,6 +176,33 @@ public sealed class CompressCliTests : IDisposable
     }
 
     [Fact]
+    public void Generate_is_reproducible_by_seed_and_score_matches_eval()
+    {
+        string model = Path.Combine(_folder.Path, "gen.safetensors");
+        Assert.Equal(0, CliProcess.Run("train", "--data", Data, "--out", model, "--layers", "1", "--hidden", "8", "--bptt", "5",
+            "--batch-size", "1", "--eval-batch-size", "1", "--epochs", "1").ExitCode);
+
+        string[] generate = ["generate", "--model", model, "--prompt", "the cat", "--tokens", "30", "--seed", "4", "--top-k", "5"];
+        CliProcess.Result first = CliProcess.Run(generate), second = CliProcess.Run(generate);
+        Assert.True(first.ExitCode == 0, first.StandardError);
+        Assert.Equal(first.StandardOutput, second.StandardOutput);
+        Assert.StartsWith("the cat", first.StandardOutput);
+        // The prompt and 30 generated tokens, of which sentence ends print as line breaks rather than words.
+        Assert.InRange(first.StandardOutput.Split([' ', '\n'], StringSplitOptions.RemoveEmptyEntries).Length, 3, 32);
+
+        CliProcess.Result score = CliProcess.Run("score", "--model", model, "--text", Path.Combine(Data, "test.txt"), "--json");
+        Assert.True(score.ExitCode == 0, score.StandardError);
+        CliProcess.Result eval = CliProcess.Run("eval", "--model", model, "--data", Data, "--json", "--bptt", "1000");
+        double scored = JsonDocument.Parse(score.StandardOutput).RootElement.GetProperty("perplexity").GetDouble();
+        double evaluated = JsonDocument.Parse(eval.StandardOutput).RootElement.GetProperty("test_ppl").GetDouble();
+        Assert.Equal(evaluated, scored, evaluated * 1e-4);
+
+        CliProcess.Result missing = CliProcess.Run("score", "--model", model, "--text", Path.Combine(_folder.Path, "nope.txt"));
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("nope.txt", Assert.Single(missing.ErrorLines));
+    }
+
+    [Fact]
     public void Eval_of_a_missing_model_names_it()
     {
         CliProcess.Result run = CliProcess.Run("eval", "--model", Path.Combine(_folder.Path, "absent.safetensors"), "--data", Data);

@@ -59,6 +59,19 @@ public class StreamingLanguageModelTests
     }
 
     [Fact]
+    public void Streaming_perplexity_equals_the_batched_evaluator_with_one_stream()
+    {
+        LanguageModel<float> model = Model("""{"kind":"doped","structure":{"kind":"low_rank","rank":2}}""", false, false);
+        var random = new Random(12);
+        int[] tokens = [.. Enumerable.Range(0, 300).Select(_ => random.Next(Vocabulary))];
+        Dopant.Training.Perplexity batched = Dopant.Training.PerplexityEvaluator.Evaluate(model, tokens, batchSize: 1, bptt: 35);
+        Dopant.Training.Perplexity streamed = StreamingScorer.Score(StreamingLanguageModel.From(model), tokens);
+        Assert.Equal(batched.Tokens, streamed.Tokens);
+        Assert.Equal(batched.Value, streamed.Value, batched.Value * 1e-5);
+        Assert.Throws<ArgumentException>(() => StreamingScorer.Score(StreamingLanguageModel.From(model), [3]));
+    }
+
+    [Fact]
     public void A_token_costs_no_allocation()
     {
         foreach ((string json, bool combined) in new[] { ("""{"kind":"dense"}""", false), ("""{"kind":"doped","structure":{"kind":"kronecker","shape":"8x4,6x3","rank":1}}""", false), ("""{"kind":"low_rank","rank":3}""", true) })
