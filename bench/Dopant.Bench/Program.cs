@@ -5,6 +5,8 @@ using Dopant.Bench;
 // (e.g. `--filter *Sgemm*`), which lists every suite in this assembly.
 if (args.Length > 0 && args[0] == "sgemm-compare")
     return SgemmCompare.Run(args[1..]);
+if (args.Length > 0 && args[0] == "step-matrices")
+    return StepMatrixTimes.Run(args[1..]);
 if (args.Length > 0 && args[0] == "read-bandwidth")
     return ReadBandwidth.Run(args[1..]);
 
