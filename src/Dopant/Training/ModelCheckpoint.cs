@@ -48,7 +48,14 @@ public sealed class ModelCheckpoint
     /// </summary>
     public const string CompressionKey = "dopant.compression";
 
+    /// <summary>
+    /// Metadata key whose value <c>csr</c> marks a compact file (<see cref="Save"/> with <c>compact</c>): pruned parts
+    /// stored as CSR arrays, no training state.
+    /// </summary>
+    public const string StorageKey = "dopant.storage";
+
     private const string OptimizerPrefix = "optimizer.";
+    private const string CsrValuesSuffix = ".csr_values", CsrColumnsSuffix = ".csr_columns", CsrRowPointersSuffix = ".csr_row_pointers";
 
     /// <summary>The JSON conventions of Dopant's metadata and result files (snake_case names).</summary>
     public static JsonSerializerOptions Json { get; } = new()
@@ -91,30 +98,57 @@ public sealed class ModelCheckpoint
     /// An LSTM matrix has a form the registry does not know, or tensor names that <see cref="WeightForms.Create{T}"/>
     /// would not give it (so the file could not be loaded).
     /// </exception>
+    /// <param name="path">The file to write.</param>
+    /// <param name="model">The model.</param>
+    /// <param name="vocabulary">Its vocabulary.</param>
+    /// <param name="options">The training options to record, if any.</param>
+    /// <param name="state">The training state to record, if any.</param>
+    /// <param name="optimizer">The optimizer whose state to store, if any.</param>
+    /// <param name="extraMetadata">More metadata entries.</param>
+    /// <param name="compact">
+    /// Write the deployment form instead: every pruned part (a pruned matrix, a doped matrix's S) as its kept entries
+    /// in CSR (<c>{values name}.csr_values</c> F32, <c>.csr_columns</c> I32, <c>.csr_row_pointers</c> I32), so that the
+    /// tensor bytes are what <see cref="Models.CompressionReport.ModelBytes"/> counts; such a file loads for
+    /// evaluation and inference but cannot resume training, so it takes no options, state or optimizer.
+    /// </param>
     public static void Save(string path, LanguageModel<float> model, Vocabulary vocabulary, TrainingOptions? options = null,
-        TrainingState? state = null, IOptimizer<float>? optimizer = null, IReadOnlyDictionary<string, string>? extraMetadata = null)
+        TrainingState? state = null, IOptimizer<float>? optimizer = null, IReadOnlyDictionary<string, string>? extraMetadata = null,
+        bool compact = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(vocabulary);
         if (vocabulary.Count != model.Config.VocabularySize)
             throw new ArgumentException($"The vocabulary has {vocabulary.Count} words but the model {model.Config.VocabularySize}.", nameof(vocabulary));
+        if (compact && (options is not null || state is not null || optimizer is not null))
+            throw new ArgumentException("A compact file holds no training state; save options, state and optimizer in a training checkpoint.");
+        var pruned = model.Layers.SelectMany(l => l.WeightMatrices).SelectMany(m => WeightForms.PrunedParts(m.Matrix)).ToList();
+        var sparseValues = compact ? pruned.Select(p => p.Weight.Name).ToHashSet(StringComparer.Ordinal) : [];
         var tensors = new List<SafeTensor>();
         foreach (Parameter<float> p in model.Parameters)
-            tensors.Add(SafeTensor.Create<float>(p.Name, p.Value, p.Shape.Select(d => (long)d).ToArray()));
+            if (!sparseValues.Contains(p.Name))
+                tensors.Add(SafeTensor.Create<float>(p.Name, p.Value, p.Shape.Select(d => (long)d).ToArray()));
         var forms = new SortedDictionary<string, WeightFormSpec>(StringComparer.Ordinal);
         foreach (LstmLayer<float> layer in model.Layers)
             foreach ((string name, IWeightMatrix<float> matrix) in layer.WeightMatrices)
             {
                 WeightFormSpec spec = DescribeRestorable(name, matrix);
                 if (spec.Kind != WeightFormSpec.DenseKind || layer.CombinedWeights is not null) forms[name] = spec;
-                foreach (PrunedMatrix<float> pruned in WeightForms.PrunedParts(matrix))
-                {
-                    var mask = new byte[pruned.Mask.Length];
-                    for (int k = 0; k < mask.Length; k++) mask[k] = pruned.Mask[k] == 0 ? (byte)0 : (byte)1;
-                    tensors.Add(SafeTensor.Create<byte>(WeightForms.MaskName(pruned), mask, pruned.Rows, pruned.Columns));
-                }
             }
+        foreach (PrunedMatrix<float> part in pruned)
+        {
+            if (compact)
+            {
+                CsrMatrix<float> csr = part.ToCsr();
+                tensors.Add(SafeTensor.Create<float>(part.Weight.Name + CsrValuesSuffix, csr.Values, csr.NonZeroCount));
+                tensors.Add(SafeTensor.Create<int>(part.Weight.Name + CsrColumnsSuffix, csr.ColumnIndices, csr.NonZeroCount));
+                tensors.Add(SafeTensor.Create<int>(part.Weight.Name + CsrRowPointersSuffix, csr.RowPointers, csr.Rows + 1));
+                continue;
+            }
+            var mask = new byte[part.Mask.Length];
+            for (int k = 0; k < mask.Length; k++) mask[k] = part.Mask[k] == 0 ? (byte)0 : (byte)1;
+            tensors.Add(SafeTensor.Create<byte>(WeightForms.MaskName(part), mask, part.Rows, part.Columns));
+        }
         if (optimizer is not null)
             foreach ((string key, float[] values) in optimizer.State.OrderBy(kv => kv.Key, StringComparer.Ordinal))
                 tensors.Add(SafeTensor.Create<float>(OptimizerPrefix + key, values, values.Length));
@@ -131,6 +165,7 @@ public sealed class ModelCheckpoint
         }
         if (options is not null) metadata[OptionsKey] = JsonSerializer.Serialize(options, Json);
         if (state is not null) metadata[StateKey] = JsonSerializer.Serialize(state with { OptimizerSteps = optimizer?.StepCount ?? state.OptimizerSteps }, Json);
+        if (compact) metadata[StorageKey] = "csr";
         if (extraMetadata is not null)
             foreach ((string key, string value) in extraMetadata) metadata[key] = value;
         new SafeTensorsFile(tensors, metadata).Save(path);
@@ -189,25 +224,33 @@ public sealed class ModelCheckpoint
         if (file.Metadata.ContainsKey(FormsKey))
             foreach ((string name, WeightFormSpec? spec) in Parse<Dictionary<string, WeightFormSpec?>>(FormsKey))
                 RestoreForm(path, model, name, spec);
+        bool compact = file.Metadata.TryGetValue(StorageKey, out string? storage) && storage == "csr";
+        if (storage is not null && !compact) throw new InvalidDataException($"'{path}': metadata '{StorageKey}' is '{storage}'; only 'csr' is known.");
+        var prunedParts = model.Layers.SelectMany(l => l.WeightMatrices).SelectMany(m => WeightForms.PrunedParts(m.Matrix)).ToList();
+        var sparseValues = compact ? prunedParts.Select(p => p.Weight.Name).ToHashSet(StringComparer.Ordinal) : [];
         var expected = new HashSet<string>(StringComparer.Ordinal);
         foreach (Parameter<float> p in model.Parameters)
         {
+            if (sparseValues.Contains(p.Name)) continue;
             expected.Add(p.Name);
             file.RequireSingles(p.Name, p.Shape.Select(d => (long)d).ToArray()).CopyTo(p.Value, 0);
         }
-        foreach (LstmLayer<float> layer in model.Layers)
-            foreach ((_, IWeightMatrix<float> matrix) in layer.WeightMatrices)
-                foreach (PrunedMatrix<float> pruned in WeightForms.PrunedParts(matrix))
-                {
-                    string maskName = WeightForms.MaskName(pruned);
-                    expected.Add(maskName);
-                    ReadOnlySpan<byte> bits = file.Require(maskName, SafeTensorsDType.UInt8, pruned.Rows, pruned.Columns).AsSpan<byte>();
-                    var mask = new float[bits.Length];
-                    for (int k = 0; k < bits.Length; k++)
-                        mask[k] = bits[k] <= 1 ? bits[k]
-                            : throw new InvalidDataException($"'{path}': mask '{maskName}' holds {bits[k]} at index {k}; a mask holds only 0 (pruned) and 1 (kept).");
-                    pruned.RestoreMask(mask);
-                }
+        foreach (PrunedMatrix<float> pruned in prunedParts)
+        {
+            if (compact)
+            {
+                RestoreFromCsr(path, file, pruned, expected);
+                continue;
+            }
+            string maskName = WeightForms.MaskName(pruned);
+            expected.Add(maskName);
+            ReadOnlySpan<byte> bits = file.Require(maskName, SafeTensorsDType.UInt8, pruned.Rows, pruned.Columns).AsSpan<byte>();
+            var mask = new float[bits.Length];
+            for (int k = 0; k < bits.Length; k++)
+                mask[k] = bits[k] <= 1 ? bits[k]
+                    : throw new InvalidDataException($"'{path}': mask '{maskName}' holds {bits[k]} at index {k}; a mask holds only 0 (pruned) and 1 (kept).");
+            pruned.RestoreMask(mask);
+        }
         var optimizerState = new Dictionary<string, float[]>(StringComparer.Ordinal);
         foreach (SafeTensor tensor in file.Tensors)
         {
@@ -217,6 +260,36 @@ public sealed class ModelCheckpoint
                 throw new InvalidDataException($"'{path}' has a tensor '{tensor.Name}' that a {config.Layers}-layer model does not have.");
         }
         return new ModelCheckpoint(model, vocabulary, options, state, optimizerState, file.Metadata);
+    }
+
+    // A compact file's pruned part: the CSR arrays, checked, become the dense values (zero where pruned) and the mask.
+    private static void RestoreFromCsr(string path, SafeTensorsFile file, PrunedMatrix<float> pruned, HashSet<string> expected)
+    {
+        string name = pruned.Weight.Name;
+        SafeTensor rowPointers = file.Require(name + CsrRowPointersSuffix, SafeTensorsDType.Int32, pruned.Rows + 1);
+        ReadOnlySpan<int> starts = rowPointers.AsSpan<int>();
+        int count = starts[^1];
+        ReadOnlySpan<float> values = file.Require(name + CsrValuesSuffix, SafeTensorsDType.Float32, count).AsSpan<float>();
+        ReadOnlySpan<int> columns = file.Require(name + CsrColumnsSuffix, SafeTensorsDType.Int32, count).AsSpan<int>();
+        expected.UnionWith([name + CsrRowPointersSuffix, name + CsrValuesSuffix, name + CsrColumnsSuffix]);
+        var dense = new float[pruned.Rows * pruned.Columns];
+        var mask = new float[dense.Length];
+        if (starts[0] != 0) throw new InvalidDataException($"'{path}': '{name}{CsrRowPointersSuffix}' does not start at 0.");
+        for (int i = 0; i < pruned.Rows; i++)
+        {
+            if (starts[i + 1] < starts[i])
+                throw new InvalidDataException($"'{path}': '{name}{CsrRowPointersSuffix}' decreases at row {i}.");
+            for (int k = starts[i]; k < starts[i + 1]; k++)
+            {
+                int j = columns[k];
+                if ((uint)j >= (uint)pruned.Columns || k > starts[i] && j <= columns[k - 1])
+                    throw new InvalidDataException($"'{path}': '{name}{CsrColumnsSuffix}' holds {j} in row {i}; columns must be increasing and below {pruned.Columns}.");
+                dense[i * pruned.Columns + j] = values[k];
+                mask[i * pruned.Columns + j] = 1;
+            }
+        }
+        dense.CopyTo(pruned.Weight.Value, 0);
+        pruned.RestoreMask(mask);
     }
 
     /// <summary>The description of a matrix to save, after checking that <see cref="Load"/> would rebuild it with the same tensor names.</summary>

@@ -203,6 +203,24 @@ public sealed class CompressCliTests : IDisposable
     }
 
     [Fact]
+    public void Export_writes_a_compact_file_that_evaluates_the_same()
+    {
+        string output = Path.Combine(_folder.Path, "dkp.safetensors"), compact = Path.Combine(_folder.Path, "dkp-compact.safetensors");
+        Assert.Equal(0, CliProcess.Run(Tiny(output, "--method", "dkp", "--factor", "4")).ExitCode);
+        CliProcess.Result export = CliProcess.Run("export", "--model", output, "--out", compact);
+        Assert.True(export.ExitCode == 0, export.StandardError);
+        Assert.True(new FileInfo(compact).Length < new FileInfo(output).Length, "the compact file drops the dense S, its mask and the training state");
+        Assert.Equal("csr", SafeTensorsFile.Load(compact).Metadata[ModelCheckpoint.StorageKey]);
+        double Test(string model) => JsonDocument.Parse(CliProcess.Run("eval", "--model", model, "--data", Data, "--json").StandardOutput)
+            .RootElement.GetProperty("test_ppl").GetDouble();
+        Assert.Equal(Test(output), Test(compact));
+
+        CliProcess.Result again = CliProcess.Run("export", "--model", output, "--out", compact);
+        Assert.Equal(1, again.ExitCode);
+        Assert.Contains("exists", Assert.Single(again.ErrorLines));
+    }
+
+    [Fact]
     public void Eval_of_a_missing_model_names_it()
     {
         CliProcess.Result run = CliProcess.Run("eval", "--model", Path.Combine(_folder.Path, "absent.safetensors"), "--data", Data);

@@ -112,6 +112,40 @@ public class CompressedCheckpointTests : IDisposable
         Assert.True(factor > 1);
     }
 
+    [Theory]
+    [MemberData(nameof(Forms))]
+    public void A_compact_file_holds_the_bytes_the_accounting_counts_and_loads_to_the_same_model(string json, double sparsity)
+    {
+        (LanguageModel<float> model, Vocabulary vocabulary) = Compressed(json, sparsity, tied: false);
+        string path = Path.Combine(_folder, "compact.safetensors");
+        ModelCheckpoint.Save(path, model, vocabulary, compact: true);
+
+        SafeTensorsFile file = SafeTensorsFile.Load(path);
+        Assert.Equal(model.CompressionReport().ModelBytes, file.Tensors.Sum(t => (long)t.Data.Length));
+        Assert.DoesNotContain(file.Tensors, t => t.Name.EndsWith("_mask", StringComparison.Ordinal));
+        LanguageModel<float> loaded = ModelCheckpoint.Load(path).Model;
+        Assert.Equal(model.CompressionReport(), loaded.CompressionReport());
+        Assert.Equal(Masks(model.Layers[1]), Masks(loaded.Layers[1]));
+        Assert.Equal(Bits(Logits(model)), Bits(Logits(loaded)));
+    }
+
+    [Fact]
+    public void A_compact_file_refuses_training_state_and_corrupt_csr_arrays_are_named()
+    {
+        (LanguageModel<float> model, Vocabulary vocabulary) = Compressed("""{"kind":"pruned"}""", 0.7, tied: false);
+        string path = Path.Combine(_folder, "compact.safetensors");
+        Assert.Throws<ArgumentException>(() => ModelCheckpoint.Save(path, model, vocabulary, new TrainingOptions(), compact: true));
+        ModelCheckpoint.Save(path, model, vocabulary, compact: true);
+        SafeTensorsFile file = SafeTensorsFile.Load(path);
+        string columns = "rnn.weight_hh_l0.weight.csr_columns";
+        int[] bad = file.Tensors.Single(t => t.Name == columns).AsSpan<int>().ToArray();
+        bad[3] = 99;
+        new SafeTensorsFile(file.Tensors.Select(t => t.Name == columns ? SafeTensor.Create<int>(columns, bad, bad.Length) : t).ToList(), file.Metadata).Save(path);
+        var e = Assert.Throws<InvalidDataException>(() => ModelCheckpoint.Load(path));
+        Assert.Contains(columns, e.Message);
+        Assert.Contains("holds 99", e.Message);
+    }
+
     [Fact]
     public void A_file_that_gives_a_layer_both_a_combined_matrix_and_w_ih_is_refused()
     {
