@@ -15,21 +15,27 @@ internal static class ScoreCommand
         var command = new Command("score", "Perplexity of a PTB-format text file (one sentence a line) under a model, on the streaming runtime.");
         var model = new Option<string>("--model") { Description = "Model file (safetensors).", Required = true };
         var text = new Option<string>("--text") { Description = "Text file to score.", Required = true };
+        var batch = new Option<int>("--batch-size") { Description = "1: one stream on the streaming runtime; more: that many parallel streams in windows of --bptt (batched scoring).", DefaultValueFactory = _ => 1 };
+        var bptt = new Option<int>("--bptt") { Description = "Window length of batched scoring.", DefaultValueFactory = _ => 35 };
         var json = new Option<bool>("--json") { Description = "Print the result as one JSON object." };
         var threads = ThreadsOption.Create();
-        foreach (Option o in new Option[] { model, text, json, threads }) command.Options.Add(o);
+        foreach (Option o in new Option[] { model, text, batch, bptt, json, threads }) command.Options.Add(o);
         command.SetAction(parse =>
         {
             ThreadsOption.Apply(parse, threads);
             ModelCheckpoint checkpoint = ModelCheckpoint.Load(parse.GetValue(model)!);
             int[] tokens = PtbCorpus.ReadFile(parse.GetValue(text)!, checkpoint.Vocabulary);
+            int streams = parse.GetValue(batch), window = parse.GetValue(bptt);
+            if (streams < 1 || window < 1) throw new ArgumentException("--batch-size and --bptt must be at least 1.");
             var clock = Stopwatch.StartNew();
-            Perplexity result = StreamingScorer.Score(StreamingLanguageModel.From(checkpoint.Model), tokens);
+            Perplexity result = streams == 1
+                ? StreamingScorer.Score(StreamingLanguageModel.From(checkpoint.Model), tokens)
+                : PerplexityEvaluator.Evaluate(checkpoint.Model, tokens, streams, window);
             double tokensPerSecond = result.Tokens / clock.Elapsed.TotalSeconds;
             if (parse.GetValue(json))
-                Console.WriteLine(JsonSerializer.Serialize(new { model = parse.GetValue(model), text = parse.GetValue(text), perplexity = result.Value, tokens = result.Tokens, tokens_per_s = tokensPerSecond }));
+                Console.WriteLine(JsonSerializer.Serialize(new { model = parse.GetValue(model), text = parse.GetValue(text), batch_size = streams, perplexity = result.Value, tokens = result.Tokens, tokens_per_s = tokensPerSecond }));
             else
-                Console.WriteLine($"perplexity {result.Value:F2} over {result.Tokens:N0} tokens, {tokensPerSecond:N0} tokens/s");
+                Console.WriteLine($"perplexity {result.Value:F2} over {result.Tokens:N0} tokens, {tokensPerSecond:N0} tokens/s ({(streams == 1 ? "one stream" : $"{streams} streams")})");
             return 0;
         });
         return command;

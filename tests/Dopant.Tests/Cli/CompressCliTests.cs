@@ -197,6 +197,13 @@ public sealed class CompressCliTests : IDisposable
         double evaluated = JsonDocument.Parse(eval.StandardOutput).RootElement.GetProperty("test_ppl").GetDouble();
         Assert.Equal(evaluated, scored, evaluated * 1e-4);
 
+        // Batched scoring is the evaluator's computation: the same streams and windows give the same figure as eval.
+        CliProcess.Result batched = CliProcess.Run("score", "--model", model, "--text", Path.Combine(Data, "test.txt"), "--json", "--batch-size", "4", "--bptt", "7");
+        Assert.True(batched.ExitCode == 0, batched.StandardError);
+        CliProcess.Result evalBatched = CliProcess.Run("eval", "--model", model, "--data", Data, "--json", "--batch-size", "4", "--bptt", "7");
+        Assert.Equal(JsonDocument.Parse(evalBatched.StandardOutput).RootElement.GetProperty("test_ppl").GetDouble(),
+            JsonDocument.Parse(batched.StandardOutput).RootElement.GetProperty("perplexity").GetDouble());
+
         CliProcess.Result missing = CliProcess.Run("score", "--model", model, "--text", Path.Combine(_folder.Path, "nope.txt"));
         Assert.Equal(1, missing.ExitCode);
         Assert.Contains("nope.txt", Assert.Single(missing.ErrorLines));
