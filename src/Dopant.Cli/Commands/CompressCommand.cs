@@ -37,7 +37,9 @@ internal static class CompressCommand
         var threads = ThreadsOption.Create();
         var binder = new TrainingOptionsBinder();
         binder.AddTo(command);
-        foreach (Option o in new Option[] { method, factor, kronFactors, from, share, concatenate, cmr, cmrFinal, structureDropout, pruneStart, pruneEnd, pruneEvents, data, output, resume, force, json, threads })
+        // The options that choose a compression; a resumed run takes them from its checkpoint.
+        Option[] compressionOptions = [method, factor, kronFactors, from, share, concatenate, cmr, cmrFinal, structureDropout, pruneStart, pruneEnd, pruneEvents];
+        foreach (Option o in (Option[])[.. compressionOptions, data, output, resume, force, json, threads])
             command.Options.Add(o);
 
         command.SetAction((parse, cancellationToken) =>
@@ -48,7 +50,7 @@ internal static class CompressCommand
             LanguageModelTrainer trainer;
             if (parse.GetValue(resume))
             {
-                if (binder.AnyOverride(parse) || new Option[] { method, factor, kronFactors, from, share, concatenate, cmr, cmrFinal, structureDropout, pruneStart, pruneEnd, pruneEvents }.Any(o => parse.GetResult(o) is { Implicit: false }))
+                if (binder.AnyOverride(parse) || compressionOptions.Any(o => parse.GetResult(o) is { Implicit: false }))
                     throw new ArgumentException("--resume continues with the method and options stored in the checkpoint; drop the other options.");
                 trainer = TrainCommand.Resume(path, folder);
             }

@@ -33,7 +33,7 @@ internal static class EvalCommand
             Perplexity test = PerplexityEvaluator.Evaluate(checkpoint.Model, corpus.Test, batchSize, window);
             double tokensPerSecond = (valid.Tokens + test.Tokens) / clock.Elapsed.TotalSeconds;
             CompressionReport report = checkpoint.Model.CompressionReport();
-            bool compressed = report.LstmParameters != report.DenseLstmParameters || report.LstmBytes != report.DenseLstmBytes;
+            bool compressed = report.IsCompressed;
             if (parse.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(new

@@ -64,7 +64,7 @@ internal static class TrainCommand
             $", lr {e.LearningRate:G4}, {e.TokensPerSecond:N0} tok/s; checkpoint {path}");
         TrainingResult result = trainer.Run(path, new ConsoleProgress(), cancellationToken);
         CompressionReport report = trainer.Model.CompressionReport();
-        bool compressed = report.LstmParameters != report.DenseLstmParameters || report.LstmBytes != report.DenseLstmBytes;
+        bool compressed = report.IsCompressed;
         if (json)
         {
             Console.WriteLine(JsonSerializer.Serialize(new

@@ -19,6 +19,10 @@ public sealed record CompressionReport(
     long DenseLstmParameters, long LstmParameters, long DenseLstmBytes, long LstmBytes,
     long DenseModelParameters, long ModelParameters, long DenseModelBytes, long ModelBytes)
 {
+    /// <summary>Whether any LSTM matrix is stored in another form than dense (its weights or bytes differ from dense).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool IsCompressed => LstmParameters != DenseLstmParameters || LstmBytes != DenseLstmBytes;
+
     /// <summary>DenseLstmParameters / LstmParameters.</summary>
     public double LstmParameterFactor => (double)DenseLstmParameters / LstmParameters;
 

@@ -122,7 +122,7 @@ public sealed class ModelCheckpoint
             throw new ArgumentException($"The vocabulary has {vocabulary.Count} words but the model {model.Config.VocabularySize}.", nameof(vocabulary));
         if (compact && (options is not null || state is not null || optimizer is not null))
             throw new ArgumentException("A compact file holds no training state; save options, state and optimizer in a training checkpoint.");
-        var pruned = model.Layers.SelectMany(l => l.WeightMatrices).SelectMany(m => WeightForms.PrunedParts(m.Matrix)).ToList();
+        List<PrunedMatrix<float>> pruned = PrunedParts(model);
         var sparseValues = compact ? pruned.Select(p => p.Weight.Name).ToHashSet(StringComparer.Ordinal) : [];
         var tensors = new List<SafeTensor>();
         foreach (Parameter<float> p in model.Parameters)
@@ -226,7 +226,7 @@ public sealed class ModelCheckpoint
                 RestoreForm(path, model, name, spec);
         bool compact = file.Metadata.TryGetValue(StorageKey, out string? storage) && storage == "csr";
         if (storage is not null && !compact) throw new InvalidDataException($"'{path}': metadata '{StorageKey}' is '{storage}'; only 'csr' is known.");
-        var prunedParts = model.Layers.SelectMany(l => l.WeightMatrices).SelectMany(m => WeightForms.PrunedParts(m.Matrix)).ToList();
+        List<PrunedMatrix<float>> prunedParts = PrunedParts(model);
         var sparseValues = compact ? prunedParts.Select(p => p.Weight.Name).ToHashSet(StringComparer.Ordinal) : [];
         var expected = new HashSet<string>(StringComparer.Ordinal);
         foreach (Parameter<float> p in model.Parameters)
@@ -261,6 +261,10 @@ public sealed class ModelCheckpoint
         }
         return new ModelCheckpoint(model, vocabulary, options, state, optimizerState, file.Metadata);
     }
+
+    // Every pruned part of the LSTM matrices (pruned forms, doped matrices' S), in layer and matrix order.
+    private static List<PrunedMatrix<float>> PrunedParts(LanguageModel<float> model) =>
+        [.. model.Layers.SelectMany(l => l.WeightMatrices).SelectMany(m => WeightForms.PrunedParts(m.Matrix))];
 
     // A compact file's pruned part: the CSR arrays, checked, become the dense values (zero where pruned) and the mask.
     private static void RestoreFromCsr(string path, SafeTensorsFile file, PrunedMatrix<float> pruned, HashSet<string> expected)
