@@ -29,12 +29,16 @@ CLI = ["dotnet", os.path.join(RUNS, "cli", "Dopant.Cli.dll")]
 
 
 def plan(factors):
-    """(name, method, factor, extra options): the paper's comparison, plus doped KP without co-matrix dropout."""
+    """(name, method, factor, extra options): the paper's comparison, plus doped KP without co-matrix dropout and with
+    S holding most of the budget."""
     runs = []
     for f in factors:
         runs += [(f"kp{f}", "kp", f, []), (f"dkp{f}", "dkp", f, []), (f"dkp{f}-nocmr", "dkp", f, ["--cmr", "0"]),
-                 (f"lmf{f}", "lmf", f, []), (f"dlmf{f}", "dlmf", f, []), (f"hmd{f}", "hmd", f, []),
-                 (f"dhmd{f}", "dhmd", f, []), (f"prune{f}", "prune", f, [])]
+                 (f"lmf{f}", "lmf", f, []), (f"prune{f}", "prune", f, []),
+                 # The papers' split: a nearly rank-1 Kronecker part and S holding 90% of the budget.
+                 (f"dkp{f}-s90", "dkp", f, ["--doping-share", "0.9"]),
+                 (f"dkp{f}-s90-nocmr", "dkp", f, ["--doping-share", "0.9", "--cmr", "0"]),
+                 (f"hmd{f}", "hmd", f, []), (f"dlmf{f}", "dlmf", f, []), (f"dhmd{f}", "dhmd", f, [])]
     return runs
 
 
