@@ -7,6 +7,8 @@ if (args.Length > 0 && args[0] == "sgemm-compare")
     return SgemmCompare.Run(args[1..]);
 if (args.Length > 0 && args[0] == "step-matrices")
     return StepMatrixTimes.Run(args[1..]);
+if (args.Length > 0 && args[0] == "sparse-kernels")
+    return SparseKernelTimes.Run(args[1..]);
 if (args.Length > 0 && args[0] == "read-bandwidth")
     return ReadBandwidth.Run(args[1..]);
 

@@ -34,7 +34,7 @@ internal static class StepMatrixTimes
 
     // Optimized at once: a timing loop left to tiered compilation ran the kernels several times slower here.
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    private static double MedianMicroseconds(IStepMatrix step, int reps)
+    internal static double MedianMicroseconds(IStepMatrix step, int reps)
     {
         var x = new float[step.Columns];
         var y = new float[step.Rows];

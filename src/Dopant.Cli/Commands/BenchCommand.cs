@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Text.Json;
+using Dopant.Compression;
 using Dopant.Data;
+using Dopant.Models;
 using Dopant.Inference;
 using Dopant.Numerics;
 using Dopant.Training;
@@ -51,61 +53,80 @@ internal static class BenchCommand
     {
         var infer = new Command("infer", "Streaming (batch 1) inference cost per token of a model, and its speed-up against another measured side by side.");
         var model = new Option<string?>("--model") { Description = "Model file (safetensors); or --preset." };
-        var preset = new Option<string?>("--preset") { Description = "Time an untrained dense model of this preset's architecture instead (dense timing does not depend on the values)." };
+        var preset = new Option<string?>("--preset") { Description = "Time untrained models of this preset's architecture instead: dense, and each --method at --factor (timing depends on the shapes and nonzero counts, not the values)." };
+        var methods = new Option<string[]>("--method") { Description = $"With --preset: compression methods to time against dense ({string.Join(", ", LstmCompression.Methods)}); the pruned parts are cut straight to their final sparsity.", AllowMultipleArgumentsPerToken = true };
+        var factor = new Option<double>("--factor") { Description = "With --method: the compression factor of each LSTM matrix.", DefaultValueFactory = _ => 25 };
+        var share = new Option<double>("--doping-share") { Description = "With doped methods: the share of the budget that S keeps.", DefaultValueFactory = _ => LstmCompression.DefaultDopingShare };
         var against = new Option<string?>("--against") { Description = "A second model (e.g. the dense one) timed alternately in the same run." };
         var data = new Option<string?>("--data") { Description = "PTB-format folder whose validation text is fed; default: the cached brown-ptb." };
         var tokens = new Option<int>("--tokens") { Description = "Tokens per timed pass.", DefaultValueFactory = _ => 2000 };
         var repeats = new Option<int>("--repeats") { Description = "Timed passes per model; medians are reported.", DefaultValueFactory = _ => 7 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object per model." };
         var threads = ThreadsOption.Create();
-        foreach (Option o in new Option[] { model, preset, against, data, tokens, repeats, json, threads }) infer.Options.Add(o);
+        foreach (Option o in new Option[] { model, preset, methods, factor, share, against, data, tokens, repeats, json, threads }) infer.Options.Add(o);
         infer.SetAction(parse =>
         {
             ThreadsOption.Apply(parse, threads);
             int count = parse.GetValue(tokens), runs = parse.GetValue(repeats);
             if (count < 1 || runs < 1) throw new ArgumentException("--tokens and --repeats must be at least 1.");
             string folder = DataCommand.ResolveDataFolder(parse.GetValue(data));
-            string[] paths;
+            string[] names;
             PtbCorpus corpus;
             StreamingLanguageModel[] runtimes;
+            int reference;
             if (parse.GetValue(preset) is string name)
             {
                 if (parse.GetValue(model) is not null || parse.GetValue(against) is not null)
-                    throw new ArgumentException("--preset times a fresh dense model alone; drop --model and --against.");
+                    throw new ArgumentException("--preset times fresh models of the preset; drop --model and --against.");
                 if (!TrainingOptions.PresetNames.Contains(name)) throw new ArgumentException($"--preset must be one of: {string.Join(", ", TrainingOptions.PresetNames)} (got '{name}').");
+                LstmCompression[] compressions = [.. (parse.GetValue(methods) ?? []).Where(m => m != "dense").Distinct()
+                    .Select(m => new LstmCompression(m, parse.GetValue(factor), parse.GetValue(share)))];
+                foreach (LstmCompression c in compressions) c.Validate();
                 corpus = PtbCorpus.Load(folder);
-                paths = [$"{name} (untrained, dense)"];
-                runtimes = [StreamingLanguageModel.From(LanguageModelTrainer.CreateModel(TrainingOptions.FromPreset(name), corpus.Vocabulary.Count))];
+                TrainingOptions options = TrainingOptions.FromPreset(name);
+                names = [$"{name} dense", .. compressions.Select(c => $"{name} {c.Method} {c.Factor:0.##}x")];
+                runtimes = new StreamingLanguageModel[names.Length];
+                for (int m = 0; m < names.Length; m++)
+                {
+                    LanguageModel<float> fresh = LanguageModelTrainer.CreateModel(options, corpus.Vocabulary.Count);
+                    if (m > 0) compressions[m - 1].ApplyFinal(fresh);
+                    runtimes[m] = StreamingLanguageModel.From(fresh);
+                }
+                reference = 0;
             }
             else
             {
-                paths = [parse.GetValue(model) ?? throw new ArgumentException("--model (or --preset) is required."),
+                if (parse.GetValue(methods) is { Length: > 0 }) throw new ArgumentException("--method needs --preset; a --model is timed as it is.");
+                names = [parse.GetValue(model) ?? throw new ArgumentException("--model (or --preset) is required."),
                     .. parse.GetValue(against) is string other ? new[] { other } : []];
-                ModelCheckpoint[] checkpoints = [.. paths.Select(ModelCheckpoint.Load)];
+                ModelCheckpoint[] checkpoints = [.. names.Select(ModelCheckpoint.Load)];
                 if (checkpoints.Any(c => c.Vocabulary.Count != checkpoints[0].Vocabulary.Count))
                     throw new ArgumentException("--model and --against have different vocabularies.");
                 corpus = PtbCorpus.Load(folder, checkpoints[0].Vocabulary);
                 runtimes = [.. checkpoints.Select(c => StreamingLanguageModel.From(c.Model))];
+                reference = names.Length - 1;
             }
             int[] text = corpus.Valid[..Math.Min(count, corpus.Valid.Length)].ToArray();
             IReadOnlyList<InferenceTiming> timings = InferenceBenchmark.Compare(runtimes, text, runs);
             for (int m = 0; m < timings.Count; m++)
             {
                 InferenceTiming t = timings[m];
-                double? speedup = m == 0 && timings.Count > 1 ? timings[1].RecurrentMicroseconds / t.RecurrentMicroseconds : null;
-                double? totalSpeedup = m == 0 && timings.Count > 1 ? timings[1].TotalMicroseconds / t.TotalMicroseconds : null;
+                bool compared = m != reference;
+                double? speedup = compared ? timings[reference].RecurrentMicroseconds / t.RecurrentMicroseconds : null;
+                double? totalSpeedup = compared ? timings[reference].TotalMicroseconds / t.TotalMicroseconds : null;
                 if (parse.GetValue(json))
                     Console.WriteLine(JsonSerializer.Serialize(new
                     {
-                        bench = "infer", model = paths[m], mode = "streaming", tokens = text.Length, threads = WorkerPool.SharedThreadCount,
+                        bench = "infer", model = names[m], mode = "streaming", tokens = text.Length, threads = WorkerPool.SharedThreadCount,
                         recurrent_us_per_token = t.RecurrentMicroseconds, total_us_per_token = t.TotalMicroseconds,
                         recurrent_weight_bytes = t.RecurrentWeightBytes, decoder_weight_bytes = t.DecoderWeightBytes,
                         recurrent_gb_per_s = t.RecurrentGigabytesPerSecond, recurrent_speedup = speedup, total_speedup = totalSpeedup,
+                        against = compared ? names[reference] : null,
                         recurrent_samples = t.RecurrentSamples, total_samples = t.TotalSamples,
                     }));
                 else
-                    Console.WriteLine($"{paths[m]}: recurrent {t.RecurrentMicroseconds:F2} µs/token ({t.RecurrentWeightBytes:N0} weight bytes, {t.RecurrentGigabytesPerSecond:F1} GB/s), " +
-                        $"with decoder {t.TotalMicroseconds:F2} µs/token" + (speedup is double s ? $"; {s:F2}x (recurrent) and {totalSpeedup:F2}x (with decoder) against {paths[1]}" : ""));
+                    Console.WriteLine($"{names[m]}: recurrent {t.RecurrentMicroseconds:F2} µs/token ({t.RecurrentWeightBytes:N0} weight bytes, {t.RecurrentGigabytesPerSecond:F1} GB/s), " +
+                        $"with decoder {t.TotalMicroseconds:F2} µs/token" + (speedup is double s ? $"; {s:F2}x (recurrent) and {totalSpeedup:F2}x (with decoder) against {names[reference]}" : ""));
             }
             return 0;
         });

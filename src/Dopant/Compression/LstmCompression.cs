@@ -88,6 +88,19 @@ public sealed record LstmCompression(string Method, double Factor, double Doping
         return model.CompressionReport();
     }
 
+    /// <summary>
+    /// <see cref="Apply"/>, then every pruned part (the doping matrices S, or the pruned matrices) pruned by magnitude
+    /// straight to <see cref="FinalSparsity"/> in one shot, without training: the final shapes and nonzero counts of
+    /// a finished run, for timing or sizing a method before training it.
+    /// </summary>
+    public CompressionReport ApplyFinal(LanguageModel<float> model)
+    {
+        Apply(model);
+        foreach (PrunedMatrix<float> part in model.Layers.SelectMany(l => l.WeightMatrices).SelectMany(m => WeightForms.PrunedParts(m.Matrix)))
+            part.PruneToSparsity(FinalSparsity);
+        return model.CompressionReport();
+    }
+
     private WeightFormSpec Kronecker(int rows, int columns, double factor)
     {
         if (KroneckerFactors > 2)

@@ -5,7 +5,7 @@ namespace Dopant.Inference;
 /// <summary>Prepares a trained weight form for the streaming runtime: each form gets the kernel that suits it.</summary>
 internal static class StepMatrices
 {
-    /// <summary>A read-only copy of <paramref name="form"/> as a step matrix (a pruned matrix becomes CSR).</summary>
+    /// <summary>A read-only copy of <paramref name="form"/> as a step matrix (a pruned matrix becomes sliced ELL).</summary>
     public static IStepMatrix From(IWeightMatrix<float> form) => form switch
     {
         DenseMatrix<float> dense => new DenseStepMatrix(dense.Weight.Value, dense.Rows, dense.Columns),
@@ -30,5 +30,5 @@ internal static class StepMatrices
     }
 
     private static IStepMatrix Sparse(CsrMatrix<float> csr) =>
-        csr.Columns <= ushort.MaxValue + 1 ? new CsrStepMatrix<ushort>(csr) : new CsrStepMatrix<int>(csr);
+        csr.Columns <= ushort.MaxValue + 1 ? new SlicedEllStepMatrix<ushort>(csr) : new SlicedEllStepMatrix<int>(csr);
 }

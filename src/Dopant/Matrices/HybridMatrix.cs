@@ -127,7 +127,7 @@ public sealed class HybridMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
             throw new ArgumentException($"Expected {(long)rows * columns} dense values for {rows}×{columns}, got {dense.Length}.", nameof(dense));
         int split = denseRows * columns;
         dense[..split].CopyTo(result.Dense.Value);
-        LowRankMatrix<T>.TruncatedSvd(dense[split..], rows - denseRows, columns, rank, result.Left.Value, result.Right.Value);
+        LowRankMatrix<T>.WriteTruncatedSvd(dense[split..], rows - denseRows, columns, rank, result.Left.Value, result.Right.Value);
         return result;
     }
 

@@ -1,5 +1,5 @@
 using System.Numerics.Tensors;
-using MathNet.Numerics.LinearAlgebra;
+using Dopant.Numerics;
 
 namespace Dopant.Matrices;
 
@@ -105,31 +105,13 @@ internal static class KroneckerChainFit
     /// The top <paramref name="count"/> terms left_r·right_rᵀ of the SVD of the row-major <paramref name="rows"/> ×
     /// <paramref name="columns"/> matrix <paramref name="data"/>, σ_r carried by the factor on the larger side.
     /// </summary>
-    /// <remarks>
-    /// The eigenvectors of the smaller Gram matrix give the singular vectors on the smaller side, and the larger side's
-    /// factor is the matrix times them, so the terms are exactly the projection onto the top subspace even where
-    /// eigenvalues are tied (as in <see cref="KroneckerMatrix{T}.Nearest"/>).
-    /// </remarks>
     private static (double[][] Left, double[][] Right) TopPairs(double[] data, int rows, int columns, int count)
     {
-        // Column-major storage of the transpose is the row-major matrix itself: no copy.
-        Matrix<double> transposed = Matrix<double>.Build.Dense(columns, rows, data);
+        (double[] sigma, double[][] u, double[][] v) = TruncatedSvd.Top(data, rows, columns, count);
         bool tall = rows >= columns;
-        Matrix<double> gram = tall ? transposed.TransposeAndMultiply(transposed) : transposed.TransposeThisAndMultiply(transposed);
-        var evd = gram.Evd(Symmetricity.Symmetric);
-        int[] order = Enumerable.Range(0, evd.EigenValues.Count)
-            .OrderByDescending(i => evd.EigenValues[i].Real).ThenBy(i => i).ToArray();
-        var left = new double[count][];
-        var right = new double[count][];
         for (int r = 0; r < count; r++)
-        {
-            MathNet.Numerics.LinearAlgebra.Vector<double> small = evd.EigenVectors.Column(order[r]);
-            // tall: small = v (columns), A·v = Aᵀᵀ·v; wide: small = u (rows), Aᵀ·u.
-            MathNet.Numerics.LinearAlgebra.Vector<double> large = tall ? transposed.TransposeThisAndMultiply(small) : transposed * small;
-            left[r] = (tall ? large : small).ToArray();
-            right[r] = (tall ? small : large).ToArray();
-        }
-        return (left, right);
+            TensorPrimitives.Multiply(tall ? u[r] : v[r], sigma[r], tall ? u[r] : v[r]);
+        return (u, v);
     }
 
     /// <summary>The outer product vec(A_1) ∘ … ∘ vec(A_k), flattened row-major, into <paramref name="destination"/>.</summary>

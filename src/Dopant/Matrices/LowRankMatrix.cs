@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using Dopant.Numerics;
-using MathNet.Numerics.LinearAlgebra;
 
 namespace Dopant.Matrices;
 
@@ -93,7 +92,7 @@ public sealed class LowRankMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFl
         var result = new LowRankMatrix<T>(prefix, rows, columns, rank);
         if (dense.Length != (long)rows * columns)
             throw new ArgumentException($"Expected {(long)rows * columns} dense values for {rows}×{columns}, got {dense.Length}.", nameof(dense));
-        TruncatedSvd(dense, rows, columns, rank, result.Left.Value, result.Right.Value);
+        WriteTruncatedSvd(dense, rows, columns, rank, result.Left.Value, result.Right.Value);
         return result;
     }
 
@@ -172,23 +171,20 @@ public sealed class LowRankMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFl
     /// <paramref name="left"/> [rows, rank] = U_r·√Σ_r and <paramref name="right"/> [rank, columns] = √Σ_r·V_rᵀ.
     /// Splitting √Σ evenly keeps both factors on the same scale, which suits gradient training afterwards.
     /// </summary>
-    internal static void TruncatedSvd(ReadOnlySpan<T> dense, int rows, int columns, int rank, Span<T> left, Span<T> right)
+    internal static void WriteTruncatedSvd(ReadOnlySpan<T> dense, int rows, int columns, int rank, Span<T> left, Span<T> right)
     {
         if (rank == 0 || rows == 0) return;
-        Matrix<double> a = Matrix<double>.Build.Dense(rows, columns);
-        for (int i = 0; i < rows; i++)
+        var a = new double[(long)rows * columns];
+        for (int k = 0; k < a.Length; k++) a[k] = double.CreateChecked(dense[k]);
+        (double[] sigma, double[][] u, double[][] v) = TruncatedSvd.Top(a, rows, columns, Math.Min(rank, Math.Min(rows, columns)));
+        left[..(rows * rank)].Clear();
+        right[..(rank * columns)].Clear();
+        for (int k = 0; k < sigma.Length; k++)
         {
-            ReadOnlySpan<T> row = dense.Slice(i * columns, columns);
-            for (int j = 0; j < columns; j++) a[i, j] = double.CreateChecked(row[j]);
-        }
-        var svd = a.Svd(computeVectors: true);
-        Matrix<double> u = svd.U, vt = svd.VT;
-        for (int k = 0; k < rank; k++)
-        {
-            double scale = Math.Sqrt(Math.Max(svd.S[k], 0));
-            for (int i = 0; i < rows; i++) left[i * rank + k] = T.CreateChecked(scale * u[i, k]);
+            double scale = Math.Sqrt(sigma[k]);
+            for (int i = 0; i < rows; i++) left[i * rank + k] = T.CreateChecked(scale * u[k][i]);
             Span<T> target = right.Slice(k * columns, columns);
-            for (int j = 0; j < columns; j++) target[j] = T.CreateChecked(scale * vt[k, j]);
+            for (int j = 0; j < columns; j++) target[j] = T.CreateChecked(scale * v[k][j]);
         }
     }
 }

@@ -52,10 +52,47 @@ public class StepMatricesTests
         for (int k = 0; k < pruned.Weight.Length; k++) pruned.Weight.Value[k] = k + 1;
         pruned.PruneToSparsity(0.9);
         IStepMatrix step = StepMatrices.From(pruned);
-        Assert.IsType<CsrStepMatrix<ushort>>(step);
-        Assert.Equal(60L * (4 + 2) + 21L * 4, step.WeightBytes);
+        Assert.IsType<SlicedEllStepMatrix<ushort>>(step);
+        // The 60 largest are rows 18 and 19 (30 entries each): one slice of 8 lanes × 30 entries, padding included.
+        Assert.Equal(8L * 30 * (4 + 2) + (8L + 2) * 4, step.WeightBytes);
 
         var wide = new PrunedMatrix<float>("w", 2, 70000);
-        Assert.IsType<CsrStepMatrix<int>>(StepMatrices.From(wide));
+        Assert.IsType<SlicedEllStepMatrix<int>>(StepMatrices.From(wide));
+    }
+
+    [Theory]
+    [InlineData(37, 23, 0.8, true)]
+    [InlineData(37, 23, 0.8, false)]
+    [InlineData(8, 5, 0.0, true)]
+    [InlineData(1, 1, 0.0, false)]
+    [InlineData(61, 70001, 0.9995, true)]
+    [InlineData(61, 70001, 0.9995, false)]
+    [InlineData(203, 97, 0.99, true)]
+    [InlineData(203, 97, 0.99, false)]
+    public void Sliced_ell_and_csr_kernels_add_w_times_x_as_a_double_reference_does(int rows, int columns, double sparsity, bool gather)
+    {
+        var random = new Random(rows + columns);
+        var pruned = new PrunedMatrix<float>("w", rows, columns);
+        for (int k = 0; k < pruned.Weight.Length; k++) pruned.Weight.Value[k] = (float)(random.NextDouble() * 2 - 1);
+        pruned.PruneToSparsity(sparsity);
+        // Rows of very different lengths (and empty ones): every third row cleared, row 0 full.
+        for (int i = 0; i < rows; i += 3) pruned.Weight.Value.AsSpan(i * columns, columns).Clear();
+        for (int j = 0; j < columns; j++) pruned.Weight.Value[j] = 1f / (j + 1);
+        CsrMatrix<float> csr = CsrMatrix<float>.FromDense(pruned.Weight.Value, rows, columns);
+        float[] w = pruned.Weight.Value;
+        float[] x = [.. Enumerable.Range(0, columns).Select(_ => (float)(random.NextDouble() * 2 - 1))];
+        double[] expected = new double[rows];
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < columns; j++) expected[i] += (double)w[(long)i * columns + j] * x[j];
+        IStepMatrix[] kernels = columns <= ushort.MaxValue + 1
+            ? [new SlicedEllStepMatrix<ushort>(csr, gather), new CsrStepMatrix<ushort>(csr)]
+            : [new SlicedEllStepMatrix<int>(csr, gather), new CsrStepMatrix<int>(csr)];
+        foreach (IStepMatrix kernel in kernels)
+        {
+            float[] y = [.. Enumerable.Range(0, rows).Select(i => (float)i)];
+            kernel.MultiplyAdd(x, y);
+            for (int i = 0; i < rows; i++)
+                Assert.True(Math.Abs(y[i] - (i + expected[i])) <= 1e-5 * (1 + Math.Abs(i + expected[i])), $"{kernel.GetType().Name} row {i}: {y[i]} vs {i + expected[i]}");
+        }
     }
 }

@@ -1,0 +1,37 @@
+using Dopant.Inference;
+using Dopant.Matrices;
+using Dopant.Numerics;
+
+namespace Dopant.Bench;
+
+/// <summary>
+/// `sparse-kernels [--reps 2000]`: µs per single-vector product of the sparse streaming kernels (CSR, sliced ELL),
+/// one thread, side by side on the same random masks: the LSTM shapes of the small and medium presets at the
+/// densities of the 25x methods (S of doped forms with share 0.25 and 0.9, magnitude pruning).
+/// </summary>
+internal static class SparseKernelTimes
+{
+    public static int Run(string[] args)
+    {
+        int reps = args.Length == 2 && args[0] == "--reps" ? int.Parse(args[1]) : 2000;
+        WorkerPool.SharedThreadCount = 1;
+        foreach ((int rows, int columns) in new[] { (800, 200), (2600, 650) })
+            foreach (double density in new[] { 0.01, 0.036, 0.04 })
+            {
+                var pruned = new PrunedMatrix<float>("w", rows, columns);
+                var random = new Random(1);
+                for (int k = 0; k < pruned.Weight.Length; k++) pruned.Weight.Value[k] = (float)random.NextDouble() - 0.5f;
+                pruned.PruneToSparsity(1 - density);
+                CsrMatrix<float> csr = pruned.ToCsr();
+                IStepMatrix[] kernels = [new CsrStepMatrix<ushort>(csr), new SlicedEllStepMatrix<ushort>(csr, allowGather: false), new SlicedEllStepMatrix<ushort>(csr)];
+                string[] names = ["CSR", "sliced ELL scalar", "sliced ELL gather"];
+                var times = new double[kernels.Length];
+                for (int round = 0; round < 5; round++)
+                    for (int k = 0; k < kernels.Length; k++)
+                        times[k] = round == 0 ? StepMatrixTimes.MedianMicroseconds(kernels[k], reps) : Math.Min(times[k], StepMatrixTimes.MedianMicroseconds(kernels[k], reps));
+                Console.WriteLine($"{rows}x{columns} density {density:P1} ({csr.NonZeroCount:N0} nonzeros): " +
+                    string.Join(", ", names.Select((name, i) => $"{name} {times[i]:F2} µs ({1e3 * times[i] / csr.NonZeroCount:F2} ns/nz)")));
+            }
+        return 0;
+    }
+}
