@@ -63,13 +63,16 @@ internal static class BenchCommand
         var repeats = new Option<int>("--repeats") { Description = "Timed passes per model; medians are reported.", DefaultValueFactory = _ => 7 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object per model." };
         var threads = ThreadsOption.Create();
-        foreach (Option o in new Option[] { model, preset, methods, factor, share, against, data, tokens, repeats, json, threads }) infer.Options.Add(o);
+        var precision = PrecisionOption.Create("How the runtime stores the dense matrices of --model (or of the --preset's compressed models, and of a second dense one when no --method is given); the reference stays fp32");
+        foreach (Option o in new Option[] { model, preset, methods, factor, share, against, precision, data, tokens, repeats, json, threads }) infer.Options.Add(o);
         infer.SetAction(parse =>
         {
             ThreadsOption.Apply(parse, threads);
             int count = parse.GetValue(tokens), runs = parse.GetValue(repeats);
             if (count < 1 || runs < 1) throw new ArgumentException("--tokens and --repeats must be at least 1.");
             string folder = DataCommand.ResolveDataFolder(parse.GetValue(data));
+            WeightPrecision weights = PrecisionOption.Get(parse, precision);
+            string suffix = weights == WeightPrecision.Float32 ? "" : $" {parse.GetValue(precision)}";
             string[] names;
             PtbCorpus corpus;
             StreamingLanguageModel[] runtimes;
@@ -79,18 +82,20 @@ internal static class BenchCommand
                 if (parse.GetValue(model) is not null || parse.GetValue(against) is not null)
                     throw new ArgumentException("--preset times fresh models of the preset; drop --model and --against.");
                 if (!TrainingOptions.PresetNames.Contains(name)) throw new ArgumentException($"--preset must be one of: {string.Join(", ", TrainingOptions.PresetNames)} (got '{name}').");
-                LstmCompression[] compressions = [.. (parse.GetValue(methods) ?? []).Where(m => m != "dense").Distinct()
-                    .Select(m => new LstmCompression(m, parse.GetValue(factor), parse.GetValue(share)))];
-                foreach (LstmCompression c in compressions) c.Validate();
+                string[] chosen = parse.GetValue(methods) is { Length: > 0 } given ? given : weights == WeightPrecision.Float32 ? [] : ["dense"];
+                LstmCompression?[] compressions = [.. chosen.Distinct()
+                    .Where(m => m != "dense" || weights != WeightPrecision.Float32)
+                    .Select(m => m == "dense" ? null : new LstmCompression(m, parse.GetValue(factor), parse.GetValue(share)))];
+                foreach (LstmCompression? c in compressions) c?.Validate();
                 corpus = PtbCorpus.Load(folder);
                 TrainingOptions options = TrainingOptions.FromPreset(name);
-                names = [$"{name} dense", .. compressions.Select(c => $"{name} {c.Method} {c.Factor:0.##}x")];
+                names = [$"{name} dense", .. compressions.Select(c => (c is null ? $"{name} dense" : $"{name} {c.Method} {c.Factor:0.##}x") + suffix)];
                 runtimes = new StreamingLanguageModel[names.Length];
                 for (int m = 0; m < names.Length; m++)
                 {
                     LanguageModel<float> fresh = LanguageModelTrainer.CreateModel(options, corpus.Vocabulary.Count);
-                    if (m > 0) compressions[m - 1].ApplyFinal(fresh);
-                    runtimes[m] = StreamingLanguageModel.From(fresh);
+                    if (m > 0) compressions[m - 1]?.ApplyFinal(fresh);
+                    runtimes[m] = StreamingLanguageModel.From(fresh, m > 0 ? weights : WeightPrecision.Float32);
                 }
                 reference = 0;
             }
@@ -103,7 +108,8 @@ internal static class BenchCommand
                 if (checkpoints.Any(c => c.Vocabulary.Count != checkpoints[0].Vocabulary.Count))
                     throw new ArgumentException("--model and --against have different vocabularies.");
                 corpus = PtbCorpus.Load(folder, checkpoints[0].Vocabulary);
-                runtimes = [.. checkpoints.Select(c => StreamingLanguageModel.From(c.Model))];
+                runtimes = [.. checkpoints.Select((c, i) => StreamingLanguageModel.From(c.Model, i == 0 ? weights : WeightPrecision.Float32))];
+                names[0] += suffix;
                 reference = names.Length - 1;
             }
             int[] text = corpus.Valid[..Math.Min(count, corpus.Valid.Length)].ToArray();

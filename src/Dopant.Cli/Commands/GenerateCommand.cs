@@ -19,7 +19,8 @@ internal static class GenerateCommand
         var topK = new Option<int>("--top-k") { Description = "Sample only among the k most likely tokens (0: all).", DefaultValueFactory = _ => 40 };
         var seed = new Option<ulong>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 1 };
         var threads = ThreadsOption.Create();
-        foreach (Option o in new Option[] { model, prompt, tokens, temperature, topK, seed, threads }) command.Options.Add(o);
+        var precision = PrecisionOption.Create("How the runtime stores the dense matrices");
+        foreach (Option o in new Option[] { model, prompt, tokens, temperature, topK, seed, precision, threads }) command.Options.Add(o);
         command.SetAction(parse =>
         {
             ThreadsOption.Apply(parse, threads);
@@ -28,7 +29,7 @@ internal static class GenerateCommand
             var sampler = new TokenSampler(parse.GetValue(temperature), parse.GetValue(topK), parse.GetValue(seed));
             ModelCheckpoint checkpoint = ModelCheckpoint.Load(parse.GetValue(model)!);
             Vocabulary vocabulary = checkpoint.Vocabulary;
-            var runtime = StreamingLanguageModel.From(checkpoint.Model);
+            var runtime = StreamingLanguageModel.From(checkpoint.Model, PrecisionOption.Get(parse, precision));
             // The stream starts as after a sentence end, then reads the prompt.
             int[] start = [.. vocabulary.EndOfSentenceId >= 0 ? [vocabulary.EndOfSentenceId] : Array.Empty<int>(), .. parse.GetValue(prompt)!.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(vocabulary.GetIdOrUnknown)];
             var logits = new float[runtime.VocabularySize];

@@ -19,7 +19,8 @@ internal static class ScoreCommand
         var bptt = new Option<int>("--bptt") { Description = "Window length of batched scoring.", DefaultValueFactory = _ => 35 };
         var json = new Option<bool>("--json") { Description = "Print the result as one JSON object." };
         var threads = ThreadsOption.Create();
-        foreach (Option o in new Option[] { model, text, batch, bptt, json, threads }) command.Options.Add(o);
+        var precision = PrecisionOption.Create("With one stream: how the runtime stores the dense matrices");
+        foreach (Option o in new Option[] { model, text, batch, bptt, precision, json, threads }) command.Options.Add(o);
         command.SetAction(parse =>
         {
             ThreadsOption.Apply(parse, threads);
@@ -27,13 +28,15 @@ internal static class ScoreCommand
             int[] tokens = PtbCorpus.ReadFile(parse.GetValue(text)!, checkpoint.Vocabulary);
             int streams = parse.GetValue(batch), window = parse.GetValue(bptt);
             if (streams < 1 || window < 1) throw new ArgumentException("--batch-size and --bptt must be at least 1.");
+            WeightPrecision weights = PrecisionOption.Get(parse, precision);
+            if (streams > 1 && weights != WeightPrecision.Float32) throw new ArgumentException("--precision applies to one stream (--batch-size 1); batched scoring runs in fp32.");
             var clock = Stopwatch.StartNew();
             Perplexity result = streams == 1
-                ? StreamingScorer.Score(StreamingLanguageModel.From(checkpoint.Model), tokens)
+                ? StreamingScorer.Score(StreamingLanguageModel.From(checkpoint.Model, weights), tokens)
                 : PerplexityEvaluator.Evaluate(checkpoint.Model, tokens, streams, window);
             double tokensPerSecond = result.Tokens / clock.Elapsed.TotalSeconds;
             if (parse.GetValue(json))
-                Console.WriteLine(JsonSerializer.Serialize(new { model = parse.GetValue(model), text = parse.GetValue(text), batch_size = streams, perplexity = result.Value, tokens = result.Tokens, tokens_per_s = tokensPerSecond }));
+                Console.WriteLine(JsonSerializer.Serialize(new { model = parse.GetValue(model), text = parse.GetValue(text), batch_size = streams, precision = parse.GetValue(precision), perplexity = result.Value, tokens = result.Tokens, tokens_per_s = tokensPerSecond }));
             else
                 Console.WriteLine($"perplexity {result.Value:F2} over {result.Tokens:N0} tokens, {tokensPerSecond:N0} tokens/s ({(streams == 1 ? "one stream" : $"{streams} streams")})");
             return 0;

@@ -20,6 +20,8 @@ internal sealed class DenseStepMatrix : IStepMatrix
 
     public int Columns { get; }
 
+    public bool SplitsOverThreads => true;
+
     public long WeightBytes => (long)_weights.Length * sizeof(float);
 
     public void MultiplyAdd(ReadOnlySpan<float> x, Span<float> y) =>

@@ -3,10 +3,10 @@ namespace Dopant.Inference;
 /// <summary>HMD: the top rows of W dense, the rest low-rank; each part writes its own rows of y.</summary>
 internal sealed class HybridStepMatrix : IStepMatrix
 {
-    private readonly DenseStepMatrix _top;
+    private readonly IStepMatrix _top;
     private readonly LowRankStepMatrix _bottom;
 
-    public HybridStepMatrix(DenseStepMatrix top, LowRankStepMatrix bottom)
+    public HybridStepMatrix(IStepMatrix top, LowRankStepMatrix bottom)
     {
         if (top.Columns != bottom.Columns) throw new ArgumentException("The dense and low-rank parts must have the same columns.");
         _top = top;

@@ -16,6 +16,9 @@ internal interface IStepMatrix
     /// <summary>The bytes of weights (values and indices) that one product reads.</summary>
     long WeightBytes { get; }
 
+    /// <summary>Whether a product splits itself over the shared pool's threads (callers then need not).</summary>
+    bool SplitsOverThreads => false;
+
     /// <summary>y[Rows] += W · x[Columns].</summary>
     void MultiplyAdd(ReadOnlySpan<float> x, Span<float> y);
 }

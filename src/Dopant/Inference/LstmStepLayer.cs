@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using Dopant.Models;
+using Dopant.Numerics;
 
 namespace Dopant.Inference;
 
@@ -10,24 +11,32 @@ namespace Dopant.Inference;
 /// </summary>
 internal sealed class LstmStepLayer
 {
-    private readonly IStepMatrix? _input, _recurrent, _combined;
-    private readonly float[] _bias, _gates, _joined;
+    // Below this many weight bytes (both matrices) a product is too short to be worth a second thread.
+    private const long ParallelWeightBytes = 1 << 16;
 
-    public LstmStepLayer(LstmLayer<float> layer)
+    private readonly IStepMatrix? _input, _recurrent, _combined;
+    private readonly float[] _bias, _gates, _joined, _recurrentGates;
+    private readonly bool _parallel;
+
+    public LstmStepLayer(LstmLayer<float> layer, WeightPrecision precision)
     {
         ArgumentNullException.ThrowIfNull(layer);
         HiddenSize = layer.HiddenSize;
         InputSize = layer.InputSize;
-        if (layer.CombinedWeights is { } combined) _combined = StepMatrices.From(combined);
+        if (layer.CombinedWeights is { } combined) _combined = StepMatrices.From(combined, precision);
         else
         {
-            _input = StepMatrices.From(layer.InputWeights);
-            _recurrent = StepMatrices.From(layer.RecurrentWeights);
+            _input = StepMatrices.From(layer.InputWeights, precision);
+            _recurrent = StepMatrices.From(layer.RecurrentWeights, precision);
         }
         _bias = new float[4 * HiddenSize];
         TensorPrimitives.Add(layer.InputBias.Value, layer.RecurrentBias.Value, _bias);
         _gates = new float[4 * HiddenSize];
         _joined = _combined is null ? [] : new float[InputSize + HiddenSize];
+        // Dense products split themselves over the pool; the other forms run one per thread, W_ih·x beside W_hh·h.
+        _parallel = _input is { SplitsOverThreads: false } && _recurrent is { SplitsOverThreads: false }
+            && _input.WeightBytes + _recurrent.WeightBytes >= ParallelWeightBytes;
+        _recurrentGates = _parallel ? new float[4 * HiddenSize] : [];
         Hidden = new float[HiddenSize];
         Cell = new float[HiddenSize];
     }
@@ -61,12 +70,31 @@ internal sealed class LstmStepLayer
             Hidden.CopyTo(_joined.AsSpan(InputSize));
             _combined.MultiplyAdd(_joined, _gates);
         }
+        else if (_parallel && WorkerPool.Shared is { ThreadCount: > 1 } pool && !WorkerPool.IsInsideLoop)
+        {
+            Array.Clear(_recurrentGates);
+            pool.For(2, new BothProducts(this, x));
+            TensorPrimitives.Add(_gates, _recurrentGates, _gates);
+        }
         else
         {
             _input!.MultiplyAdd(x, _gates);
             _recurrent!.MultiplyAdd(Hidden, _gates);
         }
         LstmCellUpdate(_gates, Cell, Hidden);
+    }
+
+    // Range [0, 2) split in two: index 0 is W_ih·x into the gates, index 1 W_hh·h into a second gate buffer.
+    private readonly ref struct BothProducts(LstmStepLayer layer, ReadOnlySpan<float> x) : IRangeBody
+    {
+        private readonly ReadOnlySpan<float> _x = x;
+
+        public void Invoke(int start, int end)
+        {
+            for (int k = start; k < end; k++)
+                if (k == 0) layer._input!.MultiplyAdd(_x, layer._gates);
+                else layer._recurrent!.MultiplyAdd(layer.Hidden, layer._recurrentGates);
+        }
     }
 
     // i, f, o = σ(·), g = tanh(·); c = f ⊙ c + i ⊙ g; h = o ⊙ tanh(c). The gate vector is consumed in place.

@@ -5,18 +5,21 @@ namespace Dopant.Inference;
 /// <summary>Prepares a trained weight form for the streaming runtime: each form gets the kernel that suits it.</summary>
 internal static class StepMatrices
 {
-    /// <summary>A read-only copy of <paramref name="form"/> as a step matrix (a pruned matrix becomes sliced ELL).</summary>
-    public static IStepMatrix From(IWeightMatrix<float> form) => form switch
+    /// <summary>
+    /// A read-only copy of <paramref name="form"/> as a step matrix (a pruned matrix becomes sliced ELL); dense
+    /// matrices, and the dense rows of a hybrid, are stored at <paramref name="precision"/>.
+    /// </summary>
+    public static IStepMatrix From(IWeightMatrix<float> form, WeightPrecision precision = WeightPrecision.Float32) => form switch
     {
-        DenseMatrix<float> dense => new DenseStepMatrix(dense.Weight.Value, dense.Rows, dense.Columns),
+        DenseMatrix<float> dense => Dense(dense.Weight.Value, dense.Rows, dense.Columns, precision),
         LowRankMatrix<float> lowRank => new LowRankStepMatrix(lowRank.Left.Value, lowRank.Right.Value, lowRank.Rows, lowRank.Rank, lowRank.Columns),
         HybridMatrix<float> hybrid => new HybridStepMatrix(
-            new DenseStepMatrix(hybrid.Dense.Value, hybrid.DenseRows, hybrid.Columns),
+            Dense(hybrid.Dense.Value, hybrid.DenseRows, hybrid.Columns, precision),
             new LowRankStepMatrix(hybrid.Left.Value, hybrid.Right.Value, hybrid.Rows - hybrid.DenseRows, hybrid.Rank, hybrid.Columns)),
         KroneckerMatrix<float> kron => new KroneckerStepMatrix(kron.Left.Value, kron.Right.Value, kron.Rank,
             kron.Shape.M1, kron.Shape.N1, kron.Shape.M2, kron.Shape.N2),
         PrunedMatrix<float> pruned => Sparse(pruned.ToCsr()),
-        DopedMatrix<float> doped => new SumStepMatrix(From(doped.Structure), Sparse(doped.Sparse.ToCsr())),
+        DopedMatrix<float> doped => new SumStepMatrix(From(doped.Structure, precision), Sparse(doped.Sparse.ToCsr())),
         _ => new FormStepMatrix(Copy(form)),
     };
 
@@ -28,6 +31,15 @@ internal static class StepMatrices
             from.Value.CopyTo(to.Value, 0);
         return copy;
     }
+
+    /// <summary>A dense W (row-major <paramref name="rows"/> × <paramref name="columns"/>) stored at <paramref name="precision"/>.</summary>
+    public static IStepMatrix Dense(ReadOnlySpan<float> weights, int rows, int columns, WeightPrecision precision) => precision switch
+    {
+        WeightPrecision.Float32 => new DenseStepMatrix(weights, rows, columns),
+        WeightPrecision.Float16 => new RowScaledStepMatrix<Half>(weights, rows, columns),
+        WeightPrecision.Int8 => new RowScaledStepMatrix<sbyte>(weights, rows, columns),
+        _ => throw new ArgumentOutOfRangeException(nameof(precision), precision, "Unknown weight precision."),
+    };
 
     private static IStepMatrix Sparse(CsrMatrix<float> csr) =>
         csr.Columns <= ushort.MaxValue + 1 ? new SlicedEllStepMatrix<ushort>(csr) : new SlicedEllStepMatrix<int>(csr);

@@ -4,10 +4,11 @@ namespace Dopant.Inference;
 
 /// <summary>
 /// A trained language model prepared for streaming inference, batch 1, token by token (the on-device case): its
-/// weights copied once into read-only forms with a kernel each (GEMV for dense, two small GEMMs for Kronecker, two
-/// GEMVs for low-rank, CSR with 16-bit column indices for sparse parts), then <see cref="Advance"/> and
-/// <see cref="Logits"/> per token with no allocation. Outputs equal the training model's forward (up to float
-/// rounding). One instance holds one stream's state; build one per concurrent stream.
+/// weights copied once into read-only forms with a kernel each (GEMV for dense, in fp32, fp16 or int8 with per-row
+/// scales; two small GEMMs for Kronecker; two GEMVs for low-rank; sliced ELL with 16-bit column indices for sparse
+/// parts), then <see cref="Advance"/> and <see cref="Logits"/> per token with no allocation. In fp32 the outputs equal
+/// the training model's forward (up to float rounding). One instance holds one stream's state; build one per
+/// concurrent stream.
 /// </summary>
 public sealed class StreamingLanguageModel
 {
@@ -15,23 +16,31 @@ public sealed class StreamingLanguageModel
     private readonly LstmStepLayer[] _layers;
     private readonly IStepMatrix _decoder;
 
-    private StreamingLanguageModel(LanguageModel<float> model)
+    private StreamingLanguageModel(LanguageModel<float> model, WeightPrecision precision)
     {
         VocabularySize = model.Config.VocabularySize;
         HiddenSize = model.Config.HiddenSize;
         _embedding = (float[])model.Encoder.Weight.Value.Clone();
-        _layers = [.. model.Layers.Select(l => new LstmStepLayer(l))];
-        _decoder = StepMatrices.From(model.Decoder.Weight);
+        _layers = [.. model.Layers.Select(l => new LstmStepLayer(l, precision))];
+        _decoder = StepMatrices.From(model.Decoder.Weight, precision);
+        Precision = precision;
         _decoderBias = (float[])model.Decoder.Bias.Value.Clone();
         _embedded = new float[HiddenSize];
     }
 
-    /// <summary>Prepares <paramref name="model"/>'s current weights (later changes to the model are not seen).</summary>
-    public static StreamingLanguageModel From(LanguageModel<float> model)
+    /// <summary>
+    /// Prepares <paramref name="model"/>'s current weights (later changes to the model are not seen), its dense
+    /// matrices (LSTM and decoder) stored at <paramref name="precision"/>; the embedding and the compressed forms stay
+    /// in 32-bit floats.
+    /// </summary>
+    public static StreamingLanguageModel From(LanguageModel<float> model, WeightPrecision precision = WeightPrecision.Float32)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return new StreamingLanguageModel(model);
+        return new StreamingLanguageModel(model, precision);
     }
+
+    /// <summary>How the dense matrices are stored.</summary>
+    public WeightPrecision Precision { get; }
 
     /// <summary>The vocabulary size V (length of the logits).</summary>
     public int VocabularySize { get; }

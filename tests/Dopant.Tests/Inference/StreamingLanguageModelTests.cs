@@ -58,6 +58,67 @@ public class StreamingLanguageModelTests
         Assert.Equal(expected[tokens[1]], Math.Exp(logits[tokens[1]] - max0) / sum0, 1e-6);
     }
 
+    [Theory]
+    [InlineData(WeightPrecision.Float16, 2e-3)]
+    [InlineData(WeightPrecision.Int8, 2e-2)]
+    public void Reduced_precision_stays_within_its_stated_tolerance_of_fp32(WeightPrecision precision, double tolerance)
+    {
+        // Stated tolerance of a next-token probability, relative, over 60 tokens of a small random model.
+        LanguageModel<float> model = Model("""{"kind":"dense"}""", false, false);
+        var random = new Random(5);
+        int[] tokens = [.. Enumerable.Range(0, Tokens).Select(_ => random.Next(Vocabulary))];
+        StreamingLanguageModel exact = StreamingLanguageModel.From(model), reduced = StreamingLanguageModel.From(model, precision);
+        Assert.Equal(precision, reduced.Precision);
+        Assert.True(reduced.RecurrentWeightBytes < exact.RecurrentWeightBytes);
+        float[] p = new float[Vocabulary], q = new float[Vocabulary];
+        double worst = 0;
+        foreach (int token in tokens)
+        {
+            exact.Step(token, p);
+            reduced.Step(token, q);
+            double maxP = p.Max(), maxQ = q.Max(), sumP = p.Sum(v => Math.Exp(v - maxP)), sumQ = q.Sum(v => Math.Exp(v - maxQ));
+            for (int v = 0; v < Vocabulary; v++)
+            {
+                double a = Math.Exp(p[v] - maxP) / sumP, b = Math.Exp(q[v] - maxQ) / sumQ;
+                worst = Math.Max(worst, Math.Abs(a - b) / a);
+            }
+        }
+        Assert.True(worst < tolerance, $"{precision}: largest relative difference of a probability {worst:E2}");
+        Assert.True(worst > 0, "the reduced model computed exactly what fp32 did: was it quantized?");
+    }
+
+    [Fact]
+    public void Large_compressed_layers_run_their_two_products_on_two_threads_with_the_same_result()
+    {
+        // 512 × 128 low-rank 32: 82 KB a matrix, past the threshold at which a step runs W_ih·x beside W_hh·h.
+        var config = new LanguageModelConfig(Vocabulary, 128, 1);
+        var model = new LanguageModel<float>(config);
+        model.InitializeUniform(0.1, new Xoshiro256(3));
+        model.CompressLstm(_ => WeightFormSpec.LowRank(32));
+        var random = new Random(9);
+        int[] tokens = [.. Enumerable.Range(0, 21).Select(_ => random.Next(Vocabulary))];
+        model.Forward(tokens.AsSpan(0, 20), tokens.AsSpan(1, 20), 20, 1, model.CreateState(1));
+        float[] expected = model.Output.ToArray();
+        int threads = WorkerPool.SharedThreadCount;
+        try
+        {
+            WorkerPool.SharedThreadCount = 2;
+            var runtime = StreamingLanguageModel.From(model);
+            var logits = new float[Vocabulary];
+            for (int t = 0; t < 20; t++)
+            {
+                runtime.Step(tokens[t], logits);
+                double max = logits.Max(), sum = logits.Sum(v => Math.Exp(v - max));
+                for (int v = 0; v < Vocabulary; v++)
+                    Assert.Equal(expected[t * Vocabulary + v], Math.Exp(logits[v] - max) / sum, expected[t * Vocabulary + v] * 1e-5);
+            }
+        }
+        finally
+        {
+            WorkerPool.SharedThreadCount = threads;
+        }
+    }
+
     [Fact]
     public void Streaming_perplexity_equals_the_batched_evaluator_with_one_stream()
     {
