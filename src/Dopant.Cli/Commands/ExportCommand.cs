@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Dopant.Inference;
+using Dopant.IO;
 using Dopant.Models;
 using Dopant.Training;
 
@@ -9,20 +11,24 @@ internal static class ExportCommand
 {
     public static Command Create()
     {
-        var command = new Command("export", "Write a model's compact file: pruned parts as CSR arrays, no training state; its tensor bytes are the compression accounting's.");
+        var command = new Command("export", "Write a model's compact file: pruned parts as CSR arrays, dense matrices optionally in fp16 or int8 with per-row scales, no training state; in fp32 its tensor bytes are the compression accounting's.");
         var model = new Option<string>("--model") { Description = "Model or checkpoint file (safetensors).", Required = true };
         var output = new Option<string>("--out") { Description = "The compact file to write.", Required = true };
         var force = new Option<bool>("--force") { Description = "Overwrite an existing --out file." };
-        foreach (Option o in new Option[] { model, output, force }) command.Options.Add(o);
+        var precision = PrecisionOption.Create("How the dense matrices (embedding, dense LSTM matrices, decoder) are stored");
+        foreach (Option o in new Option[] { model, output, precision, force }) command.Options.Add(o);
         command.SetAction(parse =>
         {
             string path = parse.GetValue(output)!;
             if (File.Exists(path) && !parse.GetValue(force))
                 throw new ArgumentException($"'{path}' exists; pass --force to overwrite it.");
+            WeightPrecision weights = PrecisionOption.Get(parse, precision);
             ModelCheckpoint checkpoint = ModelCheckpoint.Load(parse.GetValue(model)!);
-            ModelCheckpoint.Save(path, checkpoint.Model, checkpoint.Vocabulary, compact: true);
+            ModelCheckpoint.Save(path, checkpoint.Model, checkpoint.Vocabulary, compact: true, precision: weights);
             CompressionReport report = checkpoint.Model.CompressionReport();
-            Console.WriteLine($"wrote {path}: {new FileInfo(path).Length:N0} bytes on disk for {report.ModelBytes:N0} bytes of weights; {TrainCommand.Describe(report)}");
+            long tensorBytes = SafeTensorsFile.Load(path).Tensors.Sum(t => (long)t.Data.Length);
+            Console.WriteLine($"wrote {path}: {new FileInfo(path).Length:N0} bytes on disk, {tensorBytes:N0} bytes of tensors " +
+                $"({report.ModelBytes:N0} in fp32){(weights == WeightPrecision.Float32 ? "" : $", dense matrices in {parse.GetValue(precision)}")}; {TrainCommand.Describe(report)}");
             return 0;
         });
         return command;

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using System.Numerics.Tensors;
@@ -31,28 +32,8 @@ internal sealed class RowScaledStepMatrix<TValue> : IStepMatrix where TValue : u
         Columns = columns;
         _values = new TValue[(long)rows * columns];
         _scales = new float[rows];
-        for (int i = 0; i < rows; i++)
-        {
-            ReadOnlySpan<float> row = weights.Slice(i * columns, columns);
-            float largest = columns == 0 ? 0 : TensorPrimitives.MaxMagnitude(row);
-            largest = Math.Abs(largest);
-            if (!float.IsFinite(largest)) throw new ArgumentException($"Row {i} has a weight that is not finite.", nameof(weights));
-            Span<TValue> target = _values.AsSpan(i * columns, columns);
-            if (typeof(TValue) == typeof(sbyte))
-            {
-                _scales[i] = largest / 127;
-                float inverse = largest > 0 ? 127 / largest : 0;
-                Span<sbyte> q = System.Runtime.InteropServices.MemoryMarshal.Cast<TValue, sbyte>(target);
-                for (int j = 0; j < columns; j++) q[j] = (sbyte)Math.Clamp(MathF.Round(row[j] * inverse), -127, 127);
-            }
-            else
-            {
-                _scales[i] = largest;
-                float inverse = largest > 0 ? 1 / largest : 0;
-                Span<Half> h = System.Runtime.InteropServices.MemoryMarshal.Cast<TValue, Half>(target);
-                for (int j = 0; j < columns; j++) h[j] = (Half)(row[j] * inverse);
-            }
-        }
+        if (typeof(TValue) == typeof(sbyte)) RowQuantization.ToInt8(weights, rows, columns, MemoryMarshal.Cast<TValue, sbyte>(_values.AsSpan()), _scales);
+        else RowQuantization.ToFloat16(weights, rows, columns, MemoryMarshal.Cast<TValue, Half>(_values.AsSpan()), _scales);
     }
 
     public int Rows { get; }

@@ -12,7 +12,8 @@ namespace Dopant.Inference;
 /// </summary>
 public sealed class StreamingLanguageModel
 {
-    private readonly float[] _embedding, _decoderBias, _embedded;
+    private readonly EmbeddingTable _embedding;
+    private readonly float[] _decoderBias, _embedded;
     private readonly LstmStepLayer[] _layers;
     private readonly IStepMatrix _decoder;
 
@@ -20,7 +21,7 @@ public sealed class StreamingLanguageModel
     {
         VocabularySize = model.Config.VocabularySize;
         HiddenSize = model.Config.HiddenSize;
-        _embedding = (float[])model.Encoder.Weight.Value.Clone();
+        _embedding = new EmbeddingTable(model.Encoder.Weight.Value, VocabularySize, HiddenSize, precision);
         _layers = [.. model.Layers.Select(l => new LstmStepLayer(l, precision))];
         _decoder = StepMatrices.From(model.Decoder.Weight, precision);
         Precision = precision;
@@ -30,8 +31,8 @@ public sealed class StreamingLanguageModel
 
     /// <summary>
     /// Prepares <paramref name="model"/>'s current weights (later changes to the model are not seen), its dense
-    /// matrices (LSTM and decoder) stored at <paramref name="precision"/>; the embedding and the compressed forms stay
-    /// in 32-bit floats.
+    /// matrices (embedding, dense LSTM matrices, decoder) stored at <paramref name="precision"/>; the compressed forms
+    /// stay in 32-bit floats.
     /// </summary>
     public static StreamingLanguageModel From(LanguageModel<float> model, WeightPrecision precision = WeightPrecision.Float32)
     {
@@ -49,7 +50,7 @@ public sealed class StreamingLanguageModel
     public int HiddenSize { get; }
 
     /// <summary>Bytes of weights one <see cref="Advance"/> reads: the LSTM layers' matrices and biases, and one embedding row.</summary>
-    public long RecurrentWeightBytes => _layers.Sum(l => l.WeightBytes) + (long)HiddenSize * sizeof(float);
+    public long RecurrentWeightBytes => _layers.Sum(l => l.WeightBytes) + _embedding.RowBytes;
 
     /// <summary>Bytes of weights one <see cref="Logits"/> reads: the decoder matrix and bias.</summary>
     public long DecoderWeightBytes => _decoder.WeightBytes + (long)_decoderBias.Length * sizeof(float);
@@ -69,7 +70,7 @@ public sealed class StreamingLanguageModel
     {
         if ((uint)token >= (uint)VocabularySize)
             throw new ArgumentOutOfRangeException(nameof(token), token, $"Token ids are in [0, {VocabularySize}).");
-        _embedding.AsSpan(token * HiddenSize, HiddenSize).CopyTo(_embedded);
+        _embedding.CopyRow(token, _embedded);
         ReadOnlySpan<float> x = _embedded;
         foreach (LstmStepLayer layer in _layers)
         {

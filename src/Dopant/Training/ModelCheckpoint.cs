@@ -2,6 +2,8 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Dopant.Data;
 using Dopant.IO;
+using Dopant.Inference;
+using Dopant.Numerics;
 using Dopant.Matrices;
 using Dopant.Models;
 
@@ -54,7 +56,15 @@ public sealed class ModelCheckpoint
     /// </summary>
     public const string StorageKey = "dopant.storage";
 
+    /// <summary>
+    /// Metadata key of a compact file whose dense matrices (embedding, dense LSTM matrices, decoder) are stored
+    /// quantized per row: <c>int8</c> (<c>{name}.int8</c> I8 and <c>{name}.scales</c> F32) or <c>fp16</c>
+    /// (<c>{name}.fp16</c> F16 and <c>{name}.scales</c>). Absent, they are F32 under their own names.
+    /// </summary>
+    public const string PrecisionKey = "dopant.precision";
+
     private const string OptimizerPrefix = "optimizer.";
+    private const string ScalesSuffix = ".scales";
     private const string CsrValuesSuffix = ".csr_values", CsrColumnsSuffix = ".csr_columns", CsrRowPointersSuffix = ".csr_row_pointers";
 
     /// <summary>The JSON conventions of Dopant's metadata and result files (snake_case names).</summary>
@@ -111,9 +121,13 @@ public sealed class ModelCheckpoint
     /// tensor bytes are what <see cref="Models.CompressionReport.ModelBytes"/> counts; such a file loads for
     /// evaluation and inference but cannot resume training, so it takes no options, state or optimizer.
     /// </param>
+    /// <param name="precision">
+    /// For a compact file: how its dense matrices are stored (<see cref="PrecisionKey"/>); loading gives back the
+    /// dequantized values, which the runtime quantizes again to the same values.
+    /// </param>
     public static void Save(string path, LanguageModel<float> model, Vocabulary vocabulary, TrainingOptions? options = null,
         TrainingState? state = null, IOptimizer<float>? optimizer = null, IReadOnlyDictionary<string, string>? extraMetadata = null,
-        bool compact = false)
+        bool compact = false, WeightPrecision precision = WeightPrecision.Float32)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(model);
@@ -122,11 +136,15 @@ public sealed class ModelCheckpoint
             throw new ArgumentException($"The vocabulary has {vocabulary.Count} words but the model {model.Config.VocabularySize}.", nameof(vocabulary));
         if (compact && (options is not null || state is not null || optimizer is not null))
             throw new ArgumentException("A compact file holds no training state; save options, state and optimizer in a training checkpoint.");
+        if (precision != WeightPrecision.Float32 && !compact)
+            throw new ArgumentException("Only a compact file stores quantized matrices; a training checkpoint keeps fp32.");
         List<PrunedMatrix<float>> pruned = PrunedParts(model);
         var sparseValues = compact ? pruned.Select(p => p.Weight.Name).ToHashSet(StringComparer.Ordinal) : [];
+        var quantized = precision == WeightPrecision.Float32 ? [] : DenseMatrices(model).ToHashSet();
         var tensors = new List<SafeTensor>();
         foreach (Parameter<float> p in model.Parameters)
-            if (!sparseValues.Contains(p.Name))
+            if (quantized.Contains(p)) tensors.AddRange(Quantized(p, precision));
+            else if (!sparseValues.Contains(p.Name))
                 tensors.Add(SafeTensor.Create<float>(p.Name, p.Value, p.Shape.Select(d => (long)d).ToArray()));
         var forms = new SortedDictionary<string, WeightFormSpec>(StringComparer.Ordinal);
         foreach (LstmLayer<float> layer in model.Layers)
@@ -166,6 +184,7 @@ public sealed class ModelCheckpoint
         if (options is not null) metadata[OptionsKey] = JsonSerializer.Serialize(options, Json);
         if (state is not null) metadata[StateKey] = JsonSerializer.Serialize(state with { OptimizerSteps = optimizer?.StepCount ?? state.OptimizerSteps }, Json);
         if (compact) metadata[StorageKey] = "csr";
+        if (precision != WeightPrecision.Float32) metadata[PrecisionKey] = PrecisionName(precision);
         if (extraMetadata is not null)
             foreach ((string key, string value) in extraMetadata) metadata[key] = value;
         new SafeTensorsFile(tensors, metadata).Save(path);
@@ -226,12 +245,29 @@ public sealed class ModelCheckpoint
                 RestoreForm(path, model, name, spec);
         bool compact = file.Metadata.TryGetValue(StorageKey, out string? storage) && storage == "csr";
         if (storage is not null && !compact) throw new InvalidDataException($"'{path}': metadata '{StorageKey}' is '{storage}'; only 'csr' is known.");
+        WeightPrecision precision = WeightPrecision.Float32;
+        if (file.Metadata.TryGetValue(PrecisionKey, out string? stored))
+        {
+            precision = stored switch
+            {
+                "int8" => WeightPrecision.Int8,
+                "fp16" => WeightPrecision.Float16,
+                _ => throw new InvalidDataException($"'{path}': metadata '{PrecisionKey}' is '{stored}'; expected int8 or fp16."),
+            };
+            if (!compact) throw new InvalidDataException($"'{path}': metadata '{PrecisionKey}' needs a compact file ('{StorageKey}' csr).");
+        }
         List<PrunedMatrix<float>> prunedParts = PrunedParts(model);
         var sparseValues = compact ? prunedParts.Select(p => p.Weight.Name).ToHashSet(StringComparer.Ordinal) : [];
+        var quantized = precision == WeightPrecision.Float32 ? [] : DenseMatrices(model).ToHashSet();
         var expected = new HashSet<string>(StringComparer.Ordinal);
         foreach (Parameter<float> p in model.Parameters)
         {
             if (sparseValues.Contains(p.Name)) continue;
+            if (quantized.Contains(p))
+            {
+                RestoreQuantized(path, file, p, precision, expected);
+                continue;
+            }
             expected.Add(p.Name);
             file.RequireSingles(p.Name, p.Shape.Select(d => (long)d).ToArray()).CopyTo(p.Value, 0);
         }
@@ -260,6 +296,57 @@ public sealed class ModelCheckpoint
                 throw new InvalidDataException($"'{path}' has a tensor '{tensor.Name}' that a {config.Layers}-layer model does not have.");
         }
         return new ModelCheckpoint(model, vocabulary, options, state, optimizerState, file.Metadata);
+    }
+
+    // The dense matrices a quantized compact file stores per row: the embedding, dense LSTM matrices, the decoder.
+    private static IEnumerable<Parameter<float>> DenseMatrices(LanguageModel<float> model)
+    {
+        yield return model.Encoder.Weight;
+        foreach ((_, IWeightMatrix<float> matrix) in model.Layers.SelectMany(l => l.WeightMatrices))
+            if (matrix is DenseMatrix<float> dense) yield return dense.Weight;
+        if (!model.Config.TiedWeights && model.Decoder.Weight is DenseMatrix<float> decoder) yield return decoder.Weight;
+    }
+
+    private static string PrecisionName(WeightPrecision precision) => precision == WeightPrecision.Int8 ? "int8" : "fp16";
+
+    private static SafeTensor[] Quantized(Parameter<float> p, WeightPrecision precision)
+    {
+        int rows = p.Shape[0], columns = p.Shape[1];
+        var scales = new float[rows];
+        SafeTensor values;
+        if (precision == WeightPrecision.Int8)
+        {
+            var q = new sbyte[p.Length];
+            RowQuantization.ToInt8(p.Value, rows, columns, q, scales);
+            values = SafeTensor.Create<sbyte>(p.Name + ".int8", q, rows, columns);
+        }
+        else
+        {
+            var h = new Half[p.Length];
+            RowQuantization.ToFloat16(p.Value, rows, columns, h, scales);
+            values = SafeTensor.Create<Half>(p.Name + ".fp16", h, rows, columns);
+        }
+        return [values, SafeTensor.Create<float>(p.Name + ScalesSuffix, scales, rows)];
+    }
+
+    private static void RestoreQuantized(string path, SafeTensorsFile file, Parameter<float> p, WeightPrecision precision, HashSet<string> expected)
+    {
+        int rows = p.Shape[0], columns = p.Shape[1];
+        string valuesName = p.Name + "." + PrecisionName(precision);
+        ReadOnlySpan<float> scales = file.Require(p.Name + ScalesSuffix, SafeTensorsDType.Float32, rows).AsSpan<float>();
+        for (int i = 0; i < rows; i++)
+            if (!float.IsFinite(scales[i]) || scales[i] < 0)
+                throw new InvalidDataException($"'{path}': '{p.Name}{ScalesSuffix}' holds {scales[i]} at row {i}; a scale is finite and not negative.");
+        if (precision == WeightPrecision.Int8)
+            RowQuantization.Dequantize(file.Require(valuesName, SafeTensorsDType.Int8, rows, columns).AsSpan<sbyte>(), scales, columns, p.Value);
+        else
+        {
+            ReadOnlySpan<Half> halves = file.Require(valuesName, SafeTensorsDType.Float16, rows, columns).AsSpan<Half>();
+            foreach (Half h in halves)
+                if (!Half.IsFinite(h)) throw new InvalidDataException($"'{path}': '{valuesName}' holds a value that is not finite.");
+            RowQuantization.Dequantize(halves, scales, columns, p.Value);
+        }
+        expected.UnionWith([valuesName, p.Name + ScalesSuffix]);
     }
 
     // Every pruned part of the LSTM matrices (pruned forms, doped matrices' S), in layer and matrix order.

@@ -135,9 +135,15 @@ public class StreamingLanguageModelTests
     [Fact]
     public void A_token_costs_no_allocation()
     {
-        foreach ((string json, bool combined) in new[] { ("""{"kind":"dense"}""", false), ("""{"kind":"doped","structure":{"kind":"kronecker","shape":"8x4,6x3","rank":1}}""", false), ("""{"kind":"low_rank","rank":3}""", true) })
+        foreach ((string json, bool combined, WeightPrecision precision) in new[]
+                 {
+                     ("""{"kind":"dense"}""", false, WeightPrecision.Float32), ("""{"kind":"dense"}""", false, WeightPrecision.Int8),
+                     ("""{"kind":"dense"}""", false, WeightPrecision.Float16),
+                     ("""{"kind":"doped","structure":{"kind":"kronecker","shape":"8x4,6x3","rank":1}}""", false, WeightPrecision.Float32),
+                     ("""{"kind":"low_rank","rank":3}""", true, WeightPrecision.Float32),
+                 })
         {
-            var runtime = StreamingLanguageModel.From(Model(json, combined, tied: false));
+            var runtime = StreamingLanguageModel.From(Model(json, combined, tied: false), precision);
             var logits = new float[Vocabulary];
             for (int t = 0; t < 10; t++) runtime.Step(t, logits);
             long before = GC.GetAllocatedBytesForCurrentThread();

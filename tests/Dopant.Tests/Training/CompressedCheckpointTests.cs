@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Dopant.Data;
+using Dopant.Inference;
 using Dopant.IO;
 using Dopant.Matrices;
 using Dopant.Models;
@@ -144,6 +145,65 @@ public class CompressedCheckpointTests : IDisposable
         var e = Assert.Throws<InvalidDataException>(() => ModelCheckpoint.Load(path));
         Assert.Contains(columns, e.Message);
         Assert.Contains("holds 99", e.Message);
+    }
+
+    [Theory]
+    [InlineData(WeightPrecision.Int8, "int8", 1, false)]
+    [InlineData(WeightPrecision.Float16, "fp16", 2, false)]
+    [InlineData(WeightPrecision.Int8, "int8", 1, true)]
+    public void A_quantized_compact_file_stores_a_byte_or_two_a_weight_and_loads_to_what_the_runtime_computes(WeightPrecision precision, string name, int bytes, bool tied)
+    {
+        (LanguageModel<float> model, Vocabulary vocabulary) = Compressed(DopedKronecker, 0.9, tied);
+        model.CompressLstm(n => n == "rnn.weight_hh_l1" ? WeightFormSpec.Dense : null);
+        string path = Path.Combine(_folder, "quantized.safetensors");
+        Assert.Throws<ArgumentException>(() => ModelCheckpoint.Save(path, model, vocabulary, precision: precision));
+        ModelCheckpoint.Save(path, model, vocabulary, compact: true, precision: precision);
+
+        SafeTensorsFile file = SafeTensorsFile.Load(path);
+        Assert.Equal(name, file.Metadata[ModelCheckpoint.PrecisionKey]);
+        // The embedding (V × H), the dense W_hh of layer 1 (4H × H) and an untied decoder (V × H): values and row scales.
+        int v = model.Config.VocabularySize, h = model.Config.HiddenSize;
+        long quantizedValues = (long)v * h + 4L * h * h + (tied ? 0 : (long)v * h), scales = v + 4L * h + (tied ? 0 : v);
+        long floatsSaved = quantizedValues * 4 - (quantizedValues * bytes + scales * 4);
+        Assert.Equal(model.CompressionReport().ModelBytes - floatsSaved, file.Tensors.Sum(t => (long)t.Data.Length));
+        Assert.Contains(file.Tensors, t => t.Name == "rnn.weight_hh_l1." + name);
+
+        LanguageModel<float> loaded = ModelCheckpoint.Load(path).Model;
+        // Loading gives the dequantized values; the runtime quantizes them again to the same values, so the two agree.
+        float[] original = new float[v], reloaded = new float[v];
+        StreamingLanguageModel a = StreamingLanguageModel.From(model, precision),
+            b = StreamingLanguageModel.From(loaded, precision);
+        foreach (int token in new[] { 1, 4, 2, 0, 3 })
+        {
+            a.Step(token, original);
+            b.Step(token, reloaded);
+            for (int k = 0; k < v; k++) Assert.Equal(original[k], reloaded[k], Math.Abs(original[k]) * 1e-5 + 1e-6);
+        }
+    }
+
+    [Fact]
+    public void Corrupt_quantized_files_are_named()
+    {
+        (LanguageModel<float> model, Vocabulary vocabulary) = Compressed(DopedKronecker, 0.9, tied: false);
+        string path = Path.Combine(_folder, "quantized.safetensors");
+        ModelCheckpoint.Save(path, model, vocabulary, compact: true, precision: WeightPrecision.Int8);
+        SafeTensorsFile file = SafeTensorsFile.Load(path);
+
+        float[] scales = file.Tensors.Single(t => t.Name == "decoder.weight.scales").ToSingleArray();
+        scales[2] = float.NaN;
+        new SafeTensorsFile(file.Tensors.Select(t => t.Name == "decoder.weight.scales" ? SafeTensor.Create<float>(t.Name, scales, scales.Length) : t).ToList(), file.Metadata).Save(path);
+        var e = Assert.Throws<InvalidDataException>(() => ModelCheckpoint.Load(path));
+        Assert.Contains("decoder.weight.scales", e.Message);
+
+        var metadata = file.Metadata.ToDictionary();
+        metadata[ModelCheckpoint.PrecisionKey] = "int4";
+        new SafeTensorsFile(file.Tensors.ToList(), metadata).Save(path);
+        e = Assert.Throws<InvalidDataException>(() => ModelCheckpoint.Load(path));
+        Assert.Contains("'int4'", e.Message);
+
+        new SafeTensorsFile(file.Tensors.Where(t => t.Name != "encoder.weight.int8").ToList(), file.Metadata).Save(path);
+        e = Assert.Throws<InvalidDataException>(() => ModelCheckpoint.Load(path));
+        Assert.Contains("encoder.weight.int8", e.Message);
     }
 
     [Fact]
