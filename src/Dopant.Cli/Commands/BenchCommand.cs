@@ -57,6 +57,7 @@ internal static class BenchCommand
         var methods = new Option<string[]>("--method") { Description = $"With --preset: compression methods to time against dense ({string.Join(", ", LstmCompression.Methods)}); the pruned parts are cut straight to their final sparsity.", AllowMultipleArgumentsPerToken = true };
         var factor = new Option<double>("--factor") { Description = "With --method: the compression factor of each LSTM matrix.", DefaultValueFactory = _ => 25 };
         var share = new Option<double>("--doping-share") { Description = "With doped methods: the share of the budget that S keeps.", DefaultValueFactory = _ => LstmCompression.DefaultDopingShare };
+        var block = new Option<string?>("--block") { Description = "With prune and doped --method: prune in blocks of RxC (e.g. 16x1)." };
         var against = new Option<string?>("--against") { Description = "A second model (e.g. the dense one) timed alternately in the same run." };
         var data = new Option<string?>("--data") { Description = "PTB-format folder whose validation text is fed; default: the cached brown-ptb." };
         var tokens = new Option<int>("--tokens") { Description = "Tokens per timed pass.", DefaultValueFactory = _ => 2000 };
@@ -64,7 +65,7 @@ internal static class BenchCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object per model." };
         var threads = ThreadsOption.Create();
         var precision = PrecisionOption.Create("How the runtime stores the dense matrices of --model (or of the --preset's compressed models, and of a second dense one when no --method is given); the reference stays fp32");
-        foreach (Option o in new Option[] { model, preset, methods, factor, share, against, precision, data, tokens, repeats, json, threads }) infer.Options.Add(o);
+        foreach (Option o in new Option[] { model, preset, methods, factor, share, block, against, precision, data, tokens, repeats, json, threads }) infer.Options.Add(o);
         infer.SetAction(parse =>
         {
             ThreadsOption.Apply(parse, threads);
@@ -85,11 +86,11 @@ internal static class BenchCommand
                 string[] chosen = parse.GetValue(methods) is { Length: > 0 } given ? given : weights == WeightPrecision.Float32 ? [] : ["dense"];
                 LstmCompression?[] compressions = [.. chosen.Distinct()
                     .Where(m => m != "dense" || weights != WeightPrecision.Float32)
-                    .Select(m => m == "dense" ? null : new LstmCompression(m, parse.GetValue(factor), parse.GetValue(share)))];
+                    .Select(m => m == "dense" ? null : new LstmCompression(m, parse.GetValue(factor), parse.GetValue(share)) is var c && (c.IsDoped || m == "prune") ? c with { Block = parse.GetValue(block) } : c)];
                 foreach (LstmCompression? c in compressions) c?.Validate();
                 corpus = PtbCorpus.Load(folder);
                 TrainingOptions options = TrainingOptions.FromPreset(name);
-                names = [$"{name} dense", .. compressions.Select(c => (c is null ? $"{name} dense" : $"{name} {c.Method} {c.Factor:0.##}x") + suffix)];
+                names = [$"{name} dense", .. compressions.Select(c => (c is null ? $"{name} dense" : $"{name} {c.Method} {c.Factor:0.##}x" + (c.Block is null ? "" : $" blocks {c.Block}")) + suffix)];
                 runtimes = new StreamingLanguageModel[names.Length];
                 for (int m = 0; m < names.Length; m++)
                 {

@@ -23,6 +23,7 @@ internal static class CompressCommand
         var kronFactors = new Option<int?>("--kron-factors") { Description = "Kronecker factors for kp and dkp: 2 (A ⊗ B, default), 3 or 4 (chains A_1 ⊗ … ⊗ A_k)." };
         var share = new Option<double?>("--doping-share") { Description = $"Share of the parameter budget kept by the doping matrix S (default {LstmCompression.DefaultDopingShare})." };
         var cmr = new Option<double?>("--cmr") { Description = "Co-matrix dropout probability on S's output (default 0.5 for doped methods)." };
+        var block = new Option<string?>("--block") { Description = "For prune and the doped methods: prune blocks of RxC entries whole (e.g. 16x1: 16 rows of one column); default single entries." };
         var concatenate = new Option<bool>("--concatenate") { Description = "Compress each layer's [W_ih | W_hh] as one matrix instead of the two separately." };
         var cmrFinal = new Option<double?>("--cmr-final") { Description = "Anneal the co-matrix dropout probability linearly to this value over the pruning period (default: constant)." };
         var structureDropout = new Option<double?>("--structure-dropout") { Description = "Co-matrix dropout probability on the structured part's output (default 0)." };
@@ -38,7 +39,7 @@ internal static class CompressCommand
         var binder = new TrainingOptionsBinder();
         binder.AddTo(command);
         // The options that choose a compression; a resumed run takes them from its checkpoint.
-        Option[] compressionOptions = [method, factor, kronFactors, from, share, concatenate, cmr, cmrFinal, structureDropout, pruneStart, pruneEnd, pruneEvents];
+        Option[] compressionOptions = [method, factor, kronFactors, from, share, block, concatenate, cmr, cmrFinal, structureDropout, pruneStart, pruneEnd, pruneEvents];
         foreach (Option o in (Option[])[.. compressionOptions, data, output, resume, force, json, threads])
             command.Options.Add(o);
 
@@ -61,7 +62,7 @@ internal static class CompressCommand
                 string chosen = parse.GetValue(method) ?? throw new ArgumentException("--method is required (kp, dkp, lmf, dlmf, hmd, dhmd or prune).");
                 double targetFactor = parse.GetValue(factor) ?? throw new ArgumentException("--factor is required (the target compression factor, e.g. 25).");
                 var compression = new LstmCompression(chosen, targetFactor,
-                    parse.GetValue(share) ?? LstmCompression.DefaultDopingShare, parse.GetValue(kronFactors) ?? 2) { Concatenated = parse.GetValue(concatenate) };
+                    parse.GetValue(share) ?? LstmCompression.DefaultDopingShare, parse.GetValue(kronFactors) ?? 2) { Concatenated = parse.GetValue(concatenate), Block = parse.GetValue(block) };
                 compression.Validate();
                 TrainingOptions options = binder.Bind(parse);
                 LanguageModel<float> model;

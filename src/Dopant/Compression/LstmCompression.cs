@@ -33,6 +33,16 @@ public sealed record LstmCompression(string Method, double Factor, double Doping
     /// </summary>
     public bool Concatenated { get; init; }
 
+    /// <summary>
+    /// For <c>prune</c> and the doped methods: the blocks (RxC, such as <c>16x1</c>) that pruning keeps or removes
+    /// whole; null for single entries (unstructured).
+    /// </summary>
+    public string? Block { get; init; }
+
+    /// <summary><see cref="Block"/> parsed (<see cref="BlockShape.Element"/> when null).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public BlockShape BlockShape => Block is null ? BlockShape.Element : BlockShape.Parse(Block);
+
     /// <summary>Whether the method adds a doping matrix S.</summary>
     public bool IsDoped => Method is "dkp" or "dlmf" or "dhmd";
 
@@ -45,6 +55,18 @@ public sealed record LstmCompression(string Method, double Factor, double Doping
         if (KroneckerFactors is < 2 or > 4) throw new ArgumentException($"--kron-factors must be 2, 3 or 4 (got {KroneckerFactors}).");
         if (KroneckerFactors != 2 && Method is not ("kp" or "dkp"))
             throw new ArgumentException($"--kron-factors applies only to kp and dkp, not to {Method}.");
+        if (Block is not null)
+        {
+            if (!IsDoped && Method != "prune") throw new ArgumentException($"--block applies only to prune and the doped methods, not to {Method}.");
+            try
+            {
+                _ = BlockShape.Parse(Block);
+            }
+            catch (FormatException e)
+            {
+                throw new ArgumentException($"--block: {e.Message}");
+            }
+        }
     }
 
     /// <summary>
@@ -63,9 +85,9 @@ public sealed record LstmCompression(string Method, double Factor, double Doping
             "kp" or "dkp" => Kronecker(rows, columns, structureFactor),
             "lmf" or "dlmf" => WeightFormSpec.LowRank(Math.Max(1, LowRankMatrix<float>.RankFor(rows, columns, structureFactor))),
             "hmd" or "dhmd" => Hybrid(rows, columns, structureFactor),
-            _ => WeightFormSpec.Pruned,
+            _ => BlockShape.IsElement ? WeightFormSpec.Pruned : WeightFormSpec.PrunedInBlocks(BlockShape),
         };
-        return IsDoped ? WeightFormSpec.Doped(structure) : structure;
+        return IsDoped ? WeightFormSpec.Doped(structure, BlockShape) : structure;
     }
 
     /// <summary>

@@ -25,8 +25,11 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
     private long _prunedCount;
     private StepPacking<T>? _steps;
 
-    /// <summary>Creates a zero, unpruned matrix whose values are named <c>{prefix}.weight</c> [rows, columns].</summary>
-    public PrunedMatrix(string prefix, int rows, int columns)
+    /// <summary>
+    /// Creates a zero, unpruned matrix whose values are named <c>{prefix}.weight</c> [rows, columns], pruned in blocks
+    /// of <paramref name="block"/> (single entries when null).
+    /// </summary>
+    public PrunedMatrix(string prefix, int rows, int columns, BlockShape? block = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(prefix);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rows);
@@ -35,7 +38,11 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
         _parameters = [Weight];
         _mask = new T[Weight.Length];
         _mask.AsSpan().Fill(T.One);
+        Block = block ?? BlockShape.Element;
     }
+
+    /// <summary>The blocks that pruning keeps or removes whole (1×1: unstructured).</summary>
+    public BlockShape Block { get; }
 
     /// <summary>The values, [Rows, Columns]; pruned entries are zero after <see cref="ApplyMask"/>.</summary>
     public Parameter<T> Weight { get; }
@@ -65,14 +72,20 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
     /// <inheritdoc/>
     /// <remarks>
     /// The CSR form of the kept entries (<see cref="CsrMatrix{T}.StorageBytes"/>): ParameterCount values at
-    /// <typeparamref name="T"/> precision, a 32-bit column index per value, and Rows + 1 32-bit row pointers.
+    /// <typeparamref name="T"/> precision, a 32-bit column index per value, and Rows + 1 32-bit row pointers. With
+    /// blocks, block CSR: the values, one 32-bit column index per kept block, and a 32-bit pointer per block row + 1.
     /// </remarks>
-    public long StorageBytes => CsrMatrix<T>.StorageBytesFor(Rows, ParameterCount, Unsafe.SizeOf<T>());
+    public long StorageBytes => Block.IsElement
+        ? CsrMatrix<T>.StorageBytesFor(Rows, ParameterCount, Unsafe.SizeOf<T>())
+        : ParameterCount * Unsafe.SizeOf<T>() + (KeptBlocks() + Block.GridFor(Rows, Columns).BlockRows + 1L) * sizeof(int);
 
-    /// <summary>An unpruned matrix holding a copy of <paramref name="dense"/> (row-major, rows × columns).</summary>
-    public static PrunedMatrix<T> FromDense(string prefix, ReadOnlySpan<T> dense, int rows, int columns)
+    /// <summary>
+    /// An unpruned matrix holding a copy of <paramref name="dense"/> (row-major, rows × columns), to be pruned in blocks
+    /// of <paramref name="block"/> (single entries when null).
+    /// </summary>
+    public static PrunedMatrix<T> FromDense(string prefix, ReadOnlySpan<T> dense, int rows, int columns, BlockShape? block = null)
     {
-        var result = new PrunedMatrix<T>(prefix, rows, columns);
+        var result = new PrunedMatrix<T>(prefix, rows, columns, block);
         if (dense.Length != result.Weight.Length)
             throw new ArgumentException($"Expected {result.Weight.Length} dense values for {rows}×{columns}, got {dense.Length}.", nameof(dense));
         dense.CopyTo(result.Weight.Value);
@@ -115,6 +128,7 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
             if (T.IsZero(mask[k])) pruned++;
             else if (mask[k] != T.One) throw new ArgumentException($"Mask value {k} is {mask[k]}, neither 0 nor 1.", nameof(mask));
         }
+        CheckBlocks(mask, Rows, Columns, Block, nameof(mask));
         mask.CopyTo(_mask);
         _prunedCount = pruned;
         TensorPrimitives.Multiply(Weight.Gradient, _mask, Weight.Gradient);
@@ -124,7 +138,9 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
     /// Prunes the smallest-magnitude kept entries until round(<paramref name="sparsity"/>·Rows·Columns) entries are
     /// pruned in all (midpoints rounded away from zero). Entries already pruned stay pruned, so when at least that many
     /// are pruned nothing changes. Equal magnitudes are pruned in index (row-major) order; NaN counts as the largest
-    /// magnitude. The pruned values and their gradients are set to zero.
+    /// magnitude. The pruned values and their gradients are set to zero. With blocks, whole kept blocks go in the
+    /// order of their root-mean-square value (the l2 norm scaled by the block's size, so that cut-short edge blocks
+    /// compete fairly; ties in block order) until at least that many entries are pruned.
     /// </summary>
     /// <param name="sparsity">The target pruned fraction, in [0, 1].</param>
     /// <returns>The number of entries pruned by this call.</returns>
@@ -135,6 +151,7 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
         long target = (long)Math.Round(sparsity * _mask.Length, MidpointRounding.AwayFromZero);
         long toPrune = Math.Min(target, _mask.Length) - _prunedCount;
         if (toPrune <= 0) return 0;
+        if (!Block.IsElement) return PruneBlocks(_prunedCount + toPrune);
 
         int kept = _mask.Length - (int)_prunedCount;
         var candidates = new Candidate[kept];
@@ -156,6 +173,74 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
         }
         _prunedCount += toPrune;
         return toPrune;
+    }
+
+    private long PruneBlocks(long target)
+    {
+        (int blockRows, int blockColumns) = Block.GridFor(Rows, Columns);
+        var candidates = new List<Candidate>(blockRows * blockColumns);
+        T[] values = Weight.Value;
+        for (int b = 0; b < blockRows * blockColumns; b++)
+        {
+            (int r0, int r1, int c0, int c1) = BlockBounds(b, blockColumns);
+            if (T.IsZero(_mask[r0 * Columns + c0])) continue;
+            double squares = 0;
+            for (int i = r0; i < r1; i++)
+                for (int j = c0; j < c1; j++) squares += double.CreateChecked(values[i * Columns + j] * values[i * Columns + j]);
+            double score = Math.Sqrt(squares / ((r1 - r0) * (c1 - c0)));
+            candidates.Add(new Candidate(double.IsNaN(score) ? double.PositiveInfinity : score, b));
+        }
+        candidates.Sort();
+        long before = _prunedCount;
+        foreach (Candidate candidate in candidates)
+        {
+            if (_prunedCount >= target) break;
+            (int r0, int r1, int c0, int c1) = BlockBounds(candidate.Index, blockColumns);
+            for (int i = r0; i < r1; i++)
+                for (int j = c0; j < c1; j++)
+                {
+                    int k = i * Columns + j;
+                    _mask[k] = T.Zero;
+                    values[k] = T.Zero;
+                    Weight.Gradient[k] = T.Zero;
+                }
+            _prunedCount += (r1 - r0) * (c1 - c0);
+        }
+        return _prunedCount - before;
+    }
+
+    // Rows [r0, r1) and columns [c0, c1) of block b (row-major over the block grid).
+    private (int R0, int R1, int C0, int C1) BlockBounds(int block, int blockColumns)
+    {
+        int r0 = block / blockColumns * Block.Rows, c0 = block % blockColumns * Block.Columns;
+        return (r0, Math.Min(r0 + Block.Rows, Rows), c0, Math.Min(c0 + Block.Columns, Columns));
+    }
+
+    /// <summary>The number of kept blocks (kept entries, for single-entry blocks).</summary>
+    public long KeptBlocks()
+    {
+        if (Block.IsElement) return ParameterCount;
+        (int blockRows, int blockColumns) = Block.GridFor(Rows, Columns);
+        long kept = 0;
+        for (int b = 0; b < blockRows * blockColumns; b++)
+        {
+            (int r0, _, int c0, _) = BlockBounds(b, blockColumns);
+            if (!T.IsZero(_mask[r0 * Columns + c0])) kept++;
+        }
+        return kept;
+    }
+
+    // A mask of blocks keeps or prunes every block whole.
+    private static void CheckBlocks(ReadOnlySpan<T> mask, int rows, int columns, BlockShape block, string name)
+    {
+        if (block.IsElement) return;
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < columns; j++)
+            {
+                int i0 = i / block.Rows * block.Rows, j0 = j / block.Columns * block.Columns;
+                if (mask[i * columns + j] != mask[i0 * columns + j0])
+                    throw new ArgumentException($"The mask splits the {block} block at row {i0}, column {j0}: it must keep or prune a block whole.", name);
+            }
     }
 
     /// <summary>Sets the values of pruned entries back to zero (after an optimizer step that may have moved them).</summary>

@@ -15,13 +15,15 @@ namespace Dopant.Matrices;
 /// <param name="Rank">The number of Kronecker products or chains (kronecker, kronecker_chain) or the rank (low_rank, hybrid).</param>
 /// <param name="DenseRows">The number of leading dense rows (hybrid only).</param>
 /// <param name="Structure">The structured part M of W = M + S (doped only).</param>
+/// <param name="Block">The blocks pruning keeps or removes whole, RxC such as 16x1 (pruned and doped only; absent: single entries).</param>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record WeightFormSpec(
     string Kind,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Shape = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Rank = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? DenseRows = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] WeightFormSpec? Structure = null)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] WeightFormSpec? Structure = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Block = null)
 {
     /// <summary>Kind of <see cref="DenseMatrix{T}"/>.</summary>
     public const string DenseKind = "dense";
@@ -82,12 +84,25 @@ public sealed record WeightFormSpec(
         return new(HybridKind, Rank: rank, DenseRows: denseRows);
     }
 
-    /// <summary>A doped matrix M + S whose structured part M has the form <paramref name="structure"/>.</summary>
-    public static WeightFormSpec Doped(WeightFormSpec structure)
+    /// <summary>
+    /// A doped matrix M + S whose structured part M has the form <paramref name="structure"/>, S pruned in blocks of
+    /// <paramref name="block"/> (single entries when null).
+    /// </summary>
+    public static WeightFormSpec Doped(WeightFormSpec structure, BlockShape? block = null)
     {
         ArgumentNullException.ThrowIfNull(structure);
-        return new(DopedKind, Structure: structure);
+        return new(DopedKind, Structure: structure, Block: BlockText(block));
     }
+
+    /// <summary>A pruned matrix whose pruning keeps or removes blocks of <paramref name="block"/> whole.</summary>
+    public static WeightFormSpec PrunedInBlocks(BlockShape block) => new(PrunedKind, Block: BlockText(block));
+
+    /// <summary>The block shape of a pruned or doped form (<see cref="BlockShape.Element"/> when the field is absent).</summary>
+    /// <exception cref="FormatException">The field is not of the form RxC.</exception>
+    [JsonIgnore]
+    public BlockShape BlockShape => Block is null ? BlockShape.Element : BlockShape.Parse(Block);
+
+    private static string? BlockText(BlockShape? block) => block is { IsElement: false } b ? b.ToString() : null;
 
     /// <summary>The description as compact snake_case JSON.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);

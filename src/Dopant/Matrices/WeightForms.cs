@@ -46,8 +46,8 @@ public static class WeightForms
             KroneckerChainMatrix<T> c => WeightFormSpec.KroneckerChain(c.Shape, c.Rank),
             LowRankMatrix<T> l => WeightFormSpec.LowRank(l.Rank),
             HybridMatrix<T> h => WeightFormSpec.Hybrid(h.DenseRows, h.Rank),
-            PrunedMatrix<T> => WeightFormSpec.Pruned,
-            DopedMatrix<T> d => WeightFormSpec.Doped(Describe(d.Structure)),
+            PrunedMatrix<T> p => p.Block.IsElement ? WeightFormSpec.Pruned : WeightFormSpec.PrunedInBlocks(p.Block),
+            DopedMatrix<T> d => WeightFormSpec.Doped(Describe(d.Structure), d.Sparse.Block),
             _ => throw new ArgumentException($"The weight form {matrix.GetType().Name} is not in the registry; it cannot be described or saved.", nameof(matrix)),
         };
     }
@@ -76,8 +76,8 @@ public static class WeightForms
                 WeightFormSpec.KroneckerChainKind => new KroneckerChainMatrix<T>(name, KroneckerChainShape.Parse(spec.Shape!, rows, columns), spec.Rank!.Value),
                 WeightFormSpec.LowRankKind => new LowRankMatrix<T>(name, rows, columns, spec.Rank!.Value),
                 WeightFormSpec.HybridKind => new HybridMatrix<T>(name, rows, columns, spec.DenseRows!.Value, spec.Rank!.Value),
-                WeightFormSpec.PrunedKind => new PrunedMatrix<T>(name, rows, columns),
-                _ => new DopedMatrix<T>(Create<T>(spec.Structure!, name, rows, columns), new PrunedMatrix<T>(name + DopingSuffix, rows, columns)),
+                WeightFormSpec.PrunedKind => new PrunedMatrix<T>(name, rows, columns, spec.BlockShape),
+                _ => new DopedMatrix<T>(Create<T>(spec.Structure!, name, rows, columns), new PrunedMatrix<T>(name + DopingSuffix, rows, columns, spec.BlockShape)),
             };
         }
         catch (ArgumentException e) when (!e.Message.StartsWith(Subject(name), StringComparison.Ordinal))
@@ -130,7 +130,7 @@ public static class WeightForms
                 IWeightMatrix<T> structure = FromDense(spec.Structure!, name, dense, rows, columns);
                 T[] residual = structure.ToDense();
                 TensorPrimitives.Subtract(dense, residual, residual);
-                result = new DopedMatrix<T>(structure, PrunedMatrix<T>.FromDense(name + DopingSuffix, residual, rows, columns));
+                result = new DopedMatrix<T>(structure, PrunedMatrix<T>.FromDense(name + DopingSuffix, residual, rows, columns, spec.BlockShape));
                 break;
             default:
                 result = Create<T>(spec, name, rows, columns);
@@ -171,8 +171,10 @@ public static class WeightForms
         switch (spec.Kind)
         {
             case WeightFormSpec.DenseKind:
-            case WeightFormSpec.PrunedKind:
                 Fields(spec, name, shape: false, rank: false, denseRows: false, structure: false);
+                break;
+            case WeightFormSpec.PrunedKind:
+                Fields(spec, name, shape: false, rank: false, denseRows: false, structure: false, block: null);
                 break;
             case WeightFormSpec.KroneckerKind:
             case WeightFormSpec.KroneckerChainKind:
@@ -185,7 +187,7 @@ public static class WeightForms
                 Fields(spec, name, shape: false, rank: true, denseRows: true, structure: false);
                 break;
             case WeightFormSpec.DopedKind:
-                Fields(spec, name, shape: false, rank: false, denseRows: false, structure: true);
+                Fields(spec, name, shape: false, rank: false, denseRows: false, structure: true, block: null);
                 // A doped structure's own S would take the name of the outer S.
                 if (spec.Structure!.Kind == WeightFormSpec.DopedKind)
                     throw new ArgumentException($"{Subject(name)}: the structure of a doped form cannot itself be doped.");
@@ -198,8 +200,21 @@ public static class WeightForms
         }
     }
 
-    private static void Fields(WeightFormSpec spec, string name, bool shape, bool rank, bool denseRows, bool structure)
+    // block: false when the kind has no blocks, null when they are optional.
+    private static void Fields(WeightFormSpec spec, string name, bool shape, bool rank, bool denseRows, bool structure, bool? block = false)
     {
+        if (block == false) Field(spec, name, "block", spec.Block is not null, false);
+        else if (spec.Block is not null)
+        {
+            try
+            {
+                _ = BlockShape.Parse(spec.Block);
+            }
+            catch (FormatException e)
+            {
+                throw new ArgumentException($"{Subject(name)}: {e.Message}");
+            }
+        }
         Field(spec, name, "shape", spec.Shape is not null, shape);
         Field(spec, name, "rank", spec.Rank is not null, rank);
         Field(spec, name, "dense_rows", spec.DenseRows is not null, denseRows);

@@ -65,6 +65,7 @@ public sealed class ModelCheckpoint
 
     private const string OptimizerPrefix = "optimizer.";
     private const string ScalesSuffix = ".scales";
+    private const string BlockValuesSuffix = ".bsr_values", BlockColumnsSuffix = ".bsr_columns", BlockRowPointersSuffix = ".bsr_row_pointers";
     private const string CsrValuesSuffix = ".csr_values", CsrColumnsSuffix = ".csr_columns", CsrRowPointersSuffix = ".csr_row_pointers";
 
     /// <summary>The JSON conventions of Dopant's metadata and result files (snake_case names).</summary>
@@ -155,6 +156,14 @@ public sealed class ModelCheckpoint
             }
         foreach (PrunedMatrix<float> part in pruned)
         {
+            if (compact && !part.Block.IsElement)
+            {
+                (float[] values, int[] blockColumns, int[] blockRowPointers) = BlockCsr(part);
+                tensors.Add(SafeTensor.Create<float>(part.Weight.Name + BlockValuesSuffix, values, values.Length));
+                tensors.Add(SafeTensor.Create<int>(part.Weight.Name + BlockColumnsSuffix, blockColumns, blockColumns.Length));
+                tensors.Add(SafeTensor.Create<int>(part.Weight.Name + BlockRowPointersSuffix, blockRowPointers, blockRowPointers.Length));
+                continue;
+            }
             if (compact)
             {
                 CsrMatrix<float> csr = part.ToCsr();
@@ -275,7 +284,8 @@ public sealed class ModelCheckpoint
         {
             if (compact)
             {
-                RestoreFromCsr(path, file, pruned, expected);
+                if (pruned.Block.IsElement) RestoreFromCsr(path, file, pruned, expected);
+                else RestoreFromBlockCsr(path, file, pruned, expected);
                 continue;
             }
             string maskName = WeightForms.MaskName(pruned);
@@ -352,6 +362,67 @@ public sealed class ModelCheckpoint
     // Every pruned part of the LSTM matrices (pruned forms, doped matrices' S), in layer and matrix order.
     private static List<PrunedMatrix<float>> PrunedParts(LanguageModel<float> model) =>
         [.. model.Layers.SelectMany(l => l.WeightMatrices).SelectMany(m => WeightForms.PrunedParts(m.Matrix))];
+
+    // Block CSR of a part pruned in blocks: per block row, the kept blocks' column numbers (in blocks) and their entries
+    // (row-major within a block, edge blocks cut short), so that the bytes are what StorageBytes counts.
+    private static (float[] Values, int[] BlockColumns, int[] BlockRowPointers) BlockCsr(PrunedMatrix<float> part)
+    {
+        BlockShape block = part.Block;
+        (int blockRows, int blockColumns) = block.GridFor(part.Rows, part.Columns);
+        var values = new List<float>();
+        var columns = new List<int>();
+        var pointers = new int[blockRows + 1];
+        for (int g = 0; g < blockRows; g++)
+        {
+            for (int b = 0; b < blockColumns; b++)
+            {
+                if (part.Mask[g * block.Rows * part.Columns + b * block.Columns] == 0) continue;
+                columns.Add(b);
+                for (int i = g * block.Rows; i < Math.Min((g + 1) * block.Rows, part.Rows); i++)
+                    for (int j = b * block.Columns; j < Math.Min((b + 1) * block.Columns, part.Columns); j++)
+                        values.Add(part.Weight.Value[i * part.Columns + j]);
+            }
+            pointers[g + 1] = columns.Count;
+        }
+        return ([.. values], [.. columns], pointers);
+    }
+
+    private static void RestoreFromBlockCsr(string path, SafeTensorsFile file, PrunedMatrix<float> pruned, HashSet<string> expected)
+    {
+        string name = pruned.Weight.Name;
+        BlockShape block = pruned.Block;
+        (int blockRows, int blockColumns) = block.GridFor(pruned.Rows, pruned.Columns);
+        ReadOnlySpan<int> starts = file.Require(name + BlockRowPointersSuffix, SafeTensorsDType.Int32, blockRows + 1).AsSpan<int>();
+        if (starts[0] != 0) throw new InvalidDataException($"'{path}': '{name}{BlockRowPointersSuffix}' does not start at 0.");
+        for (int g = 0; g < blockRows; g++)
+            if (starts[g + 1] < starts[g] || starts[g + 1] - starts[g] > blockColumns)
+                throw new InvalidDataException($"'{path}': '{name}{BlockRowPointersSuffix}' is not a valid pointer array at block row {g}.");
+        ReadOnlySpan<int> columns = file.Require(name + BlockColumnsSuffix, SafeTensorsDType.Int32, starts[^1]).AsSpan<int>();
+        long entries = 0;
+        for (int g = 0; g < blockRows; g++)
+            for (int k = starts[g]; k < starts[g + 1]; k++)
+            {
+                int b = columns[k];
+                if ((uint)b >= (uint)blockColumns || k > starts[g] && b <= columns[k - 1])
+                    throw new InvalidDataException($"'{path}': '{name}{BlockColumnsSuffix}' holds {b} in block row {g}; block columns must be increasing and below {blockColumns}.");
+                entries += (long)(Math.Min((g + 1) * block.Rows, pruned.Rows) - g * block.Rows) * (Math.Min((b + 1) * block.Columns, pruned.Columns) - b * block.Columns);
+            }
+        ReadOnlySpan<float> values = file.Require(name + BlockValuesSuffix, SafeTensorsDType.Float32, entries).AsSpan<float>();
+        expected.UnionWith([name + BlockRowPointersSuffix, name + BlockColumnsSuffix, name + BlockValuesSuffix]);
+        var dense = new float[pruned.Rows * pruned.Columns];
+        var mask = new float[dense.Length];
+        int next = 0;
+        for (int g = 0; g < blockRows; g++)
+            for (int k = starts[g]; k < starts[g + 1]; k++)
+                for (int i = g * block.Rows; i < Math.Min((g + 1) * block.Rows, pruned.Rows); i++)
+                    for (int j = columns[k] * block.Columns; j < Math.Min((columns[k] + 1) * block.Columns, pruned.Columns); j++)
+                    {
+                        dense[i * pruned.Columns + j] = values[next++];
+                        mask[i * pruned.Columns + j] = 1;
+                    }
+        dense.CopyTo(pruned.Weight.Value, 0);
+        pruned.RestoreMask(mask);
+    }
 
     // A compact file's pruned part: the CSR arrays, checked, become the dense values (zero where pruned) and the mask.
     private static void RestoreFromCsr(string path, SafeTensorsFile file, PrunedMatrix<float> pruned, HashSet<string> expected)

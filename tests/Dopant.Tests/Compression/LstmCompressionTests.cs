@@ -84,6 +84,25 @@ public class LstmCompressionTests
     }
 
     [Fact]
+    public void Blocks_reach_the_doping_and_pruning_parts_and_apply_final_prunes_whole_blocks()
+    {
+        var model = new LanguageModel<float>(new LanguageModelConfig(30, 16, 2));
+        model.InitializeUniform(0.1, new Dopant.Numerics.Xoshiro256(4));
+        var dkp = new LstmCompression("dkp", 8, 0.9) { Block = "16x1" };
+        dkp.ApplyFinal(model);
+        var doped = Assert.IsType<DopedMatrix<float>>(model.Layers[0].RecurrentWeights);
+        Assert.Equal(new BlockShape(16, 1), doped.Sparse.Block);
+        Assert.Equal(dkp.FinalSparsity, doped.Sparse.Sparsity, 0.02);
+        // Whole 16×1 blocks: S keeps at most its share of the budget, 0.9/8 of 64 × 16, in multiples of 16 entries.
+        Assert.True(doped.Sparse.ParameterCount <= 0.9 / 8 * 64 * 16 && doped.Sparse.ParameterCount % 16 == 0, $"S keeps {doped.Sparse.ParameterCount}");
+        Assert.Equal("16x1", WeightForms.Describe(doped).Block);
+
+        Assert.Equal(WeightFormSpec.PrunedInBlocks(new BlockShape(4, 4)), new LstmCompression("prune", 10) { Block = "4x4" }.SpecFor(64, 16));
+        Assert.Contains("--block applies only to prune and the doped methods", Assert.Throws<ArgumentException>(() => new LstmCompression("kp", 10) { Block = "4x4" }.Validate()).Message);
+        Assert.Contains("RxC", Assert.Throws<ArgumentException>(() => new LstmCompression("prune", 10) { Block = "4" }.Validate()).Message);
+    }
+
+    [Fact]
     public void Apply_compresses_every_lstm_matrix_from_its_dense_values()
     {
         var model = new LanguageModel<float>(new LanguageModelConfig(30, 12, 2));

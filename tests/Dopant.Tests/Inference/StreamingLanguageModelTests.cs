@@ -20,6 +20,8 @@ public class StreamingLanguageModelTests
         { """{"kind":"pruned"}""", false, false },
         { """{"kind":"doped","structure":{"kind":"kronecker","shape":"8x4,6x3","rank":1}}""", false, true },
         { """{"kind":"doped","structure":{"kind":"low_rank","rank":2}}""", false, false },
+        { """{"kind":"doped","structure":{"kind":"low_rank","rank":2},"block":"16x1"}""", false, false },
+        { """{"kind":"pruned","block":"2x3"}""", false, false },
         { """{"kind":"kronecker_chain","shape":"4x2*2x2*6x3","rank":1}""", false, false },
         { """{"kind":"doped","structure":{"kind":"kronecker","shape":"8x8,6x3","rank":1}}""", true, false },
         { """{"kind":"low_rank","rank":4}""", true, false },

@@ -16,7 +16,9 @@ public class WeightFormsTests
         """{"kind":"low_rank","rank":3}""",
         """{"kind":"hybrid","rank":2,"dense_rows":4}""",
         """{"kind":"pruned"}""",
+        """{"kind":"pruned","block":"8x1"}""",
         """{"kind":"doped","structure":{"kind":"kronecker","shape":"4x2,6x3","rank":1}}""",
+        """{"kind":"doped","structure":{"kind":"kronecker","shape":"4x2,6x3","rank":1},"block":"5x4"}""",
         """{"kind":"doped","structure":{"kind":"low_rank","rank":2}}""",
         """{"kind":"doped","structure":{"kind":"kronecker_chain","shape":"2x2*2x1*6x3","rank":2}}""");
 
@@ -121,6 +123,9 @@ public class WeightFormsTests
     [InlineData("""{"kind":"doped","structure":{"rank":2}}""", "no kind")]
     [InlineData("""{"kind":"low_rank"}""", "needs 'rank'")]
     [InlineData("""{"kind":"pruned","rank":2}""", "does not use 'rank'")]
+    [InlineData("""{"kind":"low_rank","rank":2,"block":"4x4"}""", "does not use 'block'")]
+    [InlineData("""{"kind":"pruned","block":"16"}""", "RxC")]
+    [InlineData("""{"kind":"doped","structure":{"kind":"dense"},"block":"0x1"}""", "RxC")]
     [InlineData("""{"kind":"kronecker","shape":"4x2;6x3","rank":1}""", "4x2;6x3")]
     [InlineData("""{"kind":"kronecker","shape":"4x2,3x3","rank":1}""", "not 24×6")]
     [InlineData("""{"kind":"low_rank","rank":7}""", "rank")]

@@ -35,6 +35,8 @@ public class CompressedCheckpointTests : IDisposable
         { """{"kind":"pruned"}""", 0.7 },
         { DopedKronecker, 0.9 },
         { DopedLowRank, 0.9 },
+        { """{"kind":"pruned","block":"8x1"}""", 0.7 },
+        { """{"kind":"doped","structure":{"kind":"low_rank","rank":2},"block":"5x4"}""", 0.6 },
     };
 
     // The combined matrices [W_ih | W_hh] of the tiny model are 24 × 12.
