@@ -65,7 +65,9 @@ internal static class BenchCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object per model." };
         var threads = ThreadsOption.Create();
         var precision = PrecisionOption.Create("How the runtime stores the dense matrices of --model (or of the --preset's compressed models, and of a second dense one when no --method is given); the reference stays fp32");
-        foreach (Option o in new Option[] { model, preset, methods, factor, share, block, against, precision, data, tokens, repeats, json, threads }) infer.Options.Add(o);
+        var scoreTokens = new Option<int>("--score-tokens") { Description = "Tokens of validation text for batched scoring (tokens/s, fp32 only); 0 skips it.", DefaultValueFactory = _ => 20000 };
+        var batchSize = new Option<int>("--batch-size") { Description = "Streams of batched scoring.", DefaultValueFactory = _ => 10 };
+        foreach (Option o in new Option[] { model, preset, methods, factor, share, block, against, precision, data, tokens, repeats, scoreTokens, batchSize, json, threads }) infer.Options.Add(o);
         infer.SetAction(parse =>
         {
             ThreadsOption.Apply(parse, threads);
@@ -77,6 +79,7 @@ internal static class BenchCommand
             string[] names;
             PtbCorpus corpus;
             StreamingLanguageModel[] runtimes;
+            LanguageModel<float>[] models;
             int reference;
             if (parse.GetValue(preset) is string name)
             {
@@ -92,11 +95,13 @@ internal static class BenchCommand
                 TrainingOptions options = TrainingOptions.FromPreset(name);
                 names = [$"{name} dense", .. compressions.Select(c => (c is null ? $"{name} dense" : $"{name} {c.Method} {c.Factor:0.##}x" + (c.Block is null ? "" : $" blocks {c.Block}")) + suffix)];
                 runtimes = new StreamingLanguageModel[names.Length];
+                models = new LanguageModel<float>[names.Length];
                 for (int m = 0; m < names.Length; m++)
                 {
                     LanguageModel<float> fresh = LanguageModelTrainer.CreateModel(options, corpus.Vocabulary.Count);
                     if (m > 0) compressions[m - 1]?.ApplyFinal(fresh);
                     runtimes[m] = StreamingLanguageModel.From(fresh, m > 0 ? weights : WeightPrecision.Float32);
+                    models[m] = fresh;
                 }
                 reference = 0;
             }
@@ -110,11 +115,18 @@ internal static class BenchCommand
                     throw new ArgumentException("--model and --against have different vocabularies.");
                 corpus = PtbCorpus.Load(folder, checkpoints[0].Vocabulary);
                 runtimes = [.. checkpoints.Select((c, i) => StreamingLanguageModel.From(c.Model, i == 0 ? weights : WeightPrecision.Float32))];
+                models = [.. checkpoints.Select(c => c.Model)];
                 names[0] += suffix;
                 reference = names.Length - 1;
             }
             int[] text = corpus.Valid[..Math.Min(count, corpus.Valid.Length)].ToArray();
             IReadOnlyList<InferenceTiming> timings = InferenceBenchmark.Compare(runtimes, text, runs);
+            int scored = parse.GetValue(scoreTokens), streams = parse.GetValue(batchSize);
+            if (scored < 0 || streams < 1) throw new ArgumentException("--score-tokens must be at least 0 and --batch-size at least 1.");
+            // Batched scoring runs the fp32 training forms: it is timed only when fp32 is asked for.
+            IReadOnlyList<double>? scoring = scored > 0 && weights == WeightPrecision.Float32
+                ? InferenceBenchmark.CompareScoring(models, corpus.Valid[..Math.Min(scored, corpus.Valid.Length)], streams, 35, Math.Min(runs, 3))
+                : null;
             for (int m = 0; m < timings.Count; m++)
             {
                 InferenceTiming t = timings[m];
@@ -129,11 +141,15 @@ internal static class BenchCommand
                         recurrent_weight_bytes = t.RecurrentWeightBytes, decoder_weight_bytes = t.DecoderWeightBytes,
                         recurrent_gb_per_s = t.RecurrentGigabytesPerSecond, recurrent_speedup = speedup, total_speedup = totalSpeedup,
                         against = compared ? names[reference] : null,
+                        scoring_tokens_per_s = scoring?[m], scoring_speedup = compared && scoring is not null ? scoring[m] / scoring[reference] : (double?)null,
+                        scoring_batch_size = scoring is null ? (int?)null : streams,
                         recurrent_samples = t.RecurrentSamples, total_samples = t.TotalSamples,
                     }));
                 else
                     Console.WriteLine($"{names[m]}: recurrent {t.RecurrentMicroseconds:F2} µs/token ({t.RecurrentWeightBytes:N0} weight bytes, {t.RecurrentGigabytesPerSecond:F1} GB/s), " +
-                        $"with decoder {t.TotalMicroseconds:F2} µs/token" + (speedup is double s ? $"; {s:F2}x (recurrent) and {totalSpeedup:F2}x (with decoder) against {names[reference]}" : ""));
+                        $"with decoder {t.TotalMicroseconds:F2} µs/token" + (scoring is null ? "" : $", batched scoring {scoring[m]:N0} tokens/s") +
+                        (speedup is double s ? $"; {s:F2}x (recurrent) and {totalSpeedup:F2}x (with decoder) against {names[reference]}" : "") +
+                        (compared && scoring is not null ? $", {scoring[m] / scoring[reference]:F2}x scoring" : ""));
             }
             return 0;
         });

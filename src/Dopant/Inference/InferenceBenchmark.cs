@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Dopant.Models;
 
 namespace Dopant.Inference;
 
@@ -29,6 +30,29 @@ public static class InferenceBenchmark
             }
         return [.. models.Select((model, m) => new InferenceTiming(Median(recurrent[m]), Median(total[m]),
             model.RecurrentWeightBytes, model.DecoderWeightBytes, recurrent[m], total[m]))];
+    }
+
+    /// <summary>
+    /// Tokens per second of batched scoring (<see cref="Training.PerplexityEvaluator"/>: <paramref name="batchSize"/>
+    /// streams, windows of <paramref name="bptt"/>, on the shared pool's threads) of every model over
+    /// <paramref name="tokens"/>, <paramref name="repeats"/> passes each taking turns (after one untimed pass); medians,
+    /// in the order given.
+    /// </summary>
+    public static IReadOnlyList<double> CompareScoring(IReadOnlyList<LanguageModel<float>> models, ReadOnlySpan<int> tokens,
+        int batchSize, int bptt, int repeats)
+    {
+        ArgumentNullException.ThrowIfNull(models);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(repeats);
+        var rates = models.Select(_ => new double[repeats]).ToArray();
+        foreach (LanguageModel<float> model in models) Training.PerplexityEvaluator.Evaluate(model, tokens, batchSize, bptt);
+        for (int r = 0; r < repeats; r++)
+            for (int m = 0; m < models.Count; m++)
+            {
+                long start = Stopwatch.GetTimestamp();
+                Training.Perplexity result = Training.PerplexityEvaluator.Evaluate(models[m], tokens, batchSize, bptt);
+                rates[m][r] = result.Tokens / Stopwatch.GetElapsedTime(start).TotalSeconds;
+            }
+        return [.. rates.Select(Median)];
     }
 
     // µs per token of one pass from a reset state; with logits, whole steps, else the recurrent part alone.
