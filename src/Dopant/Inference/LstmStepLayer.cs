@@ -81,7 +81,7 @@ internal sealed class LstmStepLayer
             _input!.MultiplyAdd(x, _gates);
             _recurrent!.MultiplyAdd(Hidden, _gates);
         }
-        LstmCellUpdate(_gates, Cell, Hidden);
+        FusedLstmCell.Update(_gates, Cell, Hidden);
     }
 
     // Range [0, 2) split in two: index 0 is W_ih·x into the gates, index 1 W_hh·h into a second gate buffer.
@@ -95,19 +95,5 @@ internal sealed class LstmStepLayer
                 if (k == 0) layer._input!.MultiplyAdd(_x, layer._gates);
                 else layer._recurrent!.MultiplyAdd(layer.Hidden, layer._recurrentGates);
         }
-    }
-
-    // i, f, o = σ(·), g = tanh(·); c = f ⊙ c + i ⊙ g; h = o ⊙ tanh(c). The gate vector is consumed in place.
-    private static void LstmCellUpdate(Span<float> gates, Span<float> c, Span<float> h)
-    {
-        int n = c.Length;
-        Span<float> i = gates[..n], f = gates.Slice(n, n), g = gates.Slice(2 * n, n), o = gates.Slice(3 * n, n);
-        TensorPrimitives.Sigmoid(gates[..(2 * n)], gates[..(2 * n)]);
-        TensorPrimitives.Tanh(g, g);
-        TensorPrimitives.Sigmoid(o, o);
-        TensorPrimitives.Multiply(f, c, c);
-        TensorPrimitives.FusedMultiplyAdd(i, g, c, c);
-        TensorPrimitives.Tanh(c, h);
-        TensorPrimitives.Multiply(o, h, h);
     }
 }
