@@ -8,7 +8,9 @@ namespace Dopant.Inference;
 /// A sparse W pruned in R×C blocks (<see cref="BlockShape"/>), in block CSR: for each row of blocks, the kept blocks'
 /// first columns (one index per block) and their R·C values, row-major within the block. Column blocks (C = 1, R a
 /// multiple of 8) take one broadcast of x[j] and R/8 FMAs per block, their sums held in registers along the block row;
-/// other shapes a small dense product per block. Edge blocks are padded with zeros (x and y through padded scratch).
+/// row blocks (C = 8, R ≤ 4) one FMA per block row with x[j … j + 7], and 4-column blocks (R = 2 or 4) one FMA per two
+/// block rows with x[j … j + 3] twice, reduced lane-wise at the end of each block row; other shapes a small dense
+/// product per block. Edge blocks are padded with zeros (x and y through padded scratch).
 /// </summary>
 internal sealed class BlockSparseStepMatrix : IStepMatrix
 {
@@ -17,7 +19,7 @@ internal sealed class BlockSparseStepMatrix : IStepMatrix
     private readonly int[] _columns;
     private readonly int[] _rowStarts;
     private readonly float[] _x, _y;
-    private readonly bool _vectorColumns;
+    private readonly bool _vectorColumns, _vectorRows, _vectorQuads;
 
     /// <summary>Lays out the kept blocks of <paramref name="pruned"/>.</summary>
     public BlockSparseStepMatrix(PrunedMatrix<float> pruned)
@@ -49,7 +51,10 @@ internal sealed class BlockSparseStepMatrix : IStepMatrix
         _values = [.. values];
         _x = new float[blockColumns * c];
         _y = new float[blockRows * r];
-        _vectorColumns = c == 1 && r is 8 or 16 or 32 && Avx.IsSupported && Fma.IsSupported;
+        bool avx = Avx.IsSupported && Fma.IsSupported;
+        _vectorColumns = avx && c == 1 && r is 8 or 16 or 32;
+        _vectorRows = avx && c == 8 && r <= 4;
+        _vectorQuads = avx && c == 4 && r is 2 or 4;
     }
 
     public int Rows { get; }
@@ -68,6 +73,8 @@ internal sealed class BlockSparseStepMatrix : IStepMatrix
         x[..Columns].CopyTo(_x);
         Array.Clear(_y);
         if (_vectorColumns) MultiplyColumnBlocks();
+        else if (_vectorRows) MultiplyRowBlocks();
+        else if (_vectorQuads) MultiplyQuadBlocks();
         else MultiplyBlocks();
         for (int i = 0; i < Rows; i++) y[i] += _y[i];
     }
@@ -98,6 +105,61 @@ internal sealed class BlockSparseStepMatrix : IStepMatrix
                 {
                     Avx.Store(out0 + 16, a2);
                     Avx.Store(out0 + 24, a3);
+                }
+            }
+    }
+
+    // R × 8 blocks: row i of a block times x[j … j + 7], one FMA into row i's accumulator.
+    private unsafe void MultiplyRowBlocks()
+    {
+        int r = _block.Rows;
+        Vector256<float>* sums = stackalloc Vector256<float>[4];
+        fixed (float* values = _values, xs = _x, ys = _y)
+            for (int g = 0; g + 1 < _rowStarts.Length; g++)
+            {
+                if (r == 1)
+                {
+                    // One row: the sum stays in a register.
+                    Vector256<float> sum = Vector256<float>.Zero;
+                    for (int k = _rowStarts[g]; k < _rowStarts[g + 1]; k++)
+                        sum = Fma.MultiplyAdd(Avx.LoadVector256(values + (long)k * 8), Avx.LoadVector256(xs + _columns[k]), sum);
+                    ys[g] = Vector256.Sum(sum);
+                    continue;
+                }
+                for (int i = 0; i < r; i++) sums[i] = Vector256<float>.Zero;
+                for (int k = _rowStarts[g]; k < _rowStarts[g + 1]; k++)
+                {
+                    Vector256<float> xv = Avx.LoadVector256(xs + _columns[k]);
+                    float* v = values + (long)k * r * 8;
+                    for (int i = 0; i < r; i++) sums[i] = Fma.MultiplyAdd(Avx.LoadVector256(v + 8 * i), xv, sums[i]);
+                }
+                for (int i = 0; i < r; i++) ys[g * r + i] = Vector256.Sum(sums[i]);
+            }
+    }
+
+    // R × 4 blocks (R = 2 or 4): two block rows a vector against x[j … j + 3] twice; the halves sum to the rows at the end.
+    private unsafe void MultiplyQuadBlocks()
+    {
+        int r = _block.Rows;
+        fixed (float* values = _values, xs = _x, ys = _y)
+            for (int g = 0; g + 1 < _rowStarts.Length; g++)
+            {
+                Vector256<float> top = Vector256<float>.Zero, bottom = Vector256<float>.Zero;
+                for (int k = _rowStarts[g]; k < _rowStarts[g + 1]; k++)
+                {
+                    Vector128<float> x4 = Sse.LoadVector128(xs + _columns[k]);
+                    Vector256<float> xx = Vector256.Create(x4, x4);
+                    float* v = values + (long)k * r * 4;
+                    top = Fma.MultiplyAdd(Avx.LoadVector256(v), xx, top);
+                    if (r == 4) bottom = Fma.MultiplyAdd(Avx.LoadVector256(v + 8), xx, bottom);
+                }
+                float* row = ys + g * r;
+                row[0] = Vector128.Sum(top.GetLower());
+                row[1] = Vector128.Sum(top.GetUpper());
+                if (r == 4)
+                {
+                    row[2] = Vector128.Sum(bottom.GetLower());
+                    row[3] = Vector128.Sum(bottom.GetUpper());
                 }
             }
     }

@@ -23,6 +23,9 @@ public class StepMatricesTests
         { """{"kind":"pruned","block":"32x1"}""", 70, 9, 0.6 },
         { """{"kind":"pruned","block":"4x4"}""", 37, 23, 0.7 },
         { """{"kind":"pruned","block":"1x8"}""", 37, 23, 0.7 },
+        { """{"kind":"pruned","block":"3x8"}""", 37, 23, 0.5 },
+        { """{"kind":"pruned","block":"2x4"}""", 37, 23, 0.6 },
+        { """{"kind":"pruned","block":"3x3"}""", 37, 23, 0.6 },
         { """{"kind":"doped","structure":{"kind":"low_rank","rank":2},"block":"16x1"}""", 31, 19, 0.9 },
         { """{"kind":"kronecker_chain","shape":"3x2*5x3*2x3","rank":1}""", 30, 18, 0 },
     };
