@@ -1,9 +1,14 @@
 #!/usr/bin/env python3
 """The doping experiment of issue 3 (Thakker et al., MLSys 2021, on brown-ptb): a dense baseline, then every
 compression method at 10x and 25x of the LSTM layers, each fine-tuned from the dense model with the same budget.
+With --suite structured, issue 7's experiment instead: doped KP with S pruned in blocks of each shape (16x1, 8x1,
+4x4, 1x8 and 1x1, unstructured), at 25x and 50x, into runs/structured/ and docs/results/structured-doping.jsonl;
+--measure then times every finished model against the dense one (`dopant bench infer`, 1 and 2 threads, run with
+nothing else on the machine) and adds the figures to its result line.
 
-  python3 scripts/doping_experiment.py [--preset small] [--epochs 6] [--factors 25 10] [--jobs 2] [--only dkp25 ...]
-                                       [--dense-from runs/quality/dopant-small.json] [--dry-run]
+  python3 scripts/doping_experiment.py [--suite doping|structured] [--preset small] [--epochs 6] [--factors 25 10]
+                                       [--jobs 2] [--only dkp25 ...] [--dense-from runs/quality/dopant-small.json]
+                                       [--doping-share 0.9] [--cmr 0] [--blocks 16x1 ...] [--measure] [--dry-run]
 
 Resumable: each run checkpoints every epoch in runs/doping/; rerun the script after an interruption and it skips
 finished runs (their result lines in docs/results/doping.jsonl) and resumes the one in progress. Every finished run
@@ -21,6 +26,7 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SUITES = {"doping": ("doping", "doping.jsonl"), "structured": ("structured", "structured-doping.jsonl")}
 RUNS = os.path.join(ROOT, "runs", "doping")
 RESULTS = os.path.join(ROOT, "docs", "results", "doping.jsonl")
 BUILT = os.path.join(ROOT, "src", "Dopant.Cli", "bin", "Release", "net10.0")
@@ -40,6 +46,36 @@ def plan(factors):
                  (f"dkp{f}-s90-nocmr", "dkp", f, ["--doping-share", "0.9", "--cmr", "0"]),
                  (f"hmd{f}", "hmd", f, []), (f"dlmf{f}", "dlmf", f, []), (f"dhmd{f}", "dhmd", f, [])]
     return runs
+
+
+def structured_plan(factors, blocks, share, cmr):
+    """Doped KP with S in blocks of each shape (1x1: unstructured), the same split and co-matrix dropout for all."""
+    return [(f"dkp{f}-{b}", "dkp", f, ["--doping-share", str(share), "--cmr", str(cmr)] + ([] if b == "1x1" else ["--block", b]))
+            for f in factors for b in blocks]
+
+
+def measure(cli, data, dense_model):
+    """Adds streaming speed (1 and 2 threads, against the dense model in the same run) to every finished result line."""
+    with open(RESULTS) as f:
+        rows = [json.loads(l) for l in f if l.strip()]
+    for row in rows:
+        if row["method"] == "dense" or "speed" in row:
+            continue
+        model = os.path.join(RUNS, row["name"] + ".safetensors")
+        speed = {}
+        for threads in (1, 2):
+            out = subprocess.run(cli + ["bench", "infer", "--model", model, "--against", dense_model, "--data", data, "--json",
+                                        "--threads", str(threads), "--score-tokens", "0"], check=True, capture_output=True, text=True).stdout
+            ours, dense = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
+            speed[f"threads_{threads}"] = {"recurrent_us_per_token": ours["recurrent_us_per_token"],
+                                           "dense_recurrent_us_per_token": dense["recurrent_us_per_token"],
+                                           "recurrent_speedup": ours["recurrent_speedup"], "total_speedup": ours["total_speedup"],
+                                           "recurrent_weight_bytes": ours["recurrent_weight_bytes"]}
+            print(f"{row['name']}: {threads} threads {ours['recurrent_us_per_token']:.1f} µs, {ours['recurrent_speedup']:.2f}x dense", flush=True)
+        row["speed"] = speed
+    with open(RESULTS + ".tmp", "w") as f:
+        f.writelines(json.dumps(r) + "\n" for r in rows)
+    os.replace(RESULTS + ".tmp", RESULTS)
 
 
 def finished():
@@ -75,8 +111,19 @@ def main():
     ap.add_argument("--jobs", type=int, default=2, help="runs at a time (jobs x threads should not exceed the cores)")
     ap.add_argument("--dense-from", help="the --json output of a finished 'dopant train' run to use as the dense baseline "
                                          "(its model file beside it, same name with .safetensors) instead of training one")
+    ap.add_argument("--suite", choices=sorted(SUITES), default="doping")
+    ap.add_argument("--blocks", nargs="+", default=["16x1", "8x1", "4x4", "1x8", "1x1"], help="structured suite: block shapes")
+    ap.add_argument("--doping-share", type=float, default=0.9, help="structured suite: S's share of the budget")
+    ap.add_argument("--cmr", type=float, default=0, help="structured suite: co-matrix dropout on S")
+    ap.add_argument("--measure", action="store_true", help="time the finished models instead of training")
     ap.add_argument("--dry-run", action="store_true")
     args = ap.parse_args()
+    global RUNS, RESULTS, CLI
+    RUNS = os.path.join(ROOT, "runs", SUITES[args.suite][0])
+    CLI = ["dotnet", os.path.join(RUNS, "cli", "Dopant.Cli.dll")]
+    RESULTS = os.path.join(ROOT, "docs", "results", SUITES[args.suite][1])
+    if args.suite == "structured" and args.factors == [25, 10]:
+        args.factors = [25, 50]
 
     os.makedirs(RUNS, exist_ok=True)
     subprocess.run(["dotnet", "build", "-c", "Release", os.path.join(ROOT, "src", "Dopant.Cli"), "-v", "quiet", "-nologo"], check=True)
@@ -104,7 +151,11 @@ def main():
                             "--threads", str(args.threads), "--json"] + resume, os.path.join(RUNS, "dense.log"))
         dense = record("dense", "dense", 1, r, None, ["train", "--data", args.data, "--preset", args.preset, "--out", dense_model], commit)
 
-    todo = [p for p in plan(args.factors) if p[0] not in done and (not args.only or p[0] in args.only)]
+    if args.measure:
+        measure(CLI, args.data, dense_model)
+        return
+    runs = plan(args.factors) if args.suite == "doping" else structured_plan(args.factors, args.blocks, args.doping_share, args.cmr)
+    todo = [p for p in runs if p[0] not in done and (not args.only or p[0] in args.only)]
 
     def one(name, method, factor, extra):
         out = os.path.join(RUNS, name + ".safetensors")
