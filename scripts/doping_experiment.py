@@ -39,10 +39,11 @@ def plan(factors):
     S holding most of the budget."""
     runs = []
     for f in factors:
-        runs += [(f"kp{f}", "kp", f, []), (f"dkp{f}", "dkp", f, []), (f"dkp{f}-nocmr", "dkp", f, ["--cmr", "0"]),
+        # Co-matrix dropout is explicit: its default was 0.5 when the first runs started and is 0 since dkp25-nocmr.
+        runs += [(f"kp{f}", "kp", f, []), (f"dkp{f}", "dkp", f, ["--cmr", "0.5"]), (f"dkp{f}-nocmr", "dkp", f, ["--cmr", "0"]),
                  (f"lmf{f}", "lmf", f, []), (f"prune{f}", "prune", f, []),
                  # The papers' split: a nearly rank-1 Kronecker part and S holding 90% of the budget.
-                 (f"dkp{f}-s90", "dkp", f, ["--doping-share", "0.9"]),
+                 (f"dkp{f}-s90", "dkp", f, ["--doping-share", "0.9", "--cmr", "0.5"]),
                  (f"dkp{f}-s90-nocmr", "dkp", f, ["--doping-share", "0.9", "--cmr", "0"]),
                  (f"hmd{f}", "hmd", f, []), (f"dlmf{f}", "dlmf", f, []), (f"dhmd{f}", "dhmd", f, [])]
     return runs

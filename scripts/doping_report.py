@@ -11,13 +11,15 @@ import argparse
 import json
 import math
 import os
+import re
 
-COLORS = {"dkp": "#d62728", "dkp-nocmr": "#ff9896", "kp": "#1f77b4", "lmf": "#2ca02c", "dlmf": "#98df8a",
+COLORS = {"dkp": "#d62728", "dkp-nocmr": "#ff9896", "dkp-s90": "#ff7f0e", "dkp-s90-nocmr": "#ffbb78", "kp": "#1f77b4", "lmf": "#2ca02c", "dlmf": "#98df8a",
           "hmd": "#9467bd", "dhmd": "#c5b0d5", "prune": "#7f7f7f"}
 
 
 def series_key(row):
-    return row["method"] + ("-nocmr" if row["method"].startswith("d") and not row.get("cmr") else "")
+    """The run's name without its factor: dkp25-s90-nocmr is series dkp-s90-nocmr."""
+    return re.sub(r"\d+", "", row["name"], count=1)
 
 
 def svg_chart(title, xlabel, ylabel, series, hline=None, logx=False, width=640, height=400, legend=150):
@@ -107,9 +109,9 @@ def main():
     for r in compressed:
         if r["method"] != "dkp":
             continue
-        label = f"dkp {r['factor']}x" + (" CMR" if r.get("cmr") else " no CMR")
-        color = {(True, 10): "#ff7f0e", (True, 25): "#d62728", (False, 10): "#17becf", (False, 25): "#1f77b4"}.get(
-            (bool(r.get("cmr")), r["factor"]), "#d62728" if r.get("cmr") else "#1f77b4")
+        label = f"{series_key(r)} {r['factor']}x" + (f" CMR {r['cmr']}" if r.get("cmr") else " no CMR")
+        palette = ["#d62728", "#1f77b4", "#ff7f0e", "#17becf", "#2ca02c", "#9467bd"]
+        color = palette[len(cma) // 2 % len(palette)]
         on = [(e["epoch"], e["valid_perplexity"]) for e in r["epochs"]]
         off = [(e["epoch"], e["valid_perplexity_without_sparse"]) for e in r["epochs"] if e.get("valid_perplexity_without_sparse")]
         cma += [(label + ", S on", color, on, False), (label + ", S off", color, off, True)]
