@@ -6,10 +6,11 @@ the pruned parts cut straight to their final sparsity: the timing depends on sha
 values), for each thread count, in three groups, each timed against its own dense model in the same process:
   * kp, dkp, lmf, hmd, prune, dlmf, dhmd with S holding a quarter of the budget (the default, --doping-share 0.25);
   * the doped forms with S holding 90% of the budget (--doping-share 0.9, the papers' split);
-  * the dense model in fp16 and in int8 (one scale per row).
+  * the dense model in fp16 and in int8 (one scale per row);
+  * doped KP (S 90%) and pruning with S or the pruned matrix in 16x1, 8x1, 4x4 and 1x8 blocks (issue 7's forms).
 Appends one JSON object per (model, threads) to docs/results/runtime.jsonl and prints a Markdown table.
 
-  python3 bench/compare_forms.py [--preset medium] [--factor 25] [--threads 1 2] [--tokens 500] [--repeats 5]
+  python3 bench/compare_forms.py [--preset medium] [--factor 25] [--threads 1 2] [--tokens 500] [--repeats 5] [--groups "blocks 16x1" ...]
 """
 import argparse
 import datetime
@@ -26,7 +27,7 @@ GROUPS = [
     ("share 0.9", ["--method", "dkp", "dlmf", "dhmd", "--doping-share", "0.9"]),
     ("fp16", ["--precision", "fp16"]),
     ("int8", ["--precision", "int8"]),
-]
+] + [(f"blocks {b}", ["--method", "dkp", "prune", "--doping-share", "0.9", "--block", b]) for b in ["16x1", "8x1", "4x4", "1x8"]]
 
 
 def main():
@@ -37,6 +38,7 @@ def main():
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--tokens", type=int, default=500)
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--groups", nargs="+", help="only these groups (default: all)")
     args = ap.parse_args()
     subprocess.run(["dotnet", "build", "-c", "Release", os.path.join(ROOT, "src", "Dopant.Cli"), "-v", "quiet", "-nologo"], check=True)
     cli = ["dotnet", os.path.join(ROOT, "src", "Dopant.Cli", "bin", "Release", "net10.0", "Dopant.Cli.dll")]
@@ -44,7 +46,9 @@ def main():
     table = []
     for threads in args.threads:
         for group, extra in GROUPS:
-            cmd = cli + ["bench", "infer", "--preset", args.preset, "--factor", str(args.factor), "--data", args.data, "--json",
+            if args.groups and group not in args.groups:
+                continue
+            cmd = cli + ["bench", "infer", "--preset", args.preset, "--factor", str(args.factor), "--data", args.data, "--json", "--score-tokens", "0",
                          "--threads", str(threads), "--tokens", str(args.tokens), "--repeats", str(args.repeats)] + extra
             out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
             rows = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
