@@ -6,8 +6,9 @@ namespace Dopant.Inference;
 internal static class StepMatrices
 {
     /// <summary>
-    /// A read-only copy of <paramref name="form"/> as a step matrix (a pruned matrix becomes sliced ELL, or block CSR when pruned in blocks); dense
-    /// matrices, and the dense rows of a hybrid, are stored at <paramref name="precision"/>.
+    /// A read-only copy of <paramref name="form"/> as a step matrix (a pruned matrix becomes sliced ELL, or block CSR when
+    /// pruned in blocks); dense matrices, and the dense rows of a hybrid, are stored at <paramref name="precision"/>, and
+    /// at int8 so are the values of parts pruned in 8, 16 or 32×1 blocks.
     /// </summary>
     public static IStepMatrix From(IWeightMatrix<float> form, WeightPrecision precision = WeightPrecision.Float32) => form switch
     {
@@ -18,8 +19,8 @@ internal static class StepMatrices
             new LowRankStepMatrix(hybrid.Left.Value, hybrid.Right.Value, hybrid.Rows - hybrid.DenseRows, hybrid.Rank, hybrid.Columns)),
         KroneckerMatrix<float> kron => new KroneckerStepMatrix(kron.Left.Value, kron.Right.Value, kron.Rank,
             kron.Shape.M1, kron.Shape.N1, kron.Shape.M2, kron.Shape.N2),
-        PrunedMatrix<float> pruned => Sparse(pruned),
-        DopedMatrix<float> doped => new SumStepMatrix(From(doped.Structure, precision), Sparse(doped.Sparse)),
+        PrunedMatrix<float> pruned => Sparse(pruned, precision),
+        DopedMatrix<float> doped => new SumStepMatrix(From(doped.Structure, precision), Sparse(doped.Sparse, precision)),
         _ => new FormStepMatrix(Copy(form)),
     };
 
@@ -41,9 +42,11 @@ internal static class StepMatrices
         _ => throw new ArgumentOutOfRangeException(nameof(precision), precision, "Unknown weight precision."),
     };
 
-    // Blocks in block CSR; single entries in sliced ELL, with 16-bit column indices when they fit.
-    private static IStepMatrix Sparse(PrunedMatrix<float> pruned)
+    // Blocks in block CSR (8-bit values for column blocks at int8); single entries in sliced ELL, with 16-bit column
+    // indices when they fit.
+    private static IStepMatrix Sparse(PrunedMatrix<float> pruned, WeightPrecision precision)
     {
+        if (precision == WeightPrecision.Int8 && Int8ColumnBlockStepMatrix.IsSupported(pruned.Block)) return new Int8ColumnBlockStepMatrix(pruned);
         if (!pruned.Block.IsElement) return new BlockSparseStepMatrix(pruned);
         CsrMatrix<float> csr = pruned.ToCsr();
         return csr.Columns <= ushort.MaxValue + 1 ? new SlicedEllStepMatrix<ushort>(csr) : new SlicedEllStepMatrix<int>(csr);

@@ -31,8 +31,8 @@ public sealed class StreamingLanguageModel
 
     /// <summary>
     /// Prepares <paramref name="model"/>'s current weights (later changes to the model are not seen), its dense
-    /// matrices (embedding, dense LSTM matrices, decoder) stored at <paramref name="precision"/>; the compressed forms
-    /// stay in 32-bit floats.
+    /// matrices (embedding, dense LSTM matrices, decoder) stored at <paramref name="precision"/>, and at int8 also the
+    /// values of S or pruned matrices in 8, 16 or 32×1 blocks; the other compressed forms stay in 32-bit floats.
     /// </summary>
     public static StreamingLanguageModel From(LanguageModel<float> model, WeightPrecision precision = WeightPrecision.Float32)
     {
