@@ -22,8 +22,8 @@ def series_key(row):
     return re.sub(r"\d+", "", row["name"], count=1)
 
 
-def svg_chart(title, xlabel, ylabel, series, hline=None, logx=False, width=640, height=400, legend=150):
-    """series: list of (label, color, [(x, y)], dashed)."""
+def svg_chart(title, xlabel, ylabel, series, hline=None, logx=False, width=640, height=400, legend=150, logy=False):
+    """series: list of (label, color, [(x, y)], dashed); logx, logy: logarithmic axes (positive values)."""
     pts = [p for _, _, s, _ in series for p in s] + ([(None, hline)] if hline else [])
     xs = [p[0] for p in pts if p[0] is not None]
     ys = [p[1] for p in pts]
@@ -33,12 +33,13 @@ def svg_chart(title, xlabel, ylabel, series, hline=None, logx=False, width=640, 
     x0, x1 = fx(min(xs)), fx(max(xs))
     if x0 == x1:
         x0, x1 = x0 - 1, x1 + 1
-    y0, y1 = min(ys), max(ys)
+    fy = (lambda v: math.log10(v)) if logy else (lambda v: v)
+    y0, y1 = fy(min(ys)), fy(max(ys))
     pad = 0.08 * (y1 - y0 or 1)
     y0, y1 = y0 - pad, y1 + pad
     L, R, T, B = 70, legend, 40, 50
     px = lambda v: L + (fx(v) - x0) / (x1 - x0) * (width - L - R)
-    py = lambda v: T + (y1 - v) / (y1 - y0) * (height - T - B)
+    py = lambda v: T + (y1 - fy(v)) / (y1 - y0) * (height - T - B)
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="12">',
            f'<rect width="{width}" height="{height}" fill="white"/>',
            f'<text x="{width / 2}" y="20" text-anchor="middle" font-size="14">{title}</text>',
@@ -51,6 +52,7 @@ def svg_chart(title, xlabel, ylabel, series, hline=None, logx=False, width=640, 
         out.append(f'<text x="{px(v):.1f}" y="{height - B + 18}" text-anchor="middle">{v:g}</text>')
     for i in range(6):
         v = y0 + (y1 - y0) * i / 5
+        v = 10 ** v if logy else v
         out.append(f'<line x1="{L - 5}" y1="{py(v):.1f}" x2="{L}" y2="{py(v):.1f}" stroke="black"/>')
         out.append(f'<text x="{L - 8}" y="{py(v) + 4:.1f}" text-anchor="end">{v:.1f}</text>')
     if hline:
@@ -115,8 +117,8 @@ def main():
         on = [(e["epoch"], e["valid_perplexity"]) for e in r["epochs"]]
         off = [(e["epoch"], e["valid_perplexity_without_sparse"]) for e in r["epochs"] if e.get("valid_perplexity_without_sparse")]
         cma += [(label + ", S on", color, on, False), (label + ", S off", color, off, True)]
-    chart = svg_chart("Co-matrix adaptation: validation perplexity with S on and off", "epoch", "validation perplexity", cma,
-                      width=800, legend=210)
+    chart = svg_chart("Co-matrix adaptation: validation perplexity with S on and off", "epoch", "validation perplexity (log scale)", cma,
+                      width=800, legend=210, logy=True)
     if chart:
         write(os.path.join(args.out, "doping-cma.svg"), chart)
 
