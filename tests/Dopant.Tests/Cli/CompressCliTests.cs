@@ -104,6 +104,7 @@ public sealed class CompressCliTests : IDisposable
     [InlineData("--cmr-final", "-0.1", "--cmr-final must be in [0, 1)")]
     [InlineData("--doping-share", "1", "--doping-share must be in (0, 1)")]
     [InlineData("--prune-end", "9", "--prune-end must be in [0, --epochs]")]
+    [InlineData("--block", "16", "--block: A block shape is RxC")]
     public void Bad_options_fail_with_one_line_naming_the_option_and_write_nothing(string option, string value, string expected)
     {
         string output = Path.Combine(_folder.Path, "bad.safetensors");
@@ -225,6 +226,33 @@ public sealed class CompressCliTests : IDisposable
         CliProcess.Result again = CliProcess.Run("export", "--model", output, "--out", compact);
         Assert.Equal(1, again.ExitCode);
         Assert.Contains("exists", Assert.Single(again.ErrorLines));
+    }
+
+    [Fact]
+    public void Block_doping_trains_exports_in_block_csr_and_int8_and_bench_infer_times_methods_of_a_preset()
+    {
+        string output = Path.Combine(_folder.Path, "dkp-blocks.safetensors");
+        CliProcess.Result compress = CliProcess.Run(Tiny(output, "--method", "dkp", "--factor", "4", "--block", "8x1"));
+        Assert.True(compress.ExitCode == 0, compress.StandardError);
+        Assert.Contains("\"block\":\"8x1\"", SafeTensorsFile.Load(output).Metadata[ModelCheckpoint.FormsKey]);
+
+        string compact = Path.Combine(_folder.Path, "blocks-compact.safetensors"), quantized = Path.Combine(_folder.Path, "blocks-int8.safetensors");
+        Assert.Equal(0, CliProcess.Run("export", "--model", output, "--out", compact).ExitCode);
+        Assert.Contains(SafeTensorsFile.Load(compact).Tensors, t => t.Name.EndsWith(".bsr_columns", StringComparison.Ordinal));
+        CliProcess.Result export = CliProcess.Run("export", "--model", output, "--out", quantized, "--precision", "int8");
+        Assert.True(export.ExitCode == 0, export.StandardError);
+        Assert.True(new FileInfo(quantized).Length < new FileInfo(compact).Length);
+        double Test(string model) => JsonDocument.Parse(CliProcess.Run("eval", "--model", model, "--data", Data, "--json").StandardOutput)
+            .RootElement.GetProperty("test_ppl").GetDouble();
+        double full = Test(output);
+        Assert.Equal(full, Test(compact));
+        Assert.Equal(full, Test(quantized), full * 0.02);
+
+        CliProcess.Result bench = CliProcess.Run("bench", "infer", "--preset", "small", "--method", "dkp", "prune", "--factor", "25",
+            "--block", "16x1", "--data", Data, "--tokens", "20", "--repeats", "1", "--score-tokens", "0", "--json");
+        Assert.True(bench.ExitCode == 0, bench.StandardError);
+        string[] names = [.. bench.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("model").GetString()!)];
+        Assert.Equal(["small dense", "small dkp 25x blocks 16x1", "small prune 25x blocks 16x1"], names);
     }
 
     [Fact]
