@@ -295,7 +295,14 @@ public sealed class ModelCheckpoint
             for (int k = 0; k < bits.Length; k++)
                 mask[k] = bits[k] <= 1 ? bits[k]
                     : throw new InvalidDataException($"'{path}': mask '{maskName}' holds {bits[k]} at index {k}; a mask holds only 0 (pruned) and 1 (kept).");
-            pruned.RestoreMask(mask);
+            try
+            {
+                pruned.RestoreMask(mask);
+            }
+            catch (ArgumentException e)
+            {
+                throw new InvalidDataException($"'{path}': mask '{maskName}': {e.Message.Split(" (Parameter", 2)[0]}", e);
+            }
         }
         var optimizerState = new Dictionary<string, float[]>(StringComparer.Ordinal);
         foreach (SafeTensor tensor in file.Tensors)

@@ -184,6 +184,39 @@ public class CompressedCheckpointTests : IDisposable
     }
 
     [Fact]
+    public void Corrupt_block_csr_arrays_are_named()
+    {
+        (LanguageModel<float> model, Vocabulary vocabulary) = Compressed("""{"kind":"pruned","block":"4x2"}""", 0.5, tied: false);
+        string path = Path.Combine(_folder, "blocks.safetensors");
+        ModelCheckpoint.Save(path, model, vocabulary, compact: true);
+        SafeTensorsFile file = SafeTensorsFile.Load(path);
+        string columns = "rnn.weight_hh_l0.weight.bsr_columns", pointers = "rnn.weight_hh_l0.weight.bsr_row_pointers";
+
+        int[] badColumns = file.Tensors.Single(t => t.Name == columns).AsSpan<int>().ToArray();
+        badColumns[0] = 7;  // 6 columns in blocks of 2: block columns 0-2
+        new SafeTensorsFile(file.Tensors.Select(t => t.Name == columns ? SafeTensor.Create<int>(columns, badColumns, badColumns.Length) : t).ToList(), file.Metadata).Save(path);
+        var e = Assert.Throws<InvalidDataException>(() => ModelCheckpoint.Load(path));
+        Assert.Contains(columns, e.Message);
+        Assert.Contains("holds 7", e.Message);
+
+        int[] badPointers = file.Tensors.Single(t => t.Name == pointers).AsSpan<int>().ToArray();
+        badPointers[2] = badPointers[1] - 1;
+        new SafeTensorsFile(file.Tensors.Select(t => t.Name == pointers ? SafeTensor.Create<int>(pointers, badPointers, badPointers.Length) : t).ToList(), file.Metadata).Save(path);
+        e = Assert.Throws<InvalidDataException>(() => ModelCheckpoint.Load(path));
+        Assert.Contains(pointers, e.Message);
+
+        // A training file whose mask splits a block.
+        ModelCheckpoint.Save(path, model, vocabulary);
+        file = SafeTensorsFile.Load(path);
+        string mask = "rnn.weight_hh_l0.weight_mask";
+        byte[] bits = file.Tensors.Single(t => t.Name == mask).AsSpan<byte>().ToArray();
+        bits[0] ^= 1;
+        new SafeTensorsFile(file.Tensors.Select(t => t.Name == mask ? SafeTensor.Create<byte>(mask, bits, 24, 6) : t).ToList(), file.Metadata).Save(path);
+        e = Assert.Throws<InvalidDataException>(() => ModelCheckpoint.Load(path));
+        Assert.Contains("block", e.Message);
+    }
+
+    [Fact]
     public void Corrupt_quantized_files_are_named()
     {
         (LanguageModel<float> model, Vocabulary vocabulary) = Compressed(DopedKronecker, 0.9, tied: false);
