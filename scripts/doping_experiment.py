@@ -43,9 +43,9 @@ def plan(factors):
         runs += [(f"kp{f}", "kp", f, []), (f"dkp{f}", "dkp", f, ["--cmr", "0.5"]), (f"dkp{f}-nocmr", "dkp", f, ["--cmr", "0"]),
                  (f"lmf{f}", "lmf", f, []), (f"prune{f}", "prune", f, []),
                  # The papers' split: a nearly rank-1 Kronecker part and S holding 90% of the budget.
-                 (f"dkp{f}-s90", "dkp", f, ["--doping-share", "0.9", "--cmr", "0.5"]),
                  (f"dkp{f}-s90-nocmr", "dkp", f, ["--doping-share", "0.9", "--cmr", "0"]),
-                 (f"hmd{f}", "hmd", f, []), (f"dlmf{f}", "dlmf", f, []), (f"dhmd{f}", "dhmd", f, [])]
+                 (f"hmd{f}", "hmd", f, []), (f"dlmf{f}", "dlmf", f, []), (f"dhmd{f}", "dhmd", f, []),
+                 (f"dkp{f}-s90", "dkp", f, ["--doping-share", "0.9", "--cmr", "0.5"])]
     return runs
 
 
