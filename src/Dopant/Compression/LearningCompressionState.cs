@@ -1,0 +1,101 @@
+using System.Text.Json;
+using Dopant.IO;
+
+namespace Dopant.Compression;
+
+/// <summary>
+/// Where an L-C run stands after an iteration: the compressed weights Δ(θ), the multipliers λ, μ, the best compressed
+/// weights so far by validation loss and the history. Saved with the model's parameters in one safetensors file, so
+/// that a resumed run continues from a consistent point.
+/// </summary>
+public sealed class LearningCompressionState
+{
+    private const string MetadataKey = "dopant.lc";
+
+    /// <summary>Iterations finished (0: only the direct compression).</summary>
+    public int Iteration { get; set; }
+
+    /// <summary>The penalty μ of the next L step.</summary>
+    public double Mu { get; set; }
+
+    /// <summary>Δ(θ) per compressed weight, by name.</summary>
+    public Dictionary<string, float[]> Compressed { get; } = [];
+
+    /// <summary>λ per compressed weight, by name.</summary>
+    public Dictionary<string, float[]> Multipliers { get; } = [];
+
+    /// <summary>The compressed weights with the lowest validation loss so far, by name.</summary>
+    public Dictionary<string, float[]> Best { get; } = [];
+
+    /// <summary>The validation loss of <see cref="Best"/>.</summary>
+    public double BestLoss { get; set; } = double.PositiveInfinity;
+
+    /// <summary>The iteration <see cref="Best"/> comes from.</summary>
+    public int BestIteration { get; set; }
+
+    /// <summary>Every iteration so far, the direct compression first.</summary>
+    public List<LearningCompressionIteration> History { get; } = [];
+
+    /// <summary>
+    /// Writes the state and <paramref name="parameters"/> (every trainable tensor of the model, by name, with its shape)
+    /// to <paramref name="path"/> atomically.
+    /// </summary>
+    public void Save(string path, IEnumerable<(string Name, float[] Values, int[] Shape)> parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        var tensors = new List<SafeTensor>();
+        foreach ((string name, float[] values, int[] shape) in parameters)
+            tensors.Add(SafeTensor.Create<float>("model/" + name, values, [.. shape.Select(d => (long)d)]));
+        void Add(string prefix, Dictionary<string, float[]> arrays)
+        {
+            foreach ((string name, float[] values) in arrays) tensors.Add(SafeTensor.Create<float>(prefix + name, values, values.Length));
+        }
+        Add("theta/", Compressed);
+        Add("lambda/", Multipliers);
+        Add("best/", Best);
+        var meta = new Metadata(Iteration, Mu, BestLoss, BestIteration, [.. History]);
+        new SafeTensorsFile(tensors, new Dictionary<string, string> { [MetadataKey] = JsonSerializer.Serialize(meta) }).Save(path);
+    }
+
+    /// <summary>
+    /// Reads a state written by <see cref="Save"/> and copies its model parameters into <paramref name="parameters"/>
+    /// (by name; every one must be present with the same length).
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file is not an L-C state or does not fit the parameters.</exception>
+    public static LearningCompressionState Load(string path, IEnumerable<(string Name, float[] Values)> parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        if (!File.Exists(path)) throw new FileNotFoundException($"L-C state '{path}' does not exist.", path);
+        SafeTensorsFile file = SafeTensorsFile.Load(path);
+        if (!file.Metadata.TryGetValue(MetadataKey, out string? json))
+            throw new InvalidDataException($"'{path}' is not an L-C state (no '{MetadataKey}' metadata).");
+        Metadata meta;
+        try
+        {
+            meta = JsonSerializer.Deserialize<Metadata>(json) ?? throw new InvalidDataException($"'{path}': the L-C metadata is null.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"'{path}': the L-C metadata is not valid: {e.Message}", e);
+        }
+        var state = new LearningCompressionState { Iteration = meta.Iteration, Mu = meta.Mu, BestLoss = meta.BestLoss, BestIteration = meta.BestIteration };
+        state.History.AddRange(meta.History ?? []);
+        foreach ((string name, float[] values) in parameters)
+        {
+            if (!file.TryGetTensor("model/" + name, out SafeTensor? t) || t.ElementCount != values.Length)
+                throw new InvalidDataException($"'{path}': the L-C state has no parameter '{name}' of {values.Length} values; it belongs to another model.");
+            t.ToSingleArray().CopyTo(values, 0);
+        }
+        foreach (SafeTensor t in file.Tensors)
+        {
+            string name = t.Name;
+            Dictionary<string, float[]>? target = name.StartsWith("theta/", StringComparison.Ordinal) ? state.Compressed
+                : name.StartsWith("lambda/", StringComparison.Ordinal) ? state.Multipliers
+                : name.StartsWith("best/", StringComparison.Ordinal) ? state.Best : null;
+            if (target is not null) target[name[(name.IndexOf('/') + 1)..]] = t.ToSingleArray();
+        }
+        return state;
+    }
+
+    private sealed record Metadata(int Iteration, double Mu, double BestLoss, int BestIteration, List<LearningCompressionIteration>? History);
+}
