@@ -15,7 +15,8 @@ internal static class CompressCommand
     public static Command Create()
     {
         var command = new Command("compress",
-            "Compress the LSTM layers (kp, dkp, lmf, dlmf, hmd, dhmd, prune) to a target factor and train; checkpoints after every epoch.");
+            "Compress the LSTM layers (kp, dkp, lmf, dlmf, hmd, dhmd, prune) to a target factor and train, or compress any " +
+            "weights by a scheme file with the L-C optimizer (--scheme); checkpoints after every epoch or iteration.");
         var method = new Option<string?>("--method") { Description = "kp, dkp, lmf, dlmf, hmd, dhmd or prune (required unless --resume)." };
         method.AcceptOnlyFromAmong([.. LstmCompression.Methods]);
         var factor = new Option<double?>("--factor") { Description = "Target compression factor of each LSTM matrix, e.g. 25 (required unless --resume)." };
@@ -36,6 +37,8 @@ internal static class CompressCommand
         var force = new Option<bool>("--force") { Description = "Overwrite an existing --out file." };
         var json = new Option<bool>("--json") { Description = "Print the result as one JSON object on standard output." };
         var threads = ThreadsOption.Create();
+        var scheme = new SchemeCompressOptions();
+        foreach (Option o in scheme.All) command.Options.Add(o);
         var binder = new TrainingOptionsBinder();
         binder.AddTo(command);
         // The options that choose a compression; a resumed run takes them from its checkpoint.
@@ -48,6 +51,21 @@ internal static class CompressCommand
             ThreadsOption.Apply(parse, threads);
             string folder = DataCommand.ResolveDataFolder(parse.GetValue(data));
             string path = parse.GetValue(output)!;
+            if (parse.GetValue(scheme.Scheme) is not null || (parse.GetValue(resume) && SchemeCompressOptions.IsSchemeRun(path)))
+            {
+                if (parse.GetValue(method) is not null) throw new ArgumentException("--scheme and --method are alternatives; give one.");
+                string denseModel = parse.GetValue(from) ?? throw new ArgumentException("--scheme needs --model, the trained dense model to compress (also when resuming).");
+                if (parse.GetValue(resume) && (parse.GetValue(scheme.Scheme) is not null || binder.AnyOverride(parse)))
+                    throw new ArgumentException("--resume continues with the scheme and options stored by the run; drop --scheme and the other options.");
+                SchemeRunSettings? settings = parse.GetValue(resume) ? null : scheme.Settings(parse, binder.Bind(parse));
+                if (!parse.GetValue(resume) && parse.GetValue(force))
+                {
+                    File.Delete(path);
+                    File.Delete(SchemeCompressionRun.StatePath(path));
+                }
+                SchemeCompressOptions.Execute(denseModel, folder, path, settings, parse.GetValue(resume), parse.GetValue(json), cancellationToken);
+                return Task.FromResult(0);
+            }
             LanguageModelTrainer trainer;
             if (parse.GetValue(resume))
             {

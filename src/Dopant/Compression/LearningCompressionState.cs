@@ -33,6 +33,9 @@ public sealed class LearningCompressionState
     /// <summary>The iteration <see cref="Best"/> comes from.</summary>
     public int BestIteration { get; set; }
 
+    /// <summary>The settings of the run the state belongs to (JSON, opaque to the algorithm), so that a resumed run continues with them.</summary>
+    public string? Run { get; set; }
+
     /// <summary>Every iteration so far, the direct compression first.</summary>
     public List<LearningCompressionIteration> History { get; } = [];
 
@@ -53,7 +56,7 @@ public sealed class LearningCompressionState
         Add("theta/", Compressed);
         Add("lambda/", Multipliers);
         Add("best/", Best);
-        var meta = new Metadata(Iteration, Mu, BestLoss, BestIteration, [.. History]);
+        var meta = new Metadata(Iteration, Mu, BestLoss, BestIteration, [.. History], Run);
         new SafeTensorsFile(tensors, new Dictionary<string, string> { [MetadataKey] = JsonSerializer.Serialize(meta) }).Save(path);
     }
 
@@ -78,7 +81,7 @@ public sealed class LearningCompressionState
         {
             throw new InvalidDataException($"'{path}': the L-C metadata is not valid: {e.Message}", e);
         }
-        var state = new LearningCompressionState { Iteration = meta.Iteration, Mu = meta.Mu, BestLoss = meta.BestLoss, BestIteration = meta.BestIteration };
+        var state = new LearningCompressionState { Iteration = meta.Iteration, Mu = meta.Mu, BestLoss = meta.BestLoss, BestIteration = meta.BestIteration, Run = meta.Run };
         state.History.AddRange(meta.History ?? []);
         foreach ((string name, float[] values) in parameters)
         {
@@ -97,5 +100,5 @@ public sealed class LearningCompressionState
         return state;
     }
 
-    private sealed record Metadata(int Iteration, double Mu, double BestLoss, int BestIteration, List<LearningCompressionIteration>? History);
+    private sealed record Metadata(int Iteration, double Mu, double BestLoss, int BestIteration, List<LearningCompressionIteration>? History, string? Run);
 }

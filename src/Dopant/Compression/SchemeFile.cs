@@ -37,6 +37,9 @@ public sealed class SchemeFile
     /// <summary>Where the scheme came from (a path, or a description).</summary>
     public string Source { get; }
 
+    /// <summary>The scheme's JSON text, as read (to store with a run).</summary>
+    public string Json => _root.GetRawText();
+
     /// <summary>Whether a setting is the free level <c>"$level"</c>.</summary>
     public bool UsesLevel { get; }
 

@@ -132,6 +132,9 @@ public sealed class LanguageModelTrainer
         History = [.. _history],
     };
 
+    /// <summary>Raised after every optimizer step of training (to re-impose constraints on the weights, such as masks).</summary>
+    public event Action? OptimizerStepped;
+
     /// <summary>Raised after every epoch (once its checkpoint, if any, is written) with the epoch's figures.</summary>
     public event Action<EpochResult>? EpochCompleted;
 
@@ -213,6 +216,7 @@ public sealed class LanguageModelTrainer
             _doping.BeforeWindow(Options.BatchSize, _optimizer.StepCount);
             lossSum += _step.Run(inputs.AsSpan(0, n), targets.AsSpan(0, n), window.Length, Options.BatchSize, state, lr).Loss;
             _doping.AfterStep(_optimizer.StepCount);
+            OptimizerStepped?.Invoke();
             tokens += n;
             if (++done % reportEvery == 0 || done == windows)
             {

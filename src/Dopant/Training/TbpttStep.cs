@@ -38,13 +38,26 @@ public sealed class TbpttStep<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     /// <summary>Trains on one window of <paramref name="steps"/> × <paramref name="batch"/> tokens, updating <paramref name="state"/>.</summary>
-    public StepResult Run(ReadOnlySpan<int> inputs, ReadOnlySpan<int> targets, int steps, int batch, LstmState<T> state, double learningRate)
+    /// <param name="inputs">The window's input tokens, time-major.</param>
+    /// <param name="targets">The window's target tokens.</param>
+    /// <param name="steps">Time steps.</param>
+    /// <param name="batch">Parallel streams.</param>
+    /// <param name="state">The carried recurrent state, updated.</param>
+    /// <param name="learningRate">The step's learning rate.</param>
+    /// <param name="addGradients">
+    /// Called after clipping is decided with the clipping coefficient, to add terms to the gradients that clipping must
+    /// not scale (divide them by the coefficient, as <c>LearningCompressionPenalty.AddGradients</c> does).
+    /// </param>
+    public StepResult Run(ReadOnlySpan<int> inputs, ReadOnlySpan<int> targets, int steps, int batch, LstmState<T> state, double learningRate,
+        Action<double>? addGradients = null)
     {
         _chunks.ZeroGradients();
         double loss = _model.Forward(inputs, targets, steps, batch, state);
         _model.Backward(T.CreateChecked(_timeSummedLoss ? 1.0 / batch : 1.0 / (steps * batch)));
         double norm = GradientClipping.GlobalNorm(_chunks);
-        _optimizer.Step(_parameters, learningRate, GradientClipping.Coefficient(norm, _clip));
+        double coefficient = GradientClipping.Coefficient(norm, _clip);
+        addGradients?.Invoke(coefficient);
+        _optimizer.Step(_parameters, learningRate, coefficient);
         return new StepResult(loss, norm);
     }
 }

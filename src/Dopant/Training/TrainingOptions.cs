@@ -100,6 +100,15 @@ public sealed record TrainingOptions
     /// </summary>
     public LstmCompression? Compression { get; init; }
 
+    /// <summary>
+    /// The compression scheme (JSON, <c>Compression.SchemeFile</c>) the run fine-tunes the result of, for a run of
+    /// <c>dopant compress --scheme</c>; null otherwise.
+    /// </summary>
+    public string? Scheme { get; init; }
+
+    /// <summary>The level substituted for <c>"$level"</c> in <see cref="Scheme"/>, if it has one.</summary>
+    public double? SchemeLevel { get; init; }
+
     /// <summary>The epoch by which the final sparsity is reached: <see cref="PruneEndEpoch"/>, or 3/4 of the epochs when it is 0.</summary>
     [JsonIgnore]
     public double EffectivePruneEndEpoch => PruneEndEpoch > 0 ? PruneEndEpoch : 0.75 * Epochs;

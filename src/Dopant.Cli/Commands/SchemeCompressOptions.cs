@@ -1,0 +1,76 @@
+using System.CommandLine;
+using System.Text.Json;
+using Dopant.Compression;
+using Dopant.Training;
+
+namespace Dopant.Cli.Commands;
+
+/// <summary>The options of <c>dopant compress --scheme</c> (learning-compression by a scheme file) and the run they start.</summary>
+internal sealed class SchemeCompressOptions
+{
+    public Option<string?> Scheme { get; } = new("--scheme") { Description = "Compress by a scheme file (JSON rules of selectors and operators) with the L-C optimizer instead of --method." };
+    public Option<double?> Level { get; } = new("--level") { Description = "The value of \"$level\" in the scheme (dopant search infers it)." };
+    public Option<int?> Iterations { get; } = new("--lc-iterations") { Description = "L-C iterations after the direct compression (default 10)." };
+    public Option<double?> Mu0 { get; } = new("--mu0") { Description = "L-C penalty at the first L step (default 1e-3)." };
+    public Option<double?> MuGrowth { get; } = new("--mu-growth") { Description = "Factor the L-C penalty grows by every iteration (default 1.1)." };
+    public Option<int?> LStepWindows { get; } = new("--l-step-windows") { Description = "Training windows of every L step (default 200)." };
+    public Option<int?> FirstLStepWindows { get; } = new("--first-l-step-windows") { Description = "Training windows of the first L step (default 2x --l-step-windows)." };
+    public Option<int?> FineTuneEpochs { get; } = new("--fine-tune-epochs") { Description = "Epochs of masked fine-tuning after L-C (default 1; 0 for none)." };
+
+    public IEnumerable<Option> All => [Scheme, Level, Iterations, Mu0, MuGrowth, LStepWindows, FirstLStepWindows, FineTuneEpochs];
+
+    /// <summary>Whether the run writing <paramref name="output"/> is a scheme run in progress.</summary>
+    public static bool IsSchemeRun(string output) => File.Exists(SchemeCompressionRun.StatePath(output))
+        || (File.Exists(output) && ModelCheckpoint.Load(output).Options?.Scheme is not null);
+
+    public SchemeRunSettings Settings(ParseResult parse, TrainingOptions training)
+    {
+        string path = parse.GetValue(Scheme)!;
+        SchemeFile file = SchemeFile.Load(path);
+        double? level = parse.GetValue(Level);
+        _ = file.Build(level);  // a missing or unwanted level fails here, before anything is loaded
+        int windows = parse.GetValue(LStepWindows) ?? 200;
+        return new SchemeRunSettings(file.Json, level,
+            new LearningCompressionOptions
+            {
+                Iterations = parse.GetValue(Iterations) ?? 10,
+                Mu0 = parse.GetValue(Mu0) ?? 1e-3,
+                MuGrowth = parse.GetValue(MuGrowth) ?? 1.1,
+            },
+            windows, parse.GetValue(FirstLStepWindows) ?? 2 * windows, parse.GetValue(FineTuneEpochs) ?? 1, training);
+    }
+
+    /// <summary>Runs or resumes the scheme compression and prints its result.</summary>
+    public static void Execute(string denseModel, string folder, string output, SchemeRunSettings? settings, bool resume, bool json, CancellationToken cancellationToken)
+    {
+        var iterations = new Reporter<LearningCompressionIteration>(i => Console.Error.WriteLine(
+            $"L-C iteration {i.Iteration}: μ {i.Mu:G3}, valid ppl of the compressed weights {Math.Exp(i.ValidationLoss):F2}, ‖w − Δ(θ)‖ {i.Distance:G4}"));
+        SchemeRunResult r = SchemeCompressionRun.Run(denseModel, folder, output, settings, resume, new ConsoleProgress(), iterations, cancellationToken);
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(new
+            {
+                model = output,
+                valid_ppl = r.ValidPerplexity,
+                test_ppl = r.TestPerplexity,
+                dense_bytes = r.DenseBytes,
+                compressed_bytes = r.CompressedBytes,
+                byte_factor = r.ByteFactor,
+                lc_best_iteration = r.BestIteration,
+                lc_history = r.History,
+                matrices = r.Storage.Select(s => new { name = s.Name, dense_bytes = s.Dense.Bytes, bytes = s.Compressed.Bytes, values = s.Compressed.Values }),
+            }, ModelCheckpoint.Json));
+            return;
+        }
+        Console.WriteLine($"{"matrix",-20} {"dense bytes",12} {"bytes",12} {"factor",7}");
+        foreach ((string name, StorageEstimate dense, StorageEstimate compressed) in r.Storage)
+            Console.WriteLine($"{name,-20} {dense.Bytes,12:N0} {compressed.Bytes,12:N0} {(double)dense.Bytes / compressed.Bytes,6:F1}x");
+        Console.WriteLine($"whole model: {r.DenseBytes:N0} -> {r.CompressedBytes:N0} bytes ({r.ByteFactor:F1}x); L-C kept iteration {r.BestIteration}; " +
+                          $"valid perplexity {r.ValidPerplexity:F2}, test perplexity {r.TestPerplexity:F2}; model saved to {output}");
+    }
+
+    private sealed class Reporter<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+}

@@ -1,0 +1,16 @@
+namespace Dopant.Compression;
+
+/// <summary>What a scheme compression run produced.</summary>
+/// <param name="ValidPerplexity">Validation perplexity of the final (fine-tuned, quantized) model.</param>
+/// <param name="TestPerplexity">Test perplexity of the final model.</param>
+/// <param name="History">The L-C iterations, the direct compression first.</param>
+/// <param name="BestIteration">The L-C iteration whose compressed weights were kept.</param>
+/// <param name="Storage">Every weight matrix's storage, dense and compressed.</param>
+/// <param name="DenseBytes">Bytes of the whole model stored dense in fp32 (biases included).</param>
+/// <param name="CompressedBytes">Bytes of the whole compressed model (biases in fp32).</param>
+public sealed record SchemeRunResult(double ValidPerplexity, double TestPerplexity, IReadOnlyList<LearningCompressionIteration> History,
+    int BestIteration, IReadOnlyList<(string Name, StorageEstimate Dense, StorageEstimate Compressed)> Storage, long DenseBytes, long CompressedBytes)
+{
+    /// <summary>Dense bytes over compressed bytes, for the whole model.</summary>
+    public double ByteFactor => (double)DenseBytes / CompressedBytes;
+}
