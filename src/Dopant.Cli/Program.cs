@@ -7,6 +7,7 @@ root.Subcommands.Add(DataCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(CompressCommand.Create());
+root.Subcommands.Add(SearchCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(ScoreCommand.Create());

@@ -23,11 +23,12 @@ internal sealed class SchemeCompressOptions
     public static bool IsSchemeRun(string output) => File.Exists(SchemeCompressionRun.StatePath(output))
         || (File.Exists(output) && ModelCheckpoint.Load(output).Options?.Scheme is not null);
 
-    public SchemeRunSettings Settings(ParseResult parse, TrainingOptions training)
+    /// <summary>The run's settings; <paramref name="level"/>, when given, replaces --level (a search's trial level).</summary>
+    public SchemeRunSettings Settings(ParseResult parse, TrainingOptions training, double? level = null)
     {
         string path = parse.GetValue(Scheme)!;
         SchemeFile file = SchemeFile.Load(path);
-        double? level = parse.GetValue(Level);
+        level ??= parse.GetValue(Level);
         _ = file.Build(level);  // a missing or unwanted level fails here, before anything is loaded
         int windows = parse.GetValue(LStepWindows) ?? 200;
         return new SchemeRunSettings(file.Json, level,

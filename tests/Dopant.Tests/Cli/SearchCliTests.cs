@@ -1,0 +1,89 @@
+using System.Text.Json;
+using Dopant.Search;
+using Dopant.Tests.Data;
+
+namespace Dopant.Tests.Cli;
+
+/// <summary><c>dopant search</c> end to end on a tiny corpus, with a small budget.</summary>
+public sealed class SearchCliTests : IDisposable
+{
+    private readonly TemporaryFolder _folder = new();
+    private readonly string _dense;
+
+    public SearchCliTests()
+    {
+        string[] sentences = ["the cat sat on the mat", "a dog ran in the park", "the bird sang a song", "my cat likes the dog"];
+        var random = new Random(7);
+        string Text(int lines) => string.Concat(Enumerable.Range(0, lines).Select(_ => " " + sentences[random.Next(sentences.Length)] + " \n"));
+        _folder.Write("data/train.txt", Text(120));
+        _folder.Write("data/valid.txt", Text(20));
+        _folder.Write("data/test.txt", Text(20));
+        _dense = Path.Combine(_folder.Path, "dense.safetensors");
+        CliProcess.Result train = CliProcess.Run("train", "--data", Data, "--out", _dense, "--layers", "1", "--hidden", "16", "--bptt", "5",
+            "--batch-size", "4", "--epochs", "3");
+        Assert.True(train.ExitCode == 0, train.StandardError);
+    }
+
+    public void Dispose() => _folder.Dispose();
+
+    private string Data => Path.Combine(_folder.Path, "data");
+
+    private string[] Search(string dir, string scheme, params string[] extra) =>
+    [
+        "search", "--data", Data, "--model", _dense, "--out", dir, "--scheme", scheme, "--bptt", "5", "--batch-size", "4",
+        "--lc-iterations", "1", "--l-step-windows", "2", "--fine-tune-epochs", "0", "--json", .. extra,
+    ];
+
+    [Fact]
+    public void A_search_stores_its_trials_reports_them_and_resumes_without_rerunning()
+    {
+        string scheme = Path.Combine(_folder.Path, "prune.json");
+        File.WriteAllText(scheme, """{ "rules": [ { "select": { "kinds": ["lstm"] }, "operators": [ { "op": "prune", "factor": "$level" } ] } ] }""");
+        string dir = Path.Combine(_folder.Path, "search");
+        CliProcess.Result run = CliProcess.Run(Search(dir, scheme, "--levels", "1.5:40", "--max-ppl-increase", "3", "--budget", "4"));
+        Assert.True(run.ExitCode == 0, run.StandardError);
+        using JsonDocument result = JsonDocument.Parse(run.StandardOutput.Split('\n').Last(l => l.StartsWith('{')));
+        int trials = result.RootElement.GetProperty("trials").GetArrayLength();
+        Assert.InRange(trials, 2, 4);
+        Assert.Equal(trials, new SearchTrialStore(Path.Combine(dir, "trials.jsonl")).Load().Count);
+        for (int i = 1; i <= trials; i++) Assert.True(File.Exists(SchemeSearch.TrialModel(dir, i)), $"trial {i}'s model");
+        string report = File.ReadAllText(Path.Combine(dir, "report.md"));
+        Assert.Contains("| trial | stage | level | valid ppl | memory | feasible |", report);
+        Assert.True(File.Exists(Path.Combine(dir, "constraint.svg")));
+        if (result.RootElement.GetProperty("chosen_level").ValueKind == JsonValueKind.Number)
+        {
+            Assert.True(File.Exists(Path.Combine(dir, "best.safetensors")));
+            Assert.True(result.RootElement.GetProperty("chosen").GetProperty("feasible").GetBoolean());
+        }
+
+        CliProcess.Result again = CliProcess.Run("search", "--data", Data, "--model", _dense, "--out", dir, "--resume", "--json");
+        Assert.True(again.ExitCode == 0, again.StandardError);
+        Assert.Contains("(stored)", again.StandardError);
+        Assert.DoesNotContain("L step", again.StandardError);
+        using JsonDocument resumed = JsonDocument.Parse(again.StandardOutput.Split('\n').Last(l => l.StartsWith('{')));
+        Assert.Equal(result.RootElement.GetProperty("trials").GetRawText(), resumed.RootElement.GetProperty("trials").GetRawText());
+    }
+
+    [Theory]
+    [InlineData("no-level", "no \"$level\"")]
+    [InlineData("resume-empty", "no search to continue")]
+    [InlineData("bad-levels", "--levels must be LOW:HIGH")]
+    public void Bad_searches_fail_with_a_clear_error(string problem, string expected)
+    {
+        string scheme = Path.Combine(_folder.Path, problem + ".json");
+        File.WriteAllText(scheme, problem == "no-level"
+            ? """{ "rules": [ { "operators": [ { "op": "prune", "factor": 4 } ] } ] }"""
+            : """{ "rules": [ { "operators": [ { "op": "prune", "factor": "$level" } ] } ] }""");
+        string dir = Path.Combine(_folder.Path, problem);
+        string[] args = problem switch
+        {
+            "resume-empty" => ["search", "--data", Data, "--model", _dense, "--out", dir, "--resume"],
+            "bad-levels" => Search(dir, scheme, "--levels", "2-50"),
+            _ => Search(dir, scheme, "--levels", "2:50"),
+        };
+        CliProcess.Result run = CliProcess.Run(args);
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains(expected, run.StandardError);
+        Assert.False(File.Exists(Path.Combine(dir, "trials.jsonl")));
+    }
+}
