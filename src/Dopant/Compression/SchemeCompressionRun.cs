@@ -133,7 +133,8 @@ public static class SchemeCompressionRun
                 lc_history = lcState.History, lc_best_iteration = lcState.BestIteration,
             }),
         };
-        ModelCheckpoint.Save(output, model, vocabulary, trainer is null ? null : fineTune, trainer?.State, null, metadata);
+        // The options (the scheme) are stored even without fine-tuning, so that resuming a finished run re-evaluates it.
+        ModelCheckpoint.Save(output, model, vocabulary, fineTune, trainer?.State, null, metadata);
         File.Delete(statePath);
         return result;
     }

@@ -14,12 +14,7 @@ public sealed class SchemeCompressCliTests : IDisposable
 
     public SchemeCompressCliTests()
     {
-        string[] sentences = ["the cat sat on the mat", "a dog ran in the park", "the bird sang a song", "my cat likes the dog"];
-        var random = new Random(7);
-        string Text(int lines) => string.Concat(Enumerable.Range(0, lines).Select(_ => " " + sentences[random.Next(sentences.Length)] + " \n"));
-        _folder.Write("data/train.txt", Text(120));
-        _folder.Write("data/valid.txt", Text(20));
-        _folder.Write("data/test.txt", Text(20));
+        Data = TinyCorpus.Write(_folder);
         _dense = Path.Combine(_folder.Path, "dense.safetensors");
         CliProcess.Result train = CliProcess.Run("train", "--data", Data, "--out", _dense, "--layers", "2", "--hidden", "16", "--bptt", "5",
             "--batch-size", "4", "--epochs", "2");
@@ -28,7 +23,7 @@ public sealed class SchemeCompressCliTests : IDisposable
 
     public void Dispose() => _folder.Dispose();
 
-    private string Data => Path.Combine(_folder.Path, "data");
+    private string Data { get; }
 
     private string Scheme(string json)
     {
@@ -92,6 +87,13 @@ public sealed class SchemeCompressCliTests : IDisposable
         ModelCheckpoint model = ModelCheckpoint.Load(output);
         Assert.IsType<DopedMatrix<float>>(model.Model.Layers[0].InputWeights);
         Assert.True(model.Model.Layers[0].InputWeights.ParameterCount * 4 <= 64 * 16 * 1.01);
+
+        // Resuming a finished run (killed after its last save) evaluates the saved model again.
+        CliProcess.Result again = CliProcess.Run("compress", "--data", Data, "--model", _dense, "--out", output, "--resume", "--json");
+        Assert.True(again.ExitCode == 0, again.StandardError);
+        using JsonDocument first = JsonDocument.Parse(run.StandardOutput.Split('\n').Last(l => l.StartsWith('{')));
+        using JsonDocument second = JsonDocument.Parse(again.StandardOutput.Split('\n').Last(l => l.StartsWith('{')));
+        Assert.Equal(first.RootElement.GetProperty("test_ppl").GetDouble(), second.RootElement.GetProperty("test_ppl").GetDouble(), 9);
     }
 
     [Theory]

@@ -12,12 +12,7 @@ public sealed class SearchCliTests : IDisposable
 
     public SearchCliTests()
     {
-        string[] sentences = ["the cat sat on the mat", "a dog ran in the park", "the bird sang a song", "my cat likes the dog"];
-        var random = new Random(7);
-        string Text(int lines) => string.Concat(Enumerable.Range(0, lines).Select(_ => " " + sentences[random.Next(sentences.Length)] + " \n"));
-        _folder.Write("data/train.txt", Text(120));
-        _folder.Write("data/valid.txt", Text(20));
-        _folder.Write("data/test.txt", Text(20));
+        Data = TinyCorpus.Write(_folder);
         _dense = Path.Combine(_folder.Path, "dense.safetensors");
         CliProcess.Result train = CliProcess.Run("train", "--data", Data, "--out", _dense, "--layers", "1", "--hidden", "16", "--bptt", "5",
             "--batch-size", "4", "--epochs", "3");
@@ -26,7 +21,7 @@ public sealed class SearchCliTests : IDisposable
 
     public void Dispose() => _folder.Dispose();
 
-    private string Data => Path.Combine(_folder.Path, "data");
+    private string Data { get; }
 
     private string[] Search(string dir, string scheme, params string[] extra) =>
     [
