@@ -55,12 +55,13 @@ def structured_plan(factors, blocks, share, cmr):
             for f in factors for b in blocks]
 
 
-def measure(cli, data, dense_model):
-    """Adds streaming speed (1 and 2 threads, against the dense model in the same run) to every finished result line."""
+def measure(cli, data, dense_model, commit):
+    """Adds streaming speed (1 and 2 threads, against the dense model in the same run) to every finished result line,
+    replacing an earlier measurement."""
     with open(RESULTS) as f:
         rows = [json.loads(l) for l in f if l.strip()]
     for row in rows:
-        if row["method"] == "dense" or "speed" in row:
+        if row["method"] == "dense":
             continue
         model = os.path.join(RUNS, row["name"] + ".safetensors")
         speed = {}
@@ -73,6 +74,7 @@ def measure(cli, data, dense_model):
                                            "recurrent_speedup": ours["recurrent_speedup"], "total_speedup": ours["total_speedup"],
                                            "recurrent_weight_bytes": ours["recurrent_weight_bytes"]}
             print(f"{row['name']}: {threads} threads {ours['recurrent_us_per_token']:.1f} µs, {ours['recurrent_speedup']:.2f}x dense", flush=True)
+        speed["commit"] = commit
         row["speed"] = speed
     with open(RESULTS + ".tmp", "w") as f:
         f.writelines(json.dumps(r) + "\n" for r in rows)
@@ -153,7 +155,7 @@ def main():
         dense = record("dense", "dense", 1, r, None, ["train", "--data", args.data, "--preset", args.preset, "--out", dense_model], commit)
 
     if args.measure:
-        measure(CLI, args.data, dense_model)
+        measure(CLI, args.data, dense_model, commit)
         return
     runs = plan(args.factors) if args.suite == "doping" else structured_plan(args.factors, args.blocks, args.doping_share, args.cmr)
     todo = [p for p in runs if p[0] not in done and (not args.only or p[0] in args.only)]

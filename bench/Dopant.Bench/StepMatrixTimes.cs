@@ -29,7 +29,32 @@ internal static class StepMatrixTimes
                 IStepMatrix step = StepMatrices.From(form);
                 Console.WriteLine($"{rows}x{columns} {method,-6} {spec.ToJson(),-80} {step.WeightBytes,12:N0} B {MedianMicroseconds(step, reps),9:F2} µs");
             }
+        KroneckerPaths(reps);
         return 0;
+    }
+
+    // The Kronecker kernel's two paths on the same factors, alternately: the direct small products and two GEMM calls.
+    private static void KroneckerPaths(int reps)
+    {
+        Console.WriteLine("Kronecker paths (rank, m1xn1, m2xn2): multiply-adds, direct µs, GEMM µs");
+        var random = new Random(2);
+        foreach ((int rank, int m1, int n1, int m2, int n2) in new[]
+                 { (1, 40, 10, 20, 20), (8, 40, 10, 20, 20), (1, 52, 26, 50, 25), (3, 52, 26, 50, 25), (8, 52, 26, 50, 25), (25, 52, 26, 50, 25) })
+        {
+            float[] left = [.. Enumerable.Range(0, rank * m1 * n1).Select(_ => (float)random.NextDouble() - 0.5f)];
+            float[] right = [.. Enumerable.Range(0, rank * m2 * n2).Select(_ => (float)random.NextDouble() - 0.5f)];
+            var direct = new KroneckerStepMatrix(left, right, rank, m1, n1, m2, n2, direct: true);
+            var gemm = new KroneckerStepMatrix(left, right, rank, m1, n1, m2, n2, direct: false);
+            var (d, g) = (new List<double>(), new List<double>());
+            for (int round = 0; round < 3; round++)
+            {
+                d.Add(MedianMicroseconds(direct, reps));
+                g.Add(MedianMicroseconds(gemm, reps));
+            }
+            d.Sort();
+            g.Sort();
+            Console.WriteLine($"{rank,3} {m1}x{n1} {m2}x{n2} {KroneckerStepMatrix.MultiplyAdds(rank, m1, n1, m2, n2),10:N0} {d[1],9:F2} {g[1],9:F2}");
+        }
     }
 
     // Optimized at once: a timing loop left to tiered compilation ran the kernels several times slower here.
