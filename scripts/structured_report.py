@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""Issue 7's report: doped KP with S in blocks of each shape against the other forms at the same factor, accuracy
+against streaming speed.
+
+  python3 scripts/structured_report.py [--factor 25] [--out docs/results]
+
+Reads docs/results/structured-doping.jsonl and docs/results/doping.jsonl (written, and timed with --measure, by
+scripts/doping_experiment.py), prints a Markdown table and writes structured-doping-pareto-1t.svg and -2t.svg: test perplexity change
+against the recurrent part's speed-up over dense (batch 1, one and two threads), one point per model, the Pareto front drawn
+through the points no other model beats on both axes. The SVG is written by hand (no plotting package).
+"""
+import argparse
+import json
+import math
+import os
+
+
+def load(path):
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(l) for l in f if l.strip()]
+
+
+def label(row):
+    """Doped KP runs of the doping suite hold S at a quarter of the budget (the structured suite's: 90%)."""
+    name = row["name"]
+    if row["method"] == "dkp" and name.startswith(f"dkp{row['factor']}") and "-" not in name:
+        return name + " S 25% CMR 0.5"
+    return name.replace("-nocmr", " S 25%")
+
+
+def pareto(points):
+    """Points (speed-up, change) that no other point beats on both: faster and at most as much perplexity lost."""
+    front = [p for p in points if not any(q[0] >= p[0] and q[1] <= p[1] and q != p for q in points)]
+    return sorted(front)
+
+
+def scatter(points, threads, width=720, height=440, cap=16):
+    """points: (speed-up, change %, label, color); changes above cap % are drawn on the top edge, their value in the label."""
+    xs, ys = [p[0] for p in points], [min(p[1], cap) for p in points]
+    x0, x1 = math.log2(min(xs) / 1.15), math.log2(max(xs) * 1.15)
+    y0, y1 = min(0, min(ys)) - 1, max(ys) + 1
+    L, R, T, B = 70, 30, 40, 50
+    px = lambda v: L + (math.log2(v) - x0) / (x1 - x0) * (width - L - R)
+    py = lambda v: T + (y1 - v) / (y1 - y0) * (height - T - B)
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="12">',
+           f'<rect width="{width}" height="{height}" fill="white"/>',
+           f'<text x="{width / 2}" y="20" text-anchor="middle" font-size="14">LSTM layers at 25x: perplexity change against speed-up ({threads} thread{"s" if threads > 1 else ""}, batch 1)</text>',
+           f'<line x1="{L}" y1="{height - B}" x2="{width - R}" y2="{height - B}" stroke="black"/>',
+           f'<line x1="{L}" y1="{T}" x2="{L}" y2="{height - B}" stroke="black"/>',
+           f'<text x="{(L + width - R) / 2}" y="{height - 12}" text-anchor="middle">recurrent-part speed-up over dense (log scale)</text>',
+           f'<text x="16" y="{(T + height - B) / 2}" text-anchor="middle" transform="rotate(-90 16 {(T + height - B) / 2})">test perplexity change vs dense (%)</text>']
+    tick = 1.0
+    while tick <= 2 ** x1:
+        if tick >= 2 ** x0:
+            out.append(f'<line x1="{px(tick):.1f}" y1="{height - B}" x2="{px(tick):.1f}" y2="{height - B + 5}" stroke="black"/>')
+            out.append(f'<text x="{px(tick):.1f}" y="{height - B + 18}" text-anchor="middle">{tick:g}x</text>')
+        tick *= 2
+    step = 5 if y1 - y0 > 20 else 2
+    v = math.ceil(y0 / step) * step
+    while v <= y1:
+        out.append(f'<line x1="{L - 5}" y1="{py(v):.1f}" x2="{L}" y2="{py(v):.1f}" stroke="black"/>')
+        out.append(f'<text x="{L - 8}" y="{py(v) + 4:.1f}" text-anchor="end">{v:+g}</text>')
+        v += step
+    out.append(f'<line x1="{L}" y1="{py(0):.1f}" x2="{width - R}" y2="{py(0):.1f}" stroke="#999" stroke-dasharray="6 4"/>')
+    out.append(f'<line x1="{L}" y1="{py(2):.1f}" x2="{width - R}" y2="{py(2):.1f}" stroke="#d62728" stroke-dasharray="2 3"/>')
+    out.append(f'<text x="{width - R - 4}" y="{py(2) - 4:.1f}" text-anchor="end" fill="#d62728">goal: within 2%</text>')
+    front = pareto([(p[0], p[1]) for p in points])
+    path = " ".join(f"{'M' if i == 0 else 'L'}{px(x):.1f},{py(min(y, cap)):.1f}" for i, (x, y) in enumerate(front))
+    out.append(f'<path d="{path}" fill="none" stroke="#555" stroke-width="1.5"/>')
+    for k, (x, y, name, color) in enumerate(sorted(points)):
+        if y > cap:
+            name, y = f"{name} ({y:+.0f}%, off scale)", cap
+        out.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="4" fill="{color}"/>')
+        # Labels alternate above and below their points, so that neighbours in speed do not overprint.
+        dy = -7 if k % 2 == 0 else 16
+        right = px(x) > L + 0.6 * (width - L - R)
+        anchor = f'x="{px(x) - 5:.1f}" text-anchor="end"' if right else f'x="{px(x) + 5:.1f}"'
+        out.append(f'<text {anchor} y="{py(y) + dy:.1f}" fill="{color}">{name}</text>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--factor", type=int, default=25)
+    ap.add_argument("--out", default=os.path.join("docs", "results"))
+    args = ap.parse_args()
+    structured = [r for r in load(os.path.join(args.out, "structured-doping.jsonl")) if r["method"] != "dense"]
+    names = {r["name"] for r in structured}
+    others = [r for r in load(os.path.join(args.out, "doping.jsonl"))
+              if r["method"] != "dense" and r["name"] not in names and r["name"] != "dkp25-s90-nocmr"]
+    rows = [r for r in structured + others if r["factor"] == args.factor and "speed" in r]
+
+    print("| model | S blocks | LSTM factor (params / bytes) | valid ppl | test ppl | change vs dense | µs/token, 1 thread | speed-up | µs/token, 2 threads | speed-up |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for r in sorted(rows, key=lambda r: r["test_ppl"]):
+        s1, s2 = r["speed"]["threads_1"], r["speed"]["threads_2"]
+        block = r["name"].rsplit("-", 1)[1] if r in structured else "-"
+        print(f"| {label(r)} | {block} | {r['lstm_parameter_factor']:.1f} / {r['lstm_byte_factor']:.1f} | {r['valid_ppl']:.2f} | "
+              f"{r['test_ppl']:.2f} | {100 * r['test_ppl_change']:+.1f}% | {s1['recurrent_us_per_token']:.1f} | {s1['recurrent_speedup']:.2f}x | "
+              f"{s2['recurrent_us_per_token']:.1f} | {s2['recurrent_speedup']:.2f}x |")
+    for threads in (1, 2):
+        points = [(r["speed"][f"threads_{threads}"]["recurrent_speedup"], 100 * r["test_ppl_change"], label(r),
+                   "#d62728" if r in structured else "#1f77b4") for r in rows]
+        if points:
+            path = os.path.join(args.out, f"structured-doping-pareto-{threads}t.svg")
+            with open(path + ".tmp", "w") as f:
+                f.write(scatter(points, threads))
+            os.replace(path + ".tmp", path)
+            front = pareto([(p[0], p[1]) for p in points])
+            print(f"\nPareto front ({threads} thread{'s' if threads > 1 else ''}): " +
+                  ", ".join(next(p[2] for p in points if (p[0], p[1]) == q) for q in front))
+
+
+if __name__ == "__main__":
+    main()
