@@ -3,6 +3,8 @@ using Dopant.Cli;
 using Dopant.Cli.Commands;
 
 var root = new RootCommand("Dopant: train, compress and run LSTM language models on the CPU.");
+root.Subcommands.Add(DemoCommand.Create());
+root.Subcommands.Add(ReportCommand.Create());
 root.Subcommands.Add(DataCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());

@@ -82,43 +82,55 @@ internal static class CompressCommand
                 var compression = new LstmCompression(chosen, targetFactor,
                     parse.GetValue(share) ?? LstmCompression.DefaultDopingShare, parse.GetValue(kronFactors) ?? 2) { Concatenated = parse.GetValue(concatenate), Block = parse.GetValue(block) };
                 compression.Validate();
-                TrainingOptions options = binder.Bind(parse);
-                LanguageModel<float> model;
-                PtbCorpus corpus;
-                if (parse.GetValue(from) is string dense)
+                TrainingOptions options = binder.Bind(parse) with
                 {
-                    ModelCheckpoint start = ModelCheckpoint.Load(dense);
-                    model = start.Model;
-                    options = options with { Layers = model.Config.Layers, HiddenSize = model.Config.HiddenSize, TiedWeights = model.Config.TiedWeights };
-                    corpus = PtbCorpus.Load(folder, start.Vocabulary);
-                }
-                else
-                {
-                    corpus = PtbCorpus.Load(folder);
-                    model = LanguageModelTrainer.CreateModel(options, corpus.Vocabulary.Count);
-                }
-                options = options with
-                {
-                    FinalSparsity = compression.FinalSparsity,
                     CoMatrixDropout = parse.GetValue(cmr) ?? 0,
                     CoMatrixDropoutFinal = parse.GetValue(cmrFinal),
-                    Compression = compression,
                     StructureDropout = parse.GetValue(structureDropout) ?? 0,
+                };
+                options = options with
+                {
                     PruneStartEpoch = parse.GetValue(pruneStart) ?? options.PruneStartEpoch,
                     PruneEndEpoch = parse.GetValue(pruneEnd) ?? options.PruneEndEpoch,
                     PruneEvents = parse.GetValue(pruneEvents) ?? options.PruneEvents,
                 };
-                options.Validate();
-                // The forms replace the LSTM matrices before the trainer binds the parameters and the pruning schedule.
-                CompressionReport target = compression.Apply(model);
-                trainer = new LanguageModelTrainer(options, corpus, model);
-                Console.Error.WriteLine($"{compression.Method} at {compression.Factor:G}x" +
-                    (compression.FinalSparsity > 0 ? $", pruned parts annealed to {compression.FinalSparsity:P2} sparsity" : "") +
-                    $"; at the start ({(compression.IsDoped ? "S still dense" : "before pruning")}): {TrainCommand.Describe(target)}");
+                trainer = Start(compression, options, parse.GetValue(from), folder);
             }
             TrainCommand.Execute(trainer, folder, path, parse.GetValue(json), cancellationToken);
             return Task.FromResult(0);
         });
         return command;
+    }
+
+    /// <summary>
+    /// A trainer for <paramref name="compression"/> of the dense model in <paramref name="denseModel"/> (its
+    /// architecture and vocabulary; null: a fresh model of <paramref name="options"/>), the forms already in place,
+    /// with <paramref name="options"/> completed by the compression's sparsity target.
+    /// </summary>
+    internal static LanguageModelTrainer Start(LstmCompression compression, TrainingOptions options, string? denseModel, string folder)
+    {
+        LanguageModel<float> model;
+        PtbCorpus corpus;
+        if (denseModel is not null)
+        {
+            ModelCheckpoint start = ModelCheckpoint.Load(denseModel);
+            model = start.Model;
+            options = options with { Layers = model.Config.Layers, HiddenSize = model.Config.HiddenSize, TiedWeights = model.Config.TiedWeights };
+            corpus = PtbCorpus.Load(folder, start.Vocabulary);
+        }
+        else
+        {
+            corpus = PtbCorpus.Load(folder);
+            model = LanguageModelTrainer.CreateModel(options, corpus.Vocabulary.Count);
+        }
+        options = options with { FinalSparsity = compression.FinalSparsity, Compression = compression };
+        options.Validate();
+        // The forms replace the LSTM matrices before the trainer binds the parameters and the pruning schedule.
+        CompressionReport target = compression.Apply(model);
+        var trainer = new LanguageModelTrainer(options, corpus, model);
+        Console.Error.WriteLine($"{compression.Method} at {compression.Factor:G}x" +
+            (compression.FinalSparsity > 0 ? $", pruned parts annealed to {compression.FinalSparsity:P2} sparsity" : "") +
+            $"; at the start ({(compression.IsDoped ? "S still dense" : "before pruning")}): {TrainCommand.Describe(target)}");
+        return trainer;
     }
 }

@@ -1,0 +1,18 @@
+using Dopant.Training;
+
+namespace Dopant.Cli.Runs;
+
+/// <summary>The settings of a <c>dopant demo</c> run, stored in its <c>run.json</c> so that <c>--resume</c> continues alike.</summary>
+internal sealed record DemoSettings(int TrainTokens, int EvalTokens, int HiddenSize, int DenseEpochs, int Epochs,
+    IReadOnlyList<string> Methods, IReadOnlyList<double> Factors, int BenchTokens, int BenchRepeats, string? Source);
+
+/// <summary>One trained model of a run: what it is, its accuracy, its size, and its per-epoch history.</summary>
+internal sealed record ModelResult(string Name, string Method, double Factor, double LstmParameterFactor, double LstmByteFactor,
+    long ModelBytes, long FileBytes, double ValidPpl, double TestPpl, IReadOnlyList<EpochResult> Epochs);
+
+/// <summary>One point of a training curve: position in epochs (fractional), mean training loss so far this epoch, and the pruned parts' sparsity.</summary>
+internal sealed record CurvePoint(string Run, double Position, double Loss, double? Sparsity);
+
+/// <summary>Streaming speed of one model, timed against the dense model in the same process (batch 1).</summary>
+internal sealed record SpeedResult(string Name, double RecurrentMicroseconds, double TotalMicroseconds, double RecurrentSpeedup,
+    double TotalSpeedup, long RecurrentWeightBytes, int Threads);
