@@ -38,6 +38,7 @@ internal static class CommandLineErrors
             or UnauthorizedAccessException or JsonException or KeyNotFoundException => e.Message,
         ArgumentException a => a.ParamName is null ? a.Message : a.Message.Replace($" (Parameter '{a.ParamName}')", ""),
         IOException io => io.Message,
+        Dopant.Training.TrainingDivergedException d => d.Message,
         _ => null,
     };
 }

@@ -22,19 +22,25 @@ internal sealed class TrainingOptionsBinder
     private readonly Option<ulong?> _seed = new("--seed") { Description = "Random seed." };
     private readonly Option<string?> _optimizer = new("--optimizer") { Description = "sgd (default) or adam." };
     private readonly Option<int?> _evalBatch = new("--eval-batch-size") { Description = "Batch size for perplexity evaluation (default 10)." };
+    private readonly Option<int?> _maxRollbacks = new("--max-rollbacks")
+    {
+        Description = "How often a diverged epoch (loss NaN or above twice a uniform guess's) is rolled back to the last good state and trained again at a lower learning rate before the run stops (default 3).",
+    };
+    private readonly Option<double?> _rollbackLr = new("--rollback-lr-factor") { Description = "Learning-rate factor applied at each roll-back (default 0.5)." };
+
+    private Option[] Overrides => [_epochs, _layers, _hidden, _bptt, _batch, _lr, _decay, _decayAfter, _init, _dropout, _clip, _tied, _seed, _optimizer, _evalBatch,
+        _maxRollbacks, _rollbackLr];
 
     public void AddTo(Command command)
     {
         _preset.AcceptOnlyFromAmong([.. TrainingOptions.PresetNames]);
         _optimizer.AcceptOnlyFromAmong("sgd", "adam");
-        foreach (Option option in new Option[] { _preset, _epochs, _layers, _hidden, _bptt, _batch, _lr, _decay, _decayAfter, _init, _dropout, _clip, _tied, _seed, _optimizer, _evalBatch })
-            command.Options.Add(option);
+        command.Options.Add(_preset);
+        foreach (Option option in Overrides) command.Options.Add(option);
     }
 
     /// <summary>Whether any field was given explicitly (other than the preset).</summary>
-    public bool AnyOverride(ParseResult parse) =>
-        new Option[] { _epochs, _layers, _hidden, _bptt, _batch, _lr, _decay, _decayAfter, _init, _dropout, _clip, _tied, _seed, _optimizer, _evalBatch }
-            .Any(o => parse.GetResult(o) is { Implicit: false });
+    public bool AnyOverride(ParseResult parse) => Overrides.Any(o => parse.GetResult(o) is { Implicit: false });
 
     public TrainingOptions Bind(ParseResult parse)
     {
@@ -56,6 +62,8 @@ internal sealed class TrainingOptionsBinder
             Seed = parse.GetValue(_seed) ?? o.Seed,
             Optimizer = parse.GetValue(_optimizer) ?? o.Optimizer,
             EvalBatchSize = parse.GetValue(_evalBatch) ?? o.EvalBatchSize,
+            MaxRollbacks = parse.GetValue(_maxRollbacks) ?? o.MaxRollbacks,
+            RollbackLearningRateFactor = parse.GetValue(_rollbackLr) ?? o.RollbackLearningRateFactor,
         };
         o.Validate();
         return o;

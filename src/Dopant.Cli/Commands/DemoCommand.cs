@@ -166,11 +166,14 @@ internal static class DemoCommand
             lastStep = step;
             RunFolder.Append(run.Metrics, new CurvePoint(name, step / 50.0, p.Loss, Sparsity(trainer.Model)));
         });
+        trainer.Diverged += d => Console.Error.WriteLine(
+            $"{name}: epoch {d.Epoch} diverged (loss {d.Loss:G4} per token); rolled back to the last good state, learning rate x {d.LearningRateScale:G4}");
         TrainingResult result = trainer.Run(path, progress, cancellationToken);
         ModelCheckpoint.Save(run.CompactModel(name), trainer.Model, ModelCheckpoint.Load(path).Vocabulary, compact: true);
         CompressionReport accounting = trainer.Model.CompressionReport();
         RunFolder.Append(run.Results, new ModelResult(name, method, factor, accounting.LstmParameterFactor, accounting.LstmByteFactor,
-            accounting.ModelBytes, new FileInfo(run.CompactModel(name)).Length, result.ValidPerplexity, result.TestPerplexity, result.History));
+            accounting.ModelBytes, new FileInfo(run.CompactModel(name)).Length, result.ValidPerplexity, result.TestPerplexity, result.History,
+            result.Divergences));
         Console.Error.WriteLine($"{name}: valid ppl {result.ValidPerplexity:F2}, test ppl {result.TestPerplexity:F2}; {TrainCommand.Describe(accounting)}");
     }
 

@@ -62,6 +62,9 @@ internal static class TrainCommand
             (e.ValidPerplexityWithoutSparse is double off ? $" ({off:F2} without S)" : "") +
             (e.Sparsity is double s ? $", sparsity {s:P2}" : "") +
             $", lr {e.LearningRate:G4}, {e.TokensPerSecond:N0} tok/s; checkpoint {path}");
+        trainer.Diverged += d => Console.Error.WriteLine(
+            $"epoch {d.Epoch}/{o.Epochs} diverged {(d.Window > 0 ? $"at training window {d.Window}" : "by its end")} (loss {d.Loss:G4} per token): " +
+            $"rolled back to the last good state; initial learning rate now {o.LearningRate * d.LearningRateScale:G4} ({d.LearningRateScale:G4} x --lr)");
         TrainingResult result = trainer.Run(path, new ConsoleProgress(), cancellationToken);
         CompressionReport report = trainer.Model.CompressionReport();
         bool compressed = report.IsCompressed;
@@ -80,6 +83,7 @@ internal static class TrainCommand
                 lstm_byte_factor = report.LstmByteFactor,
                 options = o,
                 epochs = result.History,
+                divergences = result.Divergences,
             }, ModelCheckpoint.Json));
             return;
         }
@@ -87,6 +91,8 @@ internal static class TrainCommand
         foreach (EpochResult e in result.History)
             Console.WriteLine($"{e.Epoch,5} {e.LearningRate,8:G4} {e.TrainPerplexity,10:F2} {e.ValidPerplexity,10:F2} {e.TokensPerSecond,9:N0}");
         if (compressed) Console.WriteLine(Describe(report));
+        if (result.Divergences.Count > 0)
+            Console.WriteLine($"{result.Divergences.Count} diverged epoch(s) rolled back; the learning rate ended at {result.Divergences[^1].LearningRateScale:G4} x the initial one");
         Console.WriteLine($"valid perplexity {result.ValidPerplexity:F2}, test perplexity {result.TestPerplexity:F2}, {result.TokensPerSecond:N0} tokens/s; model saved to {path}");
     }
 

@@ -8,7 +8,8 @@ internal sealed record DemoSettings(int TrainTokens, int EvalTokens, int HiddenS
 
 /// <summary>One trained model of a run: what it is, its accuracy, its size, and its per-epoch history.</summary>
 internal sealed record ModelResult(string Name, string Method, double Factor, double LstmParameterFactor, double LstmByteFactor,
-    long ModelBytes, long FileBytes, double ValidPpl, double TestPpl, IReadOnlyList<EpochResult> Epochs);
+    long ModelBytes, long FileBytes, double ValidPpl, double TestPpl, IReadOnlyList<EpochResult> Epochs,
+    IReadOnlyList<DivergenceEvent>? Divergences = null);
 
 /// <summary>One point of a training curve: position in epochs (fractional), mean training loss so far this epoch, and the pruned parts' sparsity.</summary>
 internal sealed record CurvePoint(string Run, double Position, double Loss, double? Sparsity);

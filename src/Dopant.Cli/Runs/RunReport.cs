@@ -40,23 +40,30 @@ internal sealed class RunReport
 
     private IEnumerable<ModelResult> Ordered => _results.OrderBy(r => r.Method == "dense" ? 0 : 1).ThenBy(r => r.Factor).ThenBy(r => r.Method);
 
-    /// <summary>Prints the summary table to standard output.</summary>
+    /// <summary>Prints the summary table to standard output (narrow enough for an 80-column terminal).</summary>
     public void PrintTable()
     {
-        var table = new Table().Title("Dopant demo: brown-ptb slice, LSTM layers compressed");
-        foreach (string column in new[] { "model", "method", "factor", "test ppl", "vs dense", "file bytes", "µs/token", "speed-up" })
+        var table = new Table().Title(new TableTitle("Dopant demo: LSTM layers compressed", Style.Plain));
+        foreach (string column in new[] { "method", "factor", "test ppl", "vs dense", "file MB", "µs/token", "speed-up" })
             table.AddColumn(new TableColumn(column).RightAligned());
         foreach (ModelResult r in Ordered)
         {
             _speed.TryGetValue(r.Name, out SpeedResult? s);
-            table.AddRow(r.Name, r.Method, r.LstmParameterFactor.ToString("F1", CultureInfo.InvariantCulture) + "x",
-                r.TestPpl.ToString("F2", CultureInfo.InvariantCulture), Change(r), r.FileBytes.ToString("N0", CultureInfo.InvariantCulture),
+            table.AddRow(r.Method, r.LstmParameterFactor.ToString("F1", CultureInfo.InvariantCulture) + "x",
+                r.TestPpl.ToString("F2", CultureInfo.InvariantCulture), Change(r), (r.FileBytes / 1e6).ToString("F2", CultureInfo.InvariantCulture),
                 s is null ? "-" : s.RecurrentMicroseconds.ToString("F1", CultureInfo.InvariantCulture),
                 s is null ? "-" : s.RecurrentSpeedup.ToString("F2", CultureInfo.InvariantCulture) + "x");
         }
         AnsiConsole.Write(table);
-        Console.WriteLine("factor: compression of the LSTM layers' parameters; µs/token: the recurrent part (embedding row and LSTM layers), batch 1, median of passes alternating with dense; file bytes: the exported deployment file.");
+        Console.WriteLine("factor: compression of the LSTM layers' parameters; µs/token: the recurrent part (embedding row and LSTM layers), " +
+            "batch 1, median of passes alternating with dense; file MB: the exported deployment file (10^6 bytes).");
+        foreach (ModelResult r in Ordered)
+            foreach (Dopant.Training.DivergenceEvent d in r.Divergences ?? [])
+                Console.WriteLine(Diverged(r, d));
     }
+
+    private static string Diverged(ModelResult r, Dopant.Training.DivergenceEvent d) => string.Create(CultureInfo.InvariantCulture,
+        $"{r.Name}: epoch {d.Epoch} diverged (loss {d.Loss:G4} per token) and was rolled back and trained again at {d.LearningRateScale:G4} x the learning rate.");
 
     /// <summary>Writes <c>report.html</c> into the run folder (atomically).</summary>
     public void Write() => RunFolder.WriteAtomically(_run.Report, Html());
@@ -83,7 +90,11 @@ internal sealed class RunReport
                   : string.Create(CultureInfo.InvariantCulture, $"<td>{s.RecurrentMicroseconds:F1}</td><td>{s.RecurrentSpeedup:F2}x</td><td>{s.TotalMicroseconds:F1}</td><td>{s.TotalSpeedup:F2}x</td>"))
               .Append("</tr>\n");
         }
-        sb.Append("</table>\n<p>Speed: batch 1, token by token, every model timed in one process with passes alternating; medians")
+        sb.Append("</table>\n");
+        foreach (ModelResult r in Ordered)
+            foreach (Dopant.Training.DivergenceEvent divergence in r.Divergences ?? [])
+                sb.Append("<p><strong>").Append(E(Diverged(r, divergence))).Append("</strong></p>\n");
+        sb.Append("<p>Speed: batch 1, token by token, every model timed in one process with passes alternating; medians")
           .Append(_speed.Values.FirstOrDefault() is { } any ? string.Create(CultureInfo.InvariantCulture, $", {any.Threads} thread(s)") : "").Append(".</p>\n");
 
         var compressed = _results.Where(r => r.Method != "dense").ToList();

@@ -64,6 +64,9 @@ public sealed class AdamOptimizer<T> : IOptimizer<T> where T : unmanaged, IFloat
         return moment;
     }
 
+    /// <summary>Forgets every state tensor (the moments start again from zero).</summary>
+    public void ClearState() => _state.Clear();
+
     /// <summary>Restores a state tensor saved from <see cref="State"/>.</summary>
     public void RestoreState(string key, T[] values)
     {

@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.Numerics.Tensors;
 using Dopant.Data;
+using Dopant.Matrices;
 using Dopant.Models;
 using Dopant.Numerics;
 
@@ -10,7 +12,10 @@ namespace Dopant.Training;
 /// <see cref="TrainingOptions.BatchSize"/> parallel streams, cut into windows of <see cref="TrainingOptions.Bptt"/> steps,
 /// and the recurrent state is carried from one window to the next (reset each epoch). Each window: forward, backward,
 /// global-norm clipping, one optimizer step. Validation perplexity after every epoch; a checkpoint after every epoch
-/// from which <see cref="Resume"/> continues exactly.
+/// from which <see cref="Resume"/> continues exactly. An epoch that diverges (a window's loss not finite or above twice
+/// that of a uniform guess; a validation perplexity or weight that is not finite) is rolled back to the end of the
+/// previous epoch and trained again at a lower learning rate (<see cref="TrainingOptions.MaxRollbacks"/> times at most),
+/// and reported through <see cref="Diverged"/>.
 /// </summary>
 public sealed class LanguageModelTrainer
 {
@@ -19,6 +24,9 @@ public sealed class LanguageModelTrainer
     private readonly TbpttStep<float> _step;
     private readonly DopingSchedule _doping;
     private readonly List<EpochResult> _history;
+    private readonly List<DivergenceEvent> _divergences;
+    private readonly double _divergedLoss;
+    private double _learningRateScale = 1;
     private int _epochsCompleted;
     private double _trainSeconds;
     private long _trainTokens;
@@ -65,6 +73,8 @@ public sealed class LanguageModelTrainer
         _step = new TbpttStep<float>(Model, _optimizer, options.Clip, options.TimeSummedLoss);
         _doping = CreateDopingSchedule();
         _history = [];
+        _divergences = [];
+        _divergedLoss = DivergedLoss(corpus.Vocabulary.Count);
     }
 
     /// <summary>A fresh model for <paramref name="options"/>, initialized uniformly from <see cref="TrainingOptions.Seed"/>.</summary>
@@ -92,6 +102,9 @@ public sealed class LanguageModelTrainer
         if (_optimizer is AdamOptimizer<float> adam)
             foreach ((string key, float[] values) in checkpoint.OptimizerState) adam.RestoreState(key, values);
         _history = [.. state.History];
+        _divergences = [.. state.Divergences];
+        _divergedLoss = DivergedLoss(corpus.Vocabulary.Count);
+        _learningRateScale = state.LearningRateScale;
         _epochsCompleted = state.EpochsCompleted;
         _trainSeconds = state.TrainSeconds;
         _trainTokens = state.TrainTokens;
@@ -129,6 +142,8 @@ public sealed class LanguageModelTrainer
         OptimizerSteps = _optimizer.StepCount,
         TrainSeconds = _trainSeconds,
         TrainTokens = _trainTokens,
+        LearningRateScale = _learningRateScale,
+        Divergences = [.. _divergences],
         History = [.. _history],
     };
 
@@ -137,6 +152,9 @@ public sealed class LanguageModelTrainer
 
     /// <summary>Raised after every epoch (once its checkpoint, if any, is written) with the epoch's figures.</summary>
     public event Action<EpochResult>? EpochCompleted;
+
+    /// <summary>Raised when an epoch diverged and was rolled back, before it is trained again.</summary>
+    public event Action<DivergenceEvent>? Diverged;
 
     /// <summary>
     /// Trains the remaining epochs, writing a checkpoint to <paramref name="checkpointPath"/> (when given) after each,
@@ -148,11 +166,20 @@ public sealed class LanguageModelTrainer
         if (train.Length < 2) throw new ArgumentException($"The training set ({_corpus.Train.Length} tokens) is too small for batch size {Options.BatchSize}.");
         for (int epoch = _epochsCompleted + 1; epoch <= Options.Epochs; epoch++)
         {
-            double lr = LearningRateSchedule.Zaremba(Options.LearningRate, Options.Decay, Options.DecayAfter, epoch);
-            (double trainLoss, long tokens, double seconds) = TrainEpoch(train, epoch, lr, progress, cancellationToken);
+            TrainingSnapshot? lastGood = Options.MaxRollbacks > 0 ? TrainingSnapshot.Capture(Model, _optimizer) : null;
+            double lr, trainLoss, seconds, valid;
+            long tokens;
+            while (true)
+            {
+                lr = LearningRateSchedule.Zaremba(Options.LearningRate * _learningRateScale, Options.Decay, Options.DecayAfter, epoch);
+                (trainLoss, tokens, seconds, int divergedWindow, double divergedLoss) = TrainEpoch(train, epoch, lr, progress, cancellationToken);
+                valid = divergedWindow > 0 ? double.NaN : Evaluate(_corpus.Valid, "valid", epoch, lr, progress).Value;
+                if (divergedWindow == 0 && (!double.IsFinite(valid) || !ParametersFinite())) divergedLoss = Math.Log(valid);
+                else if (divergedWindow == 0) break;
+                RollBack(lastGood, new DivergenceEvent(epoch, divergedWindow, divergedLoss, _learningRateScale * Options.RollbackLearningRateFactor));
+            }
             _trainSeconds += seconds;
             _trainTokens += tokens;
-            double valid = Evaluate(_corpus.Valid, "valid", epoch, lr, progress).Value;
             double? validWithoutSparse = _doping.HasDopedMatrices
                 ? _doping.WithoutSparse(() => Evaluate(_corpus.Valid, "valid without S", epoch, lr, progress).Value)
                 : null;
@@ -166,7 +193,35 @@ public sealed class LanguageModelTrainer
         double finalLr = _history.Count > 0 ? _history[^1].LearningRate : Options.LearningRate;
         double validPerplexity = _history.Count > 0 ? _history[^1].ValidPerplexity : Evaluate(_corpus.Valid, "valid", Options.Epochs, finalLr, progress).Value;
         double testPerplexity = Evaluate(_corpus.Test, "test", Options.Epochs, finalLr, progress).Value;
-        return new TrainingResult([.. _history], validPerplexity, testPerplexity, _trainSeconds > 0 ? _trainTokens / _trainSeconds : 0, _trainSeconds);
+        return new TrainingResult([.. _history], validPerplexity, testPerplexity, _trainSeconds > 0 ? _trainTokens / _trainSeconds : 0, _trainSeconds,
+            [.. _divergences]);
+    }
+
+    // Twice the cross-entropy of a uniform guess: a model that far off has left any sensible region.
+    private static double DivergedLoss(int vocabularySize) => 2 * Math.Log(Math.Max(vocabularySize, 2));
+
+    private void RollBack(TrainingSnapshot? lastGood, DivergenceEvent divergence)
+    {
+        _divergences.Add(divergence);
+        string where = divergence.Window > 0 ? $"at training window {divergence.Window}" : "by the end of the epoch";
+        if (lastGood is null || _divergences.Count > Options.MaxRollbacks)
+        {
+            lastGood?.Restore();
+            throw new TrainingDivergedException(
+                $"Training diverged in epoch {divergence.Epoch} {where} (loss {divergence.Loss:G4} per token) after {_divergences.Count - 1} roll-back(s) " +
+                $"(--max-rollbacks {Options.MaxRollbacks}); the last good state is {(divergence.Epoch > 1 ? $"the checkpoint of epoch {divergence.Epoch - 1}" : "the starting model")}. Try a lower --lr.",
+                [.. _divergences]);
+        }
+        lastGood.Restore();
+        _learningRateScale = divergence.LearningRateScale;
+        Diverged?.Invoke(divergence);
+    }
+
+    private bool ParametersFinite()
+    {
+        foreach (Parameter<float> p in Model.Parameters)
+            if (!float.IsFinite(TensorPrimitives.Sum<float>(p.Value))) return false;
+        return true;
     }
 
     /// <summary>
@@ -197,7 +252,8 @@ public sealed class LanguageModelTrainer
         return tokens / clock.Elapsed.TotalSeconds;
     }
 
-    private (double Loss, long Tokens, double Seconds) TrainEpoch(BatchedTokenStream train, int epoch, double lr,
+    // Returns the window (1-based) at which the epoch diverged and that window's loss per token, or window 0.
+    private (double Loss, long Tokens, double Seconds, int DivergedWindow, double DivergedLoss) TrainEpoch(BatchedTokenStream train, int epoch, double lr,
         IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
         Model.Training = true;
@@ -214,8 +270,10 @@ public sealed class LanguageModelTrainer
             cancellationToken.ThrowIfCancellationRequested();
             int n = train.CopyWindow(window, inputs, targets);
             _doping.BeforeWindow(Options.BatchSize, _optimizer.StepCount);
-            lossSum += _step.Run(inputs.AsSpan(0, n), targets.AsSpan(0, n), window.Length, Options.BatchSize, state, lr).Loss;
+            double loss = _step.Run(inputs.AsSpan(0, n), targets.AsSpan(0, n), window.Length, Options.BatchSize, state, lr).Loss;
             _doping.AfterStep(_optimizer.StepCount);
+            if (!(loss / n <= _divergedLoss)) return (double.NaN, tokens, clock.Elapsed.TotalSeconds, done + 1, loss / n);
+            lossSum += loss;
             OptimizerStepped?.Invoke();
             tokens += n;
             if (++done % reportEvery == 0 || done == windows)
@@ -226,7 +284,7 @@ public sealed class LanguageModelTrainer
                     rate, TimeSpan.FromSeconds(remainingTokens / Math.Max(rate, 1e-9))));
             }
         }
-        return (lossSum / tokens, tokens, clock.Elapsed.TotalSeconds);
+        return (lossSum / tokens, tokens, clock.Elapsed.TotalSeconds, 0, 0);
     }
 
     private Perplexity Evaluate(int[] tokens, string phase, int epoch, double lr, IProgress<TrainingProgress>? progress)

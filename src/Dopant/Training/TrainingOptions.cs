@@ -61,6 +61,16 @@ public sealed record TrainingOptions
     /// </summary>
     public bool TimeSummedLoss { get; init; } = true;
 
+    /// <summary>
+    /// How many times a diverged epoch (a training window's loss not finite or above twice that of a uniform guess, or
+    /// a validation perplexity or weight that is not finite) is rolled back to the end of the previous epoch and trained
+    /// again at a lower learning rate before the run gives up; 0 stops at the first divergence.
+    /// </summary>
+    public int MaxRollbacks { get; init; } = 3;
+
+    /// <summary>The factor applied to the learning rate after each roll-back, in (0, 1).</summary>
+    public double RollbackLearningRateFactor { get; init; } = 0.5;
+
     /// <summary>Batch size for validation and test perplexity.</summary>
     public int EvalBatchSize { get; init; } = 10;
 
@@ -159,6 +169,9 @@ public sealed record TrainingOptions
         Require(InitRange > 0 && double.IsFinite(InitRange), $"--init must be positive (got {InitRange}).");
         Require(Dropout >= 0 && Dropout < 1, $"--dropout must be in [0, 1) (got {Dropout}).");
         Require(Clip > 0, $"--clip must be positive (got {Clip}).");
+        Require(MaxRollbacks >= 0, $"--max-rollbacks must not be negative (got {MaxRollbacks}).");
+        Require(RollbackLearningRateFactor > 0 && RollbackLearningRateFactor < 1,
+            $"--rollback-lr-factor must be in (0, 1) (got {RollbackLearningRateFactor}).");
         Require(Optimizer is "sgd" or "adam", $"--optimizer must be sgd or adam (got '{Optimizer}').");
         Require(FinalSparsity >= 0 && FinalSparsity < 1, $"--sparsity must be in [0, 1) (got {FinalSparsity}).");
         Require(InitialSparsity >= 0 && InitialSparsity <= FinalSparsity || FinalSparsity == 0 && InitialSparsity == 0,

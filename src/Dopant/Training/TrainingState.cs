@@ -18,6 +18,12 @@ public sealed record TrainingState
     /// <summary>Training target tokens processed so far.</summary>
     public long TrainTokens { get; init; }
 
+    /// <summary>The factor on the learning rate left by roll-backs after divergence (1 when there were none).</summary>
+    public double LearningRateScale { get; init; } = 1;
+
+    /// <summary>Every diverged epoch that was rolled back.</summary>
+    public IReadOnlyList<DivergenceEvent> Divergences { get; init; } = [];
+
     /// <summary>One entry per finished epoch.</summary>
     public IReadOnlyList<EpochResult> History { get; init; } = [];
 }

@@ -13,6 +13,18 @@ internal static class CliProcess
 
     public static Result Run(params string[] args)
     {
+        using Running running = Start(args);
+        if (!running.WaitForExit(TimeSpan.FromMinutes(2)))
+        {
+            running.Kill();
+            throw new TimeoutException($"dopant {string.Join(' ', args)} did not finish in 2 minutes.");
+        }
+        return running.Result;
+    }
+
+    /// <summary>Starts the command and returns at once.</summary>
+    public static Running Start(params string[] args)
+    {
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -21,14 +33,41 @@ internal static class CliProcess
         };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Dopant.Cli.dll"));
         foreach (string arg in args) start.ArgumentList.Add(arg);
-        using Process process = Process.Start(start)!;
-        Task<string> output = process.StandardOutput.ReadToEndAsync();
-        Task<string> error = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+        return new Running(Process.Start(start)!);
+    }
+
+    /// <summary>A started command, its output collected as it runs.</summary>
+    public sealed class Running : IDisposable
+    {
+        private readonly Process _process;
+        private readonly Task<string> _output, _error;
+
+        internal Running(Process process)
         {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"dopant {string.Join(' ', args)} did not finish in 2 minutes.");
+            _process = process;
+            _output = process.StandardOutput.ReadToEndAsync();
+            _error = process.StandardError.ReadToEndAsync();
         }
-        return new Result(process.ExitCode, output.Result, error.Result);
+
+        public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
+
+        /// <summary>Kills the process (SIGKILL on Unix: no clean-up runs) and waits for it.</summary>
+        public void Kill()
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+        }
+
+        /// <summary>The finished command's exit code and output.</summary>
+        public Result Result
+        {
+            get
+            {
+                _process.WaitForExit();
+                return new Result(_process.ExitCode, _output.Result, _error.Result);
+            }
+        }
+
+        public void Dispose() => _process.Dispose();
     }
 }

@@ -27,8 +27,11 @@ public sealed class DemoCliTests : IDisposable
         foreach (string name in new[] { "dense", "dkp10", "prune10", "dkp25", "prune25" })
         {
             Assert.True(File.Exists(Path.Combine(run, "models", name + ".safetensors")), name);
-            Assert.Contains(name, first.StandardOutput);
+            Assert.Contains("== " + name, first.StandardError);
         }
+        // The summary table: a row per model, by method and factor.
+        string[] methods = [.. first.StandardOutput.Split('\n').Where(r => r.StartsWith('│')).Select(r => r.Split('│')[1].Trim())];
+        Assert.Equal(["method", "dense", "dkp", "prune", "dkp", "prune"], methods);
         Assert.Equal(5, Lines(Path.Combine(run, "results.jsonl")));
         Assert.Equal(5, Lines(Path.Combine(run, "speed.jsonl")));
         string html = File.ReadAllText(Path.Combine(run, "report.html"));
@@ -63,7 +66,7 @@ public sealed class DemoCliTests : IDisposable
         File.Delete(Path.Combine(run, "report.html"));
         CliProcess.Result report = CliProcess.Run("report", run);
         Assert.True(report.ExitCode == 0, report.StandardError);
-        Assert.Contains("prune25", report.StandardOutput);
+        Assert.Equal(methods, (string[])[.. report.StandardOutput.Split('\n').Where(r => r.StartsWith('│')).Select(r => r.Split('│')[1].Trim())]);
         Assert.True(File.Exists(Path.Combine(run, "report.html")));
     }
 
