@@ -1,18 +1,28 @@
 using System.Text;
 
-namespace Dopant.IO;
+namespace Dopant;
 
-/// <summary>Renders names taken from untrusted files so that an error message stays one short line.</summary>
+/// <summary>
+/// Renders text taken from untrusted files (names, words, JSON) so that an error message stays one short line; shared by
+/// every layer that reads files.
+/// </summary>
 internal static class DiagnosticText
 {
-    private const int MaxQuotedLength = 80;
+    private const int MaxQuotedLength = 80, MaxMessageLength = 400;
 
     /// <summary>The text in single quotes, control characters escaped and long text cut short.</summary>
-    public static string Quote(string text)
+    public static string Quote(string text) => "'" + Escape(text, MaxQuotedLength) + "'";
+
+    /// <summary>
+    /// A message from a lower layer that may echo untrusted text (a word, a kind, a JSON path), made one line of
+    /// bounded length: control characters escaped, the rest cut short.
+    /// </summary>
+    public static string OneLine(string message) => Escape(message, MaxMessageLength);
+
+    private static string Escape(string text, int maxLength)
     {
-        var builder = new StringBuilder(Math.Min(text.Length, MaxQuotedLength) + 3);
-        builder.Append('\'');
-        for (int i = 0; i < text.Length && i < MaxQuotedLength; i++)
+        var builder = new StringBuilder(Math.Min(text.Length, maxLength) + 1);
+        for (int i = 0; i < text.Length && i < maxLength; i++)
         {
             char c = text[i];
             if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
@@ -25,9 +35,8 @@ internal static class DiagnosticText
             else
                 builder.Append(c);
         }
-        if (text.Length > MaxQuotedLength)
+        if (text.Length > maxLength)
             builder.Append('…');
-        builder.Append('\'');
         return builder.ToString();
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
 
 namespace Dopant.Compression;
@@ -9,11 +10,16 @@ namespace Dopant.Compression;
 /// </summary>
 public sealed class LayerSelector
 {
+    private const int MaxCompiled = 256;
+    private static readonly ConcurrentDictionary<string, Regex> Compiled = new(StringComparer.Ordinal);
     private readonly Regex? _names;
     private readonly Regex[] _exclude;
 
     /// <summary>Creates a selector; null or empty arguments select everything.</summary>
-    /// <exception cref="ArgumentException">A pattern is not a valid regular expression.</exception>
+    /// <exception cref="ArgumentException">
+    /// A pattern is not a valid regular expression, or uses a construct that linear-time matching does not support
+    /// (backreferences, lookarounds, atomic groups, conditionals).
+    /// </exception>
     public LayerSelector(string? names = null, IEnumerable<WeightKind>? kinds = null, IEnumerable<string>? exclude = null)
     {
         Names = string.IsNullOrEmpty(names) ? null : names;
@@ -65,15 +71,28 @@ public sealed class LayerSelector
         return parts.Count == 0 ? "all" : string.Join("; ", parts);
     }
 
+    // Patterns come from scheme files: the non-backtracking engine matches in time linear in the name whatever the
+    // pattern, so that one like (a+)+$ cannot stall a run; the timeout is a second line of defence. Its automaton
+    // costs milliseconds to build, and a search builds the same scheme for every trial, hence the cache.
     private static Regex Compile(string pattern)
     {
+        if (Compiled.TryGetValue(pattern, out Regex? cached)) return cached;
         try
         {
-            return new Regex($"^(?:{pattern})$", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+            var regex = new Regex($"^(?:{pattern})$", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking, TimeSpan.FromSeconds(1));
+            if (Compiled.Count >= MaxCompiled) Compiled.Clear();
+            Compiled[pattern] = regex;
+            return regex;
         }
         catch (ArgumentException e)
         {
-            throw new ArgumentException($"Invalid name pattern '{pattern}': {e.Message}", e);
+            throw new ArgumentException($"Invalid name pattern {DiagnosticText.Quote(pattern)}: {DiagnosticText.OneLine(e.Message)}", e);
+        }
+        catch (NotSupportedException e)
+        {
+            throw new ArgumentException(
+                $"Name pattern {DiagnosticText.Quote(pattern)} uses a construct that linear-time matching does not support " +
+                $"(backreferences, lookarounds, atomic groups): {DiagnosticText.OneLine(e.Message)}", e);
         }
     }
 }

@@ -51,7 +51,7 @@ public sealed class LearningCompressionOptimizer
             Record(state, learner, 0, _options.Mu0, progress);
             checkpoint?.Invoke(state);
         }
-        else if (_weights.Any(w => !state.Compressed.ContainsKey(w.Name) || !state.Multipliers.ContainsKey(w.Name)))
+        else if (_weights.Any(w => !Covers(state.Compressed, w) || !Covers(state.Multipliers, w) || state.Best.Count > 0 && !Covers(state.Best, w)))
         {
             throw new ArgumentException("The L-C state does not cover the scheme's weights; it belongs to another scheme or model.", nameof(state));
         }
@@ -93,6 +93,9 @@ public sealed class LearningCompressionOptimizer
         for (int i = 0; i < values.Length; i++) result[i] = (float)(values[i] + coefficient * multipliers[i]);
         return result;
     }
+
+    private static bool Covers(Dictionary<string, float[]> arrays, CompressibleWeight weight) =>
+        arrays.TryGetValue(weight.Name, out float[]? values) && values.Length == weight.Values.Length;
 
     // Evaluates Δ(θ) in place of w, restores w, and keeps Δ(θ) if it is the best so far.
     private void Record(LearningCompressionState state, ILearningStep learner, int iteration, double mu, IProgress<LearningCompressionIteration>? progress)

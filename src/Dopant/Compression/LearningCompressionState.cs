@@ -79,15 +79,20 @@ public sealed class LearningCompressionState
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"'{path}': the L-C metadata is not valid: {e.Message}", e);
+            throw new InvalidDataException($"'{path}': the L-C metadata is not valid: {DiagnosticText.OneLine(e.Message)}", e);
         }
+        // A resumed run divides by μ and indexes the arrays by the weights' sizes: check what it would trip over.
+        if (meta.Iteration < 0 || !(meta.Mu > 0 && double.IsFinite(meta.Mu)) || meta.History?.Any(h => h is null) == true)
+            throw new InvalidDataException($"'{path}': the L-C metadata is not valid (iteration {meta.Iteration}, μ {meta.Mu}, or a null in the history).");
         var state = new LearningCompressionState { Iteration = meta.Iteration, Mu = meta.Mu, BestLoss = meta.BestLoss, BestIteration = meta.BestIteration, Run = meta.Run };
         state.History.AddRange(meta.History ?? []);
+        var lengths = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach ((string name, float[] values) in parameters)
         {
             if (!file.TryGetTensor("model/" + name, out SafeTensor? t) || t.ElementCount != values.Length)
                 throw new InvalidDataException($"'{path}': the L-C state has no parameter '{name}' of {values.Length} values; it belongs to another model.");
-            t.ToSingleArray().CopyTo(values, 0);
+            Singles(path, t).CopyTo(values, 0);
+            lengths[name] = values.Length;
         }
         foreach (SafeTensor t in file.Tensors)
         {
@@ -95,10 +100,18 @@ public sealed class LearningCompressionState
             Dictionary<string, float[]>? target = name.StartsWith("theta/", StringComparison.Ordinal) ? state.Compressed
                 : name.StartsWith("lambda/", StringComparison.Ordinal) ? state.Multipliers
                 : name.StartsWith("best/", StringComparison.Ordinal) ? state.Best : null;
-            if (target is not null) target[name[(name.IndexOf('/') + 1)..]] = t.ToSingleArray();
+            if (target is null) continue;
+            string weight = name[(name.IndexOf('/') + 1)..];
+            if (lengths.TryGetValue(weight, out int length) && t.ElementCount != length)
+                throw new InvalidDataException($"'{path}': {DiagnosticText.Quote(name)} has {t.ElementCount} values, but the weight has {length}.");
+            target[weight] = Singles(path, t);
         }
         return state;
     }
+
+    private static float[] Singles(string path, SafeTensor tensor) =>
+        tensor.DType is SafeTensorsDType.Float32 or SafeTensorsDType.Float16 or SafeTensorsDType.BFloat16 ? tensor.ToSingleArray()
+        : throw new InvalidDataException($"'{path}': tensor {DiagnosticText.Quote(tensor.Name)} is {tensor.DType.ToHeaderName()}; an L-C state holds F32.");
 
     private sealed record Metadata(int Iteration, double Mu, double BestLoss, int BestIteration, List<LearningCompressionIteration>? History, string? Run);
 }

@@ -52,6 +52,8 @@ public sealed record LstmCompression(string Method, double Factor, double Doping
         if (!Methods.Contains(Method)) throw new ArgumentException($"Unknown compression method '{Method}'; expected one of: {string.Join(", ", Methods)}.");
         if (!(Factor > 1) || !double.IsFinite(Factor)) throw new ArgumentException($"--factor must be greater than 1 (got {Factor}).");
         if (IsDoped && !(DopingShare > 0 && DopingShare < 1)) throw new ArgumentException($"--doping-share must be in (0, 1) (got {DopingShare}).");
+        if (IsDoped && !double.IsFinite(Factor / (1 - DopingShare)))
+            throw new ArgumentException($"--factor {Factor} is too large: with --doping-share {DopingShare} the structure's factor is infinite.");
         if (KroneckerFactors is < 2 or > 4) throw new ArgumentException($"--kron-factors must be 2, 3 or 4 (got {KroneckerFactors}).");
         if (KroneckerFactors != 2 && Method is not ("kp" or "dkp"))
             throw new ArgumentException($"--kron-factors applies only to kp and dkp, not to {Method}.");

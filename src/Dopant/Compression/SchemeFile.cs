@@ -31,7 +31,7 @@ public sealed class SchemeFile
         _root = root;
         Source = source;
         UsesLevel = root.GetRawText().Contains($"\"{LevelToken}\"", StringComparison.Ordinal);
-        _ = Build(UsesLevel ? 2 : null);  // every error shows now, not when a level is first tried
+        _ = Rules(UsesLevel ? 2 : null);  // every error shows now, not when a level is first tried
     }
 
     /// <summary>Where the scheme came from (a path, or a description).</summary>
@@ -67,11 +67,16 @@ public sealed class SchemeFile
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"{source}: not valid JSON: {e.Message}", e);
+            throw new InvalidDataException($"{source}: not valid JSON: {DiagnosticText.OneLine(e.Message)}", e);
+        }
+        catch (InvalidOperationException e)
+        {
+            // JsonElement.GetString refuses escapes such as "\ud800" that make no valid string.
+            throw new InvalidDataException($"{source}: a string is not valid Unicode: {DiagnosticText.OneLine(e.Message)}", e);
         }
         catch (Exception e) when (e is ArgumentException or FormatException or KeyNotFoundException)
         {
-            throw new InvalidDataException($"{source}: {e.Message}", e);
+            throw new InvalidDataException($"{source}: {DiagnosticText.OneLine(e.Message)}", e);
         }
     }
 
@@ -81,8 +86,23 @@ public sealed class SchemeFile
     {
         if (UsesLevel && level is null) throw new ArgumentException($"{Source}: the scheme has a free \"$level\"; give a level (or run dopant search).");
         if (!UsesLevel && level is not null) throw new ArgumentException($"{Source}: the scheme has no \"$level\" setting to give a level to.");
+        try
+        {
+            return Rules(level);
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException)
+        {
+            // The file parsed at level 2, so what fails here is a setting the level gives: say which level.
+            throw new ArgumentException($"{Source}: at level {level}: {DiagnosticText.OneLine(e.Message)}", e);
+        }
+    }
+
+    // The rules at a level; throws FormatException or ArgumentException on an invalid setting.
+    private CompressionScheme Rules(double? level)
+    {
         var reader = new Reader(level);
-        JsonElement rules = reader.Object(_root, "the scheme", ["rules"]).GetProperty("rules");
+        if (!reader.Object(_root, "the scheme", ["rules"]).TryGetProperty("rules", out JsonElement rules))
+            throw new FormatException("the scheme has no \"rules\".");
         if (rules.ValueKind != JsonValueKind.Array || rules.GetArrayLength() == 0) throw new FormatException("\"rules\" must be a non-empty array.");
         var result = new List<SchemeRule>();
         int index = 0;

@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Dopant.Data;
 
 /// <summary>
@@ -22,7 +20,7 @@ public sealed class PtbCorpus
     /// <summary>The name of the test split's file.</summary>
     public const string TestFileName = "test.txt";
 
-    private const int ReadBufferSize = 1 << 16;
+    private const int ReadBufferSize = 1 << 14;
 
     private PtbCorpus(Vocabulary vocabulary, int[] train, int[] valid, int[] test)
     {
@@ -52,6 +50,7 @@ public sealed class PtbCorpus
     /// <returns>The corpus.</returns>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
     /// <exception cref="FileNotFoundException">One of the three files is missing.</exception>
+    /// <exception cref="InvalidDataException">A file is not UTF-8 text, or holds a word longer than 65,536 characters.</exception>
     public static PtbCorpus Load(string folder)
     {
         (string train, string valid, string test) = SplitPaths(folder);
@@ -64,7 +63,9 @@ public sealed class PtbCorpus
 
     /// <summary>
     /// Loads a PTB-format folder onto an existing vocabulary, for example the one a saved model was trained
-    /// with; words not in it become <see cref="Vocabulary.UnknownWord"/>.
+    /// with. Every word must be in it: a PTB-format corpus is closed (its text already writes rare words as
+    /// <see cref="Vocabulary.UnknownWord"/>), so a word outside the vocabulary means the folder holds another corpus
+    /// than the one the vocabulary was built from, and the model's figures on it would be meaningless.
     /// </summary>
     /// <param name="folder">The folder holding <c>train.txt</c>, <c>valid.txt</c> and <c>test.txt</c>.</param>
     /// <param name="vocabulary">The vocabulary to map words onto; it must contain <c>&lt;eos&gt;</c>.</param>
@@ -73,14 +74,12 @@ public sealed class PtbCorpus
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
     /// <exception cref="FileNotFoundException">One of the three files is missing.</exception>
     /// <exception cref="InvalidDataException">
-    /// A word is not in the vocabulary and the vocabulary has no <c>&lt;unk&gt;</c>; the message names the file,
-    /// line and word.
+    /// A word is not in the vocabulary (the message names the file, line and word), a file is not UTF-8 text, or it
+    /// holds a word longer than 65,536 characters.
     /// </exception>
     public static PtbCorpus Load(string folder, Vocabulary vocabulary)
     {
-        ArgumentNullException.ThrowIfNull(vocabulary);
-        if (vocabulary.EndOfSentenceId < 0)
-            throw new ArgumentException($"The vocabulary has no {Vocabulary.EndOfSentenceWord}, which a PTB-format corpus ends every line with.", nameof(vocabulary));
+        RequireEndOfSentence(vocabulary);
         (string train, string valid, string test) = SplitPaths(folder);
         return new PtbCorpus(vocabulary, ReadIds(train, null, vocabulary), ReadIds(valid, null, vocabulary), ReadIds(test, null, vocabulary));
     }
@@ -100,43 +99,52 @@ public sealed class PtbCorpus
 
     /// <summary>
     /// The token ids of one PTB-format file (one sentence a line, <see cref="Vocabulary.EndOfSentenceWord"/> appended
-    /// to each) under <paramref name="vocabulary"/>, unknown words as <see cref="Vocabulary.UnknownWord"/>.
+    /// to each) under <paramref name="vocabulary"/>, whose words must all be in it, as for <see cref="Load(string, Vocabulary)"/>.
     /// </summary>
+    /// <exception cref="ArgumentException">The vocabulary has no <c>&lt;eos&gt;</c>.</exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="InvalidDataException">A word is unknown and the vocabulary has no unknown-word token.</exception>
+    /// <exception cref="InvalidDataException">
+    /// A word is not in the vocabulary (the message names the line and word), the file is not UTF-8 text, or it holds
+    /// a word longer than 65,536 characters.
+    /// </exception>
     public static int[] ReadFile(string path, Vocabulary vocabulary)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        ArgumentNullException.ThrowIfNull(vocabulary);
+        RequireEndOfSentence(vocabulary);
         if (!File.Exists(path)) throw new FileNotFoundException($"Text file '{path}' does not exist.", path);
         return ReadIds(path, null, vocabulary);
+    }
+
+    private static void RequireEndOfSentence(Vocabulary vocabulary)
+    {
+        ArgumentNullException.ThrowIfNull(vocabulary);
+        if (vocabulary.EndOfSentenceId < 0)
+            throw new ArgumentException($"The vocabulary has no {Vocabulary.EndOfSentenceWord}, which a PTB-format corpus ends every line with.", nameof(vocabulary));
     }
 
     /// <summary>Reads one split, growing <paramref name="builder"/> or, when it is null, mapping onto <paramref name="vocabulary"/>.</summary>
     private static int[] ReadIds(string path, VocabularyBuilder? builder, Vocabulary? vocabulary)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, ReadBufferSize, FileOptions.SequentialScan);
-        using var reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, ReadBufferSize);
+        using StreamReader text = PtbTokenReader.OpenText(stream);
+        var reader = new PtbTokenReader(text, path);
         // Tokens of English text average about six bytes with their separator; the guess only saves regrowth.
         var ids = new List<int>((int)Math.Min(stream.Length / 6 + 16, Array.MaxLength));
         int endOfSentence = vocabulary?.EndOfSentenceId ?? -1;
-        long lineNumber = 0;
-        while (reader.ReadLine() is { } line)
+        for (PtbToken token = reader.Read(); token != PtbToken.EndOfFile; token = reader.Read())
         {
-            lineNumber++;
-            foreach (ReadOnlySpan<char> token in new WhitespaceTokenEnumerator(line))
-            {
-                if (builder is not null)
-                    ids.Add(builder.Add(token));
-                else if (vocabulary!.TryGetId(token, out int id))
-                    ids.Add(id);
-                else if (vocabulary.UnknownId >= 0)
-                    ids.Add(vocabulary.UnknownId);
-                else
-                    throw new InvalidDataException(
-                        $"{path} line {lineNumber}: the word '{token}' is not in the vocabulary, which has no {Vocabulary.UnknownWord} to map it to.");
-            }
-            ids.Add(builder?.Add(Vocabulary.EndOfSentenceWord) ?? endOfSentence);
+            if (ids.Count == Array.MaxLength)
+                throw new InvalidDataException($"{path}: more than {Array.MaxLength:N0} tokens, more than one split can hold.");
+            if (token == PtbToken.EndOfLine)
+                ids.Add(builder?.Add(Vocabulary.EndOfSentenceWord) ?? endOfSentence);
+            else if (builder is not null)
+                ids.Add(builder.Add(reader.Word));
+            else if (vocabulary!.TryGetId(reader.Word, out int id))
+                ids.Add(id);
+            else
+                throw new InvalidDataException(
+                    $"{path} line {reader.Line}: the word {DiagnosticText.Quote(reader.Word.ToString())} is not in the vocabulary ({vocabulary.Count:N0} words), " +
+                    $"so the text is not from the corpus the vocabulary (the model's) was built from; PTB-format text writes words outside it as {Vocabulary.UnknownWord}.");
         }
         return ids.ToArray();
     }

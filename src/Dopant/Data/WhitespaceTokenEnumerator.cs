@@ -41,5 +41,5 @@ internal ref struct WhitespaceTokenEnumerator
     }
 
     // Python's str.isspace also counts the information separators U+001C..U+001F, which .NET does not.
-    private static bool IsSeparator(char c) => char.IsWhiteSpace(c) || (c >= '\u001C' && c <= '\u001F');
+    internal static bool IsSeparator(char c) => char.IsWhiteSpace(c) || (c >= '\u001C' && c <= '\u001F');
 }

@@ -156,7 +156,9 @@ public sealed class SafeTensorsFile
 
     private string Origin => Source is null ? "safetensors file" : $"safetensors file '{Source}'";
 
-    private SafeTensor RequireShape(string name, ReadOnlySpan<long> shape)
+    /// <summary>The tensor called <paramref name="name"/>, checked to have <paramref name="shape"/>, whatever its dtype.</summary>
+    /// <exception cref="InvalidDataException">The tensor is missing or has another shape; the message names both.</exception>
+    internal SafeTensor RequireShape(string name, ReadOnlySpan<long> shape)
     {
         ArgumentNullException.ThrowIfNull(name);
         if (!_byName.TryGetValue(name, out SafeTensor? tensor))

@@ -64,6 +64,9 @@ public sealed class ModelCheckpoint
     public const string PrecisionKey = "dopant.precision";
 
     private const string OptimizerPrefix = "optimizer.";
+    // Loading may take this many bytes of memory per byte of the file, plus the allowance: enough for any real model
+    // (a compressed one's dense start included), too little for a crafted file to exhaust the machine.
+    private const double MemoryPerFileByte = 64, MemoryAllowance = 256 << 20;
     private const string ScalesSuffix = ".scales";
     private const string BlockValuesSuffix = ".bsr_values", BlockColumnsSuffix = ".bsr_columns", BlockRowPointersSuffix = ".bsr_row_pointers";
     private const string CsrValuesSuffix = ".csr_values", CsrColumnsSuffix = ".csr_columns", CsrRowPointersSuffix = ".csr_row_pointers";
@@ -220,7 +223,7 @@ public sealed class ModelCheckpoint
             }
             catch (JsonException e)
             {
-                throw new InvalidDataException($"'{path}': metadata '{key}' is not valid: {e.Message}", e);
+                throw new InvalidDataException($"'{path}': metadata '{key}' is not valid: {DiagnosticText.OneLine(e.Message)}", e);
             }
         }
 
@@ -232,7 +235,7 @@ public sealed class ModelCheckpoint
         }
         catch (ArgumentException e)
         {
-            throw new InvalidDataException($"'{path}': {e.Message}", e);
+            throw new InvalidDataException($"'{path}': {DiagnosticText.OneLine(e.Message)}", e);
         }
         Vocabulary vocabulary;
         try
@@ -241,19 +244,28 @@ public sealed class ModelCheckpoint
         }
         catch (ArgumentException e)
         {
-            throw new InvalidDataException($"'{path}': bad vocabulary: {e.Message}", e);
+            throw new InvalidDataException($"'{path}': bad vocabulary: {DiagnosticText.OneLine(e.Message)}", e);
         }
         if (vocabulary.Count != config.VocabularySize)
             throw new InvalidDataException($"'{path}': the vocabulary has {vocabulary.Count} words but the configuration says {config.VocabularySize}.");
         TrainingOptions? options = file.Metadata.ContainsKey(OptionsKey) ? Parse<TrainingOptions>(OptionsKey) : null;
+        try
+        {
+            // A run resumes with these options as they are, so they are held to the rules a new run is.
+            options?.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"'{path}': metadata '{OptionsKey}' is not valid: {DiagnosticText.OneLine(e.Message)}", e);
+        }
         TrainingState? state = file.Metadata.ContainsKey(StateKey) ? Parse<TrainingState>(StateKey) : null;
+        if (state is not null && StateProblem(state) is { } problem)
+            throw new InvalidDataException($"'{path}': metadata '{StateKey}' is not valid: {problem}.");
 
-        var model = new LanguageModel<float>(config);
-        if (file.Metadata.ContainsKey(FormsKey))
-            foreach ((string name, WeightFormSpec? spec) in Parse<Dictionary<string, WeightFormSpec?>>(FormsKey))
-                RestoreForm(path, model, name, spec);
+        Dictionary<string, WeightFormSpec?> forms = file.Metadata.ContainsKey(FormsKey) ? Parse<Dictionary<string, WeightFormSpec?>>(FormsKey) : [];
         bool compact = file.Metadata.TryGetValue(StorageKey, out string? storage) && storage == "csr";
-        if (storage is not null && !compact) throw new InvalidDataException($"'{path}': metadata '{StorageKey}' is '{storage}'; only 'csr' is known.");
+        if (storage is not null && !compact)
+            throw new InvalidDataException($"'{path}': metadata '{StorageKey}' is {DiagnosticText.Quote(storage)}; only 'csr' is known.");
         WeightPrecision precision = WeightPrecision.Float32;
         if (file.Metadata.TryGetValue(PrecisionKey, out string? stored))
         {
@@ -261,10 +273,15 @@ public sealed class ModelCheckpoint
             {
                 "int8" => WeightPrecision.Int8,
                 "fp16" => WeightPrecision.Float16,
-                _ => throw new InvalidDataException($"'{path}': metadata '{PrecisionKey}' is '{stored}'; expected int8 or fp16."),
+                _ => throw new InvalidDataException($"'{path}': metadata '{PrecisionKey}' is {DiagnosticText.Quote(stored)}; expected int8 or fp16."),
             };
             if (!compact) throw new InvalidDataException($"'{path}': metadata '{PrecisionKey}' needs a compact file ('{StorageKey}' csr).");
         }
+        CheckSizesAreBacked(path, file, config, precision);
+
+        var model = new LanguageModel<float>(config);
+        foreach ((string name, WeightFormSpec? spec) in forms)
+            RestoreForm(path, model, name, spec);
         List<PrunedMatrix<float>> prunedParts = PrunedParts(model);
         var sparseValues = compact ? prunedParts.Select(p => p.Weight.Name).ToHashSet(StringComparer.Ordinal) : [];
         var quantized = precision == WeightPrecision.Float32 ? [] : DenseMatrices(model).ToHashSet();
@@ -308,11 +325,49 @@ public sealed class ModelCheckpoint
         foreach (SafeTensor tensor in file.Tensors)
         {
             if (tensor.Name.StartsWith(OptimizerPrefix, StringComparison.Ordinal))
-                optimizerState[tensor.Name[OptimizerPrefix.Length..]] = tensor.ToSingleArray();
+                optimizerState[tensor.Name[OptimizerPrefix.Length..]] =
+                    tensor.DType is SafeTensorsDType.Float32 or SafeTensorsDType.Float16 or SafeTensorsDType.BFloat16 ? tensor.ToSingleArray()
+                    : throw new InvalidDataException($"'{path}': optimizer tensor {DiagnosticText.Quote(tensor.Name)} is {tensor.DType.ToHeaderName()}; expected F32.");
             else if (!expected.Contains(tensor.Name) && !(config.TiedWeights && tensor.Name == "decoder.weight"))
-                throw new InvalidDataException($"'{path}' has a tensor '{tensor.Name}' that a {config.Layers}-layer model does not have.");
+                throw new InvalidDataException($"'{path}' has a tensor {DiagnosticText.Quote(tensor.Name)} that a {config.Layers}-layer model does not have.");
         }
         return new ModelCheckpoint(model, vocabulary, options, state, optimizerState, file.Metadata);
+    }
+
+    // What a resumed run would trip over in a deserialized state: JSON nulls where lists belong, impossible counts.
+    private static string? StateProblem(TrainingState state) =>
+        state.RandomState is not { Length: 4 } || state.RandomState.All(word => word == 0) ? "the random state is not four words, not all zero"
+        : state.History is null || state.History.Any(epoch => epoch is null) ? "the history is not a list of epochs"
+        : state.Divergences is null || state.Divergences.Any(divergence => divergence is null) ? "the divergences are not a list of events"
+        : state.EpochsCompleted < 0 || state.OptimizerSteps < 0 || state.TrainTokens < 0 ? "a count is negative"
+        : !(state.LearningRateScale > 0 && double.IsFinite(state.LearningRateScale)) ? $"the learning-rate scale {state.LearningRateScale} is not positive"
+        : null;
+
+    /// <summary>
+    /// Checks, before anything of their size is allocated, that the configuration's sizes are backed by the file: the
+    /// embedding and every layer's biases are stored in full, so their shapes prove the vocabulary, hidden size and
+    /// layer count; and the dense model that <see cref="LanguageModel{T}"/> starts with (compressed forms replace its
+    /// LSTM matrices afterwards) must fit in memory proportionate to the file, since a few kilobytes of Kronecker
+    /// factors or CSR pointers can describe matrices of gigabytes.
+    /// </summary>
+    private static void CheckSizesAreBacked(string path, SafeTensorsFile file, LanguageModelConfig config, WeightPrecision precision)
+    {
+        long vocabulary = config.VocabularySize, hidden = config.HiddenSize;
+        file.RequireShape(precision == WeightPrecision.Float32 ? "encoder.weight" : "encoder.weight." + PrecisionName(precision), [vocabulary, hidden]);
+        for (int l = 0; l < config.Layers; l++)
+        {
+            file.RequireShape($"rnn.bias_ih_l{l}", [4 * hidden]);
+            file.RequireShape($"rnn.bias_hh_l{l}", [4 * hidden]);
+        }
+        // Values and gradients, in float: the embedding, the decoder, and per layer two 4H × H matrices and the biases.
+        double parameters = vocabulary * (double)hidden * (config.TiedWeights ? 1 : 2) + vocabulary
+                            + config.Layers * (8.0 * hidden * hidden + 8.0 * hidden);
+        double bytes = 2 * sizeof(float) * parameters;
+        long fileBytes = new FileInfo(path).Length;
+        if (4.0 * hidden * hidden > Array.MaxLength || bytes > MemoryPerFileByte * (double)fileBytes + MemoryAllowance)
+            throw new InvalidDataException(
+                $"'{path}': the configuration ({config.Layers} layers of {hidden}, vocabulary {vocabulary}) needs {bytes / (1 << 20):N0} MiB of " +
+                $"memory, out of proportion to the file's {fileBytes:N0} bytes; its tensors cannot describe such a model.");
     }
 
     // The dense matrices a quantized compact file stores per row: the embedding, dense LSTM matrices, the decoder.
@@ -481,7 +536,7 @@ public sealed class ModelCheckpoint
     {
         LstmLayer<float>? layer = model.Layers.FirstOrDefault(l => l.InputWeightsName == name || l.RecurrentWeightsName == name || l.CombinedWeightsName == name)
             ?? throw new InvalidDataException(
-                $"'{path}': metadata '{FormsKey}' describes '{name}', which is not an LSTM weight matrix of a {model.Layers.Length}-layer model.");
+                $"'{path}': metadata '{FormsKey}' describes {DiagnosticText.Quote(name)}, which is not an LSTM weight matrix of a {model.Layers.Length}-layer model.");
         bool combined = layer.CombinedWeightsName == name, recurrent = layer.RecurrentWeightsName == name;
         if (layer.CombinedWeights is not null || combined && layer.WeightMatrices.Any(m => m.Matrix is not DenseMatrix<float>))
             throw new InvalidDataException($"'{path}': metadata '{FormsKey}' describes both layer {layer.Index}'s combined matrix and W_ih or W_hh.");
@@ -494,7 +549,7 @@ public sealed class ModelCheckpoint
         }
         catch (ArgumentException e)
         {
-            throw new InvalidDataException($"'{path}': metadata '{FormsKey}': {e.Message}", e);
+            throw new InvalidDataException($"'{path}': metadata '{FormsKey}': {DiagnosticText.OneLine(e.Message)}", e);
         }
         if (combined) layer.CombineWeights(form);
         else layer.ReplaceWeights(recurrent ? layer.InputWeights : form, recurrent ? form : layer.RecurrentWeights);

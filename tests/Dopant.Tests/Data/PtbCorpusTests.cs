@@ -41,10 +41,10 @@ public sealed class PtbCorpusTests
     }
 
     [Fact]
-    public void LoadOntoAnExistingVocabularyMapsUnknownWordsToUnk()
+    public void LoadOntoAnExistingVocabularyUsesItsIds()
     {
-        using TemporaryFolder folder = Folder("a b\n", "a zebra\n", "quagga\n");
-        var vocabulary = new Vocabulary(["<unk>", "<eos>", "b", "a"]);
+        using TemporaryFolder folder = Folder("a b\n", "a <unk>\n", "<unk>\n");
+        var vocabulary = new Vocabulary(["<unk>", "<eos>", "b", "a", "unused"]);
 
         PtbCorpus corpus = PtbCorpus.Load(folder.Path, vocabulary);
 
@@ -52,6 +52,21 @@ public sealed class PtbCorpusTests
         Assert.Equal([3, 2, 1], corpus.Train);
         Assert.Equal([3, 0, 1], corpus.Valid);
         Assert.Equal([0, 1], corpus.Test);
+    }
+
+    [Fact]
+    public void A_word_outside_the_vocabulary_means_another_corpus_even_with_unk()
+    {
+        // A PTB-format corpus writes its rare words as <unk> already: a word the vocabulary lacks is from another corpus.
+        using TemporaryFolder folder = Folder("a b\n", "a zebra\n", "quagga\n");
+        var vocabulary = new Vocabulary(["<unk>", "<eos>", "b", "a"]);
+
+        var error = Assert.Throws<InvalidDataException>(() => PtbCorpus.Load(folder.Path, vocabulary));
+
+        Assert.Equal($"{Path.Combine(folder.Path, "valid.txt")} line 1: the word 'zebra' is not in the vocabulary (4 words), so the text is not from " +
+                     "the corpus the vocabulary (the model's) was built from; PTB-format text writes words outside it as <unk>.", error.Message);
+        string file = folder.Write("other.txt", "b a\n\nb quagga a\n");
+        Assert.Contains("other.txt line 3: the word 'quagga'", Assert.Throws<InvalidDataException>(() => PtbCorpus.ReadFile(file, vocabulary)).Message);
     }
 
     [Fact]

@@ -100,6 +100,85 @@ public sealed class SafeTensorsFuzzTests
         }
     }
 
+    [Fact]
+    public void Every_truncation_of_a_file_is_refused()
+    {
+        byte[] valid = ValidFile();
+        for (int length = 0; length < valid.Length; length++)
+        {
+            byte[] truncated = valid[..length];
+            foreach (bool seekable in new[] { true, false })
+            {
+                Stream stream = seekable ? new MemoryStream(truncated, writable: false) : new NonSeekableStream(truncated);
+                try
+                {
+                    SafeTensorsFile.Read(stream);
+                    Assert.Fail($"the file truncated to {length} of {valid.Length} bytes loaded (seekable: {seekable})");
+                }
+                catch (InvalidDataException e)
+                {
+                    Assert.False(string.IsNullOrWhiteSpace(e.Message));
+                    Assert.DoesNotContain('\n', e.Message);
+                }
+                catch (Exception e) when (e is not Xunit.Sdk.XunitException)
+                {
+                    Assert.Fail($"the file truncated to {length} bytes (seekable: {seekable}) threw {e.GetType().Name}: {e.Message}");
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(100_000, true)]
+    [InlineData(100_000, false)]
+    [InlineData(65, true)]
+    public void Deeply_nested_headers_are_refused_quickly(int depth, bool arrays)
+    {
+        string open = arrays ? "[" : "{\"a\":", close = arrays ? "]" : "}";
+        string nested = string.Concat(Enumerable.Repeat(open, depth)) + "0" + string.Concat(Enumerable.Repeat(close, depth));
+        foreach (string header in new[] { "{\"t\":" + nested + "}", "{\"__metadata__\":{\"k\":" + nested + "}}" })
+        {
+            var clock = Stopwatch.StartNew();
+            var error = Assert.Throws<InvalidDataException>(() => SafeTensorsBytes.Read(SafeTensorsBytes.Build(header, 0)));
+            Assert.Contains("the header is not valid JSON", error.Message);
+            Assert.True(error.Message.Length < 1000, error.Message);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"took {clock.Elapsed}");
+        }
+    }
+
+    [Theory]
+    [InlineData("""{"t":{"dtype":"F32","shape":[1073741824],"data_offsets":[0,4294967296]}}""", "beyond the 4-byte data buffer")]
+    [InlineData("""{"t":{"dtype":"F64","shape":[4611686018427387904],"data_offsets":[0,4]}}""", "too large to address")]
+    [InlineData("""{"t":{"dtype":"U8","shape":[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,0],"data_offsets":[0,9223372036854775807]}}""", "beyond the 4-byte data buffer")]
+    [InlineData("""{"t":{"dtype":"F32","shape":[65536,65536],"data_offsets":[9223372036854775800,9223372036854775807]}}""", "beyond the 4-byte data buffer")]
+    [InlineData("""{"t":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"__metadata__":{"big":"x"}}""", null)]
+    public void Headers_claiming_huge_tensors_are_refused_without_allocating_the_claim(string header, string? expected)
+    {
+        byte[] bytes = SafeTensorsBytes.Build(header, 4);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        if (expected is null)
+        {
+            Assert.Single(SafeTensorsBytes.Read(bytes).Tensors);
+            return;
+        }
+        var error = Assert.Throws<InvalidDataException>(() => SafeTensorsBytes.Read(bytes));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1_000_000, "the refusal allocates little");
+        Assert.Contains(expected, error.Message);
+    }
+
+    [Fact]
+    public void A_header_of_many_tensors_is_checked_in_linear_time()
+    {
+        // 20,000 tiny tensors: the coverage check sorts once rather than comparing every pair.
+        var header = new StringBuilder("{");
+        for (int i = 0; i < 20_000; i++)
+            header.Append(i == 0 ? "" : ",").Append($"\"t{i}\":{{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[{i},{i + 1}]}}");
+        header.Append('}');
+        var clock = Stopwatch.StartNew();
+        Assert.Equal(20_000, SafeTensorsBytes.Read(SafeTensorsBytes.Build(header.ToString(), 20_000)).Tensors.Count);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
+    }
+
     /// <summary>A file that loads must be usable: typed access works and writing then reading reproduces it.</summary>
     private static void CheckConsistent(SafeTensorsFile file)
     {
