@@ -14,7 +14,7 @@ namespace Dopant.Tests.Compression;
 /// </summary>
 public sealed class SchemeFileFuzzTests
 {
-    private const int Iterations = 4000;
+    private const int Iterations = 3000;
 
     private const string EveryOperator = """
         { "rules": [

@@ -235,7 +235,12 @@ public sealed class ModelCheckpointFuzzTests : IDisposable
         _ = model.CompressionReport();
     }
 
-    private static (string Name, SafeTensorsFile File)[] Seeds()
+    // Built once: seven small models, saved and read back.
+    private static readonly Lazy<(string Name, SafeTensorsFile File)[]> SeedFiles = new(BuildSeeds);
+
+    private static (string Name, SafeTensorsFile File)[] Seeds() => SeedFiles.Value;
+
+    private static (string Name, SafeTensorsFile File)[] BuildSeeds()
     {
         string folder = Path.Combine(Path.GetTempPath(), $"dopant-fuzz-seeds-{Guid.NewGuid():N}");
         Directory.CreateDirectory(folder);
