@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Dopant.Cli.Runs;
 using Dopant.Compression;
 using Dopant.Data;
 using Dopant.Models;
@@ -32,7 +33,8 @@ internal static class CompressCommand
         var pruneEnd = new Option<double?>("--prune-end") { Description = "Epoch by which the final sparsity is reached (default 3/4 of the epochs)." };
         var pruneEvents = new Option<int?>("--prune-events") { Description = "Pruning events on the cubic schedule (default 100)." };
         var data = new Option<string?>("--data") { Description = "PTB-format folder; default: the cached brown-ptb." };
-        var output = new Option<string>("--out") { Description = "Compressed model file (safetensors), also the per-epoch checkpoint.", Required = true };
+        var output = new Option<string?>("--out") { Description = "Compressed model file (safetensors), also the per-epoch checkpoint (required unless --run)." };
+        var run = RunOption.Create();
         var resume = new Option<bool>("--resume") { Description = "Continue the run saved in --out." };
         var force = new Option<bool>("--force") { Description = "Overwrite an existing --out file." };
         var json = new Option<bool>("--json") { Description = "Print the result as one JSON object on standard output." };
@@ -43,16 +45,18 @@ internal static class CompressCommand
         binder.AddTo(command);
         // The options that choose a compression; a resumed run takes them from its checkpoint.
         Option[] compressionOptions = [method, factor, kronFactors, from, share, block, concatenate, cmr, cmrFinal, structureDropout, pruneStart, pruneEnd, pruneEvents];
-        foreach (Option o in (Option[])[.. compressionOptions, data, output, resume, force, json, threads])
+        foreach (Option o in (Option[])[.. compressionOptions, data, output, run, resume, force, json, threads])
             command.Options.Add(o);
 
         command.SetAction((parse, cancellationToken) =>
         {
             ThreadsOption.Apply(parse, threads);
             string folder = DataCommand.ResolveDataFolder(parse.GetValue(data));
-            string path = parse.GetValue(output)!;
-            if (parse.GetValue(scheme.Scheme) is not null || (parse.GetValue(resume) && SchemeCompressOptions.IsSchemeRun(path)))
+            string? outPath = parse.GetValue(output);
+            if (parse.GetValue(scheme.Scheme) is not null || (parse.GetValue(resume) && outPath is not null && SchemeCompressOptions.IsSchemeRun(outPath)))
             {
+                string path = outPath ?? throw new ArgumentException("--scheme needs --out, the compressed model file (--run is for --method runs).");
+                if (parse.GetValue(run) is not null) throw new ArgumentException("--run is for --method runs; a --scheme run keeps its state beside --out.");
                 if (parse.GetValue(method) is not null) throw new ArgumentException("--scheme and --method are alternatives; give one.");
                 string denseModel = parse.GetValue(from) ?? throw new ArgumentException("--scheme needs --model, the trained dense model to compress (also when resuming).");
                 if (parse.GetValue(resume) && (parse.GetValue(scheme.Scheme) is not null || binder.AnyOverride(parse)))
@@ -67,16 +71,19 @@ internal static class CompressCommand
                 return Task.FromResult(0);
             }
             LanguageModelTrainer trainer;
+            string checkpoint;
+            TrainingRecorder? recorder;
             if (parse.GetValue(resume))
             {
                 if (binder.AnyOverride(parse) || compressionOptions.Any(o => parse.GetResult(o) is { Implicit: false }))
                     throw new ArgumentException("--resume continues with the method and options stored in the checkpoint; drop the other options.");
-                trainer = TrainCommand.Resume(path, folder);
+                (checkpoint, recorder) = RunOption.Resume(parse.GetValue(run), outPath, "compress");
+                trainer = TrainCommand.Resume(checkpoint, folder);
             }
             else
             {
-                if (File.Exists(path) && !parse.GetValue(force))
-                    throw new ArgumentException($"'{path}' exists; pass --resume to continue its run or --force to overwrite it.");
+                if (parse.GetValue(run) is null && outPath is not null && File.Exists(outPath) && !parse.GetValue(force))
+                    throw new ArgumentException($"'{outPath}' exists; pass --resume to continue its run or --force to overwrite it.");
                 string chosen = parse.GetValue(method) ?? throw new ArgumentException("--method is required (kp, dkp, lmf, dlmf, hmd, dhmd or prune).");
                 double targetFactor = parse.GetValue(factor) ?? throw new ArgumentException("--factor is required (the target compression factor, e.g. 25).");
                 var compression = new LstmCompression(chosen, targetFactor,
@@ -95,8 +102,10 @@ internal static class CompressCommand
                     PruneEvents = parse.GetValue(pruneEvents) ?? options.PruneEvents,
                 };
                 trainer = Start(compression, options, parse.GetValue(from), folder);
+                (checkpoint, recorder) = RunOption.Start(parse.GetValue(run), outPath, "compress", $"{chosen}{targetFactor:G}", chosen, targetFactor,
+                    parse.GetValue(force));
             }
-            TrainCommand.Execute(trainer, folder, path, parse.GetValue(json), cancellationToken);
+            TrainCommand.Execute(trainer, folder, checkpoint, parse.GetValue(json), recorder, cancellationToken);
             return Task.FromResult(0);
         });
         return command;

@@ -155,41 +155,12 @@ internal static class DemoCommand
         string path = run.Model(name);
         LanguageModelTrainer trainer = File.Exists(path) ? TrainCommand.Resume(path, run.Data) : start();
         Console.Error.WriteLine($"== {name}");
-        var console = new ConsoleProgress();
-        int lastStep = -1;
-        var progress = new Progress(p =>
-        {
-            console.Report(p);
-            // A curve point every 2% of an epoch.
-            int step = (int)((p.Epoch - 1 + p.Fraction) * 50);
-            if (p.Phase != "train" || step == lastStep || double.IsNaN(p.Loss)) return;
-            lastStep = step;
-            RunFolder.Append(run.Metrics, new CurvePoint(name, step / 50.0, p.Loss, Sparsity(trainer.Model)));
-        });
+        var recorder = new TrainingRecorder(run, name, method, factor);
         trainer.Diverged += d => Console.Error.WriteLine(
             $"{name}: epoch {d.Epoch} diverged (loss {d.Loss:G4} per token); rolled back to the last good state, learning rate x {d.LearningRateScale:G4}");
-        TrainingResult result = trainer.Run(path, progress, cancellationToken);
-        ModelCheckpoint.Save(run.CompactModel(name), trainer.Model, ModelCheckpoint.Load(path).Vocabulary, compact: true);
-        CompressionReport accounting = trainer.Model.CompressionReport();
-        RunFolder.Append(run.Results, new ModelResult(name, method, factor, accounting.LstmParameterFactor, accounting.LstmByteFactor,
-            accounting.ModelBytes, new FileInfo(run.CompactModel(name)).Length, result.ValidPerplexity, result.TestPerplexity, result.History,
-            result.Divergences));
-        Console.Error.WriteLine($"{name}: valid ppl {result.ValidPerplexity:F2}, test ppl {result.TestPerplexity:F2}; {TrainCommand.Describe(accounting)}");
-    }
-
-    // The pruned fraction over the model's pruned parts (S of doped matrices, pruned matrices), or null if it has none.
-    private static double? Sparsity(LanguageModel<float> model)
-    {
-        long pruned = 0, total = 0;
-        foreach (var layer in model.Layers)
-            foreach ((_, IWeightMatrix<float> matrix) in layer.WeightMatrices)
-            {
-                PrunedMatrix<float>? part = matrix switch { PrunedMatrix<float> p => p, DopedMatrix<float> d => d.Sparse, _ => null };
-                if (part is null) continue;
-                pruned += (long)Math.Round(part.Sparsity * part.Weight.Length);
-                total += part.Weight.Length;
-            }
-        return total == 0 ? null : (double)pruned / total;
+        TrainingResult result = trainer.Run(path, recorder.Progress(trainer, new ConsoleProgress()), cancellationToken);
+        recorder.Complete(trainer, path, result);
+        Console.Error.WriteLine($"{name}: valid ppl {result.ValidPerplexity:F2}, test ppl {result.TestPerplexity:F2}; {TrainCommand.Describe(trainer.Model.CompressionReport())}");
     }
 
     // Every model against dense, batch 1, passes alternating, on the start of the validation text.
@@ -207,10 +178,5 @@ internal static class DemoCommand
             timings[dense].RecurrentMicroseconds / timings[i].RecurrentMicroseconds, timings[dense].TotalMicroseconds / timings[i].TotalMicroseconds,
             timings[i].RecurrentWeightBytes, WorkerPool.SharedThreadCount));
         RunFolder.WriteAtomically(run.Speed, string.Concat(lines.Select(l => JsonSerializer.Serialize(l, RunFolder.Json) + "\n")));
-    }
-
-    private sealed class Progress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
     }
 }

@@ -9,7 +9,7 @@ internal static class ReportCommand
     public static Command Create()
     {
         var command = new Command("report", "Rebuild RUN_DIR/report.html (self-contained: table and inline SVG charts) and print the summary table from the run's stored results.");
-        var folder = new Argument<string>("RUN_DIR") { Description = "A run folder written by 'dopant demo'." };
+        var folder = new Argument<string>("RUN_DIR") { Description = "A run folder written by 'dopant demo' or by 'dopant train --run' / 'compress --run'." };
         command.Arguments.Add(folder);
         command.SetAction(parse =>
         {

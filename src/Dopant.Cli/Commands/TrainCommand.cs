@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Dopant.Cli.Runs;
 using Dopant.Data;
 using Dopant.Models;
 using Dopant.Numerics;
@@ -14,34 +15,37 @@ internal static class TrainCommand
     {
         var command = new Command("train", "Train an LSTM language model (Zaremba presets, every field overridable); checkpoints after every epoch.");
         var data = new Option<string?>("--data") { Description = "PTB-format folder (train.txt, valid.txt, test.txt); default: the cached brown-ptb." };
-        var output = new Option<string>("--out") { Description = "Model file (safetensors), also the per-epoch checkpoint.", Required = true };
+        var output = new Option<string?>("--out") { Description = "Model file (safetensors), also the per-epoch checkpoint (required unless --run)." };
+        var run = RunOption.Create();
         var resume = new Option<bool>("--resume") { Description = "Continue the run saved in --out." };
         var force = new Option<bool>("--force") { Description = "Overwrite an existing --out file." };
         var json = new Option<bool>("--json") { Description = "Print the result as one JSON object on standard output." };
         var threads = ThreadsOption.Create();
         var binder = new TrainingOptionsBinder();
         binder.AddTo(command);
-        foreach (Option o in new Option[] { data, output, resume, force, json, threads }) command.Options.Add(o);
+        foreach (Option o in new Option[] { data, output, run, resume, force, json, threads }) command.Options.Add(o);
 
         command.SetAction((parse, cancellationToken) =>
         {
             ThreadsOption.Apply(parse, threads);
             string folder = DataCommand.ResolveDataFolder(parse.GetValue(data));
-            string path = parse.GetValue(output)!;
             LanguageModelTrainer trainer;
+            string path;
+            TrainingRecorder? recorder;
             if (parse.GetValue(resume))
             {
                 if (binder.AnyOverride(parse)) throw new ArgumentException("--resume continues with the options stored in the checkpoint; drop the other training options.");
+                (path, recorder) = RunOption.Resume(parse.GetValue(run), parse.GetValue(output), "train");
                 trainer = Resume(path, folder);
             }
             else
             {
-                if (File.Exists(path) && !parse.GetValue(force))
-                    throw new ArgumentException($"'{path}' exists; pass --resume to continue its run or --force to overwrite it.");
                 TrainingOptions options = binder.Bind(parse);
-                trainer = new LanguageModelTrainer(options, PtbCorpus.Load(folder));
+                var corpus = PtbCorpus.Load(folder);
+                trainer = new LanguageModelTrainer(options, corpus);
+                (path, recorder) = RunOption.Start(parse.GetValue(run), parse.GetValue(output), "train", "dense", "dense", 1, parse.GetValue(force));
             }
-            Execute(trainer, folder, path, parse.GetValue(json), cancellationToken);
+            Execute(trainer, folder, path, parse.GetValue(json), recorder, cancellationToken);
             return Task.FromResult(0);
         });
         return command;
@@ -50,9 +54,10 @@ internal static class TrainCommand
     /// <summary>
     /// Runs <paramref name="trainer"/> with a progress display and a line per epoch on standard error, then prints the
     /// result (a table, or one JSON object with <paramref name="json"/>), including the compression accounting when the
-    /// model's LSTM matrices are not all dense.
+    /// model's LSTM matrices are not all dense; with a <paramref name="recorder"/>, records the run in its folder.
     /// </summary>
-    internal static void Execute(LanguageModelTrainer trainer, string folder, string path, bool json, CancellationToken cancellationToken)
+    internal static void Execute(LanguageModelTrainer trainer, string folder, string path, bool json, TrainingRecorder? recorder,
+        CancellationToken cancellationToken)
     {
         TrainingOptions o = trainer.Options;
         Console.Error.WriteLine($"training {o.Layers}x{o.HiddenSize} LSTM ({trainer.Model.ParameterCount:N0} parameters) on {folder}, " +
@@ -65,7 +70,14 @@ internal static class TrainCommand
         trainer.Diverged += d => Console.Error.WriteLine(
             $"epoch {d.Epoch}/{o.Epochs} diverged {(d.Window > 0 ? $"at training window {d.Window}" : "by its end")} (loss {d.Loss:G4} per token): " +
             $"rolled back to the last good state; initial learning rate now {o.LearningRate * d.LearningRateScale:G4} ({d.LearningRateScale:G4} x --lr)");
-        TrainingResult result = trainer.Run(path, new ConsoleProgress(), cancellationToken);
+        var console = new ConsoleProgress();
+        TrainingResult result = trainer.Run(path, recorder?.Progress(trainer, console) ?? console, cancellationToken);
+        if (recorder is not null)
+        {
+            recorder.Complete(trainer, path, result);
+            RunReport.Load(recorder.Run).Write();
+            Console.Error.WriteLine($"run folder {recorder.Run.Path}: report {recorder.Run.Report}");
+        }
         CompressionReport report = trainer.Model.CompressionReport();
         bool compressed = report.IsCompressed;
         if (json)

@@ -17,3 +17,10 @@ internal sealed record CurvePoint(string Run, double Position, double Loss, doub
 /// <summary>Streaming speed of one model, timed against the dense model in the same process (batch 1).</summary>
 internal sealed record SpeedResult(string Name, double RecurrentMicroseconds, double TotalMicroseconds, double RecurrentSpeedup,
     double TotalSpeedup, long RecurrentWeightBytes, int Threads);
+
+/// <summary>
+/// The settings of a <c>dopant train --run</c> or <c>compress --run</c> folder, its <c>run.json</c>: the command line,
+/// the model's name in the run, its method and factor, and where its checkpoint is (relative to the folder if inside it).
+/// </summary>
+internal sealed record TrainingRunSettings(string Command, string Name, string Method, double Factor, string Checkpoint,
+    IReadOnlyList<string> Arguments);

@@ -43,7 +43,7 @@ internal sealed class RunReport
     /// <summary>Prints the summary table to standard output (narrow enough for an 80-column terminal).</summary>
     public void PrintTable()
     {
-        var table = new Table().Title(new TableTitle("Dopant demo: LSTM layers compressed", Style.Plain));
+        var table = new Table().Title(new TableTitle("Dopant run: LSTM layers compressed", Style.Plain));
         foreach (string column in new[] { "method", "factor", "test ppl", "vs dense", "file MB", "µs/token", "speed-up" })
             table.AddColumn(new TableColumn(column).RightAligned());
         foreach (ModelResult r in Ordered)
