@@ -40,7 +40,7 @@ def main():
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--groups", nargs="+", help="only these groups (default: all)")
     args = ap.parse_args()
-    subprocess.run(["dotnet", "build", "-c", "Release", os.path.join(ROOT, "src", "Dopant.Cli"), "-v", "quiet", "-nologo"], check=True)
+    subprocess.run(["dotnet", "build", "-c", "Release", os.path.join(ROOT, "src", "Dopant.Cli"), "-v", "quiet", "-nologo"], check=True, stdout=sys.stderr)
     cli = ["dotnet", os.path.join(ROOT, "src", "Dopant.Cli", "bin", "Release", "net10.0", "Dopant.Cli.dll")]
     command = "python3 bench/compare_forms.py " + " ".join(sys.argv[1:])
     table = []
