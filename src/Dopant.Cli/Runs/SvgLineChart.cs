@@ -85,22 +85,27 @@ internal sealed class SvgLineChart
         return sb.ToString();
     }
 
-    // Axis ticks in axis units (log10 of the value on a log axis), returned as values: about five, at round numbers.
+    // Axis ticks as values, about five at round numbers. A log axis takes 1, 2 and 5 times the powers of ten in its
+    // range; one that spans too little for three of them takes round values of a linear axis over the same range.
     private static IEnumerable<double> Ticks(double lo, double hi, bool log)
     {
-        if (log)
-        {
-            foreach (int e in Enumerable.Range((int)Math.Floor(lo), (int)Math.Ceiling(hi) - (int)Math.Floor(lo) + 1))
-                foreach (double m in new[] { 1.0, 2, 5 })
-                {
-                    double v = m * Math.Pow(10, e);
-                    if (Math.Log10(v) >= lo - 1e-9 && Math.Log10(v) <= hi + 1e-9) yield return v;
-                }
-            yield break;
-        }
+        if (!log) return LinearTicks(lo, hi);
+        var ticks = new List<double>();
+        for (int e = (int)Math.Floor(lo); e <= (int)Math.Ceiling(hi); e++)
+            foreach (double m in new[] { 1.0, 2, 5 })
+            {
+                double v = m * Math.Pow(10, e);
+                if (Math.Log10(v) >= lo - 1e-9 && Math.Log10(v) <= hi + 1e-9) ticks.Add(v);
+            }
+        return ticks.Count >= 3 ? ticks : LinearTicks(Math.Pow(10, lo), Math.Pow(10, hi)).Where(v => v > 0);
+    }
+
+    private static IEnumerable<double> LinearTicks(double lo, double hi)
+    {
         double raw = (hi - lo) / 5, magnitude = Math.Pow(10, Math.Floor(Math.Log10(raw)));
         double step = new[] { 1.0, 2, 5, 10 }.Select(m => m * magnitude).First(s => s >= raw);
-        for (double v = Math.Ceiling(lo / step) * step; v <= hi + 1e-9 * step; v += step) yield return Math.Round(v / step) * step;
+        // + 0.0 turns a rounded -0 into 0, which would otherwise be labelled "-0".
+        for (double v = Math.Ceiling(lo / step) * step; v <= hi + 1e-9 * step; v += step) yield return Math.Round(v / step) * step + 0.0;
     }
 
     private static string Escape(string text) => WebUtility.HtmlEncode(text);
