@@ -5,5 +5,5 @@
 # Extra arguments go to `dopant demo` (e.g. --resume after an interruption, --force to start again).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dotnet build -c Release src/Dopant.Cli -v quiet -nologo
+dotnet build -c Release src/Dopant.Cli -v quiet -nologo 1>&2
 exec dotnet src/Dopant.Cli/bin/Release/net10.0/Dopant.Cli.dll demo --out runs/demo "$@"

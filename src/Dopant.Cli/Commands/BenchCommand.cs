@@ -17,6 +17,7 @@ internal static class BenchCommand
         var bench = new Command("bench", "Measure speed.");
         var train = new Command("train", "Training throughput (target tokens per second) of presets on a PTB-format folder.");
         var presets = new Option<string[]>("--preset") { Description = "Presets to measure (repeatable).", DefaultValueFactory = _ => ["small", "medium"], AllowMultipleArgumentsPerToken = true };
+        presets.AcceptOnlyFromAmong([.. TrainingOptions.PresetNames]);
         var data = new Option<string?>("--data") { Description = "PTB-format folder; default: the cached brown-ptb." };
         var windows = new Option<int>("--windows") { Description = "Timed windows per preset (after 3 warm-up windows).", DefaultValueFactory = _ => 30 };
         var repeats = new Option<int>("--repeats") { Description = "Timed runs per preset; the median is reported.", DefaultValueFactory = _ => 3 };
@@ -55,6 +56,8 @@ internal static class BenchCommand
         var model = new Option<string?>("--model") { Description = "Model file (safetensors); or --preset." };
         var preset = new Option<string?>("--preset") { Description = "Time untrained models of this preset's architecture instead: dense, and each --method at --factor (timing depends on the shapes and nonzero counts, not the values)." };
         var methods = new Option<string[]>("--method") { Description = $"With --preset: compression methods to time against dense ({string.Join(", ", LstmCompression.Methods)}); the pruned parts are cut straight to their final sparsity.", AllowMultipleArgumentsPerToken = true };
+        preset.AcceptOnlyFromAmong([.. TrainingOptions.PresetNames]);
+        methods.AcceptOnlyFromAmong([.. LstmCompression.Methods]);
         var factor = new Option<double>("--factor") { Description = "With --method: the compression factor of each LSTM matrix.", DefaultValueFactory = _ => 25 };
         var share = new Option<double>("--doping-share") { Description = "With doped methods: the share of the budget that S keeps.", DefaultValueFactory = _ => LstmCompression.DefaultDopingShare };
         var block = new Option<string?>("--block") { Description = "With prune and doped --method: prune in blocks of RxC (e.g. 16x1)." };

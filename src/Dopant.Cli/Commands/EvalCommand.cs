@@ -13,7 +13,7 @@ internal static class EvalCommand
     public static Command Create()
     {
         var command = new Command("eval", "Report a model's perplexity on the valid and test splits of a PTB-format folder.");
-        var model = new Option<string>("--model") { Description = "Model file (safetensors) written by 'dopant train'.", Required = true };
+        var model = new Option<string>("--model") { Description = "Model file (safetensors): from train, compress, export or search, or a PyTorch export with Dopant's metadata.", Required = true };
         var data = new Option<string?>("--data") { Description = "PTB-format folder; default: the cached brown-ptb." };
         var batch = new Option<int?>("--batch-size") { Description = "Evaluation batch size (default: the model's, else 10)." };
         var bptt = new Option<int?>("--bptt") { Description = "Window length (default: the model's, else 35)." };

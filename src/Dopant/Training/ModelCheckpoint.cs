@@ -214,7 +214,7 @@ public sealed class ModelCheckpoint
         if (!File.Exists(path)) throw new FileNotFoundException($"Model file '{path}' does not exist.", path);
         SafeTensorsFile file = SafeTensorsFile.Load(path);
         string Meta(string key) => file.Metadata.TryGetValue(key, out string? value) ? value
-            : throw new InvalidDataException($"'{path}' has no '{key}' metadata: it was not written by Dopant (use 'dopant import' for a PyTorch state dict).");
+            : throw new InvalidDataException($"'{path}' has no '{key}' metadata: it was not written by Dopant (a PyTorch state dict needs '{ConfigKey}' and '{VocabularyKey}' metadata: docs/GUIDE.md, section 5).");
         T Parse<T>(string key) where T : class
         {
             try
