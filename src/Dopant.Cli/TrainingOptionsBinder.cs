@@ -42,6 +42,9 @@ internal sealed class TrainingOptionsBinder
     /// <summary>Whether any field was given explicitly (other than the preset).</summary>
     public bool AnyOverride(ParseResult parse) => Overrides.Any(o => parse.GetResult(o) is { Implicit: false });
 
+    /// <summary>Whether the command line gives <c>--lr</c> (rather than taking the preset's).</summary>
+    public bool GivesLearningRate(ParseResult parse) => parse.GetResult(_lr) is { Implicit: false };
+
     public TrainingOptions Bind(ParseResult parse)
     {
         TrainingOptions o = TrainingOptions.FromPreset(parse.GetValue(_preset)!);

@@ -61,7 +61,7 @@ internal static class CompressCommand
                 string denseModel = parse.GetValue(from) ?? throw new ArgumentException("--scheme needs --model, the trained dense model to compress (also when resuming).");
                 if (parse.GetValue(resume) && (parse.GetValue(scheme.Scheme) is not null || binder.AnyOverride(parse)))
                     throw new ArgumentException("--resume continues with the scheme and options stored by the run; drop --scheme and the other options.");
-                SchemeRunSettings? settings = parse.GetValue(resume) ? null : scheme.Settings(parse, binder.Bind(parse));
+                SchemeRunSettings? settings = parse.GetValue(resume) ? null : scheme.Settings(parse, binder);
                 if (!parse.GetValue(resume) && parse.GetValue(force))
                 {
                     File.Delete(path);

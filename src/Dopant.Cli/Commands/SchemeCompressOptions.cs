@@ -11,7 +11,11 @@ internal sealed class SchemeCompressOptions
     public Option<string?> Scheme { get; } = new("--scheme") { Description = "Compress by a scheme file (JSON rules of selectors and operators) with the L-C optimizer instead of --method." };
     public Option<double?> Level { get; } = new("--level") { Description = "The value of \"$level\" in the scheme (dopant search infers it)." };
     public Option<int?> Iterations { get; } = new("--lc-iterations") { Description = "L-C iterations after the direct compression (default 10)." };
-    public Option<double?> Mu0 { get; } = new("--mu0") { Description = "L-C penalty at the first L step (default 1e-3)." };
+    // Calibrated on brown-ptb's small model (docs/RESULTS.md): the loss is summed over the window's time steps, so
+    // Condensa's μ0 = 1e-3 at the preset's lr 1 let w drift from Δ(θ); lr·μ·windows near 1 pulls it in.
+    private const double DefaultMu0 = 0.2, DefaultLearningRate = 0.05;
+
+    public Option<double?> Mu0 { get; } = new("--mu0") { Description = $"L-C penalty at the first L step (default {DefaultMu0})." };
     public Option<double?> MuGrowth { get; } = new("--mu-growth") { Description = "Factor the L-C penalty grows by every iteration (default 1.1)." };
     public Option<int?> LStepWindows { get; } = new("--l-step-windows") { Description = "Training windows of every L step (default 200)." };
     public Option<int?> FirstLStepWindows { get; } = new("--first-l-step-windows") { Description = "Training windows of the first L step (default 2x --l-step-windows)." };
@@ -23,9 +27,15 @@ internal sealed class SchemeCompressOptions
     public static bool IsSchemeRun(string output) => File.Exists(SchemeCompressionRun.StatePath(output))
         || (File.Exists(output) && ModelCheckpoint.Load(output).Options?.Scheme is not null);
 
-    /// <summary>The run's settings; <paramref name="level"/>, when given, replaces --level (a search's trial level).</summary>
-    public SchemeRunSettings Settings(ParseResult parse, TrainingOptions training, double? level = null)
+    /// <summary>
+    /// The run's settings; <paramref name="level"/>, when given, replaces --level (a search's trial level). The L steps and
+    /// the fine-tuning train at --lr if given, else at <see cref="DefaultLearningRate"/> (not the preset's rate, which is for
+    /// training from scratch).
+    /// </summary>
+    public SchemeRunSettings Settings(ParseResult parse, TrainingOptionsBinder binder, double? level = null)
     {
+        TrainingOptions training = binder.Bind(parse);
+        if (!binder.GivesLearningRate(parse)) training = training with { LearningRate = DefaultLearningRate };
         string path = parse.GetValue(Scheme)!;
         SchemeFile file = SchemeFile.Load(path);
         level ??= parse.GetValue(Level);
@@ -35,7 +45,7 @@ internal sealed class SchemeCompressOptions
             new LearningCompressionOptions
             {
                 Iterations = parse.GetValue(Iterations) ?? 10,
-                Mu0 = parse.GetValue(Mu0) ?? 1e-3,
+                Mu0 = parse.GetValue(Mu0) ?? DefaultMu0,
                 MuGrowth = parse.GetValue(MuGrowth) ?? 1.1,
             },
             windows, parse.GetValue(FirstLStepWindows) ?? 2 * windows, parse.GetValue(FineTuneEpochs) ?? 1, training);

@@ -58,7 +58,7 @@ internal static class SearchCommand
                 if (parse.GetValue(increase) is not null && parse.GetValue(absolute) is not null)
                     throw new ArgumentException("--max-ppl-increase and --max-ppl are alternatives; give one.");
                 double? relative = parse.GetValue(absolute) is null ? (parse.GetValue(increase) ?? 2) / 100 : null;
-                var runSettings = run.Settings(parse, binder.Bind(parse), level: low);
+                var runSettings = run.Settings(parse, binder, level: low);
                 settings = new SchemeSearchSettings(runSettings with { Level = null }, new SearchDomain(low, high), !parse.GetValue(lowerMore),
                     relative, parse.GetValue(absolute), Enum.Parse<SearchObjective>(parse.GetValue(objective)!, ignoreCase: true), parse.GetValue(budget) ?? 10);
             }
