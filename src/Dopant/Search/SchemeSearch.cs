@@ -63,7 +63,7 @@ public static class SchemeSearch
         foreach (SearchTrial t in search.Trials) log?.Invoke($"trial {t.Index} (stored): level {t.Level:G4}, valid ppl {t.ConstraintValue:F2}, objective {t.ObjectiveValue:G4}");
         while (search.Next() is { } proposal)
         {
-            int index = search.Trials.Count + 1;
+            int index = search.Trials.Count;
             string model = TrialModel(folder, index);
             log?.Invoke($"trial {index} ({(proposal.Stage == SearchStage.LevelSet ? "level set" : "objective")}): level {proposal.Level:G4}");
             bool resume = File.Exists(model) || File.Exists(SchemeCompressionRun.StatePath(model));

@@ -41,15 +41,23 @@ public sealed class SearchCliTests : IDisposable
         int trials = result.RootElement.GetProperty("trials").GetArrayLength();
         Assert.InRange(trials, 2, 4);
         Assert.Equal(trials, new SearchTrialStore(Path.Combine(dir, "trials.jsonl")).Load().Count);
-        for (int i = 1; i <= trials; i++) Assert.True(File.Exists(SchemeSearch.TrialModel(dir, i)), $"trial {i}'s model");
+        // Trial i (as the report and the log number it) is in trial-{i}.safetensors.
+        for (int i = 0; i < trials; i++) Assert.True(File.Exists(SchemeSearch.TrialModel(dir, i)), $"trial {i}'s model");
+        Assert.False(File.Exists(SchemeSearch.TrialModel(dir, trials)));
         string report = File.ReadAllText(Path.Combine(dir, "report.md"));
         Assert.Contains("| trial | stage | level | valid ppl | memory | feasible |", report);
         Assert.True(File.Exists(Path.Combine(dir, "constraint.svg")));
-        if (result.RootElement.GetProperty("chosen_level").ValueKind == JsonValueKind.Number)
-        {
-            Assert.True(File.Exists(Path.Combine(dir, "best.safetensors")));
-            Assert.True(result.RootElement.GetProperty("chosen").GetProperty("feasible").GetBoolean());
-        }
+        // Pruning a third of the weights (level 1.5) keeps the tiny model within 3%: some level is chosen.
+        Assert.Equal(JsonValueKind.Number, result.RootElement.GetProperty("chosen_level").ValueKind);
+        JsonElement chosen = result.RootElement.GetProperty("chosen");
+        Assert.True(chosen.GetProperty("feasible").GetBoolean());
+        // The chosen trial's model, byte for byte, and it evaluates to the perplexity the search recorded for it.
+        string best = Path.Combine(dir, "best.safetensors");
+        Assert.Equal(File.ReadAllBytes(SchemeSearch.TrialModel(dir, chosen.GetProperty("index").GetInt32())), File.ReadAllBytes(best));
+        CliProcess.Result eval = CliProcess.Run("eval", "--model", best, "--data", Data, "--bptt", "5", "--batch-size", "10", "--json");
+        Assert.True(eval.ExitCode == 0, eval.StandardError);
+        Assert.Equal(chosen.GetProperty("constraint_value").GetDouble(),
+            JsonDocument.Parse(eval.StandardOutput).RootElement.GetProperty("valid_ppl").GetDouble(), 6);
 
         CliProcess.Result again = CliProcess.Run("search", "--data", Data, "--model", _dense, "--out", dir, "--resume", "--json");
         Assert.True(again.ExitCode == 0, again.StandardError);
