@@ -45,7 +45,10 @@ internal static class TrainingRunFolder
             throw new ArgumentException($"'{run.Path}' holds a 'dopant {settings.Command}' run; resume it with 'dopant {settings.Command} --run {run.Path} --resume'.");
         if (RunFolder.ReadLines<ModelResult>(run.Results).Any(r => r.Name == settings.Name))
             throw new ArgumentException($"the run in '{run.Path}' has finished; its report is {run.Report}.");
-        return (CheckpointPath(run, settings), new TrainingRecorder(run, settings.Name, settings.Method, settings.Factor));
+        string checkpoint = CheckpointPath(run, settings);
+        if (!File.Exists(checkpoint))
+            throw new ArgumentException($"the run in '{run.Path}' has no checkpoint yet ('{checkpoint}': it stopped before its first epoch ended); start it again with --force.");
+        return (checkpoint, new TrainingRecorder(run, settings.Name, settings.Method, settings.Factor));
     }
 
     private static string CheckpointPath(RunFolder run, TrainingRunSettings settings) =>

@@ -93,6 +93,11 @@ public class RunFolderCliTests : IDisposable
         Assert.Contains("not the settings of a train or compress run", Assert.Single(refused.ErrorLines));
         Assert.Equal("{\"train_tokens\": 1000}", File.ReadAllText(Path.Combine(foreign, "run.json")));
 
+        _folder.Write("early/run.json", """{"command":"train","name":"dense","method":"dense","factor":1,"checkpoint":"models/dense.safetensors","arguments":[]}""");
+        CliProcess.Result early = CliProcess.Run("train", "--data", _data, "--run", Path.Combine(_folder.Path, "early"), "--resume");
+        Assert.Equal(1, early.ExitCode);
+        Assert.Contains("no checkpoint yet", Assert.Single(early.ErrorLines));
+
         CliProcess.Result noOut = CliProcess.Run("train", "--data", _data, "--epochs", "1");
         Assert.Equal(1, noOut.ExitCode);
         Assert.Contains("--out is required", Assert.Single(noOut.ErrorLines));
