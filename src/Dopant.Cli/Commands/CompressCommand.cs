@@ -35,8 +35,8 @@ internal static class CompressCommand
         var data = new Option<string?>("--data") { Description = "PTB-format folder; default: the cached brown-ptb." };
         var output = new Option<string?>("--out") { Description = "Compressed model file (safetensors), also the per-epoch checkpoint (required unless --run)." };
         var run = RunOption.Create();
-        var resume = new Option<bool>("--resume") { Description = "Continue the run saved in --out." };
-        var force = new Option<bool>("--force") { Description = "Overwrite an existing --out file." };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run saved in --out (or in the --run folder)." };
+        var force = new Option<bool>("--force") { Description = "Overwrite an existing --out file (with --run: delete that folder's run and start again)." };
         var json = new Option<bool>("--json") { Description = "Print the result as one JSON object on standard output." };
         var threads = ThreadsOption.Create();
         var scheme = new SchemeCompressOptions();

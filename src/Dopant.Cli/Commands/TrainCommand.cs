@@ -17,8 +17,8 @@ internal static class TrainCommand
         var data = new Option<string?>("--data") { Description = "PTB-format folder (train.txt, valid.txt, test.txt); default: the cached brown-ptb." };
         var output = new Option<string?>("--out") { Description = "Model file (safetensors), also the per-epoch checkpoint (required unless --run)." };
         var run = RunOption.Create();
-        var resume = new Option<bool>("--resume") { Description = "Continue the run saved in --out." };
-        var force = new Option<bool>("--force") { Description = "Overwrite an existing --out file." };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run saved in --out (or in the --run folder)." };
+        var force = new Option<bool>("--force") { Description = "Overwrite an existing --out file (with --run: delete that folder's run and start again)." };
         var json = new Option<bool>("--json") { Description = "Print the result as one JSON object on standard output." };
         var threads = ThreadsOption.Create();
         var binder = new TrainingOptionsBinder();
