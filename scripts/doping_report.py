@@ -22,6 +22,26 @@ def series_key(row):
     return re.sub(r"\d+", "", row["name"], count=1)
 
 
+def round_ticks(lo, hi):
+    """About five ticks at round values (1, 2 or 5 times a power of ten apart) between lo and hi."""
+    raw = (hi - lo) / 5
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+    v = math.ceil(lo / step) * step
+    ticks = []
+    while v <= hi + 1e-9 * step:
+        ticks.append(round(v / step) * step + 0.0)
+        v += step
+    return ticks
+
+
+def log_ticks(lo, hi):
+    """1, 2 and 5 times the powers of ten between lo and hi, or round linear ticks where fewer than three fall there."""
+    ticks = [m * 10 ** e for e in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1) for m in (1, 2, 5)
+             if lo <= m * 10 ** e <= hi]
+    return ticks if len(ticks) >= 3 else round_ticks(lo, hi)
+
+
 def svg_chart(title, xlabel, ylabel, series, hline=None, logx=False, width=640, height=400, legend=150, logy=False):
     """series: list of (label, color, [(x, y)], dashed); logx, logy: logarithmic axes (positive values)."""
     pts = [p for _, _, s, _ in series for p in s] + ([(None, hline)] if hline else [])
@@ -50,11 +70,9 @@ def svg_chart(title, xlabel, ylabel, series, hline=None, logx=False, width=640, 
     for v in sorted(set(xs)):
         out.append(f'<line x1="{px(v):.1f}" y1="{height - B}" x2="{px(v):.1f}" y2="{height - B + 5}" stroke="black"/>')
         out.append(f'<text x="{px(v):.1f}" y="{height - B + 18}" text-anchor="middle">{v:g}</text>')
-    for i in range(6):
-        v = y0 + (y1 - y0) * i / 5
-        v = 10 ** v if logy else v
+    for v in (log_ticks(10 ** y0, 10 ** y1) if logy else round_ticks(y0, y1)):
         out.append(f'<line x1="{L - 5}" y1="{py(v):.1f}" x2="{L}" y2="{py(v):.1f}" stroke="black"/>')
-        out.append(f'<text x="{L - 8}" y="{py(v) + 4:.1f}" text-anchor="end">{v:.1f}</text>')
+        out.append(f'<text x="{L - 8}" y="{py(v) + 4:.1f}" text-anchor="end">{v:g}</text>')
     if hline:
         out.append(f'<line x1="{L}" y1="{py(hline):.1f}" x2="{width - R}" y2="{py(hline):.1f}" stroke="black" stroke-dasharray="6 4"/>')
         out.append(f'<text x="{width - R + 6}" y="{py(hline) + 4:.1f}">dense</text>')
