@@ -6,8 +6,8 @@ namespace Dopant.Cli.Runs;
 
 /// <summary>
 /// Records one model's training into a run folder: a curve point (training loss so far in the epoch, sparsity of the
-/// pruned parts) every 2% of an epoch into <c>metrics.jsonl</c>, and when training ends the exported deployment file,
-/// one result line in <c>results.jsonl</c> and the rebuilt <c>report.html</c>.
+/// pruned parts) every 2% of an epoch into <c>metrics.jsonl</c>, and when training ends the exported deployment file
+/// and one result line in <c>results.jsonl</c> (the caller rebuilds the report).
 /// </summary>
 internal sealed class TrainingRecorder(RunFolder run, string name, string method, double factor)
 {

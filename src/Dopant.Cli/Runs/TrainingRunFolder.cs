@@ -28,8 +28,8 @@ internal static class TrainingRunFolder
         }
         string path = checkpoint ?? run.Model(name);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        string stored = Path.GetRelativePath(run.Path, path) is { } relative && !relative.StartsWith("..", StringComparison.Ordinal) && !Path.IsPathRooted(relative)
-            ? relative : Path.GetFullPath(path);
+        string relative = Path.GetRelativePath(run.Path, path);
+        string stored = relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative) ? Path.GetFullPath(path) : relative;
         var settings = new TrainingRunSettings(command, name, method, factor, stored, [.. Environment.GetCommandLineArgs().Skip(1)]);
         RunFolder.WriteAtomically(run.Settings, JsonSerializer.Serialize(settings, RunFolder.Json));
         return (path, new TrainingRecorder(run, name, method, factor));
