@@ -101,7 +101,7 @@ public sealed class SchemeFileFuzzTests
         var clock = Stopwatch.StartNew();
         var weight = new CompressibleWeight(name, WeightKind.LstmInput, 1, 1, new float[1]);
         Assert.False(selector.Selects(weight));
-        Assert.True(clock.Elapsed < TimeSpan.FromMilliseconds(500), $"took {clock.Elapsed}");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}"); // backtracking would take hours on 5,000 characters
     }
 
     [Theory]
