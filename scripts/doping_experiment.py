@@ -50,8 +50,10 @@ def plan(factors):
 
 
 def structured_plan(factors, blocks, share, cmr):
-    """Doped KP with S in blocks of each shape (1x1: unstructured), the same split and co-matrix dropout for all."""
-    return [(f"dkp{f}-{b}", "dkp", f, ["--doping-share", str(share), "--cmr", str(cmr)] + ([] if b == "1x1" else ["--block", b]))
+    """Doped KP with S in blocks of each shape (1x1: unstructured), the same split and co-matrix dropout for all; names
+    carry the split when it is not the papers' 90%."""
+    suffix = "" if share == 0.9 else f"-s{round(100 * share)}"
+    return [(f"dkp{f}-{b}{suffix}", "dkp", f, ["--doping-share", str(share), "--cmr", str(cmr)] + ([] if b == "1x1" else ["--block", b]))
             for f in factors for b in blocks]
 
 
@@ -141,11 +143,13 @@ def main():
     done = finished()
     dense_model = os.path.join(RUNS, "dense.safetensors")
     dense = done.get("dense")
+    if args.dense_from and not os.path.exists(dense_model) and not args.dry_run:
+        # Also on a fresh clone, where the result lines are committed but runs/ is not.
+        shutil.copyfile(os.path.splitext(args.dense_from)[0] + ".safetensors", dense_model + ".tmp")
+        os.replace(dense_model + ".tmp", dense_model)
     if dense is None and args.dense_from and not args.dry_run:
         with open(args.dense_from) as f:
             r = json.loads([l for l in f if l.startswith("{")][-1])
-        shutil.copyfile(os.path.splitext(args.dense_from)[0] + ".safetensors", dense_model + ".tmp")
-        os.replace(dense_model + ".tmp", dense_model)
         dense = record("dense", "dense", 1, r, None, ["train", "--data", args.data, "--preset", r["options"]["preset"],
                                                         "--threads", str(r["threads"]), "--out", dense_model], commit)
     if dense is None and not args.dry_run:
@@ -189,6 +193,7 @@ def record(name, method, factor, r, dense, args, commit):
         "lstm_parameters": c.get("lstm_parameters"), "lstm_bytes": c.get("lstm_bytes"),
         "lstm_parameter_factor": r.get("lstm_parameter_factor"), "lstm_byte_factor": r.get("lstm_byte_factor"),
         "valid_ppl": r["valid_ppl"], "test_ppl": r["test_ppl"],
+        "train_seconds": r.get("train_seconds"), "tokens_per_s": r.get("tokens_per_s"),
         "dense_valid_ppl": dense["valid_ppl"] if dense else None, "dense_test_ppl": dense["test_ppl"] if dense else None,
         "test_ppl_change": r["test_ppl"] / dense["test_ppl"] - 1 if dense else 0.0,
         "epochs": [{k: e.get(k) for k in ("epoch", "valid_perplexity", "valid_perplexity_without_sparse", "sparsity", "train_perplexity")}
