@@ -27,7 +27,16 @@ def label(row):
     name = row["name"]
     if row["method"] == "dkp" and name.startswith(f"dkp{row['factor']}") and "-" not in name:
         return name + " S 25% CMR 0.5"
+    if name.endswith("-s25"):
+        return name[:-4] + " S 25%"
     return name.replace("-nocmr", " S 25%")
+
+
+def block_of(row, structured):
+    """The S block shape of a structured-suite run (1x1: unstructured); '-' for the other forms."""
+    if not structured:
+        return "-"
+    return (row["options"].get("compression") or {}).get("block") or "1x1"
 
 
 def pareto(points):
@@ -36,7 +45,7 @@ def pareto(points):
     return sorted(front)
 
 
-def scatter(points, threads, width=720, height=440, cap=16):
+def scatter(points, threads, factor, width=720, height=440, cap=16):
     """points: (speed-up, change %, label, color); changes above cap % are drawn on the top edge, their value in the label."""
     xs, ys = [p[0] for p in points], [min(p[1], cap) for p in points]
     x0, x1 = math.log2(min(xs) / 1.15), math.log2(max(xs) * 1.15)
@@ -46,7 +55,7 @@ def scatter(points, threads, width=720, height=440, cap=16):
     py = lambda v: T + (y1 - v) / (y1 - y0) * (height - T - B)
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="12">',
            f'<rect width="{width}" height="{height}" fill="white"/>',
-           f'<text x="{width / 2}" y="20" text-anchor="middle" font-size="14">LSTM layers at 25x: perplexity change against speed-up ({threads} thread{"s" if threads > 1 else ""}, batch 1)</text>',
+           f'<text x="{width / 2}" y="20" text-anchor="middle" font-size="14">LSTM layers at {factor}x: perplexity change against speed-up ({threads} thread{"s" if threads > 1 else ""}, batch 1)</text>',
            f'<line x1="{L}" y1="{height - B}" x2="{width - R}" y2="{height - B}" stroke="black"/>',
            f'<line x1="{L}" y1="{T}" x2="{L}" y2="{height - B}" stroke="black"/>',
            f'<text x="{(L + width - R) / 2}" y="{height - 12}" text-anchor="middle">recurrent-part speed-up over dense (log scale)</text>',
@@ -97,7 +106,7 @@ def main():
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in sorted(rows, key=lambda r: r["test_ppl"]):
         s1, s2 = r["speed"]["threads_1"], r["speed"]["threads_2"]
-        block = r["name"].rsplit("-", 1)[1] if r in structured else "-"
+        block = block_of(r, r in structured)
         print(f"| {label(r)} | {block} | {r['lstm_parameter_factor']:.1f} / {r['lstm_byte_factor']:.1f} | {r['valid_ppl']:.2f} | "
               f"{r['test_ppl']:.2f} | {100 * r['test_ppl_change']:+.1f}% | {s1['recurrent_us_per_token']:.1f} | {s1['recurrent_speedup']:.2f}x | "
               f"{s2['recurrent_us_per_token']:.1f} | {s2['recurrent_speedup']:.2f}x |")
@@ -105,9 +114,10 @@ def main():
         points = [(r["speed"][f"threads_{threads}"]["recurrent_speedup"], 100 * r["test_ppl_change"], label(r),
                    "#d62728" if r in structured else "#1f77b4") for r in rows]
         if points:
-            path = os.path.join(args.out, f"structured-doping-pareto-{threads}t.svg")
+            infix = "" if args.factor == 25 else f"{args.factor}x-"
+            path = os.path.join(args.out, f"structured-doping-pareto-{infix}{threads}t.svg")
             with open(path + ".tmp", "w") as f:
-                f.write(scatter(points, threads))
+                f.write(scatter(points, threads, args.factor))
             os.replace(path + ".tmp", path)
             front = pareto([(p[0], p[1]) for p in points])
             print(f"\nPareto front ({threads} thread{'s' if threads > 1 else ''}): " +

@@ -146,7 +146,7 @@ internal static class BenchCommand
                         against = compared ? names[reference] : null,
                         scoring_tokens_per_s = scoring?[m], scoring_speedup = compared && scoring is not null ? scoring[m] / scoring[reference] : (double?)null,
                         scoring_batch_size = scoring is null ? (int?)null : streams,
-                        recurrent_samples = t.RecurrentSamples, total_samples = t.TotalSamples,
+                        recurrent_samples = t.RecurrentSamples, total_samples = t.TotalSamples, sgemm_kernel = Blas.KernelName,
                     }));
                 else
                     Console.WriteLine($"{names[m]}: recurrent {t.RecurrentMicroseconds:F2} µs/token ({t.RecurrentWeightBytes:N0} weight bytes, {t.RecurrentGigabytesPerSecond:F1} GB/s), " +
