@@ -17,17 +17,20 @@ internal static class StepMatrixTimes
         int reps = args.Length == 2 && args[0] == "--reps" ? int.Parse(args[1]) : 2000;
         WorkerPool.SharedThreadCount = 1;
         foreach ((int rows, int columns) in new[] { (800, 200), (2600, 650) })
-            foreach (string method in new[] { "dense", "kp", "dkp", "lmf", "hmd", "prune" })
+            foreach ((string method, double share, string? block) in new (string, double, string?)[]
+                     { ("dense", 0, null), ("kp", 0, null), ("dkp", 0.25, null), ("lmf", 0, null), ("hmd", 0, null), ("prune", 0, null),
+                       ("dkp", 0.9, null), ("dkp", 0.9, "16x1"), ("dkp", 0.9, "4x4"), ("dkp", 0.25, "16x1"), ("prune", 0, "16x1") })
             {
-                WeightFormSpec spec = method == "dense" ? WeightFormSpec.Dense : new Dopant.Compression.LstmCompression(method, 25).SpecFor(rows, columns);
+                var compression = new Dopant.Compression.LstmCompression(method == "dense" ? "kp" : method, 25, share == 0 ? 0.25 : share) { Block = block };
+                WeightFormSpec spec = method == "dense" ? WeightFormSpec.Dense : compression.SpecFor(rows, columns);
                 IWeightMatrix<float> form = WeightForms.Create<float>(spec, "w", rows, columns);
                 var random = new Random(1);
                 foreach (Parameter<float> p in form.Parameters)
                     for (int k = 0; k < p.Length; k++) p.Value[k] = (float)random.NextDouble() - 0.5f;
-                double sparsity = new Dopant.Compression.LstmCompression(method == "dense" ? "kp" : method, 25).FinalSparsity;
-                foreach (PrunedMatrix<float> pruned in WeightForms.PrunedParts(form)) pruned.PruneToSparsity(sparsity);
+                foreach (PrunedMatrix<float> pruned in WeightForms.PrunedParts(form)) pruned.PruneToSparsity(compression.FinalSparsity);
                 IStepMatrix step = StepMatrices.From(form);
-                Console.WriteLine($"{rows}x{columns} {method,-6} {spec.ToJson(),-80} {step.WeightBytes,12:N0} B {MedianMicroseconds(step, reps),9:F2} µs");
+                string name = method + (share == 0 ? "" : $" S{100 * share:0}%") + (block is null ? "" : $" {block}");
+                Console.WriteLine($"{rows}x{columns} {name,-16} {spec.ToJson(),-80} {step.WeightBytes,12:N0} B {MedianMicroseconds(step, reps),9:F2} µs");
             }
         KroneckerPaths(reps);
         return 0;
@@ -57,13 +60,16 @@ internal static class StepMatrixTimes
         }
     }
 
-    // Optimized at once: a timing loop left to tiered compilation ran the kernels several times slower here.
+    // Optimized at once: a timing loop left to tiered compilation ran several times slower here.
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     internal static double MedianMicroseconds(IStepMatrix step, int reps)
     {
         var x = new float[step.Columns];
         var y = new float[step.Rows];
-        for (int i = 0; i < reps / 4 + 10; i++) step.MultiplyAdd(x, y);
+        // Warm up for half a second of wall time: a few hundred calls end before tiered compilation has optimized the
+        // kernels, and the timing would then measure their first, unoptimized code (up to 10x slower).
+        for (long start = Stopwatch.GetTimestamp(); Stopwatch.GetElapsedTime(start).TotalMilliseconds < 500;)
+            for (int i = 0; i < 100; i++) step.MultiplyAdd(x, y);
         var times = new double[9];
         for (int t = 0; t < times.Length; t++)
         {

@@ -10,7 +10,8 @@ namespace Dopant.Inference;
 /// multiple of 8) take one broadcast of x[j] and R/8 FMAs per block, their sums held in registers along the block row;
 /// row blocks (C = 8, R ≤ 4) one FMA per block row with x[j … j + 7], and 4-column blocks (R = 2 or 4) one FMA per two
 /// block rows with x[j … j + 3] twice, reduced lane-wise at the end of each block row; other shapes a small dense
-/// product per block. Edge blocks are padded with zeros (x and y through padded scratch).
+/// product per block. The kernels add into y in place; where the block grid overhangs the matrix, edge blocks are
+/// padded with zeros and x and y go through padded scratch.
 /// </summary>
 internal sealed class BlockSparseStepMatrix : IStepMatrix
 {
@@ -67,54 +68,124 @@ internal sealed class BlockSparseStepMatrix : IStepMatrix
     /// <summary>Values (whole blocks), one 32-bit column index per block, and the block-row starts.</summary>
     public long WeightBytes => (long)_values.Length * sizeof(float) + ((long)_columns.Length + _rowStarts.Length) * sizeof(int);
 
-    public void MultiplyAdd(ReadOnlySpan<float> x, Span<float> y)
+    public unsafe void MultiplyAdd(ReadOnlySpan<float> x, Span<float> y)
     {
         if (x.Length < Columns || y.Length < Rows) throw new ArgumentException($"Expected x of {Columns} and y of {Rows}.");
-        x[..Columns].CopyTo(_x);
-        Array.Clear(_y);
-        if (_vectorColumns) MultiplyColumnBlocks();
-        else if (_vectorRows) MultiplyRowBlocks();
-        else if (_vectorQuads) MultiplyQuadBlocks();
-        else MultiplyBlocks();
-        for (int i = 0; i < Rows; i++) y[i] += _y[i];
+        // The kernels add into y; padded scratch stands in for x and y only where the grid overhangs the matrix.
+        bool scratchX = _x.Length != Columns, scratchY = _y.Length != Rows;
+        if (scratchX) x[..Columns].CopyTo(_x);
+        if (scratchY) Array.Clear(_y);
+        fixed (float* px = x, py = y, sx = _x, sy = _y)
+        {
+            float* xs = scratchX ? sx : px, ys = scratchY ? sy : py;
+            if (_vectorColumns) MultiplyColumnBlocks(xs, ys);
+            else if (_vectorRows) MultiplyRowBlocks(xs, ys);
+            else if (_vectorQuads) MultiplyQuadBlocks(xs, ys);
+            else MultiplyBlocks(xs, ys);
+        }
+        if (scratchY)
+            for (int i = 0; i < Rows; i++) y[i] += _y[i];
     }
 
-    private unsafe void MultiplyColumnBlocks()
+    // R × 1 blocks: one broadcast of x[j] and R/8 (R/16 with AVX-512) FMAs per block, even and odd blocks of a block row
+    // in two accumulator chains so that each FMA waits on the one two blocks back.
+    private unsafe void MultiplyColumnBlocks(float* xs, float* ys)
     {
+        if (Avx512F.IsSupported && _block.Rows is 16 or 32)
+        {
+            MultiplyColumnBlocks512(xs, ys);
+            return;
+        }
         int r = _block.Rows;
-        fixed (float* values = _values, xs = _x, ys = _y)
+        fixed (float* values = _values)
+        fixed (int* columns = _columns, starts = _rowStarts)
             for (int g = 0; g + 1 < _rowStarts.Length; g++)
             {
-                Vector256<float> a0 = Vector256<float>.Zero, a1 = Vector256<float>.Zero, a2 = Vector256<float>.Zero, a3 = Vector256<float>.Zero;
-                for (int k = _rowStarts[g]; k < _rowStarts[g + 1]; k++)
+                Vector256<float> e0 = Vector256<float>.Zero, e1 = e0, e2 = e0, e3 = e0, o0 = e0, o1 = e0, o2 = e0, o3 = e0;
+                int k = starts[g], end = starts[g + 1];
+                for (; k + 2 <= end; k += 2)
                 {
-                    Vector256<float> xj = Vector256.Create(xs[_columns[k]]);
-                    float* v = values + (long)k * r;
-                    a0 = Fma.MultiplyAdd(Avx.LoadVector256(v), xj, a0);
-                    if (r >= 16) a1 = Fma.MultiplyAdd(Avx.LoadVector256(v + 8), xj, a1);
+                    Vector256<float> xe = Vector256.Create(xs[columns[k]]), xo = Vector256.Create(xs[columns[k + 1]]);
+                    float* v = values + (long)k * r, w = v + r;
+                    e0 = Fma.MultiplyAdd(Avx.LoadVector256(v), xe, e0);
+                    o0 = Fma.MultiplyAdd(Avx.LoadVector256(w), xo, o0);
+                    if (r >= 16)
+                    {
+                        e1 = Fma.MultiplyAdd(Avx.LoadVector256(v + 8), xe, e1);
+                        o1 = Fma.MultiplyAdd(Avx.LoadVector256(w + 8), xo, o1);
+                    }
                     if (r == 32)
                     {
-                        a2 = Fma.MultiplyAdd(Avx.LoadVector256(v + 16), xj, a2);
-                        a3 = Fma.MultiplyAdd(Avx.LoadVector256(v + 24), xj, a3);
+                        e2 = Fma.MultiplyAdd(Avx.LoadVector256(v + 16), xe, e2);
+                        o2 = Fma.MultiplyAdd(Avx.LoadVector256(w + 16), xo, o2);
+                        e3 = Fma.MultiplyAdd(Avx.LoadVector256(v + 24), xe, e3);
+                        o3 = Fma.MultiplyAdd(Avx.LoadVector256(w + 24), xo, o3);
                     }
                 }
-                float* out0 = ys + (long)g * r;
-                Avx.Store(out0, a0);
-                if (r >= 16) Avx.Store(out0 + 8, a1);
+                if (k < end)
+                {
+                    Vector256<float> xe = Vector256.Create(xs[columns[k]]);
+                    float* v = values + (long)k * r;
+                    e0 = Fma.MultiplyAdd(Avx.LoadVector256(v), xe, e0);
+                    if (r >= 16) e1 = Fma.MultiplyAdd(Avx.LoadVector256(v + 8), xe, e1);
+                    if (r == 32)
+                    {
+                        e2 = Fma.MultiplyAdd(Avx.LoadVector256(v + 16), xe, e2);
+                        e3 = Fma.MultiplyAdd(Avx.LoadVector256(v + 24), xe, e3);
+                    }
+                }
+                float* row = ys + (long)g * r;
+                Avx.Store(row, Avx.LoadVector256(row) + e0 + o0);
+                if (r >= 16) Avx.Store(row + 8, Avx.LoadVector256(row + 8) + e1 + o1);
                 if (r == 32)
                 {
-                    Avx.Store(out0 + 16, a2);
-                    Avx.Store(out0 + 24, a3);
+                    Avx.Store(row + 16, Avx.LoadVector256(row + 16) + e2 + o2);
+                    Avx.Store(row + 24, Avx.LoadVector256(row + 24) + e3 + o3);
                 }
             }
     }
 
+    // The same with 512-bit vectors: one FMA per 16×1 block, two per 32×1.
+    private unsafe void MultiplyColumnBlocks512(float* xs, float* ys)
+    {
+        int r = _block.Rows;
+        fixed (float* values = _values)
+        fixed (int* columns = _columns, starts = _rowStarts)
+            for (int g = 0; g + 1 < _rowStarts.Length; g++)
+            {
+                Vector512<float> e0 = Vector512<float>.Zero, e1 = e0, o0 = e0, o1 = e0;
+                int k = starts[g], end = starts[g + 1];
+                for (; k + 2 <= end; k += 2)
+                {
+                    Vector512<float> xe = Vector512.Create(xs[columns[k]]), xo = Vector512.Create(xs[columns[k + 1]]);
+                    float* v = values + (long)k * r, w = v + r;
+                    e0 = Avx512F.FusedMultiplyAdd(Avx512F.LoadVector512(v), xe, e0);
+                    o0 = Avx512F.FusedMultiplyAdd(Avx512F.LoadVector512(w), xo, o0);
+                    if (r == 32)
+                    {
+                        e1 = Avx512F.FusedMultiplyAdd(Avx512F.LoadVector512(v + 16), xe, e1);
+                        o1 = Avx512F.FusedMultiplyAdd(Avx512F.LoadVector512(w + 16), xo, o1);
+                    }
+                }
+                if (k < end)
+                {
+                    Vector512<float> xe = Vector512.Create(xs[columns[k]]);
+                    float* v = values + (long)k * r;
+                    e0 = Avx512F.FusedMultiplyAdd(Avx512F.LoadVector512(v), xe, e0);
+                    if (r == 32) e1 = Avx512F.FusedMultiplyAdd(Avx512F.LoadVector512(v + 16), xe, e1);
+                }
+                float* row = ys + (long)g * r;
+                Avx512F.Store(row, Avx512F.LoadVector512(row) + e0 + o0);
+                if (r == 32) Avx512F.Store(row + 16, Avx512F.LoadVector512(row + 16) + e1 + o1);
+            }
+    }
+
     // R × 8 blocks: row i of a block times x[j … j + 7], one FMA into row i's accumulator.
-    private unsafe void MultiplyRowBlocks()
+    private unsafe void MultiplyRowBlocks(float* xs, float* ys)
     {
         int r = _block.Rows;
         Vector256<float>* sums = stackalloc Vector256<float>[4];
-        fixed (float* values = _values, xs = _x, ys = _y)
+        fixed (float* values = _values)
             for (int g = 0; g + 1 < _rowStarts.Length; g++)
             {
                 if (r == 1)
@@ -123,7 +194,7 @@ internal sealed class BlockSparseStepMatrix : IStepMatrix
                     Vector256<float> sum = Vector256<float>.Zero;
                     for (int k = _rowStarts[g]; k < _rowStarts[g + 1]; k++)
                         sum = Fma.MultiplyAdd(Avx.LoadVector256(values + (long)k * 8), Avx.LoadVector256(xs + _columns[k]), sum);
-                    ys[g] = Vector256.Sum(sum);
+                    ys[g] += Vector256.Sum(sum);
                     continue;
                 }
                 for (int i = 0; i < r; i++) sums[i] = Vector256<float>.Zero;
@@ -133,15 +204,15 @@ internal sealed class BlockSparseStepMatrix : IStepMatrix
                     float* v = values + (long)k * r * 8;
                     for (int i = 0; i < r; i++) sums[i] = Fma.MultiplyAdd(Avx.LoadVector256(v + 8 * i), xv, sums[i]);
                 }
-                for (int i = 0; i < r; i++) ys[g * r + i] = Vector256.Sum(sums[i]);
+                for (int i = 0; i < r; i++) ys[g * r + i] += Vector256.Sum(sums[i]);
             }
     }
 
     // R × 4 blocks (R = 2 or 4): two block rows a vector against x[j … j + 3] twice; the halves sum to the rows at the end.
-    private unsafe void MultiplyQuadBlocks()
+    private unsafe void MultiplyQuadBlocks(float* xs, float* ys)
     {
         int r = _block.Rows;
-        fixed (float* values = _values, xs = _x, ys = _y)
+        fixed (float* values = _values)
             for (int g = 0; g + 1 < _rowStarts.Length; g++)
             {
                 Vector256<float> top = Vector256<float>.Zero, bottom = Vector256<float>.Zero;
@@ -154,29 +225,30 @@ internal sealed class BlockSparseStepMatrix : IStepMatrix
                     if (r == 4) bottom = Fma.MultiplyAdd(Avx.LoadVector256(v + 8), xx, bottom);
                 }
                 float* row = ys + g * r;
-                row[0] = Vector128.Sum(top.GetLower());
-                row[1] = Vector128.Sum(top.GetUpper());
+                row[0] += Vector128.Sum(top.GetLower());
+                row[1] += Vector128.Sum(top.GetUpper());
                 if (r == 4)
                 {
-                    row[2] = Vector128.Sum(bottom.GetLower());
-                    row[3] = Vector128.Sum(bottom.GetUpper());
+                    row[2] += Vector128.Sum(bottom.GetLower());
+                    row[3] += Vector128.Sum(bottom.GetUpper());
                 }
             }
     }
 
-    private void MultiplyBlocks()
+    private unsafe void MultiplyBlocks(float* xs, float* ys)
     {
         int r = _block.Rows, c = _block.Columns, size = r * c;
         for (int g = 0; g + 1 < _rowStarts.Length; g++)
         {
-            Span<float> rows = _y.AsSpan(g * r, r);
+            float* rows = ys + g * r;
             for (int k = _rowStarts[g]; k < _rowStarts[g + 1]; k++)
             {
-                ReadOnlySpan<float> block = _values.AsSpan(k * size, size), xs = _x.AsSpan(_columns[k], c);
+                ReadOnlySpan<float> block = _values.AsSpan(k * size, size);
+                float* xj = xs + _columns[k];
                 for (int i = 0; i < r; i++)
                 {
                     float sum = 0;
-                    for (int j = 0; j < c; j++) sum += block[i * c + j] * xs[j];
+                    for (int j = 0; j < c; j++) sum += block[i * c + j] * xj[j];
                     rows[i] += sum;
                 }
             }

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using Dopant.Numerics;
 
 namespace Dopant.Inference;
@@ -86,8 +87,8 @@ internal sealed class KroneckerStepMatrix : IStepMatrix
     /// <summary>
     /// The operands of the direct path. With M2' and M1' the sizes rounded up to whole vectors: T (N1 × R·M2') =
     /// X·Bcat, Bcat[j, r·M2' + q] = B_r[q, j]; T read as (N1·R) × M2' has row i·R + r = X·B_rᵀ's row i, so
-    /// Y = Acat·T with Acat[p, i·R + r] = A_r[p, i] needs no restacking; or, when M1 is the longer side,
-    /// Yᵀ = Tᵀ·Acatᵀ, vectors running along M1.
+    /// Y = Acat·T with Acat[p, i·R + r] = A_r[p, i] needs no restacking; or, when padding M2 would waste most of the
+    /// vector lanes, Yᵀ = Tᵀ·Acatᵀ, vectors running along M1.
     /// </summary>
     private sealed class DirectOperands
     {
@@ -105,7 +106,9 @@ internal sealed class KroneckerStepMatrix : IStepMatrix
                 for (int q = 0; q < m2; q++)
                     for (int j = 0; j < n2; j++) _right[j * wide + r * _m2Padded + q] = right[(r * m2 + q) * n2 + j];
             _inner = new float[n1 * wide];
-            _transposedOutput = (long)m2 * _m1Padded < (long)m1 * _m2Padded;
+            // The transposed output adds into y through strided reads, which cost more than they save unless padding
+            // M2 would at least double the multiply-adds (measured with `Dopant.Bench step-matrices`).
+            _transposedOutput = 2L * m2 * _m1Padded < (long)m1 * _m2Padded;
             _left = new float[_transposedOutput ? depth * _m1Padded : m1 * depth];
             for (int r = 0; r < rank; r++)
                 for (int p = 0; p < m1; p++)
@@ -137,8 +140,7 @@ internal sealed class KroneckerStepMatrix : IStepMatrix
                 for (int p = 0; p < _m1; p++)
                 {
                     Span<float> row = y.Slice(p * _m2, _m2);
-                    ReadOnlySpan<float> sum = _output.AsSpan(p * _m2Padded, _m2);
-                    for (int q = 0; q < _m2; q++) row[q] += sum[q];
+                    TensorPrimitives.Add(row, _output.AsSpan(p * _m2Padded, _m2), row);
                 }
             }
         }

@@ -8,7 +8,8 @@ public class KroneckerStepMatrixTests
     [Theory]
     [InlineData(1, 1, 1, 1, 1)]
     [InlineData(1, 40, 10, 20, 20)]
-    [InlineData(3, 7, 5, 3, 9)]      // M2 < M1: the transposed output
+    [InlineData(3, 7, 5, 3, 9)]      // M2 = 3 padded to 8: the transposed output
+    [InlineData(1, 40, 3, 3, 20)]    // the same, a taller A
     [InlineData(2, 3, 4, 17, 6)]     // M2 > M1: the direct output, padded to 24
     [InlineData(5, 13, 11, 9, 7)]
     [InlineData(2, 33, 3, 5, 2)]

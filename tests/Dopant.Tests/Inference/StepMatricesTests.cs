@@ -27,6 +27,15 @@ public class StepMatricesTests
         { """{"kind":"pruned","block":"2x4"}""", 37, 23, 0.6 },
         { """{"kind":"pruned","block":"3x3"}""", 37, 23, 0.6 },
         { """{"kind":"doped","structure":{"kind":"low_rank","rank":2},"block":"16x1"}""", 31, 19, 0.9 },
+        // Grids that fit the matrix exactly: the kernels add into y in place, without scratch.
+        { """{"kind":"pruned","block":"16x1"}""", 48, 23, 0.3 },
+        { """{"kind":"pruned","block":"16x1"}""", 160, 203, 0.97 },
+        { """{"kind":"pruned","block":"32x1"}""", 64, 9, 0.5 },
+        { """{"kind":"pruned","block":"8x1"}""", 40, 7, 0.4 },
+        { """{"kind":"pruned","block":"4x4"}""", 36, 24, 0.6 },
+        { """{"kind":"pruned","block":"1x8"}""", 37, 24, 0.6 },
+        { """{"kind":"pruned","block":"3x3"}""", 36, 24, 0.5 },
+        { """{"kind":"doped","structure":{"kind":"kronecker","shape":"5x7,4x3","rank":1},"block":"16x1"}""", 20, 21, 0.8 },
         { """{"kind":"kronecker_chain","shape":"3x2*5x3*2x3","rank":1}""", 30, 18, 0 },
     };
 
