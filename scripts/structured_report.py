@@ -39,6 +39,12 @@ def block_of(row, structured):
     return (row["options"].get("compression") or {}).get("block") or "1x1"
 
 
+def timed(speed):
+    """When and with which kernels a row's speed was measured (rows before 2026-12-03 ran on AVX2 machines)."""
+    kernel = speed["threads_1"].get("sgemm_kernel")
+    return f"{speed.get('date', '2026-11-23')}, {kernel or 'AVX2 machine'}, {speed['commit']}"
+
+
 def pareto(points):
     """Points (speed-up, change) that no other point beats on both: faster and at most as much perplexity lost."""
     front = [p for p in points if not any(q[0] >= p[0] and q[1] <= p[1] and q != p for q in points)]
@@ -102,14 +108,14 @@ def main():
               if r["method"] != "dense" and r["name"] not in names and r["name"] != "dkp25-s90-nocmr"]
     rows = [r for r in structured + others if r["factor"] == args.factor and "speed" in r]
 
-    print("| model | S blocks | LSTM factor (params / bytes) | valid ppl | test ppl | change vs dense | µs/token, 1 thread | speed-up | µs/token, 2 threads | speed-up |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| model | S blocks | LSTM factor (params / bytes) | valid ppl | test ppl | change vs dense | µs/token, 1 thread | speed-up | µs/token, 2 threads | speed-up | timed |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in sorted(rows, key=lambda r: r["test_ppl"]):
         s1, s2 = r["speed"]["threads_1"], r["speed"]["threads_2"]
         block = block_of(r, r in structured)
         print(f"| {label(r)} | {block} | {r['lstm_parameter_factor']:.1f} / {r['lstm_byte_factor']:.1f} | {r['valid_ppl']:.2f} | "
               f"{r['test_ppl']:.2f} | {100 * r['test_ppl_change']:+.1f}% | {s1['recurrent_us_per_token']:.1f} | {s1['recurrent_speedup']:.2f}x | "
-              f"{s2['recurrent_us_per_token']:.1f} | {s2['recurrent_speedup']:.2f}x |")
+              f"{s2['recurrent_us_per_token']:.1f} | {s2['recurrent_speedup']:.2f}x | {timed(r['speed'])} |")
     for threads in (1, 2):
         points = [(r["speed"][f"threads_{threads}"]["recurrent_speedup"], 100 * r["test_ppl_change"], label(r),
                    "#d62728" if r in structured else "#1f77b4") for r in rows]
