@@ -145,9 +145,16 @@ public class WorkerPoolTests
         using var pool = new WorkerPool(2);
         var hits = new int[64];
         for (int r = 0; r < 100; r++) pool.For(hits.Length, new CountingBody(hits)); // warm up, tier up
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int r = 0; r < 1000; r++) pool.For(hits.Length, new CountingBody(hits));
-        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+        // A per-loop allocation shows in every attempt (1,000 loops, at least 24 KB); the runtime's own one-off
+        // allocations while it re-compiles a method (24 bytes once, seen on CI without AVX2) show in one at most.
+        var allocated = new long[3];
+        for (int attempt = 0; attempt < allocated.Length; attempt++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int r = 0; r < 1000; r++) pool.For(hits.Length, new CountingBody(hits));
+            allocated[attempt] = GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+        Assert.True(allocated.Min() == 0 && allocated.Max() < 1000, $"allocated {string.Join(", ", allocated)} bytes in three attempts of 1,000 loops");
     }
 
     [Fact]
