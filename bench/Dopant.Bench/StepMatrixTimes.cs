@@ -17,19 +17,21 @@ internal static class StepMatrixTimes
         int reps = args.Length == 2 && args[0] == "--reps" ? int.Parse(args[1]) : 2000;
         WorkerPool.SharedThreadCount = 1;
         foreach ((int rows, int columns) in new[] { (800, 200), (2600, 650) })
-            foreach ((string method, double share, string? block) in new (string, double, string?)[]
-                     { ("dense", 0, null), ("kp", 0, null), ("dkp", 0.25, null), ("lmf", 0, null), ("hmd", 0, null), ("prune", 0, null),
-                       ("dkp", 0.9, null), ("dkp", 0.9, "16x1"), ("dkp", 0.9, "4x4"), ("dkp", 0.25, "16x1"), ("prune", 0, "16x1") })
+            // (method, S's share for doped forms, block shape); dense has no compression.
+            foreach ((string method, double? share, string? block) in new (string, double?, string?)[]
+                     { ("dense", null, null), ("kp", null, null), ("dkp", 0.25, null), ("lmf", null, null), ("hmd", null, null), ("prune", null, null),
+                       ("dkp", 0.9, null), ("dkp", 0.9, "16x1"), ("dkp", 0.9, "4x4"), ("dkp", 0.25, "16x1"), ("prune", null, "16x1") })
             {
-                var compression = new Dopant.Compression.LstmCompression(method == "dense" ? "kp" : method, 25, share == 0 ? 0.25 : share) { Block = block };
-                WeightFormSpec spec = method == "dense" ? WeightFormSpec.Dense : compression.SpecFor(rows, columns);
+                Dopant.Compression.LstmCompression? compression = method == "dense" ? null
+                    : new(method, 25, share ?? Dopant.Compression.LstmCompression.DefaultDopingShare) { Block = block };
+                WeightFormSpec spec = compression?.SpecFor(rows, columns) ?? WeightFormSpec.Dense;
                 IWeightMatrix<float> form = WeightForms.Create<float>(spec, "w", rows, columns);
                 var random = new Random(1);
                 foreach (Parameter<float> p in form.Parameters)
                     for (int k = 0; k < p.Length; k++) p.Value[k] = (float)random.NextDouble() - 0.5f;
-                foreach (PrunedMatrix<float> pruned in WeightForms.PrunedParts(form)) pruned.PruneToSparsity(compression.FinalSparsity);
+                foreach (PrunedMatrix<float> pruned in WeightForms.PrunedParts(form)) pruned.PruneToSparsity(compression!.FinalSparsity);
                 IStepMatrix step = StepMatrices.From(form);
-                string name = method + (share == 0 ? "" : $" S{100 * share:0}%") + (block is null ? "" : $" {block}");
+                string name = method + (share is double s ? $" S{100 * s:0}%" : "") + (block is null ? "" : $" {block}");
                 Console.WriteLine($"{rows}x{columns} {name,-16} {spec.ToJson(),-80} {step.WeightBytes,12:N0} B {MedianMicroseconds(step, reps),9:F2} µs");
             }
         KroneckerPaths(reps);

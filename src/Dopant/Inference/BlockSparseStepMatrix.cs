@@ -50,8 +50,9 @@ internal sealed class BlockSparseStepMatrix : IStepMatrix
         }
         _columns = [.. columns];
         _values = [.. values];
-        _x = new float[blockColumns * c];
-        _y = new float[blockRows * r];
+        // Padded scratch only where the block grid overhangs the matrix.
+        _x = blockColumns * c == Columns ? [] : new float[blockColumns * c];
+        _y = blockRows * r == Rows ? [] : new float[blockRows * r];
         bool avx = Avx.IsSupported && Fma.IsSupported;
         _vectorColumns = avx && c == 1 && r is 8 or 16 or 32;
         _vectorRows = avx && c == 8 && r <= 4;
@@ -71,8 +72,8 @@ internal sealed class BlockSparseStepMatrix : IStepMatrix
     public unsafe void MultiplyAdd(ReadOnlySpan<float> x, Span<float> y)
     {
         if (x.Length < Columns || y.Length < Rows) throw new ArgumentException($"Expected x of {Columns} and y of {Rows}.");
-        // The kernels add into y; padded scratch stands in for x and y only where the grid overhangs the matrix.
-        bool scratchX = _x.Length != Columns, scratchY = _y.Length != Rows;
+        // The kernels add into y; padded scratch stands in for x and y where the grid overhangs the matrix.
+        bool scratchX = _x.Length != 0, scratchY = _y.Length != 0;
         if (scratchX) x[..Columns].CopyTo(_x);
         if (scratchY) Array.Clear(_y);
         fixed (float* px = x, py = y, sx = _x, sy = _y)
