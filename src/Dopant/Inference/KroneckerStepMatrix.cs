@@ -85,10 +85,10 @@ internal sealed class KroneckerStepMatrix : IStepMatrix
     }
 
     /// <summary>
-    /// The operands of the direct path. With M2' and M1' the sizes rounded up to whole vectors: T (N1 × R·M2') =
-    /// X·Bcat, Bcat[j, r·M2' + q] = B_r[q, j]; T read as (N1·R) × M2' has row i·R + r = X·B_rᵀ's row i, so
-    /// Y = Acat·T with Acat[p, i·R + r] = A_r[p, i] needs no restacking; or, when padding M2 would waste most of the
-    /// vector lanes, Yᵀ = Tᵀ·Acatᵀ, vectors running along M1.
+    /// The operands of the direct path. With M2' the smallest multiple of 4 ≥ M2: T (N1 × R·M2') = X·Bcat,
+    /// Bcat[j, r·M2' + q] = B_r[q, j]; T read as (N1·R) × M2' has row i·R + r = X·B_rᵀ's row i, so Y = Acat·T with
+    /// Acat[p, i·R + r] = A_r[p, i] needs no restacking, and when M2' = M2 it adds straight into y. When padding M2
+    /// would waste most of the lanes, Yᵀ = Tᵀ·Acatᵀ instead, vectors running along M1, added into y through strided reads.
     /// </summary>
     private sealed class DirectOperands
     {
@@ -106,8 +106,8 @@ internal sealed class KroneckerStepMatrix : IStepMatrix
                 for (int q = 0; q < m2; q++)
                     for (int j = 0; j < n2; j++) _right[j * wide + r * _m2Padded + q] = right[(r * m2 + q) * n2 + j];
             _inner = new float[n1 * wide];
-            // The transposed output adds into y through strided reads, which cost more than they save unless padding
-            // M2 would at least double the multiply-adds (measured with `Dopant.Bench step-matrices`).
+            // The strided reads of the transposed output cost more than they save unless padding M2 would at least
+            // double the multiply-adds (measured with `Dopant.Bench step-matrices`).
             _transposedOutput = 2L * m2 * _m1Padded < (long)m1 * _m2Padded;
             _left = new float[_transposedOutput ? depth * _m1Padded : m1 * depth];
             for (int r = 0; r < rank; r++)
@@ -118,25 +118,27 @@ internal sealed class KroneckerStepMatrix : IStepMatrix
                         if (_transposedOutput) _left[(i * rank + r) * _m1Padded + p] = a;
                         else _left[p * depth + i * rank + r] = a;
                     }
-            _output = new float[_transposedOutput ? m2 * _m1Padded : m1 * _m2Padded];
+            _output = _transposedOutput ? new float[m2 * _m1Padded] : _m2Padded == m2 ? [] : new float[m1 * _m2Padded];
         }
 
         public void MultiplyAdd(ReadOnlySpan<float> x, Span<float> y)
         {
-            int depth = _n1 * _rank;
-            SmallProduct.Multiply(x, _n2, 1, _right, _inner, _n1, _n2, _rank * _m2Padded);
+            int depth = _n1 * _rank, wide = _rank * _m2Padded;
+            SmallProduct.Multiply(x, _n2, 1, _right, wide, _inner, wide, _n1, _n2, wide, accumulate: false);
             if (_transposedOutput)
             {
-                SmallProduct.Multiply(_inner, 1, _m2Padded, _left, _output, _m2, depth, _m1Padded);
+                SmallProduct.Multiply(_inner, 1, _m2Padded, _left, _m1Padded, _output, _m1Padded, _m2, depth, _m1Padded, accumulate: false);
                 for (int p = 0; p < _m1; p++)
                 {
                     Span<float> row = y.Slice(p * _m2, _m2);
                     for (int q = 0; q < _m2; q++) row[q] += _output[q * _m1Padded + p];
                 }
             }
+            else if (_output.Length == 0)
+                SmallProduct.Multiply(_left, depth, 1, _inner, _m2Padded, y, _m2, _m1, depth, _m2, accumulate: true);
             else
             {
-                SmallProduct.Multiply(_left, depth, 1, _inner, _output, _m1, depth, _m2Padded);
+                SmallProduct.Multiply(_left, depth, 1, _inner, _m2Padded, _output, _m2Padded, _m1, depth, _m2Padded, accumulate: false);
                 for (int p = 0; p < _m1; p++)
                 {
                     Span<float> row = y.Slice(p * _m2, _m2);

@@ -5,143 +5,211 @@ using System.Runtime.Intrinsics;
 namespace Dopant.Inference;
 
 /// <summary>
-/// C = A·B for products too small to pay a GEMM call's packing and dispatch: C (m × n) and B (k × n) row-major with
-/// n a multiple of 8 (callers pad with zero columns), A read through strides (element (i, p) at
-/// i·<c>rowStride</c> + p·<c>depthStride</c>), so that a transposed or reshaped operand needs no copy. Each row of C
-/// is built in registers, four rows by 16 columns at a time (eight accumulator chains, one broadcast of A and two
-/// FMAs per row and step of the inner dimension).
+/// C = A·B or C += A·B for products too small to pay a GEMM call's packing and dispatch: B (k × n, row stride ldb) and
+/// C (m × n, row stride ldc) row-major with n a multiple of 4 (callers pad with zero columns otherwise), A read through
+/// strides (element (i, p) at i·<c>rowStride</c> + p·<c>depthStride</c>), so that a transposed or reshaped operand
+/// needs no copy. C's columns are taken 16 (AVX-512), 8 and 4 at a time, each across eight rows, then four, then one:
+/// one broadcast of A and one FMA per row and step of the inner dimension, eight independent accumulator chains (four
+/// rows take two chains each, one row four, over alternate steps of the inner dimension).
+/// Adding into C in place lets a caller write straight into an output whose rows are not whole vectors.
 /// </summary>
 internal static class SmallProduct
 {
-    /// <summary>Rounds <paramref name="n"/> up to the vector width the kernel works in.</summary>
-    public static int Padded(int n) => (n + 7) & ~7;
+    /// <summary>Rounds <paramref name="n"/> up to the narrowest vector the kernel works in.</summary>
+    public static int Padded(int n) => (n + 3) & ~3;
 
+    /// <summary>C = A·B (or C += A·B when <paramref name="accumulate"/>); see the class summary for the layout.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Multiply(ReadOnlySpan<float> a, int rowStride, int depthStride, ReadOnlySpan<float> b, Span<float> c,
-        int m, int k, int n)
+    public static void Multiply(ReadOnlySpan<float> a, int rowStride, int depthStride, ReadOnlySpan<float> b, int ldb,
+        Span<float> c, int ldc, int m, int k, int n, bool accumulate)
     {
-        if ((n & 7) != 0) throw new ArgumentException("n must be a multiple of 8.", nameof(n));
-        if (c.Length < m * n || b.Length < k * n || (m > 0 && k > 0 && a.Length <= (m - 1) * rowStride + (k - 1) * depthStride))
+        if ((n & 3) != 0) throw new ArgumentException("n must be a multiple of 4.", nameof(n));
+        if (m == 0 || n == 0) return;
+        if (ldb < n || ldc < n || c.Length < (m - 1) * ldc + n || (k > 0 && b.Length < (k - 1) * ldb + n)
+            || (k > 0 && a.Length <= (m - 1) * rowStride + (k - 1) * depthStride))
             throw new ArgumentException("Operand too short for the product's sizes.");
-        if (!Vector256.IsHardwareAccelerated)
+        if (!Vector128.IsHardwareAccelerated)
         {
-            MultiplyScalar(a, rowStride, depthStride, b, c, m, k, n);
+            MultiplyScalar(a, rowStride, depthStride, b, ldb, c, ldc, m, k, n, accumulate);
             return;
         }
-        ref float pa = ref MemoryMarshal.GetReference(a);
-        ref float pb = ref MemoryMarshal.GetReference(b);
-        ref float pc = ref MemoryMarshal.GetReference(c);
+        var operands = new Operands(ref MemoryMarshal.GetReference(a), rowStride, depthStride,
+            ref MemoryMarshal.GetReference(b), ldb, ref MemoryMarshal.GetReference(c), ldc, m, k, accumulate);
+        int j = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; j + 16 <= n; j += 16) Columns<Lanes16>(operands, j);
+        if (Vector256.IsHardwareAccelerated)
+            for (; j + 8 <= n; j += 8) Columns<Lanes8>(operands, j);
+        for (; j < n; j += 4) Columns<Lanes4>(operands, j);
+    }
+
+    private readonly ref struct Operands(ref float a, int rowStride, int depthStride, ref float b, int ldb, ref float c, int ldc,
+        int m, int k, bool accumulate)
+    {
+        public readonly ref float A = ref a, B = ref b, C = ref c;
+        public readonly int RowStride = rowStride, DepthStride = depthStride, Ldb = ldb, Ldc = ldc, M = m, K = k;
+        public readonly bool Accumulate = accumulate;
+    }
+
+    // One strip of T.Count columns starting at j, all m rows: eight rows at a time, then four, then one. The row blocks
+    // are compiled as methods of their own: inlined into one body, they left the JIT no budget to inline the vector
+    // operations, and the kernel ran several times slower.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Columns<T>(in Operands o, int j) where T : struct, ILanes<T>
+    {
+        ref float b = ref Unsafe.Add(ref o.B, j);
         int i = 0;
-        for (; i + 4 <= m; i += 4)
-            FourRows(ref Unsafe.Add(ref pa, i * rowStride), rowStride, depthStride, ref pb, ref Unsafe.Add(ref pc, i * n), k, n);
-        for (; i < m; i++)
-            OneRow(ref Unsafe.Add(ref pa, i * rowStride), depthStride, ref pb, ref Unsafe.Add(ref pc, i * n), k, n);
+        for (; i + 8 <= o.M; i += 8)
+            EightRows<T>(ref Unsafe.Add(ref o.A, i * o.RowStride), o.RowStride, o.DepthStride, ref b, o.Ldb,
+                ref Unsafe.Add(ref o.C, i * o.Ldc + j), o.Ldc, o.K, o.Accumulate);
+        for (; i + 4 <= o.M; i += 4)
+            FourRows<T>(ref Unsafe.Add(ref o.A, i * o.RowStride), o.RowStride, o.DepthStride, ref b, o.Ldb,
+                ref Unsafe.Add(ref o.C, i * o.Ldc + j), o.Ldc, o.K, o.Accumulate);
+        for (; i < o.M; i++)
+            OneRow<T>(ref Unsafe.Add(ref o.A, i * o.RowStride), o.DepthStride, ref b, o.Ldb, ref Unsafe.Add(ref o.C, i * o.Ldc + j), o.K, o.Accumulate);
     }
 
-    // Four rows of C, 16 columns at a time: eight independent accumulator chains, enough to hide the FMA latency.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void FourRows(ref float a, int rowStride, int depthStride, ref float b, ref float c, int k, int n)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    private static void EightRows<T>(ref float a, int rowStride, int depthStride, ref float b, int ldb, ref float c, int ldc, int k,
+        bool accumulate) where T : struct, ILanes<T>
     {
-        ref float a1 = ref Unsafe.Add(ref a, rowStride);
-        ref float a2 = ref Unsafe.Add(ref a, 2 * rowStride);
-        ref float a3 = ref Unsafe.Add(ref a, 3 * rowStride);
-        int j = 0;
-        for (; j + 16 <= n; j += 16)
+        T s0 = T.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+        for (int p = 0, ap = 0; p < k; p++, ap += depthStride)
         {
-            Vector256<float> s00 = Vector256<float>.Zero, s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
-            ref float bj = ref Unsafe.Add(ref b, j);
-            for (int p = 0, ap = 0; p < k; p++, ap += depthStride)
-            {
-                ref float row = ref Unsafe.Add(ref bj, p * n);
-                Vector256<float> b0 = Vector256.LoadUnsafe(ref row), b1 = Vector256.LoadUnsafe(ref row, 8);
-                var v = Vector256.Create(Unsafe.Add(ref a, ap));
-                s00 = Vector256.FusedMultiplyAdd(v, b0, s00);
-                s01 = Vector256.FusedMultiplyAdd(v, b1, s01);
-                v = Vector256.Create(Unsafe.Add(ref a1, ap));
-                s10 = Vector256.FusedMultiplyAdd(v, b0, s10);
-                s11 = Vector256.FusedMultiplyAdd(v, b1, s11);
-                v = Vector256.Create(Unsafe.Add(ref a2, ap));
-                s20 = Vector256.FusedMultiplyAdd(v, b0, s20);
-                s21 = Vector256.FusedMultiplyAdd(v, b1, s21);
-                v = Vector256.Create(Unsafe.Add(ref a3, ap));
-                s30 = Vector256.FusedMultiplyAdd(v, b0, s30);
-                s31 = Vector256.FusedMultiplyAdd(v, b1, s31);
-            }
-            s00.StoreUnsafe(ref c, (nuint)j);
-            s01.StoreUnsafe(ref c, (nuint)(j + 8));
-            s10.StoreUnsafe(ref c, (nuint)(n + j));
-            s11.StoreUnsafe(ref c, (nuint)(n + j + 8));
-            s20.StoreUnsafe(ref c, (nuint)(2 * n + j));
-            s21.StoreUnsafe(ref c, (nuint)(2 * n + j + 8));
-            s30.StoreUnsafe(ref c, (nuint)(3 * n + j));
-            s31.StoreUnsafe(ref c, (nuint)(3 * n + j + 8));
+            T row = T.Load(ref Unsafe.Add(ref b, p * ldb));
+            ref float column = ref Unsafe.Add(ref a, ap);
+            s0 = T.MultiplyAdd(T.Splat(column), row, s0);
+            s1 = T.MultiplyAdd(T.Splat(Unsafe.Add(ref column, rowStride)), row, s1);
+            s2 = T.MultiplyAdd(T.Splat(Unsafe.Add(ref column, 2 * rowStride)), row, s2);
+            s3 = T.MultiplyAdd(T.Splat(Unsafe.Add(ref column, 3 * rowStride)), row, s3);
+            s4 = T.MultiplyAdd(T.Splat(Unsafe.Add(ref column, 4 * rowStride)), row, s4);
+            s5 = T.MultiplyAdd(T.Splat(Unsafe.Add(ref column, 5 * rowStride)), row, s5);
+            s6 = T.MultiplyAdd(T.Splat(Unsafe.Add(ref column, 6 * rowStride)), row, s6);
+            s7 = T.MultiplyAdd(T.Splat(Unsafe.Add(ref column, 7 * rowStride)), row, s7);
         }
-        if (j < n)
-        {
-            Vector256<float> s0 = Vector256<float>.Zero, s1 = s0, s2 = s0, s3 = s0;
-            ref float bj = ref Unsafe.Add(ref b, j);
-            for (int p = 0, ap = 0; p < k; p++, ap += depthStride)
-            {
-                Vector256<float> b0 = Vector256.LoadUnsafe(ref Unsafe.Add(ref bj, p * n));
-                s0 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, ap)), b0, s0);
-                s1 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a1, ap)), b0, s1);
-                s2 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a2, ap)), b0, s2);
-                s3 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a3, ap)), b0, s3);
-            }
-            s0.StoreUnsafe(ref c, (nuint)j);
-            s1.StoreUnsafe(ref c, (nuint)(n + j));
-            s2.StoreUnsafe(ref c, (nuint)(2 * n + j));
-            s3.StoreUnsafe(ref c, (nuint)(3 * n + j));
-        }
+        Finish(s0, ref c, accumulate);
+        Finish(s1, ref Unsafe.Add(ref c, ldc), accumulate);
+        Finish(s2, ref Unsafe.Add(ref c, 2 * ldc), accumulate);
+        Finish(s3, ref Unsafe.Add(ref c, 3 * ldc), accumulate);
+        Finish(s4, ref Unsafe.Add(ref c, 4 * ldc), accumulate);
+        Finish(s5, ref Unsafe.Add(ref c, 5 * ldc), accumulate);
+        Finish(s6, ref Unsafe.Add(ref c, 6 * ldc), accumulate);
+        Finish(s7, ref Unsafe.Add(ref c, 7 * ldc), accumulate);
     }
 
-    // One row of C, 32 columns (four accumulators) at a time, then 8.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void OneRow(ref float a, int depthStride, ref float b, ref float c, int k, int n)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    private static void FourRows<T>(ref float a, int rowStride, int depthStride, ref float b, int ldb, ref float c, int ldc, int k,
+        bool accumulate) where T : struct, ILanes<T>
     {
-        int j = 0;
-        for (; j + 32 <= n; j += 32)
+        // Two chains a row, over even and odd steps of the inner dimension: four chains alone would wait on the FMA latency.
+        T s0 = T.Zero, s1 = s0, s2 = s0, s3 = s0, t0 = s0, t1 = s0, t2 = s0, t3 = s0;
+        int p = 0, ap = 0;
+        for (; p + 2 <= k; p += 2, ap += 2 * depthStride)
         {
-            Vector256<float> s0 = Vector256<float>.Zero, s1 = s0, s2 = s0, s3 = s0;
-            ref float bj = ref Unsafe.Add(ref b, j);
-            for (int p = 0; p < k; p++)
-            {
-                var v = Vector256.Create(Unsafe.Add(ref a, p * depthStride));
-                ref float row = ref Unsafe.Add(ref bj, p * n);
-                s0 = Vector256.FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref row), s0);
-                s1 = Vector256.FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref row, 8), s1);
-                s2 = Vector256.FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref row, 16), s2);
-                s3 = Vector256.FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref row, 24), s3);
-            }
-            s0.StoreUnsafe(ref c, (nuint)j);
-            s1.StoreUnsafe(ref c, (nuint)(j + 8));
-            s2.StoreUnsafe(ref c, (nuint)(j + 16));
-            s3.StoreUnsafe(ref c, (nuint)(j + 24));
+            T row = T.Load(ref Unsafe.Add(ref b, p * ldb)), next = T.Load(ref Unsafe.Add(ref b, (p + 1) * ldb));
+            ref float column = ref Unsafe.Add(ref a, ap);
+            ref float after = ref Unsafe.Add(ref column, depthStride);
+            s0 = T.MultiplyAdd(T.Splat(column), row, s0);
+            s1 = T.MultiplyAdd(T.Splat(Unsafe.Add(ref column, rowStride)), row, s1);
+            s2 = T.MultiplyAdd(T.Splat(Unsafe.Add(ref column, 2 * rowStride)), row, s2);
+            s3 = T.MultiplyAdd(T.Splat(Unsafe.Add(ref column, 3 * rowStride)), row, s3);
+            t0 = T.MultiplyAdd(T.Splat(after), next, t0);
+            t1 = T.MultiplyAdd(T.Splat(Unsafe.Add(ref after, rowStride)), next, t1);
+            t2 = T.MultiplyAdd(T.Splat(Unsafe.Add(ref after, 2 * rowStride)), next, t2);
+            t3 = T.MultiplyAdd(T.Splat(Unsafe.Add(ref after, 3 * rowStride)), next, t3);
         }
-        for (; j < n; j += 8)
+        if (p < k)
         {
-            Vector256<float> s0 = Vector256<float>.Zero;
-            ref float bj = ref Unsafe.Add(ref b, j);
-            for (int p = 0; p < k; p++)
-                s0 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, p * depthStride)),
-                    Vector256.LoadUnsafe(ref Unsafe.Add(ref bj, p * n)), s0);
-            s0.StoreUnsafe(ref c, (nuint)j);
+            T row = T.Load(ref Unsafe.Add(ref b, p * ldb));
+            ref float column = ref Unsafe.Add(ref a, ap);
+            s0 = T.MultiplyAdd(T.Splat(column), row, s0);
+            s1 = T.MultiplyAdd(T.Splat(Unsafe.Add(ref column, rowStride)), row, s1);
+            s2 = T.MultiplyAdd(T.Splat(Unsafe.Add(ref column, 2 * rowStride)), row, s2);
+            s3 = T.MultiplyAdd(T.Splat(Unsafe.Add(ref column, 3 * rowStride)), row, s3);
         }
+        Finish(T.Add(s0, t0), ref c, accumulate);
+        Finish(T.Add(s1, t1), ref Unsafe.Add(ref c, ldc), accumulate);
+        Finish(T.Add(s2, t2), ref Unsafe.Add(ref c, 2 * ldc), accumulate);
+        Finish(T.Add(s3, t3), ref Unsafe.Add(ref c, 3 * ldc), accumulate);
     }
 
-    private static void MultiplyScalar(ReadOnlySpan<float> a, int rowStride, int depthStride, ReadOnlySpan<float> b, Span<float> c,
-        int m, int k, int n)
+    // One row in four chains over the steps of the inner dimension taken four at a time.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    private static void OneRow<T>(ref float a, int depthStride, ref float b, int ldb, ref float c, int k, bool accumulate)
+        where T : struct, ILanes<T>
+    {
+        T s0 = T.Zero, s1 = s0, s2 = s0, s3 = s0;
+        int p = 0;
+        for (; p + 4 <= k; p += 4)
+        {
+            ref float column = ref Unsafe.Add(ref a, p * depthStride);
+            ref float row = ref Unsafe.Add(ref b, p * ldb);
+            s0 = T.MultiplyAdd(T.Splat(column), T.Load(ref row), s0);
+            s1 = T.MultiplyAdd(T.Splat(Unsafe.Add(ref column, depthStride)), T.Load(ref Unsafe.Add(ref row, ldb)), s1);
+            s2 = T.MultiplyAdd(T.Splat(Unsafe.Add(ref column, 2 * depthStride)), T.Load(ref Unsafe.Add(ref row, 2 * ldb)), s2);
+            s3 = T.MultiplyAdd(T.Splat(Unsafe.Add(ref column, 3 * depthStride)), T.Load(ref Unsafe.Add(ref row, 3 * ldb)), s3);
+        }
+        for (; p < k; p++) s0 = T.MultiplyAdd(T.Splat(Unsafe.Add(ref a, p * depthStride)), T.Load(ref Unsafe.Add(ref b, p * ldb)), s0);
+        Finish(T.Add(T.Add(s0, s1), T.Add(s2, s3)), ref c, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Finish<T>(T sum, ref float c, bool accumulate) where T : struct, ILanes<T> =>
+        (accumulate ? T.Add(T.Load(ref c), sum) : sum).Store(ref c);
+
+    private static void MultiplyScalar(ReadOnlySpan<float> a, int rowStride, int depthStride, ReadOnlySpan<float> b, int ldb,
+        Span<float> c, int ldc, int m, int k, int n, bool accumulate)
     {
         for (int i = 0; i < m; i++)
-        {
-            Span<float> ci = c.Slice(i * n, n);
-            ci.Clear();
-            for (int p = 0; p < k; p++)
+            for (int j = 0; j < n; j++)
             {
-                float s = a[i * rowStride + p * depthStride];
-                ReadOnlySpan<float> bp = b.Slice(p * n, n);
-                for (int j = 0; j < n; j++) ci[j] = MathF.FusedMultiplyAdd(s, bp[j], ci[j]);
+                float sum = 0;
+                for (int p = 0; p < k; p++) sum = MathF.FusedMultiplyAdd(a[i * rowStride + p * depthStride], b[p * ldb + j], sum);
+                c[i * ldc + j] = accumulate ? c[i * ldc + j] + sum : sum;
             }
-        }
+    }
+
+    // The vector widths as one generic shape, so that each row block is written once for all three.
+    private interface ILanes<TSelf> where TSelf : struct, ILanes<TSelf>
+    {
+        static abstract TSelf Zero { get; }
+        static abstract TSelf Load(ref float source);
+        static abstract TSelf Splat(float value);
+        static abstract TSelf MultiplyAdd(TSelf a, TSelf b, TSelf addend);
+        static abstract TSelf Add(TSelf a, TSelf b);
+        void Store(ref float destination);
+    }
+
+    private readonly struct Lanes16(Vector512<float> v) : ILanes<Lanes16>
+    {
+        private readonly Vector512<float> _v = v;
+        public static Lanes16 Zero => default;
+        public static Lanes16 Load(ref float source) => new(Vector512.LoadUnsafe(ref source));
+        public static Lanes16 Splat(float value) => new(Vector512.Create(value));
+        public static Lanes16 MultiplyAdd(Lanes16 a, Lanes16 b, Lanes16 addend) => new(Vector512.FusedMultiplyAdd(a._v, b._v, addend._v));
+        public static Lanes16 Add(Lanes16 a, Lanes16 b) => new(a._v + b._v);
+        public void Store(ref float destination) => _v.StoreUnsafe(ref destination);
+    }
+
+    private readonly struct Lanes8(Vector256<float> v) : ILanes<Lanes8>
+    {
+        private readonly Vector256<float> _v = v;
+        public static Lanes8 Zero => default;
+        public static Lanes8 Load(ref float source) => new(Vector256.LoadUnsafe(ref source));
+        public static Lanes8 Splat(float value) => new(Vector256.Create(value));
+        public static Lanes8 MultiplyAdd(Lanes8 a, Lanes8 b, Lanes8 addend) => new(Vector256.FusedMultiplyAdd(a._v, b._v, addend._v));
+        public static Lanes8 Add(Lanes8 a, Lanes8 b) => new(a._v + b._v);
+        public void Store(ref float destination) => _v.StoreUnsafe(ref destination);
+    }
+
+    private readonly struct Lanes4(Vector128<float> v) : ILanes<Lanes4>
+    {
+        private readonly Vector128<float> _v = v;
+        public static Lanes4 Zero => default;
+        public static Lanes4 Load(ref float source) => new(Vector128.LoadUnsafe(ref source));
+        public static Lanes4 Splat(float value) => new(Vector128.Create(value));
+        public static Lanes4 MultiplyAdd(Lanes4 a, Lanes4 b, Lanes4 addend) => new(Vector128.FusedMultiplyAdd(a._v, b._v, addend._v));
+        public static Lanes4 Add(Lanes4 a, Lanes4 b) => new(a._v + b._v);
+        public void Store(ref float destination) => _v.StoreUnsafe(ref destination);
     }
 }

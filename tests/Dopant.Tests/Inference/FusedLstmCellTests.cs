@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using Dopant.Inference;
 
 namespace Dopant.Tests.Inference;
@@ -31,6 +32,28 @@ public class FusedLstmCellTests
             Assert.True(Math.Abs(c[k] - expectedC[k]) <= 1e-6 * (1 + Math.Abs(expectedC[k])), $"c[{k}] = {c[k]}, expected {expectedC[k]}");
             Assert.True(Math.Abs(h[k] - expectedH[k]) <= 1e-6, $"h[{k}] = {h[k]}, expected {expectedH[k]}");
         }
+    }
+
+    [Fact]
+    public void The_vector_exponential_is_within_two_float_steps_of_the_double_one()
+    {
+        // Every 0.37th point of [-87, 88] and the clamp ends; outside them the result is that of the nearest end.
+        List<float> points = [-87f, 88f, 0f, -1e-7f, 1e-7f];
+        for (float x = -87f; x < 88f; x += 0.37f) points.Add(x);
+        while (points.Count % 16 != 0) points.Add(0.5f);
+        for (int k = 0; k < points.Count; k += 16)
+        {
+            float[] x = [.. points.Skip(k).Take(16)];
+            Vector512<float> wide = FusedLstmCell.Exp(Vector512.Create(x));
+            Vector256<float> narrow = FusedLstmCell.Exp(Vector256.Create(x.AsSpan(0, 8)));
+            for (int lane = 0; lane < 16; lane++)
+            {
+                double expected = Math.Exp(x[lane]);
+                Assert.True(Math.Abs(wide[lane] - expected) <= 2.4e-7 * expected, $"Exp({x[lane]}) = {wide[lane]}, expected {expected}");
+                if (lane < 8) Assert.True(Math.Abs(narrow[lane] - expected) <= 2.4e-7 * expected, $"Exp({x[lane]}) = {narrow[lane]} (256-bit)");
+            }
+        }
+        Assert.Equal(MathF.Exp(88f), FusedLstmCell.Exp(Vector512.Create(500f))[0], 1e31f);
     }
 
     [Fact]

@@ -8,9 +8,11 @@ public class KroneckerStepMatrixTests
     [Theory]
     [InlineData(1, 1, 1, 1, 1)]
     [InlineData(1, 40, 10, 20, 20)]
-    [InlineData(3, 7, 5, 3, 9)]      // M2 = 3 padded to 8: the transposed output
-    [InlineData(1, 40, 3, 3, 20)]    // the same, a taller A
-    [InlineData(2, 3, 4, 17, 6)]     // M2 > M1: the direct output, padded to 24
+    [InlineData(3, 7, 5, 1, 9)]      // M2 = 1 padded to 4: the transposed output
+    [InlineData(1, 40, 3, 3, 20)]    // M2 = 3, a taller A: the direct output, padded to 4 and added row by row
+    [InlineData(2, 3, 4, 17, 6)]     // M2 > M1: the direct output, padded to 20
+    [InlineData(2, 9, 3, 52, 5)]     // M2 = 52: 16-, 8- and 4-lane strips straight into y, 8 + 1 rows
+    [InlineData(3, 13, 2, 28, 3)]    // 8 + 4 + 1 rows
     [InlineData(5, 13, 11, 9, 7)]
     [InlineData(2, 33, 3, 5, 2)]
     public void Both_paths_add_the_kronecker_sum_times_x(int rank, int m1, int n1, int m2, int n2)
@@ -54,34 +56,40 @@ public class KroneckerStepMatrixTests
     }
 
     [Theory]
-    [InlineData(1, 1, 8)]
-    [InlineData(3, 5, 8)]
-    [InlineData(4, 7, 16)]
-    [InlineData(9, 13, 24)]
-    [InlineData(5, 2, 40)]
-    [InlineData(11, 19, 56)]
-    [InlineData(8, 0, 16)]
-    public void Small_product_equals_a_double_reference_with_strided_a(int m, int k, int n)
+    [InlineData(1, 1, 4, false)]
+    [InlineData(3, 5, 8, true)]
+    [InlineData(4, 7, 12, false)]
+    [InlineData(9, 13, 28, true)]
+    [InlineData(5, 2, 44, false)]
+    [InlineData(13, 19, 60, true)]
+    [InlineData(8, 0, 16, true)]
+    public void Small_product_equals_a_double_reference_with_strided_a_and_row_strides(int m, int k, int n, bool accumulate)
     {
         var random = new Random(m * 100 + k * 10 + n);
-        // A stored transposed (k × m) and read through strides (1, m).
-        float[] a = Uniform(random, Math.Max(1, k * m)), b = Uniform(random, k * n);
-        var c = new float[m * n];
-        Array.Fill(c, float.NaN);
-        SmallProduct.Multiply(a, 1, m, b, c, m, k, n);
+        // A stored transposed (k × m) and read through strides (1, m); B and C with rows longer than n.
+        int ldb = n + 5, ldc = n + 3;
+        float[] a = Uniform(random, Math.Max(1, k * m)), b = Uniform(random, Math.Max(1, k * ldb)), c = Uniform(random, m * ldc);
+        float[] start = (float[])c.Clone();
+        SmallProduct.Multiply(a, 1, m, b, ldb, c, ldc, m, k, n, accumulate);
         for (int i = 0; i < m; i++)
-            for (int j = 0; j < n; j++)
+            for (int j = 0; j < ldc; j++)
             {
-                double sum = 0;
-                for (int p = 0; p < k; p++) sum += (double)a[p * m + i] * b[p * n + j];
-                Assert.True(Math.Abs(c[i * n + j] - sum) <= 1e-5 * (1 + Math.Abs(sum)), $"[{i},{j}]: {c[i * n + j]} vs {sum}");
+                if (j >= n)
+                {
+                    Assert.Equal(start[i * ldc + j], c[i * ldc + j]);
+                    continue;
+                }
+                double sum = accumulate ? start[i * ldc + j] : 0;
+                for (int p = 0; p < k; p++) sum += (double)a[p * m + i] * b[p * ldb + j];
+                Assert.True(Math.Abs(c[i * ldc + j] - sum) <= 1e-5 * (1 + Math.Abs(sum)), $"[{i},{j}]: {c[i * ldc + j]} vs {sum}");
             }
     }
 
     [Fact]
-    public void Small_product_rejects_a_width_that_is_not_whole_vectors()
+    public void Small_product_rejects_a_width_that_is_not_whole_vectors_and_short_operands()
     {
-        Assert.Throws<ArgumentException>(() => SmallProduct.Multiply(new float[4], 2, 1, new float[14], new float[14], 2, 2, 7));
+        Assert.Throws<ArgumentException>(() => SmallProduct.Multiply(new float[4], 2, 1, new float[14], 7, new float[14], 7, 2, 2, 7, false));
+        Assert.Throws<ArgumentException>(() => SmallProduct.Multiply(new float[4], 2, 1, new float[16], 8, new float[12], 8, 2, 2, 8, false));
     }
 
     private static float[] Uniform(Random random, int n) => [.. Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() * 2 - 1))];
