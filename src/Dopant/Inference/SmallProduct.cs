@@ -37,7 +37,15 @@ internal static class SmallProduct
             ref MemoryMarshal.GetReference(b), ldb, ref MemoryMarshal.GetReference(c), ldc, m, k, accumulate);
         int j = 0;
         if (Vector512.IsHardwareAccelerated)
-            for (; j + 16 <= n; j += 16) Columns<Lanes16>(operands, j);
+            for (; j + 16 <= n; j += 16)
+            {
+                int rest = n - j - 16;
+                if (rest >= 16) Paired<Lanes16>(operands, j);
+                else if (rest >= 8) Paired<Lanes8>(operands, j);
+                else if (rest >= 4) Paired<Lanes4>(operands, j);
+                else Paired<NoLanes>(operands, j);
+                j += rest >= 16 ? 16 : rest >= 8 ? 8 : rest >= 4 ? 4 : 0;
+            }
         if (Vector256.IsHardwareAccelerated)
             for (; j + 8 <= n; j += 8) Columns<Lanes8>(operands, j);
         for (; j < n; j += 4) Columns<Lanes4>(operands, j);
@@ -67,6 +75,71 @@ internal static class SmallProduct
                 ref Unsafe.Add(ref o.C, i * o.Ldc + j), o.Ldc, o.K, o.Accumulate);
         for (; i < o.M; i++)
             OneRow<T>(ref Unsafe.Add(ref o.A, i * o.RowStride), o.DepthStride, ref b, o.Ldb, ref Unsafe.Add(ref o.C, i * o.Ldc + j), o.K, o.Accumulate);
+    }
+
+    // A strip of 16 columns at j beside one of U.Count at j + 16 (AVX-512, whose 32 registers hold the 16 accumulators of
+    // eight rows): each broadcast of A feeds both, halving the broadcasts per FMA. Four and single rows go strip by strip.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Paired<U>(in Operands o, int j) where U : struct, ILanes<U>
+    {
+        ref float b = ref Unsafe.Add(ref o.B, j);
+        int i = 0;
+        for (; i + 8 <= o.M; i += 8)
+            PairedEightRows<U>(ref Unsafe.Add(ref o.A, i * o.RowStride), o.RowStride, o.DepthStride, ref b, o.Ldb,
+                ref Unsafe.Add(ref o.C, i * o.Ldc + j), o.Ldc, o.K, o.Accumulate);
+        if (i == o.M) return;
+        var rest = new Operands(ref Unsafe.Add(ref o.A, i * o.RowStride), o.RowStride, o.DepthStride, ref o.B, o.Ldb,
+            ref Unsafe.Add(ref o.C, i * o.Ldc), o.Ldc, o.M - i, o.K, o.Accumulate);
+        Columns<Lanes16>(rest, j);
+        if (U.Count > 0) Columns<U>(rest, j + 16);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    private static void PairedEightRows<U>(ref float a, int rowStride, int depthStride, ref float b, int ldb, ref float c, int ldc, int k,
+        bool accumulate) where U : struct, ILanes<U>
+    {
+        Lanes16 s0 = default, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+        U u0 = U.Zero, u1 = u0, u2 = u0, u3 = u0, u4 = u0, u5 = u0, u6 = u0, u7 = u0;
+        for (int p = 0, ap = 0; p < k; p++, ap += depthStride)
+        {
+            ref float rowStart = ref Unsafe.Add(ref b, p * ldb);
+            Lanes16 row = Lanes16.Load(ref rowStart);
+            U tail = U.Load(ref Unsafe.Add(ref rowStart, 16));
+            ref float column = ref Unsafe.Add(ref a, ap);
+            Lanes16 v = Lanes16.Splat(column);
+            (s0, u0) = (Lanes16.MultiplyAdd(v, row, s0), U.MultiplyAdd(U.Lower(v), tail, u0));
+            v = Lanes16.Splat(Unsafe.Add(ref column, rowStride));
+            (s1, u1) = (Lanes16.MultiplyAdd(v, row, s1), U.MultiplyAdd(U.Lower(v), tail, u1));
+            v = Lanes16.Splat(Unsafe.Add(ref column, 2 * rowStride));
+            (s2, u2) = (Lanes16.MultiplyAdd(v, row, s2), U.MultiplyAdd(U.Lower(v), tail, u2));
+            v = Lanes16.Splat(Unsafe.Add(ref column, 3 * rowStride));
+            (s3, u3) = (Lanes16.MultiplyAdd(v, row, s3), U.MultiplyAdd(U.Lower(v), tail, u3));
+            v = Lanes16.Splat(Unsafe.Add(ref column, 4 * rowStride));
+            (s4, u4) = (Lanes16.MultiplyAdd(v, row, s4), U.MultiplyAdd(U.Lower(v), tail, u4));
+            v = Lanes16.Splat(Unsafe.Add(ref column, 5 * rowStride));
+            (s5, u5) = (Lanes16.MultiplyAdd(v, row, s5), U.MultiplyAdd(U.Lower(v), tail, u5));
+            v = Lanes16.Splat(Unsafe.Add(ref column, 6 * rowStride));
+            (s6, u6) = (Lanes16.MultiplyAdd(v, row, s6), U.MultiplyAdd(U.Lower(v), tail, u6));
+            v = Lanes16.Splat(Unsafe.Add(ref column, 7 * rowStride));
+            (s7, u7) = (Lanes16.MultiplyAdd(v, row, s7), U.MultiplyAdd(U.Lower(v), tail, u7));
+        }
+        ref float tailC = ref Unsafe.Add(ref c, 16);
+        Finish(s0, ref c, accumulate);
+        Finish(u0, ref tailC, accumulate);
+        Finish(s1, ref Unsafe.Add(ref c, ldc), accumulate);
+        Finish(u1, ref Unsafe.Add(ref tailC, ldc), accumulate);
+        Finish(s2, ref Unsafe.Add(ref c, 2 * ldc), accumulate);
+        Finish(u2, ref Unsafe.Add(ref tailC, 2 * ldc), accumulate);
+        Finish(s3, ref Unsafe.Add(ref c, 3 * ldc), accumulate);
+        Finish(u3, ref Unsafe.Add(ref tailC, 3 * ldc), accumulate);
+        Finish(s4, ref Unsafe.Add(ref c, 4 * ldc), accumulate);
+        Finish(u4, ref Unsafe.Add(ref tailC, 4 * ldc), accumulate);
+        Finish(s5, ref Unsafe.Add(ref c, 5 * ldc), accumulate);
+        Finish(u5, ref Unsafe.Add(ref tailC, 5 * ldc), accumulate);
+        Finish(s6, ref Unsafe.Add(ref c, 6 * ldc), accumulate);
+        Finish(u6, ref Unsafe.Add(ref tailC, 6 * ldc), accumulate);
+        Finish(s7, ref Unsafe.Add(ref c, 7 * ldc), accumulate);
+        Finish(u7, ref Unsafe.Add(ref tailC, 7 * ldc), accumulate);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
@@ -172,7 +245,9 @@ internal static class SmallProduct
     // The vector widths as one generic shape, so that each row block is written once for all three.
     private interface ILanes<TSelf> where TSelf : struct, ILanes<TSelf>
     {
+        static abstract int Count { get; }
         static abstract TSelf Zero { get; }
+        static abstract TSelf Lower(Lanes16 wide);
         static abstract TSelf Load(ref float source);
         static abstract TSelf Splat(float value);
         static abstract TSelf MultiplyAdd(TSelf a, TSelf b, TSelf addend);
@@ -183,7 +258,10 @@ internal static class SmallProduct
     private readonly struct Lanes16(Vector512<float> v) : ILanes<Lanes16>
     {
         private readonly Vector512<float> _v = v;
+        public static int Count => 16;
         public static Lanes16 Zero => default;
+        public static Lanes16 Lower(Lanes16 wide) => wide;
+        public Vector512<float> Value => _v;
         public static Lanes16 Load(ref float source) => new(Vector512.LoadUnsafe(ref source));
         public static Lanes16 Splat(float value) => new(Vector512.Create(value));
         public static Lanes16 MultiplyAdd(Lanes16 a, Lanes16 b, Lanes16 addend) => new(Vector512.FusedMultiplyAdd(a._v, b._v, addend._v));
@@ -194,7 +272,9 @@ internal static class SmallProduct
     private readonly struct Lanes8(Vector256<float> v) : ILanes<Lanes8>
     {
         private readonly Vector256<float> _v = v;
+        public static int Count => 8;
         public static Lanes8 Zero => default;
+        public static Lanes8 Lower(Lanes16 wide) => new(wide.Value.GetLower());
         public static Lanes8 Load(ref float source) => new(Vector256.LoadUnsafe(ref source));
         public static Lanes8 Splat(float value) => new(Vector256.Create(value));
         public static Lanes8 MultiplyAdd(Lanes8 a, Lanes8 b, Lanes8 addend) => new(Vector256.FusedMultiplyAdd(a._v, b._v, addend._v));
@@ -205,11 +285,26 @@ internal static class SmallProduct
     private readonly struct Lanes4(Vector128<float> v) : ILanes<Lanes4>
     {
         private readonly Vector128<float> _v = v;
+        public static int Count => 4;
         public static Lanes4 Zero => default;
+        public static Lanes4 Lower(Lanes16 wide) => new(wide.Value.GetLower().GetLower());
         public static Lanes4 Load(ref float source) => new(Vector128.LoadUnsafe(ref source));
         public static Lanes4 Splat(float value) => new(Vector128.Create(value));
         public static Lanes4 MultiplyAdd(Lanes4 a, Lanes4 b, Lanes4 addend) => new(Vector128.FusedMultiplyAdd(a._v, b._v, addend._v));
         public static Lanes4 Add(Lanes4 a, Lanes4 b) => new(a._v + b._v);
         public void Store(ref float destination) => _v.StoreUnsafe(ref destination);
+    }
+
+    // No second strip: every operation vanishes once the JIT specializes the paired kernel for it.
+    private readonly struct NoLanes : ILanes<NoLanes>
+    {
+        public static int Count => 0;
+        public static NoLanes Zero => default;
+        public static NoLanes Lower(Lanes16 wide) => default;
+        public static NoLanes Load(ref float source) => default;
+        public static NoLanes Splat(float value) => default;
+        public static NoLanes MultiplyAdd(NoLanes a, NoLanes b, NoLanes addend) => default;
+        public static NoLanes Add(NoLanes a, NoLanes b) => default;
+        public void Store(ref float destination) { }
     }
 }
