@@ -49,10 +49,10 @@ def plan(factors):
     return runs
 
 
-def structured_plan(factors, blocks, share, cmr):
+def structured_plan(factors, blocks, share, cmr, schedule=""):
     """Doped KP with S in blocks of each shape (1x1: unstructured), the same split and co-matrix dropout for all; names
-    carry the split when it is not the papers' 90%."""
-    suffix = "" if share == 0.9 else f"-s{round(100 * share)}"
+    carry the split when it is not the papers' 90%, and the schedule when it is not the default one."""
+    suffix = ("" if share == 0.9 else f"-s{round(100 * share)}") + schedule
     return [(f"dkp{f}-{b}{suffix}", "dkp", f, ["--doping-share", str(share), "--cmr", str(cmr)] + ([] if b == "1x1" else ["--block", b]))
             for f in factors for b in blocks]
 
@@ -86,6 +86,13 @@ def measure(cli, data, dense_model, commit):
     with open(RESULTS + ".tmp", "w") as f:
         f.writelines(json.dumps(r) + "\n" for r in rows)
     os.replace(RESULTS + ".tmp", RESULTS)
+
+
+def schedule_suffix(args):
+    """'-e10d6' for --epochs 10 --decay-after 6: a longer schedule is another run, not a repeat of the default one."""
+    if (args.epochs, args.decay_after) == (6, 3):
+        return ""
+    return f"-e{args.epochs}d{args.decay_after}"
 
 
 def finished():
@@ -129,9 +136,12 @@ def main():
     ap.add_argument("--dry-run", action="store_true")
     args = ap.parse_args()
     global RUNS, RESULTS, CLI
-    RUNS = os.path.join(ROOT, "runs", SUITES[args.suite][0])
+    # Another preset is another experiment: its own runs folder, dense baseline and result file.
+    suffix = "" if args.preset == "small" else "-" + args.preset
+    RUNS = os.path.join(ROOT, "runs", SUITES[args.suite][0] + suffix)
     CLI = ["dotnet", os.path.join(RUNS, "cli", "Dopant.Cli.dll")]
-    RESULTS = os.path.join(ROOT, "docs", "results", SUITES[args.suite][1])
+    stem, ext = os.path.splitext(SUITES[args.suite][1])
+    RESULTS = os.path.join(ROOT, "docs", "results", stem + suffix + ext)
     if args.suite == "structured" and args.factors == [25, 10]:
         args.factors = [25, 50]
 
@@ -166,7 +176,7 @@ def main():
     if args.measure:
         measure(CLI, args.data, dense_model, commit)
         return
-    runs = plan(args.factors) if args.suite == "doping" else structured_plan(args.factors, args.blocks, args.doping_share, args.cmr)
+    runs = plan(args.factors) if args.suite == "doping" else structured_plan(args.factors, args.blocks, args.doping_share, args.cmr, schedule_suffix(args))
     todo = [p for p in runs if p[0] not in done and (not args.only or p[0] in args.only)]
 
     def one(name, method, factor, extra):

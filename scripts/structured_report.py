@@ -13,6 +13,7 @@ import argparse
 import json
 import math
 import os
+import re
 
 
 def load(path):
@@ -27,8 +28,9 @@ def label(row):
     name = row["name"]
     if row["method"] == "dkp" and name.startswith(f"dkp{row['factor']}") and "-" not in name:
         return name + " S 25% CMR 0.5"
-    if name.endswith("-s25"):
-        return name[:-4] + " S 25%"
+    share = re.search(r"-s(\d+)$", name)
+    if share:
+        return name[:share.start()] + f" S {share.group(1)}%"
     return name.replace("-nocmr", " S 25%")
 
 
