@@ -49,11 +49,12 @@ def plan(factors):
     return runs
 
 
-def structured_plan(factors, blocks, share, cmr, schedule=""):
-    """Doped KP with S in blocks of each shape (1x1: unstructured), the same split and co-matrix dropout for all; names
-    carry the split when it is not the papers' 90%, and the schedule when it is not the default one."""
+def structured_plan(factors, blocks, share, cmr, schedule="", method="dkp"):
+    """Doped KP (or another doped form) with S in blocks of each shape (1x1: unstructured), the same split and
+    co-matrix dropout for all; names carry the split when it is not the papers' 90%, and the schedule when it is not
+    the default one."""
     suffix = ("" if share == 0.9 else f"-s{round(100 * share)}") + schedule
-    return [(f"dkp{f}-{b}{suffix}", "dkp", f, ["--doping-share", str(share), "--cmr", str(cmr)] + ([] if b == "1x1" else ["--block", b]))
+    return [(f"{method}{f}-{b}{suffix}", method, f, ["--doping-share", str(share), "--cmr", str(cmr)] + ([] if b == "1x1" else ["--block", b]))
             for f in factors for b in blocks]
 
 
@@ -132,6 +133,7 @@ def main():
     ap.add_argument("--blocks", nargs="+", default=["16x1", "8x1", "4x4", "1x8", "1x1"], help="structured suite: block shapes")
     ap.add_argument("--doping-share", type=float, default=0.9, help="structured suite: S's share of the budget")
     ap.add_argument("--cmr", type=float, default=0, help="structured suite: co-matrix dropout on S")
+    ap.add_argument("--method", choices=["dkp", "dhmd", "dlmf"], default="dkp", help="structured suite: the doped form")
     ap.add_argument("--measure", action="store_true", help="time the finished models instead of training")
     ap.add_argument("--dry-run", action="store_true")
     args = ap.parse_args()
@@ -176,7 +178,8 @@ def main():
     if args.measure:
         measure(CLI, args.data, dense_model, commit)
         return
-    runs = plan(args.factors) if args.suite == "doping" else structured_plan(args.factors, args.blocks, args.doping_share, args.cmr, schedule_suffix(args))
+    runs = plan(args.factors) if args.suite == "doping" else structured_plan(args.factors, args.blocks, args.doping_share, args.cmr, schedule_suffix(args),
+                                                                                 args.method)
     todo = [p for p in runs if p[0] not in done and (not args.only or p[0] in args.only)]
 
     def one(name, method, factor, extra):
