@@ -8,7 +8,8 @@ namespace Dopant.Inference;
 /// C = A·B or C += A·B for products too small to pay a GEMM call's packing and dispatch: B (k × n, row stride ldb) and
 /// C (m × n, row stride ldc) row-major with n a multiple of 4 (callers pad with zero columns otherwise), A read through
 /// strides (element (i, p) at i·<c>rowStride</c> + p·<c>depthStride</c>), so that a transposed or reshaped operand
-/// needs no copy. C's columns are taken 16 (AVX-512), 8 and 4 at a time, each across eight rows, then four, then one:
+/// needs no copy. C's columns are taken 16 (AVX-512; without it, two strips of 8 across four rows), 8 and 4 at a time,
+/// each across eight rows, then four, then one:
 /// one broadcast of A and one FMA per row and step of the inner dimension, eight independent accumulator chains (four
 /// rows take two chains each, one row four, over alternate steps of the inner dimension).
 /// Adding into C in place lets a caller write straight into an output whose rows are not whole vectors.
@@ -46,6 +47,8 @@ internal static class SmallProduct
                 else Paired<NoLanes>(operands, j);
                 j += rest >= 16 ? 16 : rest >= 8 ? 8 : rest >= 4 ? 4 : 0;
             }
+        else if (Vector256.IsHardwareAccelerated)
+            for (; j + 16 <= n; j += 16) Sixteen256(operands, j);
         if (Vector256.IsHardwareAccelerated)
             for (; j + 8 <= n; j += 8) Columns<Lanes8>(operands, j);
         for (; j < n; j += 4) Columns<Lanes4>(operands, j);
@@ -92,6 +95,55 @@ internal static class SmallProduct
             ref Unsafe.Add(ref o.C, i * o.Ldc), o.Ldc, o.M - i, o.K, o.Accumulate);
         Columns<Lanes16>(rest, j);
         if (U.Count > 0) Columns<U>(rest, j + 16);
+    }
+
+    // Without AVX-512 (16 vector registers): 16 columns as two 8-lane strips across four rows, eight accumulators, each
+    // broadcast of A feeding two FMAs; the remaining rows strip by strip.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Sixteen256(in Operands o, int j)
+    {
+        ref float b = ref Unsafe.Add(ref o.B, j);
+        int i = 0;
+        for (; i + 4 <= o.M; i += 4)
+            FourRowsSixteen256(ref Unsafe.Add(ref o.A, i * o.RowStride), o.RowStride, o.DepthStride, ref b, o.Ldb,
+                ref Unsafe.Add(ref o.C, i * o.Ldc + j), o.Ldc, o.K, o.Accumulate);
+        for (; i < o.M; i++)
+        {
+            ref float a = ref Unsafe.Add(ref o.A, i * o.RowStride);
+            ref float c = ref Unsafe.Add(ref o.C, i * o.Ldc + j);
+            OneRow<Lanes8>(ref a, o.DepthStride, ref b, o.Ldb, ref c, o.K, o.Accumulate);
+            OneRow<Lanes8>(ref a, o.DepthStride, ref Unsafe.Add(ref b, 8), o.Ldb, ref Unsafe.Add(ref c, 8), o.K, o.Accumulate);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    private static void FourRowsSixteen256(ref float a, int rowStride, int depthStride, ref float b, int ldb, ref float c, int ldc, int k,
+        bool accumulate)
+    {
+        Lanes8 s0 = default, s1 = s0, s2 = s0, s3 = s0, t0 = s0, t1 = s0, t2 = s0, t3 = s0;
+        for (int p = 0, ap = 0; p < k; p++, ap += depthStride)
+        {
+            ref float rowStart = ref Unsafe.Add(ref b, p * ldb);
+            Lanes8 left = Lanes8.Load(ref rowStart), right = Lanes8.Load(ref Unsafe.Add(ref rowStart, 8));
+            ref float column = ref Unsafe.Add(ref a, ap);
+            Lanes8 v = Lanes8.Splat(column);
+            (s0, t0) = (Lanes8.MultiplyAdd(v, left, s0), Lanes8.MultiplyAdd(v, right, t0));
+            v = Lanes8.Splat(Unsafe.Add(ref column, rowStride));
+            (s1, t1) = (Lanes8.MultiplyAdd(v, left, s1), Lanes8.MultiplyAdd(v, right, t1));
+            v = Lanes8.Splat(Unsafe.Add(ref column, 2 * rowStride));
+            (s2, t2) = (Lanes8.MultiplyAdd(v, left, s2), Lanes8.MultiplyAdd(v, right, t2));
+            v = Lanes8.Splat(Unsafe.Add(ref column, 3 * rowStride));
+            (s3, t3) = (Lanes8.MultiplyAdd(v, left, s3), Lanes8.MultiplyAdd(v, right, t3));
+        }
+        ref float half = ref Unsafe.Add(ref c, 8);
+        Finish(s0, ref c, accumulate);
+        Finish(t0, ref half, accumulate);
+        Finish(s1, ref Unsafe.Add(ref c, ldc), accumulate);
+        Finish(t1, ref Unsafe.Add(ref half, ldc), accumulate);
+        Finish(s2, ref Unsafe.Add(ref c, 2 * ldc), accumulate);
+        Finish(t2, ref Unsafe.Add(ref half, 2 * ldc), accumulate);
+        Finish(s3, ref Unsafe.Add(ref c, 3 * ldc), accumulate);
+        Finish(t3, ref Unsafe.Add(ref half, 3 * ldc), accumulate);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
