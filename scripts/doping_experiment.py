@@ -90,10 +90,10 @@ def measure(cli, data, dense_model, commit):
 
 
 def schedule_suffix(args):
-    """'-e10d6' for --epochs 10 --decay-after 6: a longer schedule is another run, not a repeat of the default one."""
-    if (args.epochs, args.decay_after) == (6, 3):
-        return ""
-    return f"-e{args.epochs}d{args.decay_after}"
+    """'-e10d6' for --epochs 10 --decay-after 6, '-p30' for --dropout 0.3: another schedule or regularization is
+    another run, not a repeat of the default one."""
+    suffix = "" if (args.epochs, args.decay_after) == (6, 3) else f"-e{args.epochs}d{args.decay_after}"
+    return suffix + (f"-p{round(100 * args.dropout)}" if args.dropout else "")
 
 
 def finished():
@@ -134,6 +134,10 @@ def main():
     ap.add_argument("--doping-share", type=float, default=0.9, help="structured suite: S's share of the budget")
     ap.add_argument("--cmr", type=float, default=0, help="structured suite: co-matrix dropout on S")
     ap.add_argument("--method", choices=["dkp", "dhmd", "dlmf"], default="dkp", help="structured suite: the doped form")
+    ap.add_argument("--dropout", type=float, default=0, help="dropout on non-recurrent connections while fine-tuning")
+    ap.add_argument("--dense-control", action="store_true",
+                    help="structured suite: also fine-tune the dense model itself with the same schedule and dropout "
+                         "(the reference for a regularized fine-tuning)")
     ap.add_argument("--measure", action="store_true", help="time the finished models instead of training")
     ap.add_argument("--dry-run", action="store_true")
     args = ap.parse_args()
@@ -180,17 +184,27 @@ def main():
         return
     runs = plan(args.factors) if args.suite == "doping" else structured_plan(args.factors, args.blocks, args.doping_share, args.cmr, schedule_suffix(args),
                                                                                  args.method)
+    if args.suite == "structured" and args.dense_control:
+        runs = [("dense" + schedule_suffix(args), "dense", 1, [])] + runs
     todo = [p for p in runs if p[0] not in done and (not args.only or p[0] in args.only)]
 
     def one(name, method, factor, extra):
         out = os.path.join(RUNS, name + ".safetensors")
         cmd = CLI + ["compress", "--data", args.data, "--out", out, "--threads", str(args.threads), "--json"]
+        if method == "dense":
+            # The control: the dense model fine-tuned like the compressed ones, nothing compressed.
+            cmd[2] = "train"
         if os.path.exists(out):
             cmd += ["--resume"]
+        elif method == "dense":
+            cmd += ["--model", dense_model, "--preset", args.preset, "--epochs", str(args.epochs), "--decay-after", str(args.decay_after),
+                    "--dropout", str(args.dropout)]
         else:
             cmd += ["--method", method, "--factor", str(factor), "--model", dense_model, "--preset", args.preset,
                     "--epochs", str(args.epochs), "--decay-after", str(args.decay_after),
                     "--prune-start", str(args.prune_start), "--prune-end", str(args.prune_end)] + extra
+            if args.dropout:
+                cmd += ["--dropout", str(args.dropout)]
         if args.dry_run:
             print(" ".join(cmd))
             return

@@ -61,6 +61,7 @@ internal static class BenchCommand
         var factor = new Option<double>("--factor") { Description = "With --method: the compression factor of each LSTM matrix.", DefaultValueFactory = _ => 25 };
         var share = new Option<double>("--doping-share") { Description = "With doped methods: the share of the budget that S keeps.", DefaultValueFactory = _ => LstmCompression.DefaultDopingShare };
         var block = new Option<string?>("--block") { Description = "With prune and doped --method: prune in blocks of RxC (e.g. 16x1)." };
+        var concatenate = new Option<bool>("--concatenate") { Description = "With --method: compress each layer's [W_ih | W_hh] as one matrix." };
         var against = new Option<string?>("--against") { Description = "A second model (e.g. the dense one) timed alternately in the same run." };
         var data = new Option<string?>("--data") { Description = "PTB-format folder whose validation text is fed; default: the cached brown-ptb." };
         var tokens = new Option<int>("--tokens") { Description = "Tokens per timed pass.", DefaultValueFactory = _ => 2000 };
@@ -70,7 +71,7 @@ internal static class BenchCommand
         var precision = PrecisionOption.Create("How the runtime stores the dense matrices of --model (or of the --preset's compressed models, and of a second dense one when no --method is given); the reference stays fp32");
         var scoreTokens = new Option<int>("--score-tokens") { Description = "Tokens of validation text for batched scoring (tokens/s, fp32 only); 0 skips it.", DefaultValueFactory = _ => 20000 };
         var batchSize = new Option<int>("--batch-size") { Description = "Streams of batched scoring.", DefaultValueFactory = _ => 10 };
-        foreach (Option o in new Option[] { model, preset, methods, factor, share, block, against, precision, data, tokens, repeats, scoreTokens, batchSize, json, threads }) infer.Options.Add(o);
+        foreach (Option o in new Option[] { model, preset, methods, factor, share, block, concatenate, against, precision, data, tokens, repeats, scoreTokens, batchSize, json, threads }) infer.Options.Add(o);
         infer.SetAction(parse =>
         {
             ThreadsOption.Apply(parse, threads);
@@ -92,11 +93,12 @@ internal static class BenchCommand
                 string[] chosen = parse.GetValue(methods) is { Length: > 0 } given ? given : weights == WeightPrecision.Float32 ? [] : ["dense"];
                 LstmCompression?[] compressions = [.. chosen.Distinct()
                     .Where(m => m != "dense" || weights != WeightPrecision.Float32)
-                    .Select(m => m == "dense" ? null : new LstmCompression(m, parse.GetValue(factor), parse.GetValue(share)) is var c && (c.IsDoped || m == "prune") ? c with { Block = parse.GetValue(block) } : c)];
+                    .Select(m => m == "dense" ? null : new LstmCompression(m, parse.GetValue(factor), parse.GetValue(share)) { Concatenated = parse.GetValue(concatenate) } is var c
+                        && (c.IsDoped || m == "prune") ? c with { Block = parse.GetValue(block) } : c)];
                 foreach (LstmCompression? c in compressions) c?.Validate();
                 corpus = PtbCorpus.Load(folder);
                 TrainingOptions options = TrainingOptions.FromPreset(name);
-                names = [$"{name} dense", .. compressions.Select(c => (c is null ? $"{name} dense" : $"{name} {c.Method} {c.Factor:0.##}x" + (c.Block is null ? "" : $" blocks {c.Block}")) + suffix)];
+                names = [$"{name} dense", .. compressions.Select(c => (c is null ? $"{name} dense" : $"{name} {c.Method} {c.Factor:0.##}x" + (c.Block is null ? "" : $" blocks {c.Block}") + (c.Concatenated ? " [W_ih|W_hh]" : "")) + suffix)];
                 runtimes = new StreamingLanguageModel[names.Length];
                 models = new LanguageModel<float>[names.Length];
                 for (int m = 0; m < names.Length; m++)

@@ -125,6 +125,8 @@ internal static class CompressCommand
             ModelCheckpoint start = ModelCheckpoint.Load(denseModel);
             model = start.Model;
             options = options with { Layers = model.Config.Layers, HiddenSize = model.Config.HiddenSize, TiedWeights = model.Config.TiedWeights };
+            // The options' dropout (default the preset's) applies to the fine-tuning, whatever the model was trained with.
+            model.SetDropout(options.Dropout);
             corpus = PtbCorpus.Load(folder, start.Vocabulary);
         }
         else

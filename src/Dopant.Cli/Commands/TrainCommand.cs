@@ -20,10 +20,11 @@ internal static class TrainCommand
         var resume = new Option<bool>("--resume") { Description = "Continue the run saved in --out (or in the --run folder)." };
         var force = new Option<bool>("--force") { Description = "Overwrite an existing --out file (with --run: delete that folder's run and start again)." };
         var json = new Option<bool>("--json") { Description = "Print the result as one JSON object on standard output." };
+        var from = new Option<string?>("--model") { Description = "Fine-tune this dense model (its weights, architecture and vocabulary) instead of training a fresh one." };
         var threads = ThreadsOption.Create();
         var binder = new TrainingOptionsBinder();
         binder.AddTo(command);
-        foreach (Option o in new Option[] { data, output, run, resume, force, json, threads }) command.Options.Add(o);
+        foreach (Option o in new Option[] { data, output, run, from, resume, force, json, threads }) command.Options.Add(o);
 
         command.SetAction((parse, cancellationToken) =>
         {
@@ -34,15 +35,14 @@ internal static class TrainCommand
             TrainingRecorder? recorder;
             if (parse.GetValue(resume))
             {
-                if (binder.AnyOverride(parse)) throw new ArgumentException("--resume continues with the options stored in the checkpoint; drop the other training options.");
+                if (binder.AnyOverride(parse) || parse.GetValue(from) is not null) throw new ArgumentException("--resume continues with the options stored in the checkpoint; drop the other training options.");
                 (path, recorder) = RunOption.Resume(parse.GetValue(run), parse.GetValue(output), "train");
                 trainer = Resume(path, folder);
             }
             else
             {
                 TrainingOptions options = binder.Bind(parse);
-                var corpus = PtbCorpus.Load(folder);
-                trainer = new LanguageModelTrainer(options, corpus);
+                trainer = parse.GetValue(from) is string start ? FineTune(start, options, folder) : new LanguageModelTrainer(options, PtbCorpus.Load(folder));
                 (path, recorder) = RunOption.Start(parse.GetValue(run), parse.GetValue(output), "train", "dense", "dense", 1, parse.GetValue(force));
             }
             Execute(trainer, folder, path, parse.GetValue(json), recorder, cancellationToken);
@@ -109,6 +109,22 @@ internal static class TrainCommand
     }
 
     /// <summary>The trainer that continues the run saved in <paramref name="path"/> on the corpus in <paramref name="folder"/>.</summary>
+    /// <summary>
+    /// A trainer that continues training the dense model in <paramref name="path"/> with <paramref name="options"/>
+    /// (its layers, hidden size and tying taken from the model).
+    /// </summary>
+    private static LanguageModelTrainer FineTune(string path, TrainingOptions options, string folder)
+    {
+        ModelCheckpoint start = ModelCheckpoint.Load(path);
+        if (start.Model.CompressionReport().IsCompressed)
+            throw new ArgumentException($"'{path}' holds a compressed model; --model fine-tunes a dense one (continue a compressed run with compress --resume).");
+        LanguageModelConfig config = start.Model.Config;
+        options = options with { Layers = config.Layers, HiddenSize = config.HiddenSize, TiedWeights = config.TiedWeights };
+        options.Validate();
+        start.Model.SetDropout(options.Dropout);
+        return new LanguageModelTrainer(options, PtbCorpus.Load(folder, start.Vocabulary), start.Model);
+    }
+
     internal static LanguageModelTrainer Resume(string path, string folder)
     {
         ModelCheckpoint checkpoint = ModelCheckpoint.Load(path);

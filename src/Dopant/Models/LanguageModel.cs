@@ -45,7 +45,19 @@ public sealed class LanguageModel<T> where T : unmanaged, IFloatingPointIeee754<
     }
 
     /// <summary>The architecture.</summary>
-    public LanguageModelConfig Config { get; }
+    public LanguageModelConfig Config { get; private set; }
+
+    /// <summary>
+    /// Changes the drop probability on non-recurrent connections, as when a trained model is fine-tuned with another
+    /// regularization than it was trained with; the weights are untouched.
+    /// </summary>
+    public void SetDropout(double probability)
+    {
+        LanguageModelConfig config = Config with { Dropout = probability };
+        config.Validate();
+        Config = config;
+        for (int l = 0; l < _dropouts.Length; l++) _dropouts[l] = new Dropout<T>(probability);
+    }
 
     /// <summary>The word embedding.</summary>
     public Embedding<T> Encoder { get; }
