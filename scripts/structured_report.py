@@ -24,14 +24,18 @@ def load(path):
 
 
 def label(row):
-    """Doped KP runs of the doping suite hold S at a quarter of the budget (the structured suite's: 90%)."""
+    """Doped KP runs of the doping suite hold S at a quarter of the budget (the structured suite's: 90%); a run name's
+    suffixes -sNN (S's share), -eEdD (schedule) and -pNN (dropout while fine-tuning) are spelt out."""
     name = row["name"]
     if row["method"] == "dkp" and name.startswith(f"dkp{row['factor']}") and "-" not in name:
         return name + " S 25% CMR 0.5"
+    dropout = re.search(r"-p(\d+)$", name)
+    if dropout:
+        name = name[:dropout.start()]
     share = re.search(r"-s(\d+)$", name)
     if share:
-        return name[:share.start()] + f" S {share.group(1)}%"
-    return name.replace("-nocmr", " S 25%")
+        name = name[:share.start()] + f" S {share.group(1)}%"
+    return name.replace("-nocmr", " S 25%") + (f" dropout {int(dropout.group(1)) / 100:g}" if dropout else "")
 
 
 def block_of(row, structured):
