@@ -138,6 +138,8 @@ def main():
     ap.add_argument("--dense-control", action="store_true",
                     help="structured suite: also fine-tune the dense model itself with the same schedule and dropout "
                          "(the reference for a regularized fine-tuning)")
+    ap.add_argument("--start-from", help="structured suite: a finished run (e.g. dense-p30) to compress instead of the dense "
+                                         "baseline; it is also the reference of the perplexity change, and names end in -from-<run>")
     ap.add_argument("--measure", action="store_true", help="time the finished models instead of training")
     ap.add_argument("--dry-run", action="store_true")
     args = ap.parse_args()
@@ -186,6 +188,15 @@ def main():
                                                                                  args.method)
     if args.suite == "structured" and args.dense_control:
         runs = [("dense" + schedule_suffix(args), "dense", 1, [])] + runs
+    if args.start_from:
+        # A better-trained starting model is another experiment, measured against that model rather than the baseline.
+        if args.start_from not in done or done[args.start_from]["method"] != "dense":
+            sys.exit(f"--start-from {args.start_from}: no finished dense run of that name in {os.path.relpath(RESULTS, ROOT)}")
+        dense_model = os.path.join(RUNS, args.start_from + ".safetensors")
+        if not os.path.exists(dense_model):
+            sys.exit(f"--start-from {args.start_from}: its model file {os.path.relpath(dense_model, ROOT)} is missing")
+        dense = done[args.start_from]
+        runs = [(f"{name}-from-{args.start_from}", method, factor, extra) for name, method, factor, extra in runs]
     todo = [p for p in runs if p[0] not in done and (not args.only or p[0] in args.only)]
 
     def one(name, method, factor, extra):
