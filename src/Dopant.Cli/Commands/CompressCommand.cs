@@ -29,6 +29,8 @@ internal static class CompressCommand
         var concatenate = new Option<bool>("--concatenate") { Description = "Compress each layer's [W_ih | W_hh] as one matrix instead of the two separately." };
         var cmrFinal = new Option<double?>("--cmr-final") { Description = "Anneal the co-matrix dropout probability linearly to this value over the pruning period (default: constant)." };
         var structureDropout = new Option<double?>("--structure-dropout") { Description = "Co-matrix dropout probability on the structured part's output (default 0)." };
+        var distill = new Option<double?>("--distill") { Description = "Knowledge distillation: the share (0-1] of a teacher's next-word probabilities in the targets (default 0: none)." };
+        var teacher = new Option<string?>("--teacher") { Description = "The teacher model of --distill (default: the --model compressed, before compression)." };
         var pruneStart = new Option<double?>("--prune-start") { Description = "Epoch at which pruning starts (default 1)." };
         var pruneEnd = new Option<double?>("--prune-end") { Description = "Epoch by which the final sparsity is reached (default 3/4 of the epochs)." };
         var pruneEvents = new Option<int?>("--prune-events") { Description = "Pruning events on the cubic schedule (default 100)." };
@@ -44,7 +46,7 @@ internal static class CompressCommand
         var binder = new TrainingOptionsBinder();
         binder.AddTo(command);
         // The options that choose a compression; a resumed run takes them from its checkpoint.
-        Option[] compressionOptions = [method, factor, kronFactors, from, share, block, concatenate, cmr, cmrFinal, structureDropout, pruneStart, pruneEnd, pruneEvents];
+        Option[] compressionOptions = [method, factor, kronFactors, from, share, block, concatenate, cmr, cmrFinal, structureDropout, distill, teacher, pruneStart, pruneEnd, pruneEvents];
         foreach (Option o in (Option[])[.. compressionOptions, data, output, run, resume, force, json, threads])
             command.Options.Add(o);
 
@@ -94,6 +96,8 @@ internal static class CompressCommand
                     CoMatrixDropout = parse.GetValue(cmr) ?? 0,
                     CoMatrixDropoutFinal = parse.GetValue(cmrFinal),
                     StructureDropout = parse.GetValue(structureDropout) ?? 0,
+                    Distillation = parse.GetValue(distill) ?? 0,
+                    Teacher = TeacherPath(parse.GetValue(distill), parse.GetValue(teacher), parse.GetValue(from)),
                 };
                 options = options with
                 {
@@ -116,6 +120,14 @@ internal static class CompressCommand
     /// architecture and vocabulary; null: a fresh model of <paramref name="options"/>), the forms already in place,
     /// with <paramref name="options"/> completed by the compression's sparsity target.
     /// </summary>
+    private static string? TeacherPath(double? distill, string? teacher, string? denseModel)
+    {
+        if (distill is null or 0)
+            return teacher is null ? null : throw new ArgumentException("--teacher is the model of --distill; give --distill too.");
+        string path = teacher ?? denseModel ?? throw new ArgumentException("--distill needs a teacher: --teacher FILE, or --model (the dense model compressed).");
+        return Path.GetFullPath(path);
+    }
+
     internal static LanguageModelTrainer Start(LstmCompression compression, TrainingOptions options, string? denseModel, string folder)
     {
         LanguageModel<float> model;
@@ -138,7 +150,7 @@ internal static class CompressCommand
         options.Validate();
         // The forms replace the LSTM matrices before the trainer binds the parameters and the pruning schedule.
         CompressionReport target = compression.Apply(model);
-        var trainer = new LanguageModelTrainer(options, corpus, model);
+        var trainer = new LanguageModelTrainer(options, corpus, model, TrainCommand.LoadTeacher(options, corpus));
         Console.Error.WriteLine($"{compression.Method} at {compression.Factor:G}x" +
             (compression.FinalSparsity > 0 ? $", pruned parts annealed to {compression.FinalSparsity:P2} sparsity" : "") +
             $"; at the start ({(compression.IsDoped ? "S still dense" : "before pruning")}): {TrainCommand.Describe(target)}");

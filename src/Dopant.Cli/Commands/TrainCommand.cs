@@ -128,9 +128,23 @@ internal static class TrainCommand
     internal static LanguageModelTrainer Resume(string path, string folder)
     {
         ModelCheckpoint checkpoint = ModelCheckpoint.Load(path);
-        var trainer = LanguageModelTrainer.Resume(checkpoint, PtbCorpus.Load(folder, checkpoint.Vocabulary));
+        var corpus = PtbCorpus.Load(folder, checkpoint.Vocabulary);
+        LanguageModel<float>? teacher = checkpoint.Options is { } options ? LoadTeacher(options, corpus) : null;
+        var trainer = LanguageModelTrainer.Resume(checkpoint, corpus, teacher);
         Console.Error.WriteLine($"resuming '{path}' after epoch {trainer.EpochsCompleted} of {trainer.Options.Epochs}");
         return trainer;
+    }
+
+    /// <summary>The teacher model of a distilling run (null for another run), checked against the corpus vocabulary.</summary>
+    internal static LanguageModel<float>? LoadTeacher(TrainingOptions options, PtbCorpus corpus)
+    {
+        if (options.Distillation == 0) return null;
+        string path = options.Teacher ?? throw new InvalidDataException("The run distills from a teacher but does not record its file.");
+        if (!File.Exists(path)) throw new FileNotFoundException($"The teacher model '{path}' of this distilling run does not exist.", path);
+        ModelCheckpoint teacher = ModelCheckpoint.Load(path);
+        if (!teacher.Vocabulary.Words.SequenceEqual(corpus.Vocabulary.Words))
+            throw new ArgumentException($"The teacher model '{path}' has another vocabulary than the model it teaches.");
+        return teacher.Model;
     }
 
     /// <summary>One line of compression accounting.</summary>

@@ -225,11 +225,30 @@ public sealed class LanguageModel<T> where T : unmanaged, IFloatingPointIeee754<
     public void Backward(T scale)
     {
         if (!_hasTape) throw new InvalidOperationException("Backward needs a Forward with targets first.");
+        int rows = _steps * _batch, v = Config.VocabularySize;
+        SoftmaxCrossEntropy.Backward(_logits.AsSpan(0, rows * v), _targets.AsSpan(0, rows), v, scale);
+        BackwardFromLogits();
+    }
+
+    /// <summary>
+    /// Back-propagates the loss of the last <see cref="Forward"/> against its targets mixed with a teacher's
+    /// probabilities (knowledge distillation): every gradient receives ∂(<paramref name="scale"/> · Σ_r [(1 − w)·CE_r +
+    /// w·H(q_r, p_r)])/∂θ, where q = <paramref name="softTargets"/> [T·B, V] and w = <paramref name="softWeight"/>.
+    /// </summary>
+    public void Backward(T scale, ReadOnlySpan<T> softTargets, T softWeight)
+    {
+        if (!_hasTape) throw new InvalidOperationException("Backward needs a Forward with targets first.");
+        int rows = _steps * _batch, v = Config.VocabularySize;
+        if (softTargets.Length != rows * v) throw new ArgumentException($"The teacher's probabilities must be [{rows}, {v}], like the window.", nameof(softTargets));
+        SoftmaxCrossEntropy.Backward(_logits.AsSpan(0, rows * v), _targets.AsSpan(0, rows), v, scale, softTargets, softWeight);
+        BackwardFromLogits();
+    }
+
+    private void BackwardFromLogits()
+    {
         _hasTape = false;
         int rows = _steps * _batch, h = Config.HiddenSize, v = Config.VocabularySize;
         Span<T> dLogits = _logits.AsSpan(0, rows * v);
-        SoftmaxCrossEntropy.Backward(dLogits, _targets.AsSpan(0, rows), v, scale);
-
         Span<T> dx = _gradientA.AsSpan(0, rows * h), dBelow = _gradientB.AsSpan(0, rows * h);
         Decoder.Backward(_layerInputs[^1].AsSpan(0, rows * h), dLogits, dx, rows);
         for (int l = Layers.Length - 1; l >= 0; l--)

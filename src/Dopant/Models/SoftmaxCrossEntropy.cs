@@ -40,6 +40,20 @@ public static class SoftmaxCrossEntropy
         WorkerPool.Shared.For(targets.Length, new BackwardRows<T>(probabilities, targets, classes, scale));
     }
 
+    /// <summary>
+    /// Turns the probabilities p left by <see cref="Forward"/> into the gradient of the loss against targets mixed with
+    /// a teacher's probabilities q (knowledge distillation), Σ_r (1 − w)·(−log p_r[target_r]) + w·(−Σ_c q_rc log p_rc):
+    /// ∂L/∂logits = scale · (p − (1 − w)·onehot(target) − w·q), in place.
+    /// </summary>
+    public static void Backward<T>(Span<T> probabilities, ReadOnlySpan<int> targets, int classes, T scale, ReadOnlySpan<T> softTargets, T softWeight)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (probabilities.Length < targets.Length * classes) throw new ArgumentException($"probabilities must be [{targets.Length}, {classes}].", nameof(probabilities));
+        if (softTargets.Length < targets.Length * classes) throw new ArgumentException($"softTargets must be [{targets.Length}, {classes}].", nameof(softTargets));
+        if (!(softWeight >= T.Zero && softWeight <= T.One)) throw new ArgumentOutOfRangeException(nameof(softWeight), "The teacher's weight must be in [0, 1].");
+        WorkerPool.Shared.For(targets.Length, new DistilledBackwardRows<T>(probabilities, targets, classes, scale, softTargets, softWeight));
+    }
+
     private readonly ref struct ForwardRows<T>(Span<T> logits, ReadOnlySpan<int> targets, int classes, double[] rowLosses) : IRangeBody
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -74,6 +88,26 @@ public static class SoftmaxCrossEntropy
             {
                 Span<T> row = _probabilities.Slice(r * classes, classes);
                 row[_targets[r]] -= T.One;
+                TensorPrimitives.Multiply(row, scale, row);
+            }
+        }
+    }
+
+    private readonly ref struct DistilledBackwardRows<T>(Span<T> probabilities, ReadOnlySpan<int> targets, int classes, T scale,
+        ReadOnlySpan<T> softTargets, T softWeight) : IRangeBody
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private readonly Span<T> _probabilities = probabilities;
+        private readonly ReadOnlySpan<int> _targets = targets;
+        private readonly ReadOnlySpan<T> _softTargets = softTargets;
+
+        public void Invoke(int start, int end)
+        {
+            for (int r = start; r < end; r++)
+            {
+                Span<T> row = _probabilities.Slice(r * classes, classes);
+                TensorPrimitives.MultiplyAdd(_softTargets.Slice(r * classes, classes), -softWeight, row, row);
+                row[_targets[r]] -= T.One - softWeight;
                 TensorPrimitives.Multiply(row, scale, row);
             }
         }

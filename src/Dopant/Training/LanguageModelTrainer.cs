@@ -12,7 +12,7 @@ namespace Dopant.Training;
 /// <see cref="TrainingOptions.BatchSize"/> parallel streams, cut into windows of <see cref="TrainingOptions.Bptt"/> steps,
 /// and the recurrent state is carried from one window to the next (reset each epoch). Each window: forward, backward,
 /// global-norm clipping, one optimizer step. Validation perplexity after every epoch; a checkpoint after every epoch
-/// from which <see cref="Resume"/> continues exactly. An epoch that diverges (a window's loss not finite or above twice
+/// from which <see cref="Resume(ModelCheckpoint, PtbCorpus)"/> continues exactly. An epoch that diverges (a window's loss not finite or above twice
 /// that of a uniform guess; a validation perplexity or weight that is not finite) is rolled back to the end of the
 /// previous epoch and trained again at a lower learning rate (<see cref="TrainingOptions.MaxRollbacks"/> times at most),
 /// and reported through <see cref="Diverged"/>.
@@ -23,6 +23,7 @@ public sealed class LanguageModelTrainer
     private readonly IOptimizer<float> _optimizer;
     private readonly TbpttStep<float> _step;
     private readonly DopingSchedule _doping;
+    private readonly DistillationTeacher<float>? _teacher;
     private readonly List<EpochResult> _history;
     private readonly List<DivergenceEvent> _divergences;
     private readonly double _divergedLoss;
@@ -45,6 +46,16 @@ public sealed class LanguageModelTrainer
     /// with. Replace its matrices (compress it) before this: the trainer binds its parameters here.
     /// </summary>
     public LanguageModelTrainer(TrainingOptions options, PtbCorpus corpus, LanguageModel<float>? model)
+        : this(options, corpus, model, teacher: null)
+    {
+    }
+
+    /// <summary>
+    /// Starts a new run from <paramref name="model"/> as above; when <see cref="TrainingOptions.Distillation"/> is
+    /// positive, <paramref name="teacher"/> (a trained model on the same vocabulary, left unchanged) supplies the
+    /// probabilities mixed into the targets.
+    /// </summary>
+    public LanguageModelTrainer(TrainingOptions options, PtbCorpus corpus, LanguageModel<float>? model, LanguageModel<float>? teacher)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(corpus);
@@ -70,7 +81,8 @@ public sealed class LanguageModelTrainer
         Model.Training = true;
         Model.Random = random;
         _optimizer = CreateOptimizer(options.Optimizer);
-        _step = new TbpttStep<float>(Model, _optimizer, options.Clip, options.TimeSummedLoss);
+        _teacher = CreateTeacher(options, corpus, teacher);
+        _step = new TbpttStep<float>(Model, _optimizer, options.Clip, options.TimeSummedLoss, _teacher);
         _doping = CreateDopingSchedule();
         _history = [];
         _divergences = [];
@@ -87,7 +99,7 @@ public sealed class LanguageModelTrainer
         return model;
     }
 
-    private LanguageModelTrainer(ModelCheckpoint checkpoint, PtbCorpus corpus)
+    private LanguageModelTrainer(ModelCheckpoint checkpoint, PtbCorpus corpus, LanguageModel<float>? teacher)
     {
         Options = checkpoint.Options!;
         _corpus = corpus;
@@ -97,7 +109,8 @@ public sealed class LanguageModelTrainer
         Model.Random = new Xoshiro256(state.RandomState);
         _optimizer = CreateOptimizer(Options.Optimizer);
         _optimizer.StepCount = state.OptimizerSteps;
-        _step = new TbpttStep<float>(Model, _optimizer, Options.Clip, Options.TimeSummedLoss);
+        _teacher = CreateTeacher(Options, corpus, teacher);
+        _step = new TbpttStep<float>(Model, _optimizer, Options.Clip, Options.TimeSummedLoss, _teacher);
         _doping = CreateDopingSchedule();
         if (_optimizer is AdamOptimizer<float> adam)
             foreach ((string key, float[] values) in checkpoint.OptimizerState) adam.RestoreState(key, values);
@@ -114,7 +127,13 @@ public sealed class LanguageModelTrainer
     /// Continues the run saved in <paramref name="checkpoint"/> on <paramref name="corpus"/>, which must have been loaded
     /// with the checkpoint's vocabulary. The continued run reproduces the uninterrupted one exactly (same thread count).
     /// </summary>
-    public static LanguageModelTrainer Resume(ModelCheckpoint checkpoint, PtbCorpus corpus)
+    public static LanguageModelTrainer Resume(ModelCheckpoint checkpoint, PtbCorpus corpus) => Resume(checkpoint, corpus, teacher: null);
+
+    /// <summary>
+    /// Continues a run as <see cref="Resume(ModelCheckpoint, PtbCorpus)"/> does; a distilling run needs its
+    /// <paramref name="teacher"/> again (the model in <see cref="TrainingOptions.Teacher"/>).
+    /// </summary>
+    public static LanguageModelTrainer Resume(ModelCheckpoint checkpoint, PtbCorpus corpus, LanguageModel<float>? teacher)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
         ArgumentNullException.ThrowIfNull(corpus);
@@ -122,7 +141,7 @@ public sealed class LanguageModelTrainer
             throw new InvalidDataException("The checkpoint holds no training state to resume from (it is a finished or imported model).");
         if (!checkpoint.Vocabulary.Words.SequenceEqual(corpus.Vocabulary.Words))
             throw new ArgumentException("The corpus vocabulary differs from the checkpoint's; load the corpus with the checkpoint's vocabulary.", nameof(corpus));
-        return new LanguageModelTrainer(checkpoint, corpus);
+        return new LanguageModelTrainer(checkpoint, corpus, teacher);
     }
 
     /// <summary>The run's options.</summary>
@@ -198,6 +217,19 @@ public sealed class LanguageModelTrainer
     }
 
     // Twice the cross-entropy of a uniform guess: a model that far off has left any sensible region.
+    private static DistillationTeacher<float>? CreateTeacher(TrainingOptions options, PtbCorpus corpus, LanguageModel<float>? teacher)
+    {
+        if (options.Distillation == 0)
+        {
+            if (teacher is not null) throw new ArgumentException("A teacher model was given to a run without distillation (TrainingOptions.Distillation is 0).", nameof(teacher));
+            return null;
+        }
+        if (teacher is null) throw new ArgumentException($"The run distills from a teacher (weight {options.Distillation:G}) but none was given.", nameof(teacher));
+        if (teacher.Config.VocabularySize != corpus.Vocabulary.Count)
+            throw new ArgumentException($"The teacher has {teacher.Config.VocabularySize} words, the corpus {corpus.Vocabulary.Count}.", nameof(teacher));
+        return new DistillationTeacher<float>(teacher, options.Distillation);
+    }
+
     private static double DivergedLoss(int vocabularySize) => 2 * Math.Log(Math.Max(vocabularySize, 2));
 
     private void RollBack(TrainingSnapshot? lastGood, DivergenceEvent divergence)
@@ -234,6 +266,7 @@ public sealed class LanguageModelTrainer
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(windows);
         var train = new BatchedTokenStream(_corpus.Train, Options.BatchSize);
         var state = Model.CreateState(Options.BatchSize);
+        _teacher?.Reset(Options.BatchSize);
         var inputs = new int[Options.Bptt * Options.BatchSize];
         var targets = new int[inputs.Length];
         int available = train.WindowCount(Options.Bptt);
@@ -258,6 +291,7 @@ public sealed class LanguageModelTrainer
     {
         Model.Training = true;
         var state = Model.CreateState(Options.BatchSize);
+        _teacher?.Reset(Options.BatchSize);
         var inputs = new int[Options.Bptt * Options.BatchSize];
         var targets = new int[inputs.Length];
         int windows = train.WindowCount(Options.Bptt), done = 0;

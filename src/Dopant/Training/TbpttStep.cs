@@ -22,9 +22,10 @@ public sealed class TbpttStep<T> where T : unmanaged, IFloatingPointIeee754<T>
     private readonly ParameterChunks<T> _chunks;
     private readonly double _clip;
     private readonly bool _timeSummedLoss;
+    private readonly DistillationTeacher<T>? _teacher;
 
-    /// <summary>Creates the step for a model and optimizer.</summary>
-    public TbpttStep(LanguageModel<T> model, IOptimizer<T> optimizer, double clip, bool timeSummedLoss)
+    /// <summary>Creates the step for a model and optimizer; with a <paramref name="teacher"/>, the targets mix in its probabilities.</summary>
+    public TbpttStep(LanguageModel<T> model, IOptimizer<T> optimizer, double clip, bool timeSummedLoss, DistillationTeacher<T>? teacher = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(optimizer);
@@ -35,9 +36,13 @@ public sealed class TbpttStep<T> where T : unmanaged, IFloatingPointIeee754<T>
         _chunks = new ParameterChunks<T>(_parameters);
         _clip = clip;
         _timeSummedLoss = timeSummedLoss;
+        _teacher = teacher;
     }
 
-    /// <summary>Trains on one window of <paramref name="steps"/> × <paramref name="batch"/> tokens, updating <paramref name="state"/>.</summary>
+    /// <summary>
+    /// Trains on one window of <paramref name="steps"/> × <paramref name="batch"/> tokens, updating <paramref name="state"/>
+    /// (and the teacher's own state). The loss returned is the cross-entropy against the corpus targets alone.
+    /// </summary>
     /// <param name="inputs">The window's input tokens, time-major.</param>
     /// <param name="targets">The window's target tokens.</param>
     /// <param name="steps">Time steps.</param>
@@ -52,8 +57,21 @@ public sealed class TbpttStep<T> where T : unmanaged, IFloatingPointIeee754<T>
         Action<double>? addGradients = null)
     {
         _chunks.ZeroGradients();
+        T scale = T.CreateChecked(_timeSummedLoss ? 1.0 / batch : 1.0 / (steps * batch));
+        if (_teacher is null)
+        {
+            double hardLoss = _model.Forward(inputs, targets, steps, batch, state);
+            _model.Backward(scale);
+            return Finish(hardLoss, learningRate, addGradients);
+        }
+        ReadOnlySpan<T> teacher = _teacher.Probabilities(inputs, targets, steps, batch);
         double loss = _model.Forward(inputs, targets, steps, batch, state);
-        _model.Backward(T.CreateChecked(_timeSummedLoss ? 1.0 / batch : 1.0 / (steps * batch)));
+        _model.Backward(scale, teacher, T.CreateChecked(_teacher.Weight));
+        return Finish(loss, learningRate, addGradients);
+    }
+
+    private StepResult Finish(double loss, double learningRate, Action<double>? addGradients)
+    {
         double norm = GradientClipping.GlobalNorm(_chunks);
         double coefficient = GradientClipping.Coefficient(norm, _clip);
         addGradients?.Invoke(coefficient);

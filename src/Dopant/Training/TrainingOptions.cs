@@ -105,6 +105,18 @@ public sealed record TrainingOptions
     public double StructureDropout { get; init; }
 
     /// <summary>
+    /// Knowledge distillation: the share w of a teacher model's probabilities in the targets, (1 − w)·onehot + w·q
+    /// (0: none, the corpus targets alone).
+    /// </summary>
+    public double Distillation { get; init; }
+
+    /// <summary>
+    /// The teacher model file of a distilling run (<see cref="Distillation"/> &gt; 0), recorded so that a resumed run
+    /// can load it again; the trainer itself is given the model.
+    /// </summary>
+    public string? Teacher { get; init; }
+
+    /// <summary>
     /// The compression the run applied to the LSTM matrices, recorded with the run (the forms themselves are described
     /// in the checkpoint); null for a dense run.
     /// </summary>
@@ -184,6 +196,7 @@ public sealed record TrainingOptions
         Require(CoMatrixDropout >= 0 && CoMatrixDropout < 1, $"--cmr must be in [0, 1) (got {CoMatrixDropout}).");
         Require(CoMatrixDropoutFinal is not double final || final >= 0 && final < 1, $"--cmr-final must be in [0, 1) (got {CoMatrixDropoutFinal}).");
         Require(StructureDropout >= 0 && StructureDropout < 1, $"--structure-dropout must be in [0, 1) (got {StructureDropout}).");
+        Require(Distillation >= 0 && Distillation <= 1, $"--distill must be in [0, 1] (got {Distillation}).");
         Compression?.Validate();
     }
 }

@@ -37,6 +37,54 @@ public class LanguageModelGradientTests
             FiniteDifferences.Check(p.Name, p.Value, (double[])p.Gradient.Clone(), Loss, maxChecks: 120);
     }
 
+    [Theory]
+    [InlineData(0.5, 0.0)]
+    [InlineData(1.0, 0.3)]
+    [InlineData(0.25, 0.5)]
+    public void Distilled_backward_matches_finite_differences_of_the_mixed_target_loss(double weight, double dropout)
+    {
+        int vocabulary = 11, hidden = 5, layers = 2, steps = 3, batch = 3, rows = steps * batch;
+        var model = new LanguageModel<double>(new LanguageModelConfig(vocabulary, hidden, layers, dropout)) { Training = true };
+        model.InitializeUniform(0.5, new Xoshiro256(5));
+        var random = new Random(13);
+        int[] inputs = Enumerable.Range(0, rows).Select(_ => random.Next(vocabulary)).ToArray();
+        int[] targets = Enumerable.Range(0, rows).Select(_ => random.Next(vocabulary)).ToArray();
+        // A teacher's distribution per row: positive, summing to one.
+        double[] teacher = FiniteDifferences.RandomArray(random, rows * vocabulary).Select(Math.Exp).ToArray();
+        for (int r = 0; r < rows; r++)
+        {
+            double sum = teacher.AsSpan(r * vocabulary, vocabulary).ToArray().Sum();
+            for (int c = 0; c < vocabulary; c++) teacher[r * vocabulary + c] /= sum;
+        }
+
+        // (1 − w)·CE(targets) + w·H(teacher, p), summed over rows and divided by the batch (Zaremba's convention).
+        double Loss()
+        {
+            model.Random = new Xoshiro256(42);
+            double hard = model.Forward(inputs, targets, steps, batch, model.CreateState(batch));
+            double soft = 0;
+            ReadOnlySpan<double> p = model.Output;
+            for (int k = 0; k < rows * vocabulary; k++) soft -= teacher[k] * Math.Log(p[k]);
+            return ((1 - weight) * hard + weight * soft) / batch;
+        }
+
+        Loss();
+        model.ZeroGradients();
+        model.Backward(1.0 / batch, teacher, weight);
+        foreach (Parameter<double> p in model.Parameters)
+            FiniteDifferences.Check(p.Name, p.Value, (double[])p.Gradient.Clone(), Loss, maxChecks: 80);
+    }
+
+    [Fact]
+    public void Distilled_backward_rejects_teacher_probabilities_of_another_shape()
+    {
+        var model = new LanguageModel<double>(new LanguageModelConfig(7, 3, 1));
+        model.InitializeUniform(0.3, new Xoshiro256(1));
+        model.Forward([1, 2, 3, 4], [2, 3, 4, 5], 2, 2, model.CreateState(2));
+        var error = Assert.Throws<ArgumentException>(() => model.Backward(0.5, new double[4 * 6], 0.5));
+        Assert.Contains("[4, 7]", error.Message);
+    }
+
     [Fact]
     public void Forward_leaves_the_final_state_in_the_state_and_continues_from_it()
     {

@@ -89,6 +89,35 @@ public class LayerGradientTests
         FiniteDifferences.Check("x", x, dx, Loss);
     }
 
+    [Theory]
+    [InlineData(1, 1, 0.0)]
+    [InlineData(3, 17, 0.4)]
+    [InlineData(7, 33, 1.0)]
+    public void Distilled_softmax_backward_matches_a_double_reference_on_odd_sizes(int rows, int classes, double weight)
+    {
+        var random = new Random(rows * 31 + classes);
+        float[] logits = Enumerable.Range(0, rows * classes).Select(_ => (float)(4 * random.NextDouble() - 2)).ToArray();
+        float[] teacher = Enumerable.Range(0, rows * classes).Select(_ => (float)random.NextDouble()).ToArray();
+        int[] targets = Enumerable.Range(0, rows).Select(_ => random.Next(classes)).ToArray();
+        double[] expected = new double[rows * classes];
+        for (int r = 0; r < rows; r++)
+        {
+            double max = logits.Skip(r * classes).Take(classes).Max(), sum = 0;
+            for (int c = 0; c < classes; c++) sum += Math.Exp(logits[r * classes + c] - max);
+            for (int c = 0; c < classes; c++)
+            {
+                int k = r * classes + c;
+                double p = Math.Exp(logits[k] - max) / sum;
+                expected[k] = 0.3 * (p - (1 - weight) * (c == targets[r] ? 1 : 0) - weight * teacher[k]);
+            }
+        }
+
+        SoftmaxCrossEntropy.Forward<float>(logits, targets, classes);
+        SoftmaxCrossEntropy.Backward<float>(logits, targets, classes, 0.3f, teacher, (float)weight);
+
+        for (int k = 0; k < expected.Length; k++) Assert.Equal(expected[k], logits[k], 5);
+    }
+
     [Fact]
     public void Softmax_cross_entropy_is_stable_for_large_logits_and_matches_a_double_reference()
     {
