@@ -89,11 +89,12 @@ def measure(cli, data, dense_model, commit):
     os.replace(RESULTS + ".tmp", RESULTS)
 
 
-def schedule_suffix(args):
-    """'-e10d6' for --epochs 10 --decay-after 6, '-p30' for --dropout 0.3: another schedule or regularization is
-    another run, not a repeat of the default one."""
+def schedule_suffix(args, distill=True):
+    """'-e10d6' for --epochs 10 --decay-after 6, '-p30' for --dropout 0.3, '-kd50' for --distill 0.5: another schedule
+    or regularization is another run, not a repeat of the default one."""
     suffix = "" if (args.epochs, args.decay_after) == (6, 3) else f"-e{args.epochs}d{args.decay_after}"
-    return suffix + (f"-p{round(100 * args.dropout)}" if args.dropout else "")
+    return (suffix + (f"-p{round(100 * args.dropout)}" if args.dropout else "")
+            + (f"-kd{round(100 * args.distill)}" if distill and args.distill else ""))
 
 
 def finished():
@@ -135,6 +136,8 @@ def main():
     ap.add_argument("--cmr", type=float, default=0, help="structured suite: co-matrix dropout on S")
     ap.add_argument("--method", choices=["dkp", "dhmd", "dlmf"], default="dkp", help="structured suite: the doped form")
     ap.add_argument("--dropout", type=float, default=0, help="dropout on non-recurrent connections while fine-tuning")
+    ap.add_argument("--distill", type=float, default=0,
+                    help="structured suite: knowledge distillation from the starting dense model, the teacher's share of the targets")
     ap.add_argument("--dense-control", action="store_true",
                     help="structured suite: also fine-tune the dense model itself with the same schedule and dropout "
                          "(the reference for a regularized fine-tuning)")
@@ -187,7 +190,8 @@ def main():
     runs = plan(args.factors) if args.suite == "doping" else structured_plan(args.factors, args.blocks, args.doping_share, args.cmr, schedule_suffix(args),
                                                                                  args.method)
     if args.suite == "structured" and args.dense_control:
-        runs = [("dense" + schedule_suffix(args), "dense", 1, [])] + runs
+        # Distillation is the compressed model's; its control is the dense model fine-tuned with the same schedule.
+        runs = [("dense" + schedule_suffix(args, distill=False), "dense", 1, [])] + runs
     if args.start_from:
         # A better-trained starting model is another experiment, measured against that model rather than the baseline.
         if args.start_from not in done or done[args.start_from]["method"] != "dense":
@@ -216,6 +220,8 @@ def main():
                     "--prune-start", str(args.prune_start), "--prune-end", str(args.prune_end)] + extra
             if args.dropout:
                 cmd += ["--dropout", str(args.dropout)]
+            if args.distill:
+                cmd += ["--distill", str(args.distill)]
         if args.dry_run:
             print(" ".join(cmd))
             return

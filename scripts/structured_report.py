@@ -25,17 +25,25 @@ def load(path):
 
 def label(row):
     """Doped KP runs of the doping suite hold S at a quarter of the budget (the structured suite's: 90%); a run name's
-    suffixes -sNN (S's share), -eEdD (schedule) and -pNN (dropout while fine-tuning) are spelt out."""
+    suffixes -sNN (S's share), -eEdD (schedule), -pNN (dropout while fine-tuning), -kdNN (distillation weight) and
+    -from-RUN (the dense run compressed) are spelt out."""
     name = row["name"]
     if row["method"] == "dkp" and name.startswith(f"dkp{row['factor']}") and "-" not in name:
         return name + " S 25% CMR 0.5"
+    tail = ""
+    start = re.search(r"-from-(.+)$", name)
+    if start:
+        name, tail = name[:start.start()], f" from {start.group(1)}"
+    distill = re.search(r"-kd(\d+)$", name)
+    if distill:
+        name, tail = name[:distill.start()], f" distilled {int(distill.group(1)) / 100:g}" + tail
     dropout = re.search(r"-p(\d+)$", name)
     if dropout:
-        name = name[:dropout.start()]
+        name, tail = name[:dropout.start()], f" dropout {int(dropout.group(1)) / 100:g}" + tail
     share = re.search(r"-s(\d+)$", name)
     if share:
         name = name[:share.start()] + f" S {share.group(1)}%"
-    return name.replace("-nocmr", " S 25%") + (f" dropout {int(dropout.group(1)) / 100:g}" if dropout else "")
+    return name.replace("-nocmr", " S 25%") + tail
 
 
 def block_of(row, structured):
@@ -115,13 +123,13 @@ def main():
               if r["method"] != "dense" and r["name"] not in names and r["name"] != "dkp25-s90-nocmr"]
     rows = [r for r in structured + others if r["factor"] == args.factor and "speed" in r]
 
-    print("| model | S blocks | LSTM factor (params / bytes) | valid ppl | test ppl | change vs dense | µs/token, 1 thread | speed-up | µs/token, 2 threads | speed-up | timed |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| model | S blocks | LSTM factor (params / bytes) | valid ppl | test ppl | dense test ppl | change vs dense | µs/token, 1 thread | speed-up | µs/token, 2 threads | speed-up | timed |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in sorted(rows, key=lambda r: r["test_ppl"]):
         s1, s2 = r["speed"]["threads_1"], r["speed"]["threads_2"]
         block = block_of(r, r in structured)
         print(f"| {label(r)} | {block} | {r['lstm_parameter_factor']:.1f} / {r['lstm_byte_factor']:.1f} | {r['valid_ppl']:.2f} | "
-              f"{r['test_ppl']:.2f} | {100 * r['test_ppl_change']:+.1f}% | {s1['recurrent_us_per_token']:.1f} | {s1['recurrent_speedup']:.2f}x | "
+              f"{r['test_ppl']:.2f} | {r['dense_test_ppl']:.2f} | {100 * r['test_ppl_change']:+.1f}% | {s1['recurrent_us_per_token']:.1f} | {s1['recurrent_speedup']:.2f}x | "
               f"{s2['recurrent_us_per_token']:.1f} | {s2['recurrent_speedup']:.2f}x | {timed(r['speed'])} |")
     for threads in (1, 2):
         points = [(r["speed"][f"threads_{threads}"]["recurrent_speedup"], 100 * r["test_ppl_change"], label(r),
