@@ -81,7 +81,7 @@ public sealed class LanguageModelTrainer
         Model.Training = true;
         Model.Random = random;
         _optimizer = CreateOptimizer(options.Optimizer);
-        _teacher = CreateTeacher(options, corpus, teacher);
+        _teacher = CreateTeacher(options, corpus, Model, teacher);
         _step = new TbpttStep<float>(Model, _optimizer, options.Clip, options.TimeSummedLoss, _teacher);
         _doping = CreateDopingSchedule();
         _history = [];
@@ -109,7 +109,7 @@ public sealed class LanguageModelTrainer
         Model.Random = new Xoshiro256(state.RandomState);
         _optimizer = CreateOptimizer(Options.Optimizer);
         _optimizer.StepCount = state.OptimizerSteps;
-        _teacher = CreateTeacher(Options, corpus, teacher);
+        _teacher = CreateTeacher(Options, corpus, Model, teacher);
         _step = new TbpttStep<float>(Model, _optimizer, Options.Clip, Options.TimeSummedLoss, _teacher);
         _doping = CreateDopingSchedule();
         if (_optimizer is AdamOptimizer<float> adam)
@@ -217,7 +217,7 @@ public sealed class LanguageModelTrainer
     }
 
     // Twice the cross-entropy of a uniform guess: a model that far off has left any sensible region.
-    private static DistillationTeacher<float>? CreateTeacher(TrainingOptions options, PtbCorpus corpus, LanguageModel<float>? teacher)
+    private static DistillationTeacher<float>? CreateTeacher(TrainingOptions options, PtbCorpus corpus, LanguageModel<float> model, LanguageModel<float>? teacher)
     {
         if (options.Distillation == 0)
         {
@@ -225,6 +225,7 @@ public sealed class LanguageModelTrainer
             return null;
         }
         if (teacher is null) throw new ArgumentException($"The run distills from a teacher (weight {options.Distillation:G}) but none was given.", nameof(teacher));
+        if (ReferenceEquals(teacher, model)) throw new ArgumentException("The teacher must be another model object than the one trained (load it again).", nameof(teacher));
         if (teacher.Config.VocabularySize != corpus.Vocabulary.Count)
             throw new ArgumentException($"The teacher has {teacher.Config.VocabularySize} words, the corpus {corpus.Vocabulary.Count}.", nameof(teacher));
         return new DistillationTeacher<float>(teacher, options.Distillation);

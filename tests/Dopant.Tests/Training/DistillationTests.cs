@@ -94,6 +94,8 @@ public sealed class DistillationTests : IDisposable
         var other = new LanguageModel<float>(new LanguageModelConfig(corpus.Vocabulary.Count + 1, 12, 2));
         var mismatched = Assert.Throws<ArgumentException>(() => new LanguageModelTrainer(Options(1) with { Distillation = 0.5 }, corpus, null, other));
         Assert.Contains("words", mismatched.Message);
+        var itself = Assert.Throws<ArgumentException>(() => new LanguageModelTrainer(Options(1) with { Distillation = 0.5 }, corpus, teacher, teacher));
+        Assert.Contains("another model object", itself.Message);
         Assert.Throws<ArgumentException>(() => (Options(1) with { Distillation = 1.5 }).Validate());
     }
 }
