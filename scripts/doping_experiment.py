@@ -128,6 +128,7 @@ def main():
     ap.add_argument("--only", nargs="*", help="run only these names (e.g. dkp25)")
     ap.add_argument("--threads", type=int, default=1, help="threads of each run")
     ap.add_argument("--jobs", type=int, default=2, help="runs at a time (jobs x threads should not exceed the cores)")
+    ap.add_argument("--dense-epochs", type=int, help="epochs of the dense baseline when the script trains it (default: the preset's)")
     ap.add_argument("--dense-from", help="the --json output of a finished 'dopant train' run to use as the dense baseline "
                                          "(its model file beside it, same name with .safetensors) instead of training one")
     ap.add_argument("--suite", choices=sorted(SUITES), default="doping")
@@ -180,9 +181,10 @@ def main():
                                                         "--threads", str(r["threads"]), "--out", dense_model], commit)
     if dense is None and not args.dry_run:
         resume = ["--resume"] if os.path.exists(dense_model) else []
+        epochs = ["--epochs", str(args.dense_epochs)] if args.dense_epochs else []
         r = run_json(CLI + ["train", "--data", args.data, "--preset", args.preset, "--out", dense_model,
-                            "--threads", str(args.threads), "--json"] + resume, os.path.join(RUNS, "dense.log"))
-        dense = record("dense", "dense", 1, r, None, ["train", "--data", args.data, "--preset", args.preset, "--out", dense_model], commit)
+                            "--threads", str(args.threads), "--json"] + (resume or epochs), os.path.join(RUNS, "dense.log"))
+        dense = record("dense", "dense", 1, r, None, ["train", "--data", args.data, "--preset", args.preset, "--out", dense_model] + epochs, commit)
 
     if args.measure:
         measure(CLI, args.data, dense_model, commit)
