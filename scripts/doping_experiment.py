@@ -52,9 +52,9 @@ def plan(factors):
 def structured_plan(factors, blocks, share, cmr, schedule="", method="dkp"):
     """Doped KP (or another doped form) with S in blocks of each shape (1x1: unstructured), the same split and
     co-matrix dropout for all; names carry the split when it is not the papers' 90%, and the schedule when it is not
-    the default one."""
+    the default one; an N:M pattern 16x1/32 is named 16x1-nm32."""
     suffix = ("" if share == 0.9 else f"-s{round(100 * share)}") + schedule
-    return [(f"{method}{f}-{b}{suffix}", method, f, ["--doping-share", str(share), "--cmr", str(cmr)] + ([] if b == "1x1" else ["--block", b]))
+    return [(f"{method}{f}-{b.replace('/', '-nm')}{suffix}", method, f, ["--doping-share", str(share), "--cmr", str(cmr)] + ([] if b == "1x1" else ["--block", b]))
             for f in factors for b in blocks]
 
 

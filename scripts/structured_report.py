@@ -2,12 +2,17 @@
 """Issue 7's report: doped KP with S in blocks of each shape against the other forms at the same factor, accuracy
 against streaming speed.
 
-  python3 scripts/structured_report.py [--factor 25] [--out docs/results]
+  python3 scripts/structured_report.py [--factor 25] [--preset small|medium] [--out docs/results]
 
 Reads docs/results/structured-doping.jsonl and docs/results/doping.jsonl (written, and timed with --measure, by
-scripts/doping_experiment.py), prints a Markdown table and writes structured-doping-pareto-1t.svg and -2t.svg: test perplexity change
+scripts/doping_experiment.py; for --preset medium, structured-doping-medium.jsonl alone), prints a Markdown table and
+writes structured-doping-pareto-1t.svg and -2t.svg (-medium-1t.svg ...): test perplexity change
 against the recurrent part's speed-up over dense (batch 1, one and two threads), one point per model, the Pareto front drawn
 through the points no other model beats on both axes. The SVG is written by hand (no plotting package).
+
+A run whose schedule has a dense control (the dense model fine-tuned with the same epochs and dropout, named
+dense-eEdD-pNN[-from-RUN] as the run's own suffixes say) is measured against that control, the same training budget; other runs
+against the dense model they started from.
 """
 import argparse
 import json
@@ -51,6 +56,16 @@ def block_of(row, structured):
     if not structured:
         return "-"
     return (row["options"].get("compression") or {}).get("block") or "1x1"
+
+
+def against_control(row, controls):
+    """The row with its perplexity change measured against the dense control of its schedule, when there is one."""
+    parts = re.search(r"((?:-e\d+d\d+)?(?:-p\d+)?)(?:-kd\d+)?((?:-from-.+)?)$", row["name"])
+    control = controls.get("dense" + parts.group(1) + parts.group(2)) if parts.group(1) else None
+    if control is None:
+        return row
+    return dict(row, dense_valid_ppl=control["valid_ppl"], dense_test_ppl=control["test_ppl"],
+                test_ppl_change=row["test_ppl"] / control["test_ppl"] - 1, reference=control["name"])
 
 
 def timed(speed):
@@ -115,12 +130,16 @@ def scatter(points, threads, factor, width=720, height=440, cap=16):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--factor", type=int, default=25)
+    ap.add_argument("--preset", default="small", help="the experiment's preset (another preset has its own result file)")
     ap.add_argument("--out", default=os.path.join("docs", "results"))
     args = ap.parse_args()
-    structured = [r for r in load(os.path.join(args.out, "structured-doping.jsonl")) if r["method"] != "dense"]
+    suffix = "" if args.preset == "small" else "-" + args.preset
+    everything = load(os.path.join(args.out, f"structured-doping{suffix}.jsonl"))
+    controls = {r["name"]: r for r in everything if r["method"] == "dense" and r["name"] != "dense"}
+    structured = [against_control(r, controls) for r in everything if r["method"] != "dense"]
     names = {r["name"] for r in structured}
-    others = [r for r in load(os.path.join(args.out, "doping.jsonl"))
-              if r["method"] != "dense" and r["name"] not in names and r["name"] != "dkp25-s90-nocmr"]
+    others = [] if suffix else [r for r in load(os.path.join(args.out, "doping.jsonl"))
+                                if r["method"] != "dense" and r["name"] not in names and r["name"] != "dkp25-s90-nocmr"]
     rows = [r for r in structured + others if r["factor"] == args.factor and "speed" in r]
 
     print("| model | S blocks | LSTM factor (params / bytes) | valid ppl | test ppl | dense test ppl | change vs dense | µs/token, 1 thread | speed-up | µs/token, 2 threads | speed-up | timed |")
@@ -135,7 +154,8 @@ def main():
         points = [(r["speed"][f"threads_{threads}"]["recurrent_speedup"], 100 * r["test_ppl_change"], label(r),
                    "#d62728" if r in structured else "#1f77b4") for r in rows]
         if points:
-            infix = "" if args.factor == 25 else f"{args.factor}x-"
+            infix = suffix.lstrip("-") + "-" if suffix else ""
+            infix += "" if args.factor == 25 else f"{args.factor}x-"
             path = os.path.join(args.out, f"structured-doping-pareto-{infix}{threads}t.svg")
             with open(path + ".tmp", "w") as f:
                 f.write(scatter(points, threads, args.factor))

@@ -25,7 +25,7 @@ internal static class CompressCommand
         var kronFactors = new Option<int?>("--kron-factors") { Description = "Kronecker factors for kp and dkp: 2 (A ⊗ B, default), 3 or 4 (chains A_1 ⊗ … ⊗ A_k)." };
         var share = new Option<double?>("--doping-share") { Description = $"Share of the parameter budget kept by the doping matrix S (default {LstmCompression.DefaultDopingShare})." };
         var cmr = new Option<double?>("--cmr") { Description = "Co-matrix dropout probability on S's output (default 0: on brown-ptb, doped KP at 25x lost 1.4% perplexity without it and 13.2% with 0.5)." };
-        var block = new Option<string?>("--block") { Description = "For prune and the doped methods: prune blocks of RxC entries whole (e.g. 16x1: 16 rows of one column); default single entries." };
+        var block = new Option<string?>("--block") { Description = "For prune and the doped methods: prune blocks of RxC entries whole (e.g. 16x1: 16 rows of one column); RxC/M keeps the same number of blocks in every M consecutive along a block row (N:M, e.g. 16x1/32 or 1x1/28); default single entries." };
         var concatenate = new Option<bool>("--concatenate") { Description = "Compress each layer's [W_ih | W_hh] as one matrix instead of the two separately." };
         var cmrFinal = new Option<double?>("--cmr-final") { Description = "Anneal the co-matrix dropout probability linearly to this value over the pruning period (default: constant)." };
         var structureDropout = new Option<double?>("--structure-dropout") { Description = "Co-matrix dropout probability on the structured part's output (default 0)." };

@@ -68,6 +68,9 @@ public sealed record LstmCompression(string Method, double Factor, double Doping
             {
                 throw new ArgumentException($"--block: {e.Message}");
             }
+            if (BlockShape.Group > 0 && BlockShape.KeptPerGroup(FinalSparsity) < 1)
+                throw new ArgumentException($"--block {Block}: at the final sparsity {FinalSparsity:P2} a group of {BlockShape.Group} blocks keeps none; " +
+                    $"take groups of at least {(int)Math.Floor(0.5 / (1 - FinalSparsity)) + 1} blocks.");
         }
     }
 
@@ -87,7 +90,7 @@ public sealed record LstmCompression(string Method, double Factor, double Doping
             "kp" or "dkp" => Kronecker(rows, columns, structureFactor),
             "lmf" or "dlmf" => WeightFormSpec.LowRank(Math.Max(1, LowRankMatrix<float>.RankFor(rows, columns, structureFactor))),
             "hmd" or "dhmd" => Hybrid(rows, columns, structureFactor),
-            _ => BlockShape.IsElement ? WeightFormSpec.Pruned : WeightFormSpec.PrunedInBlocks(BlockShape),
+            _ => BlockShape.IsUnstructured ? WeightFormSpec.Pruned : WeightFormSpec.PrunedInBlocks(BlockShape),
         };
         return IsDoped ? WeightFormSpec.Doped(structure, BlockShape) : structure;
     }

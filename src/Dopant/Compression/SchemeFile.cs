@@ -161,7 +161,9 @@ public sealed class SchemeFile
                 case "block_prune":
                     Object(e, where, ["op", "density", "factor", "block", "criterion"]);
                     if (!e.TryGetProperty("block", out JsonElement b)) throw new FormatException($"{where} needs a \"block\" such as \"16x1\".");
-                    return new BlockPrune(Density(e, where), BlockShape.Parse(String(b, where + " block")), Criterion(e, where));
+                    BlockShape shape = BlockShape.Parse(String(b, where + " block"));
+                    if (shape.Group != 0) throw new FormatException($"{where}: \"block\" takes RxC only; for an N:M pattern use nm_prune.");
+                    return new BlockPrune(Density(e, where), shape, Criterion(e, where));
                 case "nm_prune":
                     Object(e, where, ["op", "n", "m"]);
                     return new NMPrune(Integer(Required(e, "n", where), where + " n"), Integer(Required(e, "m", where), where + " m"));

@@ -6,37 +6,55 @@ namespace Dopant.Matrices;
 /// The shape of the blocks a pruned matrix keeps or prunes whole: <see cref="Rows"/> × <see cref="Columns"/> entries
 /// tiling the matrix from its top-left corner (blocks at the right and bottom edges may be cut short). 1×1 is
 /// unstructured pruning; 16×1 keeps runs of 16 rows of one column, which a runtime multiplies with one broadcast FMA.
+/// A positive <see cref="Group"/> M makes the pattern balanced, N:M: every run of M consecutive blocks along a block row
+/// keeps the same number N of blocks, N following the target sparsity (a shorter last run keeps min(N, its length)).
 /// </summary>
 /// <param name="Rows">Rows of a block, at least 1.</param>
 /// <param name="Columns">Columns of a block, at least 1.</param>
-public readonly record struct BlockShape(int Rows, int Columns)
+/// <param name="Group">Blocks per N:M group along a block row, 2 to 256; 0 for no such pattern.</param>
+public readonly record struct BlockShape(int Rows, int Columns, int Group = 0)
 {
     /// <summary>Single entries: unstructured pruning.</summary>
     public static BlockShape Element { get; } = new(1, 1);
 
-    /// <summary>Whether blocks are single entries.</summary>
+    /// <summary>Whether blocks are single entries (with or without an N:M pattern).</summary>
     public bool IsElement => Rows == 1 && Columns == 1;
+
+    /// <summary>Whether this is unstructured pruning: single entries and no N:M pattern.</summary>
+    public bool IsUnstructured => IsElement && Group == 0;
 
     /// <summary>Entries in a whole block.</summary>
     public int Size => Rows * Columns;
 
-    /// <summary>Parses <c>RxC</c> (e.g. <c>16x1</c>), each at least 1 and at most 256.</summary>
+    /// <summary>
+    /// Parses <c>RxC</c> (e.g. <c>16x1</c>), each at least 1 and at most 256, optionally followed by <c>/M</c> for an
+    /// N:M pattern over groups of M blocks (e.g. <c>16x1/32</c>, <c>1x1/4</c>), M from 2 to 256.
+    /// </summary>
     /// <exception cref="FormatException">The text is not of that form.</exception>
     public static BlockShape Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        string[] parts = text.Split('x');
-        if (parts.Length == 2 && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int rows)
+        string[] pattern = text.Split('/');
+        string[] parts = pattern[0].Split('x');
+        int group = 0;
+        if (pattern.Length <= 2 && parts.Length == 2
+            && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int rows)
             && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int columns)
-            && rows is >= 1 and <= 256 && columns is >= 1 and <= 256)
-            return new BlockShape(rows, columns);
-        throw new FormatException($"A block shape is RxC with R and C from 1 to 256, such as 16x1 or 4x4 (got '{text}').");
+            && rows is >= 1 and <= 256 && columns is >= 1 and <= 256
+            && (pattern.Length == 1 || int.TryParse(pattern[1], NumberStyles.None, CultureInfo.InvariantCulture, out group) && group is >= 2 and <= 256))
+            return new BlockShape(rows, columns, group);
+        throw new FormatException($"A block shape is RxC with R and C from 1 to 256, such as 16x1 or 4x4, optionally /M for an N:M pattern over groups of M blocks (M from 2 to 256), such as 16x1/32 (got '{text}').");
     }
 
     /// <summary>Blocks along the rows and the columns of an m × n matrix (edge blocks included).</summary>
     public (int BlockRows, int BlockColumns) GridFor(int rows, int columns) =>
         ((rows + Rows - 1) / Rows, (columns + Columns - 1) / Columns);
 
+    /// <summary>
+    /// Blocks an N:M group keeps at <paramref name="sparsity"/>: M − round(sparsity · M) (midpoints away from zero).
+    /// </summary>
+    public int KeptPerGroup(double sparsity) => Group - (int)Math.Round(sparsity * Group, MidpointRounding.AwayFromZero);
+
     /// <inheritdoc/>
-    public override string ToString() => $"{Rows}x{Columns}";
+    public override string ToString() => Group == 0 ? $"{Rows}x{Columns}" : $"{Rows}x{Columns}/{Group}";
 }

@@ -140,7 +140,9 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
     /// are pruned nothing changes. Equal magnitudes are pruned in index (row-major) order; NaN counts as the largest
     /// magnitude. The pruned values and their gradients are set to zero. With blocks, whole kept blocks go in the
     /// order of their root-mean-square value (the l2 norm scaled by the block's size, so that cut-short edge blocks
-    /// compete fairly; ties in block order) until at least that many entries are pruned.
+    /// compete fairly; ties in block order) until at least that many entries are pruned. With an N:M pattern
+    /// (<see cref="BlockShape.Group"/>), the target holds in every group instead: each run of M blocks along a block row
+    /// keeps its <see cref="BlockShape.KeptPerGroup"/> strongest blocks (a shorter last run at most as many).
     /// </summary>
     /// <param name="sparsity">The target pruned fraction, in [0, 1].</param>
     /// <returns>The number of entries pruned by this call.</returns>
@@ -148,6 +150,7 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
     {
         if (!(sparsity >= 0 && sparsity <= 1))
             throw new ArgumentOutOfRangeException(nameof(sparsity), sparsity, "The sparsity must be in [0, 1].");
+        if (Block.Group > 0) return PruneGroups(sparsity);
         long target = (long)Math.Round(sparsity * _mask.Length, MidpointRounding.AwayFromZero);
         long toPrune = Math.Min(target, _mask.Length) - _prunedCount;
         if (toPrune <= 0) return 0;
@@ -179,34 +182,68 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
     {
         (int blockRows, int blockColumns) = Block.GridFor(Rows, Columns);
         var candidates = new List<Candidate>(blockRows * blockColumns);
-        T[] values = Weight.Value;
         for (int b = 0; b < blockRows * blockColumns; b++)
         {
-            (int r0, int r1, int c0, int c1) = BlockBounds(b, blockColumns);
-            if (T.IsZero(_mask[r0 * Columns + c0])) continue;
-            double squares = 0;
-            for (int i = r0; i < r1; i++)
-                for (int j = c0; j < c1; j++) squares += double.CreateChecked(values[i * Columns + j] * values[i * Columns + j]);
-            double score = Math.Sqrt(squares / ((r1 - r0) * (c1 - c0)));
-            candidates.Add(new Candidate(double.IsNaN(score) ? double.PositiveInfinity : score, b));
+            (int r0, _, int c0, _) = BlockBounds(b, blockColumns);
+            if (!T.IsZero(_mask[r0 * Columns + c0])) candidates.Add(new Candidate(BlockScore(b, blockColumns), b));
         }
         candidates.Sort();
         long before = _prunedCount;
         foreach (Candidate candidate in candidates)
         {
             if (_prunedCount >= target) break;
-            (int r0, int r1, int c0, int c1) = BlockBounds(candidate.Index, blockColumns);
-            for (int i = r0; i < r1; i++)
-                for (int j = c0; j < c1; j++)
-                {
-                    int k = i * Columns + j;
-                    _mask[k] = T.Zero;
-                    values[k] = T.Zero;
-                    Weight.Gradient[k] = T.Zero;
-                }
-            _prunedCount += (r1 - r0) * (c1 - c0);
+            PruneBlock(candidate.Index, blockColumns);
         }
         return _prunedCount - before;
+    }
+
+    // N:M: in every run of M blocks along a block row, the weakest kept blocks go until N = M − round(sparsity·M) are
+    // left (min(N, length) in a shorter last run).
+    private long PruneGroups(double sparsity)
+    {
+        (int blockRows, int blockColumns) = Block.GridFor(Rows, Columns);
+        int group = Block.Group, keep = Block.KeptPerGroup(sparsity);
+        var candidates = new List<Candidate>(group);
+        long before = _prunedCount;
+        for (int br = 0; br < blockRows; br++)
+            for (int g0 = 0; g0 < blockColumns; g0 += group)
+            {
+                candidates.Clear();
+                for (int b = br * blockColumns + g0; b < br * blockColumns + Math.Min(g0 + group, blockColumns); b++)
+                {
+                    (int r0, _, int c0, _) = BlockBounds(b, blockColumns);
+                    if (!T.IsZero(_mask[r0 * Columns + c0])) candidates.Add(new Candidate(BlockScore(b, blockColumns), b));
+                }
+                if (candidates.Count <= keep) continue;
+                candidates.Sort();
+                for (int c = 0; c < candidates.Count - keep; c++) PruneBlock(candidates[c].Index, blockColumns);
+            }
+        return _prunedCount - before;
+    }
+
+    // The block's root-mean-square value; NaN counts as the largest.
+    private double BlockScore(int block, int blockColumns)
+    {
+        (int r0, int r1, int c0, int c1) = BlockBounds(block, blockColumns);
+        double squares = 0;
+        for (int i = r0; i < r1; i++)
+            for (int j = c0; j < c1; j++) squares += double.CreateChecked(Weight.Value[i * Columns + j] * Weight.Value[i * Columns + j]);
+        double score = Math.Sqrt(squares / ((r1 - r0) * (c1 - c0)));
+        return double.IsNaN(score) ? double.PositiveInfinity : score;
+    }
+
+    private void PruneBlock(int block, int blockColumns)
+    {
+        (int r0, int r1, int c0, int c1) = BlockBounds(block, blockColumns);
+        for (int i = r0; i < r1; i++)
+            for (int j = c0; j < c1; j++)
+            {
+                int k = i * Columns + j;
+                _mask[k] = T.Zero;
+                Weight.Value[k] = T.Zero;
+                Weight.Gradient[k] = T.Zero;
+            }
+        _prunedCount += (r1 - r0) * (c1 - c0);
     }
 
     // Rows [r0, r1) and columns [c0, c1) of block b (row-major over the block grid).

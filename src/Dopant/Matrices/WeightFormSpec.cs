@@ -102,7 +102,7 @@ public sealed record WeightFormSpec(
     [JsonIgnore]
     public BlockShape BlockShape => Block is null ? BlockShape.Element : BlockShape.Parse(Block);
 
-    private static string? BlockText(BlockShape? block) => block is { IsElement: false } b ? b.ToString() : null;
+    private static string? BlockText(BlockShape? block) => block is { IsUnstructured: false } b ? b.ToString() : null;
 
     /// <summary>The description as compact snake_case JSON.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);

@@ -46,7 +46,7 @@ public static class WeightForms
             KroneckerChainMatrix<T> c => WeightFormSpec.KroneckerChain(c.Shape, c.Rank),
             LowRankMatrix<T> l => WeightFormSpec.LowRank(l.Rank),
             HybridMatrix<T> h => WeightFormSpec.Hybrid(h.DenseRows, h.Rank),
-            PrunedMatrix<T> p => p.Block.IsElement ? WeightFormSpec.Pruned : WeightFormSpec.PrunedInBlocks(p.Block),
+            PrunedMatrix<T> p => p.Block.IsUnstructured ? WeightFormSpec.Pruned : WeightFormSpec.PrunedInBlocks(p.Block),
             DopedMatrix<T> d => WeightFormSpec.Doped(Describe(d.Structure), d.Sparse.Block),
             _ => throw new ArgumentException($"The weight form {matrix.GetType().Name} is not in the registry; it cannot be described or saved.", nameof(matrix)),
         };

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Dopant.IO;
+using Dopant.Matrices;
 using Dopant.Tests.Data;
 using Dopant.Training;
 
@@ -254,6 +255,33 @@ public sealed class CompressCliTests : IDisposable
         Assert.True(bench.ExitCode == 0, bench.StandardError);
         string[] names = [.. bench.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("model").GetString()!)];
         Assert.Equal(["small dense", "small dkp 25x blocks 16x1", "small prune 25x blocks 16x1"], names);
+    }
+
+    [Fact]
+    public void An_n_of_m_doping_pattern_trains_keeps_one_block_per_group_and_exports()
+    {
+        string output = Path.Combine(_folder.Path, "dkp-nm.safetensors");
+        CliProcess.Result refused = CliProcess.Run(Tiny(output, "--method", "dkp", "--factor", "4", "--block", "4x1/4"));
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("keeps none", Assert.Single(refused.ErrorLines));
+        Assert.False(File.Exists(output));
+
+        CliProcess.Result compress = CliProcess.Run(Tiny(output, "--method", "dkp", "--factor", "4", "--block", "4x1/16"));
+        Assert.True(compress.ExitCode == 0, compress.StandardError);
+        Assert.Contains("\"block\":\"4x1/16\"", SafeTensorsFile.Load(output).Metadata[ModelCheckpoint.FormsKey]);
+        // Each 32 × 8 S: 8 block rows of 4, each a single (short) group of 8 column blocks that keeps one.
+        var model = ModelCheckpoint.Load(output).Model;
+        foreach (var pruned in model.Layers.SelectMany(l => l.WeightMatrices).SelectMany(w => WeightForms.PrunedParts(w.Matrix)))
+        {
+            Assert.Equal(32 * 8, pruned.Rows * pruned.Columns);
+            for (int blockRow = 0; blockRow < 8; blockRow++)
+                Assert.Equal(1, Enumerable.Range(0, 8).Count(j => pruned.Mask[blockRow * 4 * 8 + j] == 1));
+            Assert.Equal(8 * 4, pruned.ParameterCount);
+        }
+
+        string compact = Path.Combine(_folder.Path, "nm-compact.safetensors");
+        Assert.Equal(0, CliProcess.Run("export", "--model", output, "--out", compact).ExitCode);
+        Assert.Equal(TestPerplexity(output), TestPerplexity(compact));
     }
 
     [Fact]

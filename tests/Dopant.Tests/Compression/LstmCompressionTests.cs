@@ -103,6 +103,27 @@ public class LstmCompressionTests
     }
 
     [Fact]
+    public void An_n_of_m_pattern_reaches_the_doping_part_and_its_form_and_a_group_that_would_keep_nothing_is_refused()
+    {
+        var model = new LanguageModel<float>(new LanguageModelConfig(30, 16, 2));
+        model.InitializeUniform(0.1, new Dopant.Numerics.Xoshiro256(5));
+        // 25x with S holding 90% of the budget: S ends 96.4% sparse, one block kept in every 28.
+        var dkp = new LstmCompression("dkp", 25, 0.9) { Block = "1x1/28" };
+        dkp.ApplyFinal(model);
+        var doped = Assert.IsType<DopedMatrix<float>>(model.Layers[1].InputWeights);
+        Assert.Equal(new BlockShape(1, 1, 28), doped.Sparse.Block);
+        Assert.Equal("1x1/28", WeightForms.Describe(doped).Block);
+        // 64 × 16: every row is one group of 16 (shorter than 28), which keeps min(1, 16) = 1.
+        Assert.Equal(64, doped.Sparse.ParameterCount);
+
+        string message = Assert.Throws<ArgumentException>(() => new LstmCompression("dkp", 25, 0.9) { Block = "16x1/8" }.Validate()).Message;
+        Assert.Contains("keeps none", message);
+        Assert.Contains("at least 14 blocks", message);
+        new LstmCompression("dkp", 25, 0.9) { Block = "16x1/14" }.Validate();
+        Assert.Contains("N:M", Assert.Throws<ArgumentException>(() => new LstmCompression("prune", 10) { Block = "4x4/0" }.Validate()).Message);
+    }
+
+    [Fact]
     public void Apply_compresses_every_lstm_matrix_from_its_dense_values()
     {
         var model = new LanguageModel<float>(new LanguageModelConfig(30, 12, 2));

@@ -49,14 +49,82 @@ public class BlockPruningTests
     }
 
     [Theory]
-    [InlineData("16x1", 16, 1)]
-    [InlineData("1x8", 1, 8)]
-    public void Shapes_parse_and_print(string text, int rows, int columns)
+    [InlineData("16x1", 16, 1, 0)]
+    [InlineData("1x8", 1, 8, 0)]
+    [InlineData("16x1/32", 16, 1, 32)]
+    [InlineData("1x1/4", 1, 1, 4)]
+    public void Shapes_parse_and_print(string text, int rows, int columns, int group)
     {
-        Assert.Equal(new BlockShape(rows, columns), BlockShape.Parse(text));
+        Assert.Equal(new BlockShape(rows, columns, group), BlockShape.Parse(text));
         Assert.Equal(text, BlockShape.Parse(text).ToString());
-        Assert.Throws<FormatException>(() => BlockShape.Parse("16"));
-        Assert.Throws<FormatException>(() => BlockShape.Parse("0x1"));
-        Assert.Throws<FormatException>(() => BlockShape.Parse("-1x1"));
+        Assert.Equal(rows == 1 && columns == 1 && group == 0, BlockShape.Parse(text).IsUnstructured);
+        foreach (string bad in (string[])["16", "0x1", "-1x1", "16x1/1", "16x1/257", "16x1/", "16x1/4/2", "16x1/+4"])
+            Assert.Throws<FormatException>(() => BlockShape.Parse(bad));
+    }
+
+    [Theory]
+    [InlineData(7, 23, 4, 0.5)]
+    [InlineData(5, 17, 8, 0.75)]
+    [InlineData(3, 30, 28, 0.964)]
+    public void N_of_M_keeps_the_largest_entries_of_every_group_of_a_row(int rows, int columns, int group, double sparsity)
+    {
+        var m = new PrunedMatrix<float>("w", rows, columns, new BlockShape(1, 1, group));
+        var random = new Random(rows * columns + group);
+        for (int k = 0; k < m.Weight.Length; k++) m.Weight.Value[k] = (float)(random.NextDouble() * 2 - 1);
+        double[] original = [.. m.Weight.Value.Select(v => (double)v)];
+        m.PruneToSparsity(sparsity);
+
+        int keep = group - (int)Math.Round(sparsity * group, MidpointRounding.AwayFromZero);
+        long expectedKept = 0;
+        for (int i = 0; i < rows; i++)
+            for (int start = 0; start < columns; start += group)
+            {
+                int length = Math.Min(group, columns - start);
+                int[] strongest = [.. Enumerable.Range(start, length).OrderByDescending(j => Math.Abs(original[i * columns + j])).Take(Math.Min(keep, length))];
+                for (int j = start; j < start + length; j++)
+                {
+                    bool kept = strongest.Contains(j);
+                    Assert.Equal(kept ? 1f : 0f, m.Mask[i * columns + j]);
+                    Assert.Equal(kept ? original[i * columns + j] : 0, m.Weight.Value[i * columns + j]);
+                }
+                expectedKept += strongest.Length;
+            }
+        Assert.Equal(expectedKept, m.ParameterCount);
+    }
+
+    [Fact]
+    public void N_of_M_over_column_blocks_anneals_group_by_group_and_pruned_blocks_stay_pruned()
+    {
+        // 20 × 10 in 16×1 blocks: block rows of 16 and 4 (cut short), 10 block columns in groups of 4, 4 and 2.
+        var m = new PrunedMatrix<double>("w", 20, 10, new BlockShape(16, 1, 4));
+        var random = new Random(11);
+        for (int k = 0; k < m.Weight.Length; k++) m.Weight.Value[k] = random.NextDouble() * 2 - 1;
+        double[] original = [.. m.Weight.Value];
+        double Rms(int blockRow, int column)
+        {
+            int r0 = blockRow * 16, r1 = Math.Min(r0 + 16, 20);
+            return Math.Sqrt(Enumerable.Range(r0, r1 - r0).Sum(i => original[i * 10 + column] * original[i * 10 + column]) / (r1 - r0));
+        }
+
+        bool[] keptBefore = [.. Enumerable.Repeat(true, 200)];
+        foreach ((double sparsity, int keep) in new[] { (0.25, 3), (0.5, 2), (0.75, 1), (0.75, 1) })
+        {
+            m.PruneToSparsity(sparsity);
+            for (int blockRow = 0; blockRow < 2; blockRow++)
+                foreach ((int start, int length) in new[] { (0, 4), (4, 4), (8, 2) })
+                {
+                    // Pruned blocks stay pruned, so the kept ones are the strongest of those still kept before this step.
+                    int[] candidates = [.. Enumerable.Range(start, length).Where(j => keptBefore[blockRow * 16 * 10 + j])];
+                    int[] strongest = [.. candidates.OrderByDescending(j => Rms(blockRow, j)).Take(Math.Min(keep, length))];
+                    for (int j = start; j < start + length; j++)
+                        for (int i = blockRow * 16; i < Math.Min(blockRow * 16 + 16, 20); i++)
+                            Assert.Equal(strongest.Contains(j) ? 1.0 : 0.0, m.Mask[i * 10 + j]);
+                }
+            Assert.All(Enumerable.Range(0, 200), k => Assert.True(m.Mask[k] == 1 || m.Weight.Value[k] == 0));
+            keptBefore = [.. m.Mask.ToArray().Select(v => v == 1)];
+        }
+        // At 3/4 sparsity: 1 block in each of the 3 groups of both block rows, 16 + 4 entries per column.
+        Assert.Equal(3 * (16 + 4), m.ParameterCount);
+        Assert.Equal(6, m.KeptBlocks());
     }
 }
