@@ -8,7 +8,7 @@ internal static class StepMatrices
     /// <summary>
     /// A read-only copy of <paramref name="form"/> as a step matrix (a pruned matrix becomes sliced ELL, or block CSR when
     /// pruned in blocks); dense matrices, and the dense rows of a hybrid, are stored at <paramref name="precision"/>, and
-    /// at int8 so are the values of parts pruned in 8, 16 or 32×1 blocks.
+    /// at int8 or fp16 so are the values of parts pruned in 8, 16 or 32×1 blocks.
     /// </summary>
     public static IStepMatrix From(IWeightMatrix<float> form, WeightPrecision precision = WeightPrecision.Float32) => form switch
     {
@@ -42,11 +42,12 @@ internal static class StepMatrices
         _ => throw new ArgumentOutOfRangeException(nameof(precision), precision, "Unknown weight precision."),
     };
 
-    // Blocks in block CSR (8-bit values for column blocks at int8); single entries in sliced ELL, with 16-bit column
+    // Blocks in block CSR (8-bit or 16-bit values for column blocks at int8 or fp16); single entries in sliced ELL, with 16-bit column
     // indices when they fit.
     private static IStepMatrix Sparse(PrunedMatrix<float> pruned, WeightPrecision precision)
     {
-        if (precision == WeightPrecision.Int8 && Int8ColumnBlockStepMatrix.IsSupported(pruned.Block)) return new Int8ColumnBlockStepMatrix(pruned);
+        if (precision != WeightPrecision.Float32 && QuantizedColumnBlockStepMatrix<sbyte>.IsSupported(pruned.Block))
+            return precision == WeightPrecision.Int8 ? new QuantizedColumnBlockStepMatrix<sbyte>(pruned) : new QuantizedColumnBlockStepMatrix<Half>(pruned);
         if (!pruned.Block.IsElement) return new BlockSparseStepMatrix(pruned);
         CsrMatrix<float> csr = pruned.ToCsr();
         return csr.Columns <= ushort.MaxValue + 1 ? new SlicedEllStepMatrix<ushort>(csr) : new SlicedEllStepMatrix<int>(csr);

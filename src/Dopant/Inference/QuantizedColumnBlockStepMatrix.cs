@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Dopant.Matrices;
@@ -6,24 +7,29 @@ using Dopant.Numerics;
 namespace Dopant.Inference;
 
 /// <summary>
-/// A sparse W pruned in R×1 column blocks (R = 8, 16 or 32) with 8-bit values and one float scale per row: the kept
-/// blocks of each block row in block CSR as <see cref="BlockSparseStepMatrix"/> does, each block's R values quantized
-/// against their rows' largest kept magnitudes (<see cref="RowQuantization"/>). A product widens R bytes to floats,
-/// FMAs them with x[j] broadcast, and scales the block row's sums once at its end: a quarter of the value bytes.
+/// A sparse W pruned in R×1 column blocks (R = 8, 16 or 32) with 8-bit integer (<typeparamref name="TValue"/> =
+/// <see cref="sbyte"/>) or 16-bit float (<see cref="Half"/>) values and one float scale per row: the kept blocks of each
+/// block row in block CSR as <see cref="BlockSparseStepMatrix"/> does, each block's R values quantized against their
+/// rows' largest kept magnitudes (<see cref="RowQuantization"/>). A product widens R values to floats, FMAs them with
+/// x[j] broadcast, and scales the block row's sums once at its end: a quarter (a half) of the value bytes.
 /// </summary>
-internal sealed class Int8ColumnBlockStepMatrix : IStepMatrix
+internal sealed class QuantizedColumnBlockStepMatrix<TValue> : IStepMatrix where TValue : unmanaged
 {
+    // 2¹¹², the difference of a float's exponent bias (127) and a half's (15) as a power of two.
+    private static readonly float HalfExponentBias = BitConverter.Int32BitsToSingle((127 + 112) << 23);
+
     private readonly int _blockRows;
-    private readonly sbyte[] _values;
+    private readonly TValue[] _values;
     private readonly float[] _scales;
     private readonly int[] _columns, _rowStarts;
     private readonly float[] _y;
 
     /// <summary>Lays out and quantizes the kept blocks of <paramref name="pruned"/>.</summary>
-    public Int8ColumnBlockStepMatrix(PrunedMatrix<float> pruned)
+    public QuantizedColumnBlockStepMatrix(PrunedMatrix<float> pruned)
     {
         ArgumentNullException.ThrowIfNull(pruned);
-        if (!IsSupported(pruned.Block)) throw new ArgumentException($"8-bit blocks need Rx1 blocks with R = 8, 16 or 32 and AVX2 (got {pruned.Block}).", nameof(pruned));
+        if (typeof(TValue) != typeof(sbyte) && typeof(TValue) != typeof(Half)) throw new NotSupportedException($"Column blocks of {typeof(TValue).Name} values.");
+        if (!IsSupported(pruned.Block)) throw new ArgumentException($"Quantized blocks need Rx1 blocks with R = 8, 16 or 32 and AVX2 (got {pruned.Block}).", nameof(pruned));
         Rows = pruned.Rows;
         Columns = pruned.Columns;
         int r = _blockRows = pruned.Block.Rows;
@@ -31,11 +37,14 @@ internal sealed class Int8ColumnBlockStepMatrix : IStepMatrix
         // The masked values, padded to whole block rows, give each row's scale; then each kept block is quantized.
         var padded = new float[groups * r * Columns];
         for (int k = 0; k < Rows * Columns; k++) padded[k] = pruned.Weight.Value[k] * pruned.Mask[k];
-        var quantized = new sbyte[padded.Length];
+        var quantized = new TValue[padded.Length];
         _scales = new float[groups * r];
-        RowQuantization.ToInt8(padded, groups * r, Columns, quantized, _scales);
+        if (typeof(TValue) == typeof(sbyte))
+            RowQuantization.ToInt8(padded, groups * r, Columns, Unsafe.As<TValue[], sbyte[]>(ref quantized), _scales);
+        else
+            RowQuantization.ToFloat16(padded, groups * r, Columns, Unsafe.As<TValue[], Half[]>(ref quantized), _scales);
         var columns = new List<int>();
-        var values = new List<sbyte>();
+        var values = new List<TValue>();
         _rowStarts = new int[groups + 1];
         for (int g = 0; g < groups; g++)
         {
@@ -60,8 +69,8 @@ internal sealed class Int8ColumnBlockStepMatrix : IStepMatrix
 
     public int Columns { get; }
 
-    /// <summary>The 8-bit values, one 32-bit column index per block, block-row starts and the row scales.</summary>
-    public long WeightBytes => _values.Length + ((long)_columns.Length + _rowStarts.Length + _scales.Length) * sizeof(float);
+    /// <summary>The quantized values, one 32-bit column index per block, block-row starts and the row scales.</summary>
+    public long WeightBytes => (long)_values.Length * Unsafe.SizeOf<TValue>() + ((long)_columns.Length + _rowStarts.Length + _scales.Length) * sizeof(float);
 
     /// <summary>W[i, j] as this matrix computes with it (0 where no block is kept).</summary>
     public float this[int row, int column]
@@ -70,7 +79,9 @@ internal sealed class Int8ColumnBlockStepMatrix : IStepMatrix
         {
             int g = row / _blockRows;
             int k = Array.BinarySearch(_columns, _rowStarts[g], _rowStarts[g + 1] - _rowStarts[g], column);
-            return k < 0 ? 0 : _scales[row] * _values[k * _blockRows + row % _blockRows];
+            if (k < 0) return 0;
+            TValue v = _values[k * _blockRows + row % _blockRows];
+            return _scales[row] * (typeof(TValue) == typeof(sbyte) ? Unsafe.As<TValue, sbyte>(ref v) : (float)Unsafe.As<TValue, Half>(ref v));
         }
     }
 
@@ -78,7 +89,7 @@ internal sealed class Int8ColumnBlockStepMatrix : IStepMatrix
     {
         if (x.Length < Columns || y.Length < Rows) throw new ArgumentException($"Expected x of {Columns} and y of {Rows}.");
         int r = _blockRows;
-        fixed (sbyte* values = _values)
+        fixed (TValue* values = _values)
         fixed (float* xs = x, ys = _y, scales = _scales)
             for (int g = 0; g + 1 < _rowStarts.Length; g++)
             {
@@ -86,7 +97,7 @@ internal sealed class Int8ColumnBlockStepMatrix : IStepMatrix
                 for (int k = _rowStarts[g]; k < _rowStarts[g + 1]; k++)
                 {
                     Vector256<float> xj = Vector256.Create(xs[_columns[k]]);
-                    sbyte* v = values + (long)k * r;
+                    TValue* v = values + (long)k * r;
                     a0 = Fma.MultiplyAdd(Widen(v), xj, a0);
                     if (r >= 16) a1 = Fma.MultiplyAdd(Widen(v + 8), xj, a1);
                     if (r == 32)
@@ -107,5 +118,14 @@ internal sealed class Int8ColumnBlockStepMatrix : IStepMatrix
         for (int i = 0; i < Rows; i++) y[i] += _y[i];
     }
 
-    private static unsafe Vector256<float> Widen(sbyte* values) => Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(values));
+    // Eight values as floats. A half's magnitude bits shifted into a float's place stand for its value times 2⁻¹¹²
+    // (subnormal halves included); one multiplication restores the exponent. Scaled values are finite, so no half is
+    // infinite or NaN.
+    private static unsafe Vector256<float> Widen(TValue* values)
+    {
+        if (typeof(TValue) == typeof(sbyte)) return Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32((sbyte*)values));
+        Vector256<int> bits = Avx2.ConvertToVector256Int32((ushort*)values);
+        Vector256<float> magnitude = Avx2.ShiftLeftLogical(bits & Vector256.Create(0x7fff), 13).AsSingle() * Vector256.Create(HalfExponentBias);
+        return (magnitude.AsInt32() | Avx2.ShiftLeftLogical(bits & Vector256.Create(0x8000), 16)).AsSingle();
+    }
 }
