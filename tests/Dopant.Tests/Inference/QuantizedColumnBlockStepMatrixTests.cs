@@ -9,25 +9,31 @@ namespace Dopant.Tests.Inference;
 /// </summary>
 public class QuantizedColumnBlockStepMatrixTests
 {
-    [Theory]
-    [InlineData(37, 23, 16, 0.8, -2)]
-    [InlineData(8, 5, 8, 0.0, -2)]
-    [InlineData(70, 9, 32, 0.6, -2)]
-    [InlineData(203, 97, 16, 0.95, -2)]
-    [InlineData(45, 31, 16, 0.5, -7)]
-    public void Int8_products_match_a_double_reference_and_values_stay_within_half_a_step(int rows, int columns, int blockRows, double sparsity, int smallest) =>
-        Check<sbyte>(rows, columns, blockRows, sparsity, smallest, error: 1.0 / 254, valueBytes: 1);
+    // rows, columns, block rows, sparsity, smallest magnitude (power of ten): odd sizes, a cut-short block row, and
+    // magnitudes down to 1e-7, which reach the halves' subnormals.
+    private static readonly object[][] Shapes =
+    [
+        [37, 23, 16, 0.8, -2], [8, 5, 8, 0.0, -2], [70, 9, 32, 0.6, -2], [203, 97, 16, 0.95, -2], [45, 31, 16, 0.5, -7],
+    ];
+
+    public static TheoryData<int, int, int, double, int, bool> Cases()
+    {
+        var cases = new TheoryData<int, int, int, double, int, bool>();
+        foreach (object[] s in Shapes)
+            foreach (bool half in (bool[])[false, true])
+                cases.Add((int)s[0], (int)s[1], (int)s[2], (double)s[3], (int)s[4], half);
+        return cases;
+    }
 
     [Theory]
-    [InlineData(37, 23, 16, 0.8, -2)]
-    [InlineData(8, 5, 8, 0.0, -2)]
-    [InlineData(70, 9, 32, 0.6, -2)]
-    [InlineData(203, 97, 16, 0.95, -2)]
-    [InlineData(45, 31, 16, 0.5, -7)]
-    public void Float16_products_match_a_double_reference_and_values_round_to_half_precision(int rows, int columns, int blockRows, double sparsity, int smallest) =>
-        // A scaled value lies in [-1, 1], where a half's rounding error is at most 2⁻¹² (2⁻²⁵ among the subnormals that
-        // the magnitudes down to 1e-7 of the last case reach).
-        Check<Half>(rows, columns, blockRows, sparsity, smallest, error: Math.Pow(2, -12), valueBytes: 2);
+    [MemberData(nameof(Cases))]
+    public void Products_match_a_double_reference_and_values_stay_within_their_rounding(int rows, int columns, int blockRows, double sparsity, int smallest, bool half)
+    {
+        // int8: half a step, 1/254 of the row's largest magnitude. fp16: a scaled value lies in [-1, 1], where a half's
+        // rounding error is at most 2⁻¹² of the row's largest (2⁻²⁵ among the subnormals).
+        if (half) Check<Half>(rows, columns, blockRows, sparsity, smallest, error: Math.Pow(2, -12), valueBytes: 2);
+        else Check<sbyte>(rows, columns, blockRows, sparsity, smallest, error: 1.0 / 254, valueBytes: 1);
+    }
 
     private static void Check<TValue>(int rows, int columns, int blockRows, double sparsity, int smallest, double error, int valueBytes)
         where TValue : unmanaged
