@@ -184,7 +184,19 @@ def main():
         epochs = ["--epochs", str(args.dense_epochs)] if args.dense_epochs else []
         r = run_json(CLI + ["train", "--data", args.data, "--preset", args.preset, "--out", dense_model,
                             "--threads", str(args.threads), "--json"] + (resume or epochs), os.path.join(RUNS, "dense.log"))
-        dense = record("dense", "dense", 1, r, None, ["train", "--data", args.data, "--preset", args.preset, "--out", dense_model] + epochs, commit)
+        dense = record("dense", "dense", 1, r, None, ["train", "--data", args.data, "--preset", args.preset, "--out", dense_model,
+                                                        "--threads", str(args.threads)] + epochs, commit)
+    elif not os.path.exists(dense_model) and not args.dense_from and not args.dry_run:
+        # A fresh clone holds the dense result line but not runs/: train the model again with the line's command (same
+        # threads, so the same bits) and check that it is the model the line describes.
+        command = dense["command"].split()
+        threads = command[command.index("--threads") + 1] if "--threads" in command else str(args.threads)
+        epochs = ["--epochs", command[command.index("--epochs") + 1]] if "--epochs" in command else []
+        r = run_json(CLI + ["train", "--data", args.data, "--preset", args.preset, "--out", dense_model, "--threads", threads, "--json"] + epochs,
+                     os.path.join(RUNS, "dense.log"))
+        if r["test_ppl"] != dense["test_ppl"]:
+            sys.exit(f"the dense model trained again has test perplexity {r['test_ppl']}, not the recorded {dense['test_ppl']}: "
+                     f"give the --threads it was trained with")
 
     if args.measure:
         measure(CLI, args.data, dense_model, commit)
