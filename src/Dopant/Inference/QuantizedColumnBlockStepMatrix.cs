@@ -15,9 +15,6 @@ namespace Dopant.Inference;
 /// </summary>
 internal sealed class QuantizedColumnBlockStepMatrix<TValue> : IStepMatrix where TValue : unmanaged
 {
-    // 2¹¹², the difference of a float's exponent bias (127) and a half's (15) as a power of two.
-    private static readonly float HalfExponentBias = BitConverter.Int32BitsToSingle((127 + 112) << 23);
-
     private readonly int _blockRows;
     private readonly TValue[] _values;
     private readonly float[] _scales;
@@ -118,14 +115,8 @@ internal sealed class QuantizedColumnBlockStepMatrix<TValue> : IStepMatrix where
         for (int i = 0; i < Rows; i++) y[i] += _y[i];
     }
 
-    // Eight values as floats. A half's magnitude bits shifted into a float's place stand for its value times 2⁻¹¹²
-    // (subnormal halves included); one multiplication restores the exponent. Scaled values are finite, so no half is
-    // infinite or NaN.
-    private static unsafe Vector256<float> Widen(TValue* values)
-    {
-        if (typeof(TValue) == typeof(sbyte)) return Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32((sbyte*)values));
-        Vector256<int> bits = Avx2.ConvertToVector256Int32((ushort*)values);
-        Vector256<float> magnitude = Avx2.ShiftLeftLogical(bits & Vector256.Create(0x7fff), 13).AsSingle() * Vector256.Create(HalfExponentBias);
-        return (magnitude.AsInt32() | Avx2.ShiftLeftLogical(bits & Vector256.Create(0x8000), 16)).AsSingle();
-    }
+    // Eight values as floats.
+    private static unsafe Vector256<float> Widen(TValue* values) => typeof(TValue) == typeof(sbyte)
+        ? Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32((sbyte*)values))
+        : HalfVectors.Widen((ushort*)values);
 }

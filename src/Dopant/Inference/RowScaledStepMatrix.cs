@@ -17,7 +17,6 @@ internal sealed class RowScaledStepMatrix<TValue> : IStepMatrix where TValue : u
     // As Blas.Sgemv: splitting pays once the weights are past the L2 cache.
     private const long ParallelBytes = 1L << 20;
     private const int Chunk = 256;
-    private static readonly float TwoTo112 = MathF.ScaleB(1f, 112);
 
     private readonly TValue[] _values;
     private readonly float[] _scales;
@@ -105,29 +104,19 @@ internal sealed class RowScaledStepMatrix<TValue> : IStepMatrix where TValue : u
         return sum;
     }
 
-    // Exact for finite halves (no inf or NaN is ever stored): the exponent and mantissa bits moved to a float's place
-    // and multiplied by 2¹¹², which rebases the exponent bias (15 → 127) and normalizes subnormals; then the sign.
     private static unsafe float DotHalfAvx2(ushort* row, float* x, int n)
     {
         Vector256<float> s0 = Vector256<float>.Zero, s1 = Vector256<float>.Zero;
         int j = 0;
         for (; j + 16 <= n; j += 16)
         {
-            s0 = Fma.MultiplyAdd(WidenHalves(row + j), Avx.LoadVector256(x + j), s0);
-            s1 = Fma.MultiplyAdd(WidenHalves(row + j + 8), Avx.LoadVector256(x + j + 8), s1);
+            s0 = Fma.MultiplyAdd(HalfVectors.Widen(row + j), Avx.LoadVector256(x + j), s0);
+            s1 = Fma.MultiplyAdd(HalfVectors.Widen(row + j + 8), Avx.LoadVector256(x + j + 8), s1);
         }
-        for (; j + 8 <= n; j += 8) s0 = Fma.MultiplyAdd(WidenHalves(row + j), Avx.LoadVector256(x + j), s0);
+        for (; j + 8 <= n; j += 8) s0 = Fma.MultiplyAdd(HalfVectors.Widen(row + j), Avx.LoadVector256(x + j), s0);
         float sum = Vector256.Sum(s0 + s1);
         for (; j < n; j++) sum += (float)BitConverter.UInt16BitsToHalf(row[j]) * x[j];
         return sum;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe Vector256<float> WidenHalves(ushort* halves)
-    {
-        Vector256<int> bits = Avx2.ConvertToVector256Int32(halves);
-        Vector256<float> magnitude = Avx2.ShiftLeftLogical(bits & Vector256.Create(0x7fff), 13).AsSingle() * Vector256.Create(TwoTo112);
-        return magnitude | Avx2.ShiftLeftLogical(bits & Vector256.Create(0x8000), 16).AsSingle();
     }
 
     private readonly ref struct RowsJob(RowScaledStepMatrix<TValue> matrix, ReadOnlySpan<float> x, Span<float> y) : IRangeBody
