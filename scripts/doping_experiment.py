@@ -8,10 +8,14 @@ nothing else on the machine) and adds the figures to its result line.
 
   python3 scripts/doping_experiment.py [--suite doping|structured] [--preset small] [--epochs 6] [--factors 25 10]
                                        [--jobs 2] [--only dkp25 ...] [--dense-from runs/quality/dopant-small.json]
-                                       [--doping-share 0.9] [--cmr 0] [--blocks 16x1 ...] [--measure] [--dry-run]
+                                       [--doping-share 0.9] [--cmr 0] [--blocks 16x1 16x1/28 ...] [--dense-epochs 3]
+                                       [--dropout 0.5 --dense-control] [--measure] [--dry-run]
 
 Resumable: each run checkpoints every epoch in runs/doping/; rerun the script after an interruption and it skips
-finished runs (their result lines in docs/results/doping.jsonl) and resumes the one in progress. Every finished run
+finished runs (their result lines in docs/results/doping.jsonl) and resumes the one in progress. On a fresh clone
+(runs/ is not committed) a recorded dense model is trained again with its recorded command. --preset medium keeps its
+own runs/structured-medium/ and docs/results/structured-doping-medium.jsonl; runs/ may be a symbolic link to a folder
+outside the clone. Every finished run
 appends one JSON object to docs/results/doping.jsonl; scripts/doping_report.py turns that file into the table and the
 SVG charts of docs/RESULTS.md.
 """
