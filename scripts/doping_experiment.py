@@ -9,7 +9,8 @@ nothing else on the machine) and adds the figures to its result line.
   python3 scripts/doping_experiment.py [--suite doping|structured] [--preset small] [--epochs 6] [--factors 25 10]
                                        [--jobs 2] [--only dkp25 ...] [--dense-from runs/quality/dopant-small.json]
                                        [--doping-share 0.9] [--cmr 0] [--blocks 16x1 16x1/28 ...] [--dense-epochs 3]
-                                       [--dropout 0.5 --dense-control] [--measure] [--dry-run]
+                                       [--dropout 0.5 --dense-control] [--distill 0.5 [--teacher dense-p50]]
+                                       [--measure] [--dry-run]
 
 Resumable: each run checkpoints every epoch in runs/doping/; rerun the script after an interruption and it skips
 finished runs (their result lines in docs/results/doping.jsonl) and resumes the one in progress. On a fresh clone
@@ -94,11 +95,12 @@ def measure(cli, data, dense_model, commit):
 
 
 def schedule_suffix(args, distill=True):
-    """'-e10d6' for --epochs 10 --decay-after 6, '-p30' for --dropout 0.3, '-kd50' for --distill 0.5: another schedule
-    or regularization is another run, not a repeat of the default one."""
+    """'-e10d6' for --epochs 10 --decay-after 6, '-p30' for --dropout 0.3, '-kd50' for --distill 0.5 ('-kd50-tdense-p50'
+    with --teacher dense-p50): another schedule or regularization is another run, not a repeat of the default one."""
     suffix = "" if (args.epochs, args.decay_after) == (6, 3) else f"-e{args.epochs}d{args.decay_after}"
     return (suffix + (f"-p{round(100 * args.dropout)}" if args.dropout else "")
-            + (f"-kd{round(100 * args.distill)}" if distill and args.distill else ""))
+            + (f"-kd{round(100 * args.distill)}" if distill and args.distill else "")
+            + (f"-t{args.teacher}" if distill and args.distill and args.teacher else ""))
 
 
 def finished():
@@ -142,7 +144,9 @@ def main():
     ap.add_argument("--method", choices=["dkp", "dhmd", "dlmf"], default="dkp", help="structured suite: the doped form")
     ap.add_argument("--dropout", type=float, default=0, help="dropout on non-recurrent connections while fine-tuning")
     ap.add_argument("--distill", type=float, default=0,
-                    help="structured suite: knowledge distillation from the starting dense model, the teacher's share of the targets")
+                    help="structured suite: knowledge distillation, the teacher's share of the targets")
+    ap.add_argument("--teacher", help="structured suite: with --distill, a finished dense run (e.g. the control dense-p50) "
+                                      "as the teacher instead of the starting dense model")
     ap.add_argument("--dense-control", action="store_true",
                     help="structured suite: also fine-tune the dense model itself with the same schedule and dropout "
                          "(the reference for a regularized fine-tuning)")
@@ -219,6 +223,13 @@ def main():
             sys.exit(f"--start-from {args.start_from}: its model file {os.path.relpath(dense_model, ROOT)} is missing")
         dense = done[args.start_from]
         runs = [(f"{name}-from-{args.start_from}", method, factor, extra) for name, method, factor, extra in runs]
+    teacher = None
+    if args.teacher:
+        if not args.distill:
+            sys.exit("--teacher names the model of --distill; give --distill too")
+        teacher = os.path.join(RUNS, args.teacher + ".safetensors")
+        if args.teacher not in done or done[args.teacher]["method"] != "dense" or not os.path.exists(teacher):
+            sys.exit(f"--teacher {args.teacher}: no finished dense run of that name with its model file in {os.path.relpath(RUNS, ROOT)}")
     todo = [p for p in runs if p[0] not in done and (not args.only or p[0] in args.only)]
 
     def one(name, method, factor, extra):
@@ -239,7 +250,7 @@ def main():
             if args.dropout:
                 cmd += ["--dropout", str(args.dropout)]
             if args.distill:
-                cmd += ["--distill", str(args.distill)]
+                cmd += ["--distill", str(args.distill)] + (["--teacher", teacher] if teacher else [])
         if args.dry_run:
             print(" ".join(cmd))
             return

@@ -30,8 +30,8 @@ def load(path):
 
 def label(row):
     """Doped KP runs of the doping suite hold S at a quarter of the budget (the structured suite's: 90%); a run name's
-    suffixes -sNN (S's share), -eEdD (schedule), -pNN (dropout while fine-tuning), -kdNN (distillation weight) and
-    -from-RUN (the dense run compressed) are spelt out."""
+    suffixes -sNN (S's share), -eEdD (schedule), -pNN (dropout while fine-tuning), -kdNN[-tRUN] (distillation weight
+    [and teacher]) and -from-RUN (the dense run compressed) are spelt out."""
     name = row["name"]
     if row["method"] == "dkp" and name.startswith(f"dkp{row['factor']}") and "-" not in name:
         return name + " S 25% CMR 0.5"
@@ -39,9 +39,10 @@ def label(row):
     start = re.search(r"-from-(.+)$", name)
     if start:
         name, tail = name[:start.start()], f" from {start.group(1)}"
-    distill = re.search(r"-kd(\d+)$", name)
+    distill = re.search(r"-kd(\d+)(?:-t(.+))?$", name)
     if distill:
-        name, tail = name[:distill.start()], f" distilled {int(distill.group(1)) / 100:g}" + tail
+        teacher = f", teacher {distill.group(2)}" if distill.group(2) else ""
+        name, tail = name[:distill.start()], f" distilled {int(distill.group(1)) / 100:g}{teacher}" + tail
     dropout = re.search(r"-p(\d+)$", name)
     if dropout:
         name, tail = name[:dropout.start()], f" dropout {int(dropout.group(1)) / 100:g}" + tail
@@ -60,7 +61,7 @@ def block_of(row, structured):
 
 def against_control(row, controls):
     """The row with its perplexity change measured against the dense control of its schedule, when there is one."""
-    parts = re.search(r"((?:-e\d+d\d+)?(?:-p\d+)?)(?:-kd\d+)?((?:-from-.+)?)$", row["name"])
+    parts = re.search(r"((?:-e\d+d\d+)?(?:-p\d+)?)(?:-kd\d+(?:-t.+?)?)?((?:-from-.+)?)$", row["name"])
     control = controls.get("dense" + parts.group(1) + parts.group(2)) if parts.group(1) else None
     if control is None:
         return row
