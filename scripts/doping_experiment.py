@@ -10,7 +10,7 @@ nothing else on the machine) and adds the figures to its result line.
                                        [--jobs 2] [--only dkp25 ...] [--dense-from runs/quality/dopant-small.json]
                                        [--doping-share 0.9] [--cmr 0] [--blocks 16x1 16x1/28 ...] [--dense-epochs 3]
                                        [--dropout 0.5 --dense-control] [--distill 0.5 [--teacher dense-p50]]
-                                       [--measure] [--dry-run]
+                                       [--measure [--precisions int8 fp16]] [--dry-run]
 
 Resumable: each run checkpoints every epoch in runs/doping/; rerun the script after an interruption and it skips
 finished runs (their result lines in docs/results/doping.jsonl) and resumes the one in progress. On a fresh clone
@@ -27,6 +27,7 @@ import shutil
 import threading
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -63,13 +64,35 @@ def structured_plan(factors, blocks, share, cmr, schedule="", method="dkp"):
             for f in factors for b in blocks]
 
 
-def measure(cli, data, dense_model, commit):
+def bench(cli, model, dense_model, data, threads, precision="fp32"):
+    """The recurrent part of model and of the fp32 dense model timed side by side (`dopant bench infer`), as a speed
+    entry of a result line."""
+    out = subprocess.run(cli + ["bench", "infer", "--model", model, "--against", dense_model, "--data", data, "--json",
+                                "--threads", str(threads), "--score-tokens", "0", "--precision", precision],
+                         check=True, capture_output=True, text=True).stdout
+    ours, dense = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
+    return {"recurrent_us_per_token": ours["recurrent_us_per_token"], "dense_recurrent_us_per_token": dense["recurrent_us_per_token"],
+            "recurrent_speedup": ours["recurrent_speedup"], "total_speedup": ours["total_speedup"],
+            "recurrent_weight_bytes": ours["recurrent_weight_bytes"], "dense_recurrent_weight_bytes": dense["recurrent_weight_bytes"],
+            "sgemm_kernel": ours.get("sgemm_kernel")}
+
+
+def streaming_test_ppl(cli, model, data, precision):
+    out = subprocess.run(cli + ["score", "--model", model, "--text", os.path.join(data, "test.txt"), "--precision", precision, "--json"],
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads([l for l in out.splitlines() if l.startswith("{")][-1])["perplexity"]
+
+
+def measure(cli, data, dense_model, commit, precisions=(), only=None):
     """Adds streaming speed (1 and 2 threads, against the dense model in the same run) to every finished result line,
-    replacing an earlier measurement."""
+    replacing an earlier measurement. With precisions (int8, fp16), models whose S is in column blocks (8, 16 or 32x1,
+    the blocks with a quantized kernel) are also timed with S's values at that precision, and the test text is scored
+    on the streaming runtime at fp32 and at that precision, so that the quantization's cost in perplexity is measured
+    by the same scorer."""
     with open(RESULTS) as f:
         rows = [json.loads(l) for l in f if l.strip()]
     for row in rows:
-        if row["method"] == "dense":
+        if row["method"] == "dense" or (only and row["name"] not in only):
             continue
         model = os.path.join(RUNS, row["name"] + ".safetensors")
         if not os.path.exists(model):
@@ -78,17 +101,25 @@ def measure(cli, data, dense_model, commit):
             continue
         speed = {}
         for threads in (1, 2):
-            out = subprocess.run(cli + ["bench", "infer", "--model", model, "--against", dense_model, "--data", data, "--json",
-                                        "--threads", str(threads), "--score-tokens", "0"], check=True, capture_output=True, text=True).stdout
-            ours, dense = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
-            speed[f"threads_{threads}"] = {"recurrent_us_per_token": ours["recurrent_us_per_token"],
-                                           "dense_recurrent_us_per_token": dense["recurrent_us_per_token"],
-                                           "recurrent_speedup": ours["recurrent_speedup"], "total_speedup": ours["total_speedup"],
-                                           "recurrent_weight_bytes": ours["recurrent_weight_bytes"], "sgemm_kernel": ours.get("sgemm_kernel")}
-            print(f"{row['name']}: {threads} threads {ours['recurrent_us_per_token']:.1f} µs, {ours['recurrent_speedup']:.2f}x dense", flush=True)
+            speed[f"threads_{threads}"] = t = bench(cli, model, dense_model, data, threads)
+            print(f"{row['name']}: {threads} threads {t['recurrent_us_per_token']:.1f} µs, {t['recurrent_speedup']:.2f}x dense", flush=True)
         speed["commit"] = commit
         speed["date"] = datetime.date.today().isoformat()
         row["speed"] = speed
+        block = (row["options"].get("compression") or {}).get("block") or ""
+        if precisions and re.match(r"(8|16|32)x1(/\d+)?$", block):
+            fp32 = streaming_test_ppl(cli, model, data, "fp32")
+            quantized = {}
+            for precision in precisions:
+                q = {"streaming_test_ppl": streaming_test_ppl(cli, model, data, precision), "streaming_test_ppl_fp32": fp32,
+                     "commit": commit, "date": datetime.date.today().isoformat()}
+                for threads in (1, 2):
+                    q[f"threads_{threads}"] = t = bench(cli, model, dense_model, data, threads, precision)
+                    print(f"{row['name']} {precision}: {threads} threads {t['recurrent_us_per_token']:.1f} µs, {t['recurrent_speedup']:.2f}x dense",
+                          flush=True)
+                print(f"{row['name']} {precision}: streaming test ppl {q['streaming_test_ppl']:.2f} (fp32 {fp32:.2f})", flush=True)
+                quantized[precision] = q
+            row["quantized"] = quantized
     with open(RESULTS + ".tmp", "w") as f:
         f.writelines(json.dumps(r) + "\n" for r in rows)
     os.replace(RESULTS + ".tmp", RESULTS)
@@ -131,7 +162,7 @@ def main():
     ap.add_argument("--prune-start", type=float, default=0.5)
     ap.add_argument("--prune-end", type=float, default=3.5)
     ap.add_argument("--factors", type=int, nargs="+", default=[25, 10])
-    ap.add_argument("--only", nargs="*", help="run only these names (e.g. dkp25)")
+    ap.add_argument("--only", nargs="*", help="run (or with --measure, time) only these names (e.g. dkp25)")
     ap.add_argument("--threads", type=int, default=1, help="threads of each run")
     ap.add_argument("--jobs", type=int, default=2, help="runs at a time (jobs x threads should not exceed the cores)")
     ap.add_argument("--dense-epochs", type=int, help="epochs of the dense baseline when the script trains it (default: the preset's)")
@@ -153,6 +184,8 @@ def main():
     ap.add_argument("--start-from", help="structured suite: a finished run (e.g. dense-p30) to compress instead of the dense "
                                          "baseline; it is also the reference of the perplexity change, and names end in -from-<run>")
     ap.add_argument("--measure", action="store_true", help="time the finished models instead of training")
+    ap.add_argument("--precisions", nargs="*", default=[], choices=["int8", "fp16"],
+                    help="with --measure: also time and score models with column blocks at these precisions of S")
     ap.add_argument("--dry-run", action="store_true")
     args = ap.parse_args()
     global RUNS, RESULTS, CLI
@@ -207,7 +240,7 @@ def main():
                      f"give the --threads it was trained with")
 
     if args.measure:
-        measure(CLI, args.data, dense_model, commit)
+        measure(CLI, args.data, dense_model, commit, args.precisions, args.only)
         return
     runs = plan(args.factors) if args.suite == "doping" else structured_plan(args.factors, args.blocks, args.doping_share, args.cmr, schedule_suffix(args),
                                                                                  args.method)

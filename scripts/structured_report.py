@@ -12,7 +12,8 @@ through the points no other model beats on both axes. The SVG is written by hand
 
 A run whose schedule has a dense control (the dense model fine-tuned with the same epochs and dropout, named
 dense-eEdD-pNN[-from-RUN] as the run's own suffixes say) is measured against that control, the same training budget; other runs
-against the dense model they started from.
+against the dense model they started from. A model also measured with S's values at int8 or fp16 (--measure
+--precisions) gets a row of its own for each precision.
 """
 import argparse
 import json
@@ -32,6 +33,8 @@ def label(row):
     """Doped KP runs of the doping suite hold S at a quarter of the budget (the structured suite's: 90%); a run name's
     suffixes -sNN (S's share), -eEdD (schedule), -pNN (dropout while fine-tuning), -kdNN[-tRUN] (distillation weight
     [and teacher]) and -from-RUN (the dense run compressed) are spelt out."""
+    if "precision" in row:
+        return label({k: v for k, v in row.items() if k != "precision"}) + f", S {row['precision']}"
     name = row["name"]
     if row["method"] == "dkp" and name.startswith(f"dkp{row['factor']}") and "-" not in name:
         return name + " S 25% CMR 0.5"
@@ -67,6 +70,19 @@ def against_control(row, controls):
         return row
     return dict(row, dense_valid_ppl=control["valid_ppl"], dense_test_ppl=control["test_ppl"],
                 test_ppl_change=row["test_ppl"] / control["test_ppl"] - 1, reference=control["name"])
+
+
+def quantized_rows(row):
+    """A row for each precision its S was also measured at (--measure --precisions): the speed at that precision, and
+    the test perplexity scaled by the ratio the streaming scorer measured between that precision and fp32."""
+    for precision, q in (row.get("quantized") or {}).items():
+        ratio = q["streaming_test_ppl"] / q["streaming_test_ppl_fp32"]
+        fp32_bytes = row["speed"]["threads_1"]["recurrent_weight_bytes"]
+        test = row["test_ppl"] * ratio
+        yield dict(row, name=row["name"], precision=precision, valid_ppl=None, test_ppl=test,
+                   test_ppl_change=test / row["dense_test_ppl"] - 1,
+                   lstm_byte_factor=row["lstm_byte_factor"] * fp32_bytes / q["threads_1"]["recurrent_weight_bytes"],
+                   speed={k: v for k, v in q.items() if not k.startswith("streaming")})
 
 
 def timed(speed):
@@ -142,18 +158,20 @@ def main():
     others = [] if suffix else [r for r in load(os.path.join(args.out, "doping.jsonl"))
                                 if r["method"] != "dense" and r["name"] not in names and r["name"] != "dkp25-s90-nocmr"]
     rows = [r for r in structured + others if r["factor"] == args.factor and "speed" in r]
+    rows += [q for r in rows for q in quantized_rows(r)]
 
     print("| model | S blocks | LSTM factor (params / bytes) | valid ppl | test ppl | dense test ppl | change vs dense | µs/token, 1 thread | speed-up | µs/token, 2 threads | speed-up | timed |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in sorted(rows, key=lambda r: r["test_ppl"]):
         s1, s2 = r["speed"]["threads_1"], r["speed"]["threads_2"]
-        block = block_of(r, r in structured)
-        print(f"| {label(r)} | {block} | {r['lstm_parameter_factor']:.1f} / {r['lstm_byte_factor']:.1f} | {r['valid_ppl']:.2f} | "
+        block = block_of(r, r in structured or "precision" in r)
+        valid = f"{r['valid_ppl']:.2f}" if r["valid_ppl"] is not None else "-"
+        print(f"| {label(r)} | {block} | {r['lstm_parameter_factor']:.1f} / {r['lstm_byte_factor']:.1f} | {valid} | "
               f"{r['test_ppl']:.2f} | {r['dense_test_ppl']:.2f} | {100 * r['test_ppl_change']:+.1f}% | {s1['recurrent_us_per_token']:.1f} | {s1['recurrent_speedup']:.2f}x | "
               f"{s2['recurrent_us_per_token']:.1f} | {s2['recurrent_speedup']:.2f}x | {timed(r['speed'])} |")
     for threads in (1, 2):
         points = [(r["speed"][f"threads_{threads}"]["recurrent_speedup"], 100 * r["test_ppl_change"], label(r),
-                   "#d62728" if r in structured else "#1f77b4") for r in rows]
+                   "#d62728" if r in structured or "precision" in r else "#1f77b4") for r in rows]
         if points:
             infix = suffix.lstrip("-") + "-" if suffix else ""
             infix += "" if args.factor == 25 else f"{args.factor}x-"
