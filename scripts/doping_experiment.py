@@ -10,7 +10,7 @@ nothing else on the machine) and adds the figures to its result line.
                                        [--jobs 2] [--only dkp25 ...] [--dense-from runs/quality/dopant-small.json]
                                        [--doping-share 0.9] [--cmr 0] [--blocks 16x1 16x1/28 ...] [--dense-epochs 3]
                                        [--dropout 0.5 --dense-control] [--distill 0.5 [--teacher dense-p50]]
-                                       [--measure [--precisions int8 fp16]] [--dry-run]
+                                       [--measure|--score-only [--precisions int8 fp16]] [--dry-run]
 
 Resumable: each run checkpoints every epoch in runs/doping/; rerun the script after an interruption and it skips
 finished runs (their result lines in docs/results/doping.jsonl) and resumes the one in progress. On a fresh clone
@@ -78,9 +78,40 @@ def bench(cli, model, dense_model, data, threads, precision="fp32"):
 
 
 def streaming_test_ppl(cli, model, data, precision):
-    out = subprocess.run(cli + ["score", "--model", model, "--text", os.path.join(data, "test.txt"), "--precision", precision, "--json"],
-                         check=True, capture_output=True, text=True).stdout
-    return json.loads([l for l in out.splitlines() if l.startswith("{")][-1])["perplexity"]
+    """The test text's perplexity on the streaming runtime with S at precision. Scoring takes minutes and does not need
+    a quiet machine, so it is kept beside the model (NAME.scores.json, for this model file's size and time) and can run
+    while other models train (--score-only); a later --measure reuses it."""
+    cache = os.path.splitext(model)[0] + ".scores.json"
+    stamp = f"{os.path.getsize(model)}:{os.path.getmtime(model)}"
+    scores = {}
+    if os.path.exists(cache):
+        with open(cache) as f:
+            scores = json.load(f)
+        if scores.get("model") != stamp:
+            scores = {}
+    if precision not in scores:
+        out = subprocess.run(cli + ["score", "--model", model, "--text", os.path.join(data, "test.txt"), "--precision", precision, "--json"],
+                             check=True, capture_output=True, text=True).stdout
+        scores = dict(scores, model=stamp, **{precision: json.loads([l for l in out.splitlines() if l.startswith("{")][-1])["perplexity"]})
+        with open(cache + ".tmp", "w") as f:
+            json.dump(scores, f)
+        os.replace(cache + ".tmp", cache)
+    return scores[precision]
+
+
+def score_only(cli, data, precisions, only):
+    """Scores the column-block models at fp32 and at each precision (cached for --measure), without timing anything."""
+    for row in finished().values():
+        block = (row["options"].get("compression") or {}).get("block") or ""
+        model = os.path.join(RUNS, row["name"] + ".safetensors")
+        if (only and row["name"] not in only) or not re.match(COLUMN_BLOCKS, block) or not os.path.exists(model):
+            continue
+        for precision in ["fp32"] + list(precisions):
+            print(f"{row['name']} {precision}: streaming test ppl {streaming_test_ppl(cli, model, data, precision):.2f}", flush=True)
+
+
+# S's block shapes with a quantized kernel (QuantizedColumnBlockStepMatrix), N:M patterns included.
+COLUMN_BLOCKS = r"(8|16|32)x1(/\d+)?$"
 
 
 def measure(cli, data, dense_model, commit, precisions=(), only=None):
@@ -107,7 +138,7 @@ def measure(cli, data, dense_model, commit, precisions=(), only=None):
         speed["date"] = datetime.date.today().isoformat()
         row["speed"] = speed
         block = (row["options"].get("compression") or {}).get("block") or ""
-        if precisions and re.match(r"(8|16|32)x1(/\d+)?$", block):
+        if precisions and re.match(COLUMN_BLOCKS, block):
             fp32 = streaming_test_ppl(cli, model, data, "fp32")
             quantized = {}
             for precision in precisions:
@@ -186,6 +217,9 @@ def main():
     ap.add_argument("--measure", action="store_true", help="time the finished models instead of training")
     ap.add_argument("--precisions", nargs="*", default=[], choices=["int8", "fp16"],
                     help="with --measure: also time and score models with column blocks at these precisions of S")
+    ap.add_argument("--score-only", action="store_true",
+                    help="score the column-block models at fp32 and --precisions on the streaming runtime, for a later --measure, "
+                         "and time nothing (it may run beside training)")
     ap.add_argument("--dry-run", action="store_true")
     args = ap.parse_args()
     global RUNS, RESULTS, CLI
@@ -239,6 +273,9 @@ def main():
             sys.exit(f"the dense model trained again has test perplexity {r['test_ppl']}, not the recorded {dense['test_ppl']}: "
                      f"give the --threads it was trained with")
 
+    if args.score_only:
+        score_only(CLI, args.data, args.precisions, args.only)
+        return
     if args.measure:
         measure(CLI, args.data, dense_model, commit, args.precisions, args.only)
         return
