@@ -90,7 +90,9 @@ def streaming_test_ppl(cli, model, data, precision):
         if scores.get("model") != stamp:
             scores = {}
     if precision not in scores:
-        out = subprocess.run(cli + ["score", "--model", model, "--text", os.path.join(data, "test.txt"), "--precision", precision, "--json"],
+        # One thread: a worker pool that has to share the cores with training spends its time waiting for its other thread.
+        out = subprocess.run(cli + ["score", "--model", model, "--text", os.path.join(data, "test.txt"), "--precision", precision, "--json",
+                                    "--threads", "1"],
                              check=True, capture_output=True, text=True).stdout
         scores = dict(scores, model=stamp, **{precision: json.loads([l for l in out.splitlines() if l.startswith("{")][-1])["perplexity"]})
         with open(cache + ".tmp", "w") as f:
