@@ -99,7 +99,11 @@ def pareto(points):
 
 
 def scatter(points, threads, factor, width=720, height=440, cap=16):
-    """points: (speed-up, change %, label, color); changes above cap % are drawn on the top edge, their value in the label."""
+    """points: (speed-up, change %, label, color); changes above cap % are drawn on the top edge, their value in the label.
+    A setting every label names (" dropout 0.5") is said once, in the title."""
+    common = set.intersection(*(set(re.findall(r" dropout [\d.]+", p[2])) for p in points))
+    common = next(iter(common)) if len(common) == 1 else ""
+    points = [(x, y, name.replace(common, ""), color) for x, y, name, color in points]
     xs, ys = [p[0] for p in points], [min(p[1], cap) for p in points]
     x0, x1 = math.log2(min(xs) / 1.15), math.log2(max(xs) * 1.15)
     y0, y1 = min(0, min(ys)) - 1, max(ys) + 1
@@ -108,7 +112,7 @@ def scatter(points, threads, factor, width=720, height=440, cap=16):
     py = lambda v: T + (y1 - v) / (y1 - y0) * (height - T - B)
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="12">',
            f'<rect width="{width}" height="{height}" fill="white"/>',
-           f'<text x="{width / 2}" y="20" text-anchor="middle" font-size="14">LSTM layers at {factor}x: perplexity change against speed-up ({threads} thread{"s" if threads > 1 else ""}, batch 1)</text>',
+           f'<text x="{width / 2}" y="20" text-anchor="middle" font-size="14">LSTM layers at {factor}x: perplexity change against speed-up ({threads} thread{"s" if threads > 1 else ""}, batch 1{"," + common if common else ""})</text>',
            f'<line x1="{L}" y1="{height - B}" x2="{width - R}" y2="{height - B}" stroke="black"/>',
            f'<line x1="{L}" y1="{T}" x2="{L}" y2="{height - B}" stroke="black"/>',
            f'<text x="{(L + width - R) / 2}" y="{height - 12}" text-anchor="middle">recurrent-part speed-up over dense (log scale)</text>',
@@ -128,16 +132,26 @@ def scatter(points, threads, factor, width=720, height=440, cap=16):
     out.append(f'<line x1="{L}" y1="{py(0):.1f}" x2="{width - R}" y2="{py(0):.1f}" stroke="#999" stroke-dasharray="6 4"/>')
     out.append(f'<line x1="{L}" y1="{py(2):.1f}" x2="{width - R}" y2="{py(2):.1f}" stroke="#d62728" stroke-dasharray="2 3"/>')
     out.append(f'<text x="{width - R - 4}" y="{py(2) - 4:.1f}" text-anchor="end" fill="#d62728">goal: within 2%</text>')
+    if x0 < math.log2(15) < x1:
+        out.append(f'<line x1="{px(15):.1f}" y1="{T}" x2="{px(15):.1f}" y2="{height - B}" stroke="#d62728" stroke-dasharray="2 3"/>')
+        out.append(f'<text x="{px(15) + 4:.1f}" y="{height - B - 6}" fill="#d62728">goal: 15x</text>')
     front = pareto([(p[0], p[1]) for p in points])
     path = " ".join(f"{'M' if i == 0 else 'L'}{px(x):.1f},{py(min(y, cap)):.1f}" for i, (x, y) in enumerate(front))
     out.append(f'<path d="{path}" fill="none" stroke="#555" stroke-width="1.5"/>')
-    for k, (x, y, name, color) in enumerate(sorted(points)):
+    placed = []
+    for x, y, name, color in sorted(points):
         if y > cap:
             name, y = f"{name} ({y:+.0f}%, off scale)", cap
         out.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="4" fill="{color}"/>')
-        # Labels alternate above and below their points, so that neighbours in speed do not overprint.
-        dy = -7 if k % 2 == 0 else 16
+        # Each label takes the first place beside its point that no earlier label covers (7 px a character, 14 high).
         right = px(x) > L + 0.6 * (width - L - R)
+        w = 7 * len(name)
+        left_edge = px(x) - 5 - w if right else px(x) + 5
+        for dy in (-7, 16, -21, 30, -35, 44, -49, 58):
+            box = (left_edge, py(y) + dy - 11, left_edge + w, py(y) + dy + 3)
+            if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed):
+                break
+        placed.append(box)
         anchor = f'x="{px(x) - 5:.1f}" text-anchor="end"' if right else f'x="{px(x) + 5:.1f}"'
         out.append(f'<text {anchor} y="{py(y) + dy:.1f}" fill="{color}">{name}</text>')
     out.append("</svg>")
