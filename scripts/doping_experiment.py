@@ -38,6 +38,8 @@ RESULTS = os.path.join(ROOT, "docs", "results", "doping.jsonl")
 BUILT = os.path.join(ROOT, "src", "Dopant.Cli", "bin", "Release", "net10.0")
 # The runs use a snapshot of the build, so that rebuilding the repository while they train cannot touch them.
 CLI = ["dotnet", os.path.join(RUNS, "cli", "Dopant.Cli.dll")]
+# S's block shapes with a quantized kernel (QuantizedColumnBlockStepMatrix), N:M patterns included.
+COLUMN_BLOCKS = r"(8|16|32)x1(/\d+)?$"
 
 
 def plan(factors):
@@ -101,19 +103,18 @@ def streaming_test_ppl(cli, model, data, precision):
     return scores[precision]
 
 
+def has_column_blocks(row):
+    return re.match(COLUMN_BLOCKS, (row["options"].get("compression") or {}).get("block") or "") is not None
+
+
 def score_only(cli, data, precisions, only):
     """Scores the column-block models at fp32 and at each precision (cached for --measure), without timing anything."""
     for row in finished().values():
-        block = (row["options"].get("compression") or {}).get("block") or ""
         model = os.path.join(RUNS, row["name"] + ".safetensors")
-        if (only and row["name"] not in only) or not re.match(COLUMN_BLOCKS, block) or not os.path.exists(model):
+        if (only and row["name"] not in only) or not has_column_blocks(row) or not os.path.exists(model):
             continue
         for precision in ["fp32"] + list(precisions):
             print(f"{row['name']} {precision}: streaming test ppl {streaming_test_ppl(cli, model, data, precision):.2f}", flush=True)
-
-
-# S's block shapes with a quantized kernel (QuantizedColumnBlockStepMatrix), N:M patterns included.
-COLUMN_BLOCKS = r"(8|16|32)x1(/\d+)?$"
 
 
 def measure(cli, data, dense_model, commit, precisions=(), only=None):
@@ -139,8 +140,7 @@ def measure(cli, data, dense_model, commit, precisions=(), only=None):
         speed["commit"] = commit
         speed["date"] = datetime.date.today().isoformat()
         row["speed"] = speed
-        block = (row["options"].get("compression") or {}).get("block") or ""
-        if precisions and re.match(COLUMN_BLOCKS, block):
+        if precisions and has_column_blocks(row):
             fp32 = streaming_test_ppl(cli, model, data, "fp32")
             quantized = {}
             for precision in precisions:
