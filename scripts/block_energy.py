@@ -1,0 +1,99 @@
+#!/usr/bin/env -S /usr/bin/python3
+"""How much of a trained LSTM's weights a block-sparse S can hold: for each LSTM matrix of a Dopant model, the share of
+its squared weights (its energy) in the strongest entries or blocks when S keeps a given density, for each block shape;
+and for 16x1 blocks, the same after a permutation of the hidden units that groups units with similar column patterns
+into the same 16 rows (the runtime would apply it once to every matrix that reads or writes the hidden state).
+
+  /usr/bin/python3 scripts/block_energy.py MODEL.safetensors [--density 0.036] [--shapes 1x1 16x1 8x1 4x4 1x8]
+
+Needs numpy (Debian's python3-numpy, installed with apt-get if missing). Reads the safetensors file itself.
+"""
+import argparse
+import json
+import struct
+import subprocess
+import sys
+
+try:
+    import numpy as np
+except ImportError:
+    subprocess.run(["apt-get", "install", "-y", "python3-numpy"], check=True, stdout=subprocess.DEVNULL)
+    import numpy as np
+
+
+def load(path):
+    """The float32 tensors of a safetensors file and its metadata."""
+    with open(path, "rb") as f:
+        size = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(size))
+        data = f.read()
+    tensors = {}
+    for name, entry in header.items():
+        if name == "__metadata__" or entry["dtype"] != "F32":
+            continue
+        start, end = entry["data_offsets"]
+        tensors[name] = np.frombuffer(data[start:end], dtype=np.float32).reshape(entry["shape"])
+    return tensors, header.get("__metadata__", {})
+
+
+def kept_energy(energy, rows, cols, keep):
+    """Share of energy (squared weights) in the keep strongest rows x cols blocks (whole blocks only)."""
+    r, c = energy.shape
+    blocks = energy[:r // rows * rows, :c // cols * cols].reshape(r // rows, rows, c // cols, cols).sum(axis=(1, 3)).ravel()
+    count = keep // (rows * cols)
+    return np.partition(blocks, blocks.size - count)[blocks.size - count:].sum() / energy.sum()
+
+
+def similar_unit_order(profiles, group):
+    """A permutation of the units in runs of `group`: each run starts from the strongest unit left and adds the units
+    whose normalized column patterns are closest to the run's so far (greedy)."""
+    norms = np.sqrt(profiles)
+    norms /= np.linalg.norm(norms, axis=1, keepdims=True)
+    similarity = norms @ norms.T
+    strength = profiles.sum(axis=1)
+    left = np.ones(len(profiles), dtype=bool)
+    order = []
+    while left.any():
+        first = int(np.argmax(np.where(left, strength, -np.inf)))
+        run, left[first] = [first], False
+        score = similarity[first].copy()
+        while len(run) < group and left.any():
+            nxt = int(np.argmax(np.where(left, score, -np.inf)))
+            run.append(nxt)
+            left[nxt] = False
+            score += similarity[nxt]
+        order += run
+    return np.array(order)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("model")
+    ap.add_argument("--density", type=float, default=0.036, help="share of each matrix S keeps (25x with S at 90%%: 0.036)")
+    ap.add_argument("--shapes", nargs="+", default=["1x1", "16x1", "8x1", "4x4", "1x8"])
+    args = ap.parse_args()
+    try:
+        tensors, meta = load(args.model)
+    except (OSError, ValueError, KeyError, struct.error) as e:
+        sys.exit(f"{args.model}: not a readable safetensors file ({e})")
+    config = json.loads(meta.get("dopant.config", "{}"))
+    hidden, layers = config.get("hidden_size"), config.get("num_layers")
+    if not hidden or not layers or "rnn.weight_ih_l0" not in tensors:
+        sys.exit(f"{args.model}: not a dense Dopant LSTM model (no hidden_size, num_layers or rnn.weight_ih_l0)")
+    shapes = [tuple(map(int, s.split("x"))) for s in args.shapes]
+    print("| matrix | " + " | ".join(args.shapes) + " | 16x1, units permuted |")
+    print("| --- " * (len(shapes) + 2) + "|")
+    for layer in range(layers):
+        energies = {m: tensors[f"rnn.weight_{m}_l{layer}"].astype(np.float64) ** 2 for m in ("ih", "hh")}
+        # The four gates' rows of a unit move together, in both of the layer's matrices.
+        profiles = np.concatenate([e.reshape(4, hidden, -1).transpose(1, 0, 2).reshape(hidden, -1) for e in energies.values()], axis=1)
+        order = similar_unit_order(profiles, 16)
+        rows = np.concatenate([gate * hidden + order for gate in range(4)])
+        for m, energy in energies.items():
+            keep = int(round(args.density * energy.size))
+            shares = [kept_energy(energy, r, c, keep) for r, c in shapes] + [kept_energy(energy[rows], 16, 1, keep)]
+            print(f"| W_{m} layer {layer} | " + " | ".join(f"{100 * s:.1f}%" for s in shares) + " |")
+
+
+if __name__ == "__main__":
+    main()
