@@ -79,7 +79,7 @@ def quantized_rows(row):
         ratio = q["streaming_test_ppl"] / q["streaming_test_ppl_fp32"]
         fp32_bytes = row["speed"]["threads_1"]["recurrent_weight_bytes"]
         test = row["test_ppl"] * ratio
-        yield dict(row, name=row["name"], precision=precision, valid_ppl=None, test_ppl=test,
+        yield dict(row, precision=precision, valid_ppl=None, test_ppl=test,
                    test_ppl_change=test / row["dense_test_ppl"] - 1,
                    lstm_byte_factor=row["lstm_byte_factor"] * fp32_bytes / q["threads_1"]["recurrent_weight_bytes"],
                    speed={k: v for k, v in q.items() if not k.startswith("streaming")})
