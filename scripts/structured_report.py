@@ -5,7 +5,7 @@ against streaming speed.
   python3 scripts/structured_report.py [--factor 25] [--preset small|medium] [--out docs/results]
 
 Reads docs/results/structured-doping.jsonl and docs/results/doping.jsonl (written, and timed with --measure, by
-scripts/doping_experiment.py; for --preset medium, structured-doping-medium.jsonl alone), prints a Markdown table and
+scripts/doping_experiment.py; for --preset medium, structured-doping-medium.jsonl alone), prints a Markdown table (and one of validation perplexity by epoch) and
 writes structured-doping-pareto-1t.svg and -2t.svg (-medium-1t.svg ...): test perplexity change
 against the recurrent part's speed-up over dense (batch 1, one and two threads), one point per model, the Pareto front drawn
 through the points no other model beats on both axes. The SVG is written by hand (no plotting package).
@@ -158,6 +158,16 @@ def scatter(points, threads, factor, width=720, height=440, cap=16):
     return "\n".join(out) + "\n"
 
 
+def epoch_table(runs):
+    """Validation perplexity after each epoch of every run, the controls first; '-' after a shorter schedule ends."""
+    longest = max(len(r["epochs"]) for r in runs)
+    print("| run | " + " | ".join(str(e + 1) for e in range(longest)) + " |")
+    print("| --- " * (longest + 1) + "|")
+    for r in runs:
+        cells = [f"{e['valid_perplexity']:.1f}" for e in r["epochs"]] + ["-"] * (longest - len(r["epochs"]))
+        print(f"| {r['name']} | " + " | ".join(cells) + " |")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--factor", type=int, default=25)
@@ -196,6 +206,10 @@ def main():
             front = pareto([(p[0], p[1]) for p in points])
             print(f"\nPareto front ({threads} thread{'s' if threads > 1 else ''}): " +
                   ", ".join(next(p[2] for p in points if (p[0], p[1]) == q) for q in front))
+    trained = [r for r in controls.values()] + [r for r in structured if r["factor"] == args.factor]
+    if trained:
+        print("\nValidation perplexity by epoch:\n")
+        epoch_table(trained)
 
 
 if __name__ == "__main__":
