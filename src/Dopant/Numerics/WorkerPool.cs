@@ -13,7 +13,9 @@ namespace Dopant.Numerics;
 /// <para>
 /// <c>For(count, ...)</c> splits [0, count) into min(<see cref="ThreadCount"/>, count) contiguous ranges; range
 /// <c>i</c> of <c>p</c> is [count·i/p, count·(i+1)/p). The split depends only on the count and the number of
-/// ranges, so a body whose result depends on its ranges is deterministic for a given thread count.
+/// ranges, so a body whose result depends on its ranges is deterministic for a given thread count. Each range runs on
+/// whichever thread claims it first: the caller runs range 0 and then every range no worker has claimed yet, so a
+/// worker that the operating system has not scheduled (more busy threads than cores) does not hold up the loop.
 /// </para>
 /// <para>
 /// A loop started from inside a body (of any pool), from a second thread while this pool is busy, or after
@@ -25,6 +27,11 @@ public sealed unsafe class WorkerPool : IDisposable
 {
     /// <summary>The environment variable that sets the size of <see cref="Shared"/> (a positive integer).</summary>
     public const string ThreadCountVariable = "DOPANT_THREADS";
+
+    /// <summary>The largest number of threads a pool can have.</summary>
+    public const int MaxThreadCount = RangeMask;
+
+    private const int RangeMask = 0xFFFF;
 
     // How long a worker keeps polling for the next loop before it blocks, and how long the caller polls for the
     // workers to finish before it blocks. Long enough to cover the gap between GEMMs of one LSTM time step.
@@ -41,27 +48,36 @@ public sealed unsafe class WorkerPool : IDisposable
     private int _busy;
     private volatile bool _disposed;
 
-    // The current loop; written by the caller before _generation is bumped, read by workers after they see it.
+    // Bumped by the caller to wake the workers for a new loop (or for Dispose).
     private volatile int _generation;
+    // The current loop's claims: generation << 32 | parts << 16 | next unclaimed range. A thread claims a range by
+    // compare-and-swap, so a claim succeeds only for the loop it names, and that loop cannot end (nor its fields below
+    // be rewritten) before the claimed range has run.
+    private long _claim;
     private void* _body;
     private delegate*<void*, int, int, void> _invoke;
     private int _count;
-    private int _parts;
-    private int _pending;
+    private int _unfinished;
     private ExceptionDispatchInfo? _error;
 
     /// <summary>Creates a pool that runs loops on the calling thread plus <paramref name="threadCount"/> − 1 workers.</summary>
-    /// <param name="threadCount">The total number of threads a loop runs on, at least 1.</param>
-    public WorkerPool(int threadCount)
+    /// <param name="threadCount">The total number of threads a loop runs on, 1 to <see cref="MaxThreadCount"/>.</param>
+    public WorkerPool(int threadCount) : this(threadCount, startWorkers: true)
+    {
+    }
+
+    // Without started workers every loop runs on the caller, range by range, through the same claims (for tests).
+    internal WorkerPool(int threadCount, bool startWorkers)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(threadCount, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(threadCount, MaxThreadCount);
         ThreadCount = threadCount;
         _workers = new Worker[threadCount - 1];
         for (int i = 0; i < _workers.Length; i++)
         {
             var worker = new Worker(this, i + 1);
             _workers[i] = worker;
-            worker.Thread.Start();
+            if (startWorkers) worker.Thread.Start();
         }
     }
 
@@ -173,8 +189,6 @@ public sealed unsafe class WorkerPool : IDisposable
         // Wait for a loop in flight, then keep the pool busy forever so that no new loop is published.
         var spin = new SpinWait();
         while (Interlocked.CompareExchange(ref _busy, 1, 0) != 0) spin.SpinOnce();
-        _count = 0;
-        _parts = 0;
         Interlocked.Increment(ref _generation);
         foreach (Worker worker in _workers) worker.Wake();
     }
@@ -185,7 +199,8 @@ public sealed unsafe class WorkerPool : IDisposable
     private static int DefaultThreadCount()
     {
         string? value = Environment.GetEnvironmentVariable(ThreadCountVariable);
-        return int.TryParse(value, out int n) && n >= 1 ? n : Environment.ProcessorCount;
+        int count = int.TryParse(value, out int n) && n >= 1 ? n : Environment.ProcessorCount;
+        return Math.Min(count, MaxThreadCount);
     }
 
     private static void InvokeRange<TBody>(ref TBody body, int start, int end) where TBody : struct, IRangeBody, allows ref struct
@@ -201,10 +216,11 @@ public sealed unsafe class WorkerPool : IDisposable
         _body = Unsafe.AsPointer(ref body);
         _invoke = &Invoker<TBody>.Invoke;
         _count = count;
-        _parts = parts;
         _error = null;
-        _pending = _workers.Length;
-        Interlocked.Increment(ref _generation);
+        _unfinished = parts - 1;
+        int generation = _generation + 1;
+        Volatile.Write(ref _claim, (long)generation << 32 | (long)parts << 16 | 1);
+        Interlocked.Exchange(ref _generation, generation);
         foreach (Worker worker in _workers) worker.Wake();
 
         try
@@ -215,21 +231,22 @@ public sealed unsafe class WorkerPool : IDisposable
         {
             Interlocked.CompareExchange(ref _error, ExceptionDispatchInfo.Capture(e), null);
         }
+        RunClaimedRanges(generation, isCaller: true);
 
-        if (Volatile.Read(ref _pending) != 0)
+        if (Volatile.Read(ref _unfinished) != 0)
         {
             long deadline = Stopwatch.GetTimestamp() + CallerSpinTicks;
             int spins = 0;
-            while (Volatile.Read(ref _pending) != 0)
+            while (Volatile.Read(ref _unfinished) != 0)
             {
                 Thread.SpinWait(8);
                 if ((++spins & 63) != 0 || Stopwatch.GetTimestamp() <= deadline) continue;
-                // _pending is the truth and the event only a wake-up hint: the last worker of the previous loop may
+                // _unfinished is the truth and the event only a wake-up hint: the last worker of the previous loop may
                 // set it late, so reset, re-check, then block, and loop if the wake-up was stale.
-                while (Volatile.Read(ref _pending) != 0)
+                while (Volatile.Read(ref _unfinished) != 0)
                 {
                     _done.Reset();
-                    if (Volatile.Read(ref _pending) == 0) break;
+                    if (Volatile.Read(ref _unfinished) == 0) break;
                     _done.Wait();
                 }
             }
@@ -240,14 +257,12 @@ public sealed unsafe class WorkerPool : IDisposable
         error?.Throw();
     }
 
-    // Runs the worker's share of the current loop; every worker acknowledges every loop, so the caller never
-    // rewrites the loop fields while a worker may still read them.
-    private void RunPart(int index)
+    // Claims and runs ranges of the loop of this generation until none is left unclaimed.
+    private void RunClaimedRanges(int generation, bool isCaller)
     {
-        try
+        while (TryClaim(generation, out int index, out int parts))
         {
-            int parts = _parts;
-            if (index < parts)
+            try
             {
                 int start = RangeStart(_count, parts, index), end = RangeStart(_count, parts, index + 1);
                 if (start < end)
@@ -257,14 +272,28 @@ public sealed unsafe class WorkerPool : IDisposable
                     finally { t_bodyDepth--; }
                 }
             }
+            catch (Exception e)
+            {
+                Interlocked.CompareExchange(ref _error, ExceptionDispatchInfo.Capture(e), null);
+            }
+            finally
+            {
+                if (Interlocked.Decrement(ref _unfinished) == 0 && !isCaller) _done.Set();
+            }
         }
-        catch (Exception e)
+    }
+
+    private bool TryClaim(int generation, out int index, out int parts)
+    {
+        long claim = Volatile.Read(ref _claim);
+        while (true)
         {
-            Interlocked.CompareExchange(ref _error, ExceptionDispatchInfo.Capture(e), null);
-        }
-        finally
-        {
-            if (Interlocked.Decrement(ref _pending) == 0) _done.Set();
+            index = (int)(claim & RangeMask);
+            parts = (int)(claim >> 16 & RangeMask);
+            if ((int)(claim >> 32) != generation || index >= parts) return false;
+            long seen = Interlocked.CompareExchange(ref _claim, claim + 1, claim);
+            if (seen == claim) return true;
+            claim = seen;
         }
     }
 
@@ -281,14 +310,12 @@ public sealed unsafe class WorkerPool : IDisposable
     private sealed class Worker
     {
         private readonly WorkerPool _pool;
-        private readonly int _index;
         private readonly SemaphoreSlim _wake = new(0);
         private int _sleeping;
 
         public Worker(WorkerPool pool, int index)
         {
             _pool = pool;
-            _index = index;
             Thread = new Thread(Loop) { IsBackground = true, Name = $"Dopant worker {index}" };
         }
 
@@ -308,8 +335,8 @@ public sealed unsafe class WorkerPool : IDisposable
             while (true)
             {
                 seen = WaitForLoop(seen);
-                if (_pool._disposed && _pool._parts == 0) return;
-                _pool.RunPart(_index);
+                if (_pool._disposed) return;
+                _pool.RunClaimedRanges(seen, isCaller: false);
             }
         }
 

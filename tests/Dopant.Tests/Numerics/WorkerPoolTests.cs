@@ -191,6 +191,33 @@ public class WorkerPoolTests
         await task.WaitAsync(TimeSpan.FromMinutes(4));
     }
 
+    // Workers that never get a core (here: never started) must not hold up a loop: the caller claims their ranges.
+    [Theory]
+    [InlineData(2)]
+    [InlineData(5)]
+    public async Task RangesNoWorkerClaimsRunOnTheCaller(int threads)
+    {
+        using var pool = new WorkerPool(threads, startWorkers: false);
+        var task = Task.Run(() =>
+        {
+            int thread = Environment.CurrentManagedThreadId;
+            for (int count = 0; count <= 23; count++)
+            {
+                var ranges = new List<(int, int)>();
+                pool.For(count, (s, e) =>
+                {
+                    Assert.Equal(thread, Environment.CurrentManagedThreadId);
+                    ranges.Add((s, e));
+                });
+                int parts = Math.Min(threads, count);
+                var expected = Enumerable.Range(0, parts)
+                    .Select(i => (WorkerPool.RangeStart(count, parts, i), WorkerPool.RangeStart(count, parts, i + 1)));
+                Assert.Equal(expected, ranges);
+            }
+        });
+        await task.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
     [Fact]
     public void LoopsAfterDisposeRunOnTheCaller()
     {
@@ -227,5 +254,6 @@ public class WorkerPoolTests
         Assert.Equal(original, WorkerPool.Shared.ThreadCount);
         Assert.Throws<ArgumentOutOfRangeException>(() => WorkerPool.SharedThreadCount = 0);
         Assert.Throws<ArgumentOutOfRangeException>(() => new WorkerPool(0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new WorkerPool(WorkerPool.MaxThreadCount + 1));
     }
 }
