@@ -218,7 +218,7 @@ public sealed unsafe class WorkerPool : IDisposable
         _count = count;
         _error = null;
         _unfinished = parts - 1;
-        int generation = _generation + 1;
+        int generation = unchecked(_generation + 1);
         Volatile.Write(ref _claim, (long)generation << 32 | (long)parts << 16 | 1);
         Interlocked.Exchange(ref _generation, generation);
         foreach (Worker worker in _workers) worker.Wake();
