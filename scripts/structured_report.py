@@ -5,8 +5,8 @@ against streaming speed.
   python3 scripts/structured_report.py [--factor 25] [--preset small|medium] [--out docs/results]
 
 Reads docs/results/structured-doping.jsonl and docs/results/doping.jsonl (written, and timed with --measure, by
-scripts/doping_experiment.py; for --preset medium, structured-doping-medium.jsonl alone), prints a Markdown table (and one of validation perplexity by epoch) and
-writes structured-doping-pareto-1t.svg and -2t.svg (-medium-1t.svg ...): test perplexity change
+scripts/doping_experiment.py; for --preset medium, structured-doping-medium.jsonl alone), prints a Markdown table
+and one of validation perplexity by epoch, and writes structured-doping-pareto-1t.svg and -2t.svg (-medium-1t.svg ...): test perplexity change
 against the recurrent part's speed-up over dense (batch 1, one and two threads), one point per model, the Pareto front drawn
 through the points no other model beats on both axes. The SVG is written by hand (no plotting package).
 
@@ -206,7 +206,7 @@ def main():
             front = pareto([(p[0], p[1]) for p in points])
             print(f"\nPareto front ({threads} thread{'s' if threads > 1 else ''}): " +
                   ", ".join(next(p[2] for p in points if (p[0], p[1]) == q) for q in front))
-    trained = [r for r in controls.values()] + [r for r in structured if r["factor"] == args.factor]
+    trained = list(controls.values()) + [r for r in structured if r["factor"] == args.factor]
     if trained:
         print("\nValidation perplexity by epoch:\n")
         epoch_table(trained)
