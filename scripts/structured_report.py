@@ -6,9 +6,10 @@ against streaming speed.
 
 Reads docs/results/structured-doping.jsonl and docs/results/doping.jsonl (written, and timed with --measure, by
 scripts/doping_experiment.py; for --preset medium, structured-doping-medium.jsonl alone), prints a Markdown table
-and one of validation perplexity by epoch, and writes structured-doping-pareto-1t.svg and -2t.svg (-medium-1t.svg ...): test perplexity change
-against the recurrent part's speed-up over dense (batch 1, one and two threads), one point per model, the Pareto front drawn
-through the points no other model beats on both axes. The SVG is written by hand (no plotting package).
+and one of validation perplexity by epoch, and writes structured-doping-pareto-1t.svg and -2t.svg (-medium-1t.svg
+...): test perplexity change against the recurrent part's speed-up over dense (batch 1, one and two threads), one
+point per model, the Pareto front drawn through the points no other model beats on both axes. The SVG is written by
+hand (no plotting package).
 
 A run whose schedule has a dense control (the dense model fine-tuned with the same epochs and dropout, named
 dense-eEdD-pNN[-from-RUN] as the run's own suffixes say) is measured against that control, the same training budget; other runs
