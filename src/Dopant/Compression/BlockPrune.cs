@@ -19,6 +19,7 @@ public sealed class BlockPrune : ICompressionOperator
         if (!(density > 0 && density <= 1)) throw new ArgumentOutOfRangeException(nameof(density), $"block prune: density must be in (0, 1] (got {density}).");
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(block.Rows, nameof(block));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(block.Columns, nameof(block));
+        if (block.HasLooseEntries) throw new ArgumentException($"block prune: {block} has loose entries, which only doping and --block support.", nameof(block));
         Density = density;
         Block = block;
         Criterion = criterion;

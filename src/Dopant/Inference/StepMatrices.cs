@@ -7,8 +7,9 @@ internal static class StepMatrices
 {
     /// <summary>
     /// A read-only copy of <paramref name="form"/> as a step matrix (a pruned matrix becomes sliced ELL, or block CSR when
-    /// pruned in blocks); dense matrices, and the dense rows of a hybrid, are stored at <paramref name="precision"/>, and
-    /// at int8 or fp16 so are the values of parts pruned in 8, 16 or 32×1 blocks.
+    /// pruned in blocks, the sum of the two for blocks with loose entries); dense matrices, and the dense rows of a
+    /// hybrid matrix, are stored at <paramref name="precision"/>, and at int8 or fp16 so are the values of parts pruned
+    /// in 8, 16 or 32×1 blocks (whole blocks among loose entries included; loose entries stay fp32).
     /// </summary>
     public static IStepMatrix From(IWeightMatrix<float> form, WeightPrecision precision = WeightPrecision.Float32) => form switch
     {
@@ -43,9 +44,14 @@ internal static class StepMatrices
     };
 
     // Blocks in block CSR (8-bit or 16-bit values for column blocks at int8 or fp16); single entries in sliced ELL, with 16-bit column
-    // indices when they fit.
+    // indices when they fit; blocks with loose entries as the sum of the two.
     private static IStepMatrix Sparse(PrunedMatrix<float> pruned, WeightPrecision precision)
     {
+        if (pruned.Block.HasLooseEntries)
+        {
+            (PrunedMatrix<float> blocks, PrunedMatrix<float> loose) = pruned.SplitLooseEntries();
+            return new SumStepMatrix(Sparse(blocks, precision), Sparse(loose, WeightPrecision.Float32));
+        }
         if (precision != WeightPrecision.Float32 && QuantizedColumnBlockStepMatrix<sbyte>.IsSupported(pruned.Block))
             return precision == WeightPrecision.Int8 ? new QuantizedColumnBlockStepMatrix<sbyte>(pruned) : new QuantizedColumnBlockStepMatrix<Half>(pruned);
         if (!pruned.Block.IsElement) return new BlockSparseStepMatrix(pruned);

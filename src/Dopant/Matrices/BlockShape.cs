@@ -8,11 +8,15 @@ namespace Dopant.Matrices;
 /// unstructured pruning; 16×1 keeps runs of 16 rows of one column, which a runtime multiplies with one broadcast FMA.
 /// A positive <see cref="Group"/> M makes the pattern balanced, N:M: every run of M consecutive blocks along a block row
 /// keeps the same number N of blocks, N following the target sparsity (a shorter last run keeps min(N, its length)).
+/// A positive <see cref="LoosePercent"/> P adds loose entries: whole blocks hold at most 100 − P percent of the
+/// kept entries and the rest are single entries anywhere outside them (the strongest by magnitude), so that a few
+/// scattered large values need not bring a whole block each.
 /// </summary>
 /// <param name="Rows">Rows of a block, at least 1.</param>
 /// <param name="Columns">Columns of a block, at least 1.</param>
 /// <param name="Group">Blocks per N:M group along a block row, 2 to 256; 0 for no such pattern.</param>
-public readonly record struct BlockShape(int Rows, int Columns, int Group = 0)
+/// <param name="LoosePercent">The percentage of the kept entries that may lie outside whole blocks, 1 to 99; 0 for none.</param>
+public readonly record struct BlockShape(int Rows, int Columns, int Group = 0, int LoosePercent = 0)
 {
     /// <summary>Single entries: unstructured pruning.</summary>
     public static BlockShape Element { get; } = new(1, 1);
@@ -23,17 +27,39 @@ public readonly record struct BlockShape(int Rows, int Columns, int Group = 0)
     /// <summary>Whether this is unstructured pruning: single entries and no N:M pattern.</summary>
     public bool IsUnstructured => IsElement && Group == 0;
 
+    /// <summary>Whether some kept entries may be single entries outside whole blocks (<see cref="LoosePercent"/> &gt; 0).</summary>
+    public bool HasLooseEntries => LoosePercent > 0;
+
+    /// <summary>The whole blocks of this shape, without loose entries.</summary>
+    public BlockShape Blocks => this with { LoosePercent = 0 };
+
     /// <summary>Entries in a whole block.</summary>
     public int Size => Rows * Columns;
 
     /// <summary>
     /// Parses <c>RxC</c> (e.g. <c>16x1</c>), each at least 1 and at most 256, optionally followed by <c>/M</c> for an
-    /// N:M pattern over groups of M blocks (e.g. <c>16x1/32</c>, <c>1x1/4</c>), M from 2 to 256.
+    /// N:M pattern over groups of M blocks (e.g. <c>16x1/32</c>, <c>1x1/4</c>), M from 2 to 256, or by <c>+P%</c> for a
+    /// P percent of the kept entries loose (e.g. <c>4x4+10%</c>), P from 1 to 99 and blocks larger than 1×1.
     /// </summary>
     /// <exception cref="FormatException">The text is not of that form.</exception>
     public static BlockShape Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
+        int plus = text.IndexOf('+');
+        if (plus >= 0)
+        {
+            string share = text[(plus + 1)..];
+            BlockShape blocks = plus > 0 && text.IndexOf('/') < 0 ? ParseBlocks(text[..plus]) : default;
+            if (blocks.Rows > 0 && !blocks.IsElement && share.EndsWith('%')
+                && int.TryParse(share[..^1], NumberStyles.None, CultureInfo.InvariantCulture, out int loose) && loose is >= 1 and <= 99)
+                return blocks with { LoosePercent = loose };
+            throw new FormatException($"Blocks with loose entries are RxC+P%, blocks larger than 1x1 and P from 1 to 99 percent of the kept entries loose, such as 4x4+10% (got '{text}').");
+        }
+        return ParseBlocks(text);
+    }
+
+    private static BlockShape ParseBlocks(string text)
+    {
         string[] pattern = text.Split('/');
         string[] parts = pattern[0].Split('x');
         int group = 0;
@@ -43,7 +69,7 @@ public readonly record struct BlockShape(int Rows, int Columns, int Group = 0)
             && rows is >= 1 and <= 256 && columns is >= 1 and <= 256
             && (pattern.Length == 1 || int.TryParse(pattern[1], NumberStyles.None, CultureInfo.InvariantCulture, out group) && group is >= 2 and <= 256))
             return new BlockShape(rows, columns, group);
-        throw new FormatException($"A block shape is RxC with R and C from 1 to 256, such as 16x1 or 4x4, optionally /M for an N:M pattern over groups of M blocks (M from 2 to 256), such as 16x1/32 (got '{text}').");
+        throw new FormatException($"A block shape is RxC with R and C from 1 to 256, such as 16x1 or 4x4, optionally /M for an N:M pattern over groups of M blocks (M from 2 to 256), such as 16x1/32, or +P% for P percent of the kept entries loose, such as 4x4+10% (got '{text}').");
     }
 
     /// <summary>Blocks along the rows and the columns of an m × n matrix (edge blocks included).</summary>
@@ -56,5 +82,5 @@ public readonly record struct BlockShape(int Rows, int Columns, int Group = 0)
     public int KeptPerGroup(double sparsity) => Group - (int)Math.Round(sparsity * Group, MidpointRounding.AwayFromZero);
 
     /// <inheritdoc/>
-    public override string ToString() => Group == 0 ? $"{Rows}x{Columns}" : $"{Rows}x{Columns}/{Group}";
+    public override string ToString() => Group != 0 ? $"{Rows}x{Columns}/{Group}" : LoosePercent != 0 ? $"{Rows}x{Columns}+{LoosePercent}%" : $"{Rows}x{Columns}";
 }

@@ -74,10 +74,12 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
     /// The CSR form of the kept entries (<see cref="CsrMatrix{T}.StorageBytes"/>): ParameterCount values at
     /// <typeparamref name="T"/> precision, a 32-bit column index per value, and Rows + 1 32-bit row pointers. With
     /// blocks, block CSR: the values, one 32-bit column index per kept block, and a 32-bit pointer per block row + 1.
+    /// Blocks with loose entries add, for those, a 32-bit column index each and Rows + 1 32-bit row pointers.
     /// </remarks>
     public long StorageBytes => Block.IsElement
         ? CsrMatrix<T>.StorageBytesFor(Rows, ParameterCount, Unsafe.SizeOf<T>())
-        : ParameterCount * Unsafe.SizeOf<T>() + (KeptBlocks() + Block.GridFor(Rows, Columns).BlockRows + 1L) * sizeof(int);
+        : ParameterCount * Unsafe.SizeOf<T>() + (KeptBlocks() + Block.GridFor(Rows, Columns).BlockRows + 1L) * sizeof(int)
+          + (Block.HasLooseEntries ? (LooseCount() + Rows + 1L) * sizeof(int) : 0);
 
     /// <summary>
     /// An unpruned matrix holding a copy of <paramref name="dense"/> (row-major, rows × columns), to be pruned in blocks
@@ -142,7 +144,10 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
     /// order of their root-mean-square value (the l2 norm scaled by the block's size, so that cut-short edge blocks
     /// compete fairly; ties in block order) until at least that many entries are pruned. With an N:M pattern
     /// (<see cref="BlockShape.Group"/>), the target holds in every group instead: each run of M blocks along a block row
-    /// keeps its <see cref="BlockShape.KeptPerGroup"/> strongest blocks (a shorter last run at most as many).
+    /// keeps its <see cref="BlockShape.KeptPerGroup"/> strongest blocks (a shorter last run at most as many). Blocks
+    /// with loose entries (<see cref="BlockShape.LoosePercent"/>) prune exactly that many entries: the weakest whole kept blocks become
+    /// loose until the blocks hold at most round((100 − P)% of the entries to keep), then the smallest loose entries go
+    /// (a kept run of loose entries that happens to fill a block counts as a whole block from then on).
     /// </summary>
     /// <param name="sparsity">The target pruned fraction, in [0, 1].</param>
     /// <returns>The number of entries pruned by this call.</returns>
@@ -154,6 +159,7 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
         long target = (long)Math.Round(sparsity * _mask.Length, MidpointRounding.AwayFromZero);
         long toPrune = Math.Min(target, _mask.Length) - _prunedCount;
         if (toPrune <= 0) return 0;
+        if (Block.HasLooseEntries) return PruneWithLooseEntries(_prunedCount + toPrune);
         if (!Block.IsElement) return PruneBlocks(_prunedCount + toPrune);
 
         int kept = _mask.Length - (int)_prunedCount;
@@ -195,6 +201,74 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
             PruneBlock(candidate.Index, blockColumns);
         }
         return _prunedCount - before;
+    }
+
+    // The whole kept blocks are the fully kept ones, so that the mask alone (which a checkpoint stores) decides the next step.
+    private long PruneWithLooseEntries(long target)
+    {
+        (int blockRows, int blockColumns) = Block.GridFor(Rows, Columns);
+        bool[] whole = WholeBlocks();
+        long keep = _mask.Length - target, blockEntries = 0;
+        var blocks = new List<Candidate>();
+        for (int b = 0; b < whole.Length; b++)
+        {
+            if (!whole[b]) continue;
+            blocks.Add(new Candidate(BlockScore(b, blockColumns), b));
+            blockEntries += BlockEntries(b, blockColumns);
+        }
+        blocks.Sort();
+        long blockBudget = (long)Math.Round((100 - Block.LoosePercent) / 100.0 * keep, MidpointRounding.AwayFromZero);
+        for (int c = 0; c < blocks.Count && blockEntries > blockBudget; c++)
+        {
+            whole[blocks[c].Index] = false;
+            blockEntries -= BlockEntries(blocks[c].Index, blockColumns);
+        }
+
+        var loose = new List<Candidate>();
+        T[] values = Weight.Value;
+        for (int k = 0; k < _mask.Length; k++)
+        {
+            if (T.IsZero(_mask[k]) || whole[k / Columns / Block.Rows * blockColumns + k % Columns / Block.Columns]) continue;
+            T magnitude = T.Abs(values[k]);
+            loose.Add(new Candidate(T.IsNaN(magnitude) ? double.PositiveInfinity : double.CreateChecked(magnitude), k));
+        }
+        loose.Sort();
+        long toPrune = Math.Max(0, loose.Count - (keep - blockEntries));
+        for (int c = 0; c < toPrune; c++)
+        {
+            int k = loose[c].Index;
+            _mask[k] = T.Zero;
+            values[k] = T.Zero;
+            Weight.Gradient[k] = T.Zero;
+        }
+        _prunedCount += toPrune;
+        return toPrune;
+    }
+
+    // Whether each block (row-major over the block grid) is kept whole, every entry of it inside the matrix kept.
+    private bool[] WholeBlocks()
+    {
+        (int blockRows, int blockColumns) = Block.GridFor(Rows, Columns);
+        var whole = new bool[blockRows * blockColumns];
+        for (int b = 0; b < whole.Length; b++)
+        {
+            (int r0, int r1, int c0, int c1) = BlockBounds(b, blockColumns);
+            whole[b] = true;
+            for (int i = r0; i < r1 && whole[b]; i++)
+                for (int j = c0; j < c1; j++)
+                    if (T.IsZero(_mask[i * Columns + j]))
+                    {
+                        whole[b] = false;
+                        break;
+                    }
+        }
+        return whole;
+    }
+
+    private int BlockEntries(int block, int blockColumns)
+    {
+        (int r0, int r1, int c0, int c1) = BlockBounds(block, blockColumns);
+        return (r1 - r0) * (c1 - c0);
     }
 
     // N:M: in every run of M blocks along a block row, the weakest kept blocks go until N = M − round(sparsity·M) are
@@ -253,10 +327,11 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
         return (r0, Math.Min(r0 + Block.Rows, Rows), c0, Math.Min(c0 + Block.Columns, Columns));
     }
 
-    /// <summary>The number of kept blocks (kept entries, for single-entry blocks).</summary>
+    /// <summary>The number of kept blocks (kept entries, for single-entry blocks; whole blocks, for blocks with loose entries).</summary>
     public long KeptBlocks()
     {
         if (Block.IsElement) return ParameterCount;
+        if (Block.HasLooseEntries) return WholeBlocks().Count(w => w);
         (int blockRows, int blockColumns) = Block.GridFor(Rows, Columns);
         long kept = 0;
         for (int b = 0; b < blockRows * blockColumns; b++)
@@ -267,10 +342,47 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
         return kept;
     }
 
-    // A mask of blocks keeps or prunes every block whole.
+    /// <summary>The kept entries outside whole kept blocks (none, for other shapes).</summary>
+    public long LooseCount()
+    {
+        if (!Block.HasLooseEntries) return 0;
+        (_, int blockColumns) = Block.GridFor(Rows, Columns);
+        bool[] whole = WholeBlocks();
+        long inBlocks = 0;
+        for (int b = 0; b < whole.Length; b++)
+            if (whole[b]) inBlocks += BlockEntries(b, blockColumns);
+        return ParameterCount - inBlocks;
+    }
+
+    /// <summary>
+    /// This matrix split into its whole kept blocks (a copy pruned in <see cref="BlockShape.Blocks"/>) and its loose
+    /// entries (a copy pruned in single entries), whose sum is this matrix.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The block shape has no loose entries.</exception>
+    public (PrunedMatrix<T> Blocks, PrunedMatrix<T> Loose) SplitLooseEntries()
+    {
+        if (!Block.HasLooseEntries) throw new InvalidOperationException($"A {Block} matrix has no loose entries.");
+        (_, int blockColumns) = Block.GridFor(Rows, Columns);
+        bool[] whole = WholeBlocks();
+        var blockMask = new T[_mask.Length];
+        var looseMask = new T[_mask.Length];
+        for (int k = 0; k < _mask.Length; k++)
+        {
+            if (T.IsZero(_mask[k])) continue;
+            if (whole[k / Columns / Block.Rows * blockColumns + k % Columns / Block.Columns]) blockMask[k] = T.One;
+            else looseMask[k] = T.One;
+        }
+        var blocks = new PrunedMatrix<T>(Weight.Name, Rows, Columns, Block.Blocks);
+        Weight.Value.CopyTo(blocks.Weight.Value, 0);
+        blocks.RestoreMask(blockMask);
+        blocks.ApplyMask();
+        return (blocks, FromDense(Weight.Name, Weight.Value, looseMask, Rows, Columns));
+    }
+
+    // A mask of blocks keeps or prunes every block whole (one with loose entries may keep single entries anywhere).
     private static void CheckBlocks(ReadOnlySpan<T> mask, int rows, int columns, BlockShape block, string name)
     {
-        if (block.IsElement) return;
+        if (block.IsElement || block.HasLooseEntries) return;
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < columns; j++)
             {

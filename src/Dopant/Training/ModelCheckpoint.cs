@@ -159,20 +159,29 @@ public sealed class ModelCheckpoint
             }
         foreach (PrunedMatrix<float> part in pruned)
         {
-            if (compact && !part.Block.IsElement)
-            {
-                (float[] values, int[] blockColumns, int[] blockRowPointers) = BlockCsr(part);
-                tensors.Add(SafeTensor.Create<float>(part.Weight.Name + BlockValuesSuffix, values, values.Length));
-                tensors.Add(SafeTensor.Create<int>(part.Weight.Name + BlockColumnsSuffix, blockColumns, blockColumns.Length));
-                tensors.Add(SafeTensor.Create<int>(part.Weight.Name + BlockRowPointersSuffix, blockRowPointers, blockRowPointers.Length));
-                continue;
-            }
             if (compact)
             {
-                CsrMatrix<float> csr = part.ToCsr();
-                tensors.Add(SafeTensor.Create<float>(part.Weight.Name + CsrValuesSuffix, csr.Values, csr.NonZeroCount));
-                tensors.Add(SafeTensor.Create<int>(part.Weight.Name + CsrColumnsSuffix, csr.ColumnIndices, csr.NonZeroCount));
-                tensors.Add(SafeTensor.Create<int>(part.Weight.Name + CsrRowPointersSuffix, csr.RowPointers, csr.Rows + 1));
+                // Whole blocks in block CSR, single entries (all of them, or a part's loose entries) in CSR.
+                (PrunedMatrix<float>? blocks, PrunedMatrix<float>? entries) = part.Block switch
+                {
+                    { IsElement: true } => (null, part),
+                    { HasLooseEntries: true } => part.SplitLooseEntries(),
+                    _ => (part, (PrunedMatrix<float>?)null),
+                };
+                if (blocks is not null)
+                {
+                    (float[] values, int[] blockColumns, int[] blockRowPointers) = BlockCsr(blocks);
+                    tensors.Add(SafeTensor.Create<float>(part.Weight.Name + BlockValuesSuffix, values, values.Length));
+                    tensors.Add(SafeTensor.Create<int>(part.Weight.Name + BlockColumnsSuffix, blockColumns, blockColumns.Length));
+                    tensors.Add(SafeTensor.Create<int>(part.Weight.Name + BlockRowPointersSuffix, blockRowPointers, blockRowPointers.Length));
+                }
+                if (entries is not null)
+                {
+                    CsrMatrix<float> csr = entries.ToCsr();
+                    tensors.Add(SafeTensor.Create<float>(part.Weight.Name + CsrValuesSuffix, csr.Values, csr.NonZeroCount));
+                    tensors.Add(SafeTensor.Create<int>(part.Weight.Name + CsrColumnsSuffix, csr.ColumnIndices, csr.NonZeroCount));
+                    tensors.Add(SafeTensor.Create<int>(part.Weight.Name + CsrRowPointersSuffix, csr.RowPointers, csr.Rows + 1));
+                }
                 continue;
             }
             var mask = new byte[part.Mask.Length];
@@ -301,8 +310,12 @@ public sealed class ModelCheckpoint
         {
             if (compact)
             {
-                if (pruned.Block.IsElement) RestoreFromCsr(path, file, pruned, expected);
-                else RestoreFromBlockCsr(path, file, pruned, expected);
+                var dense = new float[pruned.Rows * pruned.Columns];
+                var kept = new float[dense.Length];
+                if (!pruned.Block.IsElement) RestoreFromBlockCsr(path, file, pruned, expected, dense, kept);
+                if (pruned.Block.IsElement || pruned.Block.HasLooseEntries) RestoreFromCsr(path, file, pruned, expected, dense, kept);
+                dense.CopyTo(pruned.Weight.Value, 0);
+                pruned.RestoreMask(kept);
                 continue;
             }
             string maskName = WeightForms.MaskName(pruned);
@@ -449,7 +462,8 @@ public sealed class ModelCheckpoint
         return ([.. values], [.. columns], pointers);
     }
 
-    private static void RestoreFromBlockCsr(string path, SafeTensorsFile file, PrunedMatrix<float> pruned, HashSet<string> expected)
+    // A compact file's whole blocks: the block CSR arrays, checked, fill the dense values and the mask.
+    private static void RestoreFromBlockCsr(string path, SafeTensorsFile file, PrunedMatrix<float> pruned, HashSet<string> expected, float[] dense, float[] mask)
     {
         string name = pruned.Weight.Name;
         BlockShape block = pruned.Block;
@@ -471,8 +485,6 @@ public sealed class ModelCheckpoint
             }
         ReadOnlySpan<float> values = file.Require(name + BlockValuesSuffix, SafeTensorsDType.Float32, entries).AsSpan<float>();
         expected.UnionWith([name + BlockRowPointersSuffix, name + BlockColumnsSuffix, name + BlockValuesSuffix]);
-        var dense = new float[pruned.Rows * pruned.Columns];
-        var mask = new float[dense.Length];
         int next = 0;
         for (int g = 0; g < blockRows; g++)
             for (int k = starts[g]; k < starts[g + 1]; k++)
@@ -482,12 +494,11 @@ public sealed class ModelCheckpoint
                         dense[i * pruned.Columns + j] = values[next++];
                         mask[i * pruned.Columns + j] = 1;
                     }
-        dense.CopyTo(pruned.Weight.Value, 0);
-        pruned.RestoreMask(mask);
     }
 
-    // A compact file's pruned part: the CSR arrays, checked, become the dense values (zero where pruned) and the mask.
-    private static void RestoreFromCsr(string path, SafeTensorsFile file, PrunedMatrix<float> pruned, HashSet<string> expected)
+    // A compact file's single entries: the CSR arrays, checked, fill the dense values and the mask (loose entries
+    // must lie outside the whole blocks read before them).
+    private static void RestoreFromCsr(string path, SafeTensorsFile file, PrunedMatrix<float> pruned, HashSet<string> expected, float[] dense, float[] mask)
     {
         string name = pruned.Weight.Name;
         SafeTensor rowPointers = file.Require(name + CsrRowPointersSuffix, SafeTensorsDType.Int32, pruned.Rows + 1);
@@ -496,8 +507,6 @@ public sealed class ModelCheckpoint
         ReadOnlySpan<float> values = file.Require(name + CsrValuesSuffix, SafeTensorsDType.Float32, count).AsSpan<float>();
         ReadOnlySpan<int> columns = file.Require(name + CsrColumnsSuffix, SafeTensorsDType.Int32, count).AsSpan<int>();
         expected.UnionWith([name + CsrRowPointersSuffix, name + CsrValuesSuffix, name + CsrColumnsSuffix]);
-        var dense = new float[pruned.Rows * pruned.Columns];
-        var mask = new float[dense.Length];
         if (starts[0] != 0) throw new InvalidDataException($"'{path}': '{name}{CsrRowPointersSuffix}' does not start at 0.");
         for (int i = 0; i < pruned.Rows; i++)
         {
@@ -508,12 +517,12 @@ public sealed class ModelCheckpoint
                 int j = columns[k];
                 if ((uint)j >= (uint)pruned.Columns || k > starts[i] && j <= columns[k - 1])
                     throw new InvalidDataException($"'{path}': '{name}{CsrColumnsSuffix}' holds {j} in row {i}; columns must be increasing and below {pruned.Columns}.");
+                if (mask[i * pruned.Columns + j] != 0)
+                    throw new InvalidDataException($"'{path}': '{name}{CsrColumnsSuffix}' holds row {i}, column {j}, which a kept block already holds.");
                 dense[i * pruned.Columns + j] = values[k];
                 mask[i * pruned.Columns + j] = 1;
             }
         }
-        dense.CopyTo(pruned.Weight.Value, 0);
-        pruned.RestoreMask(mask);
     }
 
     /// <summary>The description of a matrix to save, after checking that <see cref="Load"/> would rebuild it with the same tensor names.</summary>

@@ -37,6 +37,11 @@ public class StepMatricesTests
         { """{"kind":"pruned","block":"3x3"}""", 36, 24, 0.5 },
         { """{"kind":"doped","structure":{"kind":"kronecker","shape":"5x7,4x3","rank":1},"block":"16x1"}""", 20, 21, 0.8 },
         { """{"kind":"kronecker_chain","shape":"3x2*5x3*2x3","rank":1}""", 30, 18, 0 },
+        // Whole blocks plus loose entries: block CSR (or the column-block kernel) and sliced ELL summed.
+        { """{"kind":"pruned","block":"4x4+10%"}""", 37, 23, 0.7 },
+        { """{"kind":"pruned","block":"4x4+40%"}""", 36, 24, 0.9 },
+        { """{"kind":"pruned","block":"16x1+20%"}""", 37, 23, 0.8 },
+        { """{"kind":"doped","structure":{"kind":"kronecker","shape":"5x7,4x3","rank":1},"block":"4x4+25%"}""", 20, 21, 0.8 },
     };
 
     [Theory]

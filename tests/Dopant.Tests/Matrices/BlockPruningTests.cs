@@ -53,13 +53,82 @@ public class BlockPruningTests
     [InlineData("1x8", 1, 8, 0)]
     [InlineData("16x1/32", 16, 1, 32)]
     [InlineData("1x1/4", 1, 1, 4)]
-    public void Shapes_parse_and_print(string text, int rows, int columns, int group)
+    [InlineData("4x4+10%", 4, 4, 0, 10)]
+    [InlineData("16x1+99%", 16, 1, 0, 99)]
+    public void Shapes_parse_and_print(string text, int rows, int columns, int group, int loosePercent = 0)
     {
-        Assert.Equal(new BlockShape(rows, columns, group), BlockShape.Parse(text));
+        Assert.Equal(new BlockShape(rows, columns, group, loosePercent), BlockShape.Parse(text));
         Assert.Equal(text, BlockShape.Parse(text).ToString());
         Assert.Equal(rows == 1 && columns == 1 && group == 0, BlockShape.Parse(text).IsUnstructured);
-        foreach (string bad in (string[])["16", "0x1", "-1x1", "16x1/1", "16x1/257", "16x1/", "16x1/4/2", "16x1/+4"])
+        foreach (string bad in (string[])["16", "0x1", "-1x1", "16x1/1", "16x1/257", "16x1/", "16x1/4/2", "16x1/+4",
+                     "1x1+10%", "4x4+0%", "4x4+100%", "4x4+10", "4x4/8+10%", "+10%", "4x4+%", "4x4+-5%", "4x4+10%+5%"])
             Assert.Throws<FormatException>(() => BlockShape.Parse(bad));
+    }
+
+    [Theory]
+    [InlineData(13, 11, 4, 4, 10)]
+    [InlineData(37, 23, 16, 1, 25)]
+    [InlineData(20, 30, 4, 4, 50)]
+    [InlineData(9, 17, 1, 8, 5)]
+    public void Blocks_with_loose_entries_keep_the_strongest_whole_blocks_and_then_the_largest_loose_entries(
+        int rows, int columns, int blockRows, int blockColumns, int loosePercent)
+    {
+        var shape = new BlockShape(blockRows, blockColumns, LoosePercent: loosePercent);
+        var m = new PrunedMatrix<float>("w", rows, columns, shape);
+        var random = new Random(rows * columns + loosePercent);
+        for (int k = 0; k < m.Weight.Length; k++) m.Weight.Value[k] = (float)(random.NextDouble() * 2 - 1);
+        double[] values = [.. m.Weight.Value.Select(v => (double)v)];
+        bool[] kept = [.. Enumerable.Repeat(true, rows * columns)];
+        int gridColumns = (columns + blockColumns - 1) / blockColumns, gridRows = (rows + blockRows - 1) / blockRows;
+        int BlockOf(int k) => k / columns / blockRows * gridColumns + k % columns / blockColumns;
+
+        foreach (double sparsity in new[] { 0.3, 0.5, 0.8, 0.8, 0.95 })
+        {
+            // The reference: whole blocks by root-mean-square until they hold at most (100 − P)% of the entries kept,
+            // then the largest of the other kept entries.
+            int keep = rows * columns - (int)Math.Round(sparsity * rows * columns, MidpointRounding.AwayFromZero);
+            var whole = Enumerable.Range(0, gridRows * gridColumns)
+                .Select(b => Enumerable.Range(0, rows * columns).Where(k => BlockOf(k) == b).ToArray())
+                .Select((entries, b) => (Block: b, Entries: entries))
+                .Where(b => b.Entries.All(k => kept[k]))
+                .OrderByDescending(b => Math.Sqrt(b.Entries.Average(k => values[k] * values[k]))).ThenByDescending(b => b.Block).ToList();
+            long budget = (long)Math.Round((100 - loosePercent) / 100.0 * keep, MidpointRounding.AwayFromZero);
+            while (whole.Sum(b => b.Entries.Length) > budget) whole.RemoveAt(whole.Count - 1);
+            var inBlocks = new HashSet<int>(whole.SelectMany(b => b.Entries));
+            int[] loose = [.. Enumerable.Range(0, rows * columns).Where(k => kept[k] && !inBlocks.Contains(k))
+                .OrderByDescending(k => Math.Abs(values[k])).ThenByDescending(k => k).Take(keep - inBlocks.Count)];
+            if (kept.Count(v => v) > keep) kept = [.. Enumerable.Range(0, rows * columns).Select(k => inBlocks.Contains(k) || loose.Contains(k))];
+
+            m.PruneToSparsity(sparsity);
+            Assert.Equal(keep, m.ParameterCount);
+            for (int k = 0; k < rows * columns; k++)
+            {
+                Assert.Equal(kept[k] ? 1f : 0f, m.Mask[k]);
+                Assert.Equal(kept[k] ? values[k] : 0, m.Weight.Value[k]);
+            }
+        }
+
+        (PrunedMatrix<float> blocks, PrunedMatrix<float> looseEntries) = m.SplitLooseEntries();
+        Assert.Equal(m.ParameterCount, blocks.ParameterCount + looseEntries.ParameterCount);
+        Assert.Equal(m.LooseCount(), looseEntries.ParameterCount);
+        Assert.Equal(m.KeptBlocks(), blocks.KeptBlocks());
+        Assert.Equal(shape.Blocks, blocks.Block);
+        float[] sum = [.. blocks.ToDense().Zip(looseEntries.ToDense(), (a, b) => a + b)];
+        Assert.Equal(m.ToDense(), sum);
+        // Whole blocks as block CSR (values, an index per block, block-row pointers), loose entries as CSR.
+        Assert.Equal(m.ParameterCount * 4 + (m.KeptBlocks() + gridRows + 1) * 4 + (m.LooseCount() + rows + 1) * 4, m.StorageBytes);
+    }
+
+    [Fact]
+    public void Blocks_with_loose_entries_restore_any_mask_from_a_checkpoint()
+    {
+        var m = new PrunedMatrix<float>("w", 4, 4, BlockShape.Parse("4x1+20%"));
+        float[] mask = [.. Enumerable.Repeat(1f, 16)];
+        mask[0] = 0;
+        m.RestoreMask(mask);
+        Assert.Equal(1, m.PrunedCount);
+        Assert.Equal(3, m.KeptBlocks());
+        Assert.Equal(3, m.LooseCount());
     }
 
     [Theory]

@@ -37,6 +37,7 @@ public class CompressedCheckpointTests : IDisposable
         { DopedLowRank, 0.9 },
         { """{"kind":"pruned","block":"8x1"}""", 0.7 },
         { """{"kind":"doped","structure":{"kind":"low_rank","rank":2},"block":"5x4"}""", 0.6 },
+        { """{"kind":"doped","structure":{"kind":"low_rank","rank":2},"block":"4x2+30%"}""", 0.7 },
     };
 
     // The combined matrices [W_ih | W_hh] of the tiny model are 24 × 12.
@@ -147,6 +148,32 @@ public class CompressedCheckpointTests : IDisposable
         var e = Assert.Throws<InvalidDataException>(() => ModelCheckpoint.Load(path));
         Assert.Contains(columns, e.Message);
         Assert.Contains("holds 99", e.Message);
+    }
+
+    [Fact]
+    public void A_loose_entry_stored_inside_a_kept_block_is_named()
+    {
+        (LanguageModel<float> model, Vocabulary vocabulary) =
+            Compressed("""{"kind":"doped","structure":{"kind":"low_rank","rank":2},"block":"4x2+30%"}""", 0.7, tied: false);
+        string path = Path.Combine(_folder, "compact.safetensors");
+        ModelCheckpoint.Save(path, model, vocabulary, compact: true);
+        SafeTensorsFile file = SafeTensorsFile.Load(path);
+        string prefix = model.Layers[0].WeightMatrices.Select(m => m.Matrix).OfType<DopedMatrix<float>>().First().Sparse.Weight.Name;
+        int[] blockColumns = file.Tensors.Single(t => t.Name == prefix + ".bsr_columns").AsSpan<int>().ToArray();
+        int[] blockStarts = file.Tensors.Single(t => t.Name == prefix + ".bsr_row_pointers").AsSpan<int>().ToArray();
+        int[] columns = file.Tensors.Single(t => t.Name == prefix + ".csr_columns").AsSpan<int>().ToArray();
+        int[] starts = file.Tensors.Single(t => t.Name == prefix + ".csr_row_pointers").AsSpan<int>().ToArray();
+        // Move the first loose entry of a block row that holds a kept block into that block's first column.
+        int g = Enumerable.Range(0, blockStarts.Length - 1).First(g => blockStarts[g + 1] > blockStarts[g]
+            && Enumerable.Range(4 * g, 4).Any(i => i < starts.Length - 1 && starts[i + 1] > starts[i]));
+        int row = Enumerable.Range(4 * g, 4).First(i => starts[i + 1] > starts[i]);
+        int column = blockColumns[blockStarts[g]] * 2;
+        int[] moved = [.. columns];
+        moved[starts[row]] = column;
+        Array.Sort(moved, starts[row], starts[row + 1] - starts[row]);
+        new SafeTensorsFile(file.Tensors.Select(t => t.Name == prefix + ".csr_columns" ? SafeTensor.Create<int>(t.Name, moved, moved.Length) : t).ToList(), file.Metadata).Save(path);
+        var e = Assert.Throws<InvalidDataException>(() => ModelCheckpoint.Load(path));
+        Assert.Contains($"row {row}, column {column}, which a kept block already holds", e.Message);
     }
 
     [Theory]

@@ -275,6 +275,10 @@ public sealed class ModelCheckpointFuzzTests : IDisposable
             new LstmCompression("prune", 2) { Block = "4x1" }.ApplyFinal(pruned);
             Add("prune-blocks-compact", path => ModelCheckpoint.Save(path, pruned, vocabulary, compact: true));
 
+            (LanguageModel<float> loose, _) = ModelCheckpointTests.TinyModel(tied: false);
+            new LstmCompression("dkp", 2) { Block = "2x2+25%" }.ApplyFinal(loose);
+            Add("dkp-loose-compact", path => ModelCheckpoint.Save(path, loose, vocabulary, compact: true));
+
             (LanguageModel<float> lowRank, _) = ModelCheckpointTests.TinyModel(tied: false);
             new LstmCompression("dlmf", 2) { Concatenated = true }.ApplyFinal(lowRank);
             Add("dlmf-combined-int8", path => ModelCheckpoint.Save(path, lowRank, vocabulary, compact: true, precision: WeightPrecision.Int8));
