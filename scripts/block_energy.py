@@ -4,7 +4,7 @@ its squared weights (its energy) in the strongest entries or blocks when S keeps
 and for 16x1 blocks, the same after a permutation of the hidden units that groups units with similar column patterns
 into the same 16 rows (the runtime would apply it once to every matrix that reads or writes the hidden state).
 
-  /usr/bin/python3 scripts/block_energy.py MODEL.safetensors [--density 0.036] [--shapes 1x1 16x1 8x1 4x4 1x8]
+  /usr/bin/python3 scripts/block_energy.py MODEL.safetensors [--density 0.036] [--shapes 1x1 16x1 8x1 4x4 1x8 4x4+10%]
 
 Needs numpy (Debian's python3-numpy, installed with apt-get if missing). Reads the safetensors file itself.
 """
@@ -36,12 +36,26 @@ def load(path):
     return tensors, header.get("__metadata__", {})
 
 
-def kept_energy(energy, rows, cols, keep):
-    """Share of energy (squared weights) in the keep strongest rows x cols blocks (whole blocks only)."""
+def kept_energy(energy, rows, cols, keep, loose=0):
+    """Share of energy (squared weights) in the keep strongest rows x cols blocks (whole blocks only); with loose > 0
+    (a share, such as 0.1), the blocks hold at most (1 - loose) of keep and the strongest single entries outside them
+    the rest, as `--block RxC+P%` keeps them at its final sparsity."""
     r, c = energy.shape
-    blocks = energy[:r // rows * rows, :c // cols * cols].reshape(r // rows, rows, c // cols, cols).sum(axis=(1, 3)).ravel()
-    count = keep // (rows * cols)
-    return np.partition(blocks, blocks.size - count)[blocks.size - count:].sum() / energy.sum()
+    cut = energy[:r // rows * rows, :c // cols * cols]
+    blocks = cut.reshape(r // rows, rows, c // cols, cols).sum(axis=(1, 3))
+    count = int(round((1 - loose) * keep)) // (rows * cols)
+    order = np.argsort(blocks, axis=None)[::-1][:count]
+    held = blocks.ravel()[order].sum()
+    if loose:
+        outside = energy.copy()
+        mask = np.zeros(blocks.size, dtype=bool)
+        mask[order] = True
+        mask = np.repeat(np.repeat(mask.reshape(blocks.shape), rows, axis=0), cols, axis=1)
+        outside[:mask.shape[0], :mask.shape[1]][mask] = 0
+        rest = keep - count * rows * cols
+        flat = outside.ravel()
+        held += np.partition(flat, flat.size - rest)[flat.size - rest:].sum()
+    return held / energy.sum()
 
 
 def similar_unit_order(profiles, group):
@@ -80,7 +94,8 @@ def main():
     hidden, layers = config.get("hidden_size"), config.get("num_layers")
     if not hidden or not layers or "rnn.weight_ih_l0" not in tensors:
         sys.exit(f"{args.model}: not a dense Dopant LSTM model (no hidden_size, num_layers or rnn.weight_ih_l0)")
-    shapes = [tuple(map(int, s.split("x"))) for s in args.shapes]
+    # RxC or RxC+P% (P percent of the kept entries loose).
+    shapes = [tuple(map(int, s.split("+")[0].split("x"))) + (int(s.split("+")[1].rstrip("%")) / 100 if "+" in s else 0,) for s in args.shapes]
     print("| matrix | " + " | ".join(args.shapes) + " | 16x1, units permuted |")
     print("| --- " * (len(shapes) + 2) + "|")
     for layer in range(layers):
@@ -91,7 +106,7 @@ def main():
         rows = np.concatenate([gate * hidden + order for gate in range(4)])
         for m, energy in energies.items():
             keep = int(round(args.density * energy.size))
-            shares = [kept_energy(energy, r, c, keep) for r, c in shapes] + [kept_energy(energy[rows], 16, 1, keep)]
+            shares = [kept_energy(energy, r, c, keep, loose) for r, c, loose in shapes] + [kept_energy(energy[rows], 16, 1, keep)]
             print(f"| W_{m} layer {layer} | " + " | ".join(f"{100 * s:.1f}%" for s in shares) + " |")
 
 

@@ -38,7 +38,7 @@ public readonly record struct BlockShape(int Rows, int Columns, int Group = 0, i
 
     /// <summary>
     /// Parses <c>RxC</c> (e.g. <c>16x1</c>), each at least 1 and at most 256, optionally followed by <c>/M</c> for an
-    /// N:M pattern over groups of M blocks (e.g. <c>16x1/32</c>, <c>1x1/4</c>), M from 2 to 256, or by <c>+P%</c> for a
+    /// N:M pattern over groups of M blocks (e.g. <c>16x1/32</c>, <c>1x1/4</c>), M from 2 to 256, or by <c>+P%</c> for
     /// P percent of the kept entries loose (e.g. <c>4x4+10%</c>), P from 1 to 99 and blocks larger than 1×1.
     /// </summary>
     /// <exception cref="FormatException">The text is not of that form.</exception>

@@ -39,6 +39,8 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
         _mask = new T[Weight.Length];
         _mask.AsSpan().Fill(T.One);
         Block = block ?? BlockShape.Element;
+        if (Block.LoosePercent != 0 && (Block.IsElement || Block.Group != 0 || Block.LoosePercent is < 1 or > 99))
+            throw new ArgumentException($"Loose entries need blocks larger than 1x1, no N:M pattern and a share of 1 to 99 percent (got {Block}).", nameof(block));
     }
 
     /// <summary>The blocks that pruning keeps or removes whole (1×1: unstructured).</summary>
@@ -145,9 +147,9 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
     /// compete fairly; ties in block order) until at least that many entries are pruned. With an N:M pattern
     /// (<see cref="BlockShape.Group"/>), the target holds in every group instead: each run of M blocks along a block row
     /// keeps its <see cref="BlockShape.KeptPerGroup"/> strongest blocks (a shorter last run at most as many). Blocks
-    /// with loose entries (<see cref="BlockShape.LoosePercent"/>) prune exactly that many entries: the weakest whole kept blocks become
-    /// loose until the blocks hold at most round((100 − P)% of the entries to keep), then the smallest loose entries go
-    /// (a kept run of loose entries that happens to fill a block counts as a whole block from then on).
+    /// with loose entries (<see cref="BlockShape.LoosePercent"/> P) prune exactly that many entries: the weakest whole
+    /// kept blocks become loose until the blocks hold at most round((100 − P)% · entries to keep), then the smallest
+    /// loose entries go (loose entries that happen to fill a block count as a whole block from then on).
     /// </summary>
     /// <param name="sparsity">The target pruned fraction, in [0, 1].</param>
     /// <returns>The number of entries pruned by this call.</returns>
@@ -206,7 +208,7 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
     // The whole kept blocks are the fully kept ones, so that the mask alone (which a checkpoint stores) decides the next step.
     private long PruneWithLooseEntries(long target)
     {
-        (int blockRows, int blockColumns) = Block.GridFor(Rows, Columns);
+        (_, int blockColumns) = Block.GridFor(Rows, Columns);
         bool[] whole = WholeBlocks();
         long keep = _mask.Length - target, blockEntries = 0;
         var blocks = new List<Candidate>();
@@ -228,7 +230,7 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
         T[] values = Weight.Value;
         for (int k = 0; k < _mask.Length; k++)
         {
-            if (T.IsZero(_mask[k]) || whole[k / Columns / Block.Rows * blockColumns + k % Columns / Block.Columns]) continue;
+            if (T.IsZero(_mask[k]) || whole[BlockOf(k, blockColumns)]) continue;
             T magnitude = T.Abs(values[k]);
             loose.Add(new Candidate(T.IsNaN(magnitude) ? double.PositiveInfinity : double.CreateChecked(magnitude), k));
         }
@@ -264,6 +266,9 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
         }
         return whole;
     }
+
+    // The block (row-major over the block grid) that holds entry k (row-major over the matrix).
+    private int BlockOf(int k, int blockColumns) => k / Columns / Block.Rows * blockColumns + k % Columns / Block.Columns;
 
     private int BlockEntries(int block, int blockColumns)
     {
@@ -369,7 +374,7 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
         for (int k = 0; k < _mask.Length; k++)
         {
             if (T.IsZero(_mask[k])) continue;
-            if (whole[k / Columns / Block.Rows * blockColumns + k % Columns / Block.Columns]) blockMask[k] = T.One;
+            if (whole[BlockOf(k, blockColumns)]) blockMask[k] = T.One;
             else looseMask[k] = T.One;
         }
         var blocks = new PrunedMatrix<T>(Weight.Name, Rows, Columns, Block.Blocks);

@@ -129,6 +129,8 @@ public class BlockPruningTests
         Assert.Equal(1, m.PrunedCount);
         Assert.Equal(3, m.KeptBlocks());
         Assert.Equal(3, m.LooseCount());
+        foreach (BlockShape bad in (BlockShape[])[new(1, 1, LoosePercent: 10), new(4, 1, 8, 10), new(4, 1, LoosePercent: 100)])
+            Assert.Contains("Loose entries need", Assert.Throws<ArgumentException>(() => new PrunedMatrix<float>("w", 4, 4, bad)).Message);
     }
 
     [Theory]
