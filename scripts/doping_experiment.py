@@ -159,13 +159,16 @@ def measure(cli, data, dense_model, commit, precisions=(), only=None):
     os.replace(RESULTS + ".tmp", RESULTS)
 
 
-def schedule_suffix(args, distill=True):
-    """'-e10d6' for --epochs 10 --decay-after 6, '-p30' for --dropout 0.3, '-kd50' for --distill 0.5 ('-kd50-tdense-p50'
-    with --teacher dense-p50): another schedule or regularization is another run, not a repeat of the default one."""
+def schedule_suffix(args, compressed=True):
+    """'-e10d6' for --epochs 10 --decay-after 6, '-w0.5-6' for --prune-end 6 (the annealing window, epochs 0.5 to 6),
+    '-p30' for --dropout 0.3, '-kd50' for --distill 0.5 ('-kd50-tdense-p50' with --teacher dense-p50): another schedule
+    or regularization is another run, not a repeat of the default one. The dense control (compressed False) has no
+    annealing window and no distillation."""
     suffix = "" if (args.epochs, args.decay_after) == (6, 3) else f"-e{args.epochs}d{args.decay_after}"
+    suffix += "" if not compressed or (args.prune_start, args.prune_end) == (0.5, 3.5) else f"-w{args.prune_start:g}-{args.prune_end:g}"
     return (suffix + (f"-p{round(100 * args.dropout)}" if args.dropout else "")
-            + (f"-kd{round(100 * args.distill)}" if distill and args.distill else "")
-            + (f"-t{args.teacher}" if distill and args.distill and args.teacher else ""))
+            + (f"-kd{round(100 * args.distill)}" if compressed and args.distill else "")
+            + (f"-t{args.teacher}" if compressed and args.distill and args.teacher else ""))
 
 
 def finished():
@@ -286,7 +289,7 @@ def main():
                                                                                  args.method)
     if args.suite == "structured" and args.dense_control:
         # Distillation is the compressed model's; its control is the dense model fine-tuned with the same schedule.
-        runs = [("dense" + schedule_suffix(args, distill=False), "dense", 1, [])] + runs
+        runs = [("dense" + schedule_suffix(args, compressed=False), "dense", 1, [])] + runs
     if args.start_from:
         # A better-trained starting model is another experiment, measured against that model rather than the baseline.
         if args.start_from not in done or done[args.start_from]["method"] != "dense":

@@ -64,9 +64,11 @@ def block_of(row, structured):
 
 
 def against_control(row, controls):
-    """The row with its perplexity change measured against the dense control of its schedule, when there is one."""
-    parts = re.search(r"((?:-e\d+d\d+)?(?:-p\d+)?)(?:-kd\d+(?:-t.+?)?)?((?:-from-.+)?)$", row["name"])
-    control = controls.get("dense" + parts.group(1) + parts.group(2)) if parts.group(1) else None
+    """The row with its perplexity change measured against the dense control of its schedule, when there is one (an
+    annealing window, -w0.5-6, is the compressed run's own: the control has none)."""
+    parts = re.search(r"((?:-e\d+d\d+)?)(?:-w[\d.]+-[\d.]+)?((?:-p\d+)?)(?:-kd\d+(?:-t.+?)?)?((?:-from-.+)?)$", row["name"])
+    schedule = parts.group(1) + parts.group(2)
+    control = controls.get("dense" + schedule + parts.group(3)) if schedule else None
     if control is None:
         return row
     return dict(row, dense_valid_ppl=control["valid_ppl"], dense_test_ppl=control["test_ppl"],
