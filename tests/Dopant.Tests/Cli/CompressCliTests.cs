@@ -111,6 +111,7 @@ public sealed class CompressCliTests : IDisposable
     [InlineData("--doping-share", "1", "--doping-share must be in (0, 1)")]
     [InlineData("--prune-end", "9", "--prune-end must be in [0, --epochs]")]
     [InlineData("--block", "16", "--block: A block shape is RxC")]
+    [InlineData("--block", "4x4+0%", "--block: Blocks with loose entries are RxC+P%")]
     public void Bad_options_fail_with_one_line_naming_the_option_and_write_nothing(string option, string value, string expected)
     {
         string output = Path.Combine(_folder.Path, "bad.safetensors");
@@ -230,6 +231,21 @@ public sealed class CompressCliTests : IDisposable
         CliProcess.Result again = CliProcess.Run("export", "--model", output, "--out", compact);
         Assert.Equal(1, again.ExitCode);
         Assert.Contains("exists", Assert.Single(again.ErrorLines));
+    }
+
+    [Fact]
+    public void Blocks_with_loose_entries_train_and_export_blocks_and_loose_entries_to_the_same_perplexity()
+    {
+        string output = Path.Combine(_folder.Path, "dkp-loose.safetensors"), compact = Path.Combine(_folder.Path, "loose-compact.safetensors");
+        CliProcess.Result compress = CliProcess.Run(Tiny(output, "--method", "dkp", "--factor", "4", "--block", "8x1+25%"));
+        Assert.True(compress.ExitCode == 0, compress.StandardError);
+        using (JsonDocument forms = JsonDocument.Parse(SafeTensorsFile.Load(output).Metadata[ModelCheckpoint.FormsKey]))
+            Assert.All(forms.RootElement.EnumerateObject(), form => Assert.Equal("8x1+25%", form.Value.GetProperty("block").GetString()));
+        Assert.Equal(0, CliProcess.Run("export", "--model", output, "--out", compact).ExitCode);
+        string[] names = [.. SafeTensorsFile.Load(compact).Tensors.Select(t => t.Name)];
+        Assert.Contains(names, n => n.EndsWith(".bsr_columns", StringComparison.Ordinal));
+        Assert.Contains(names, n => n.EndsWith(".csr_columns", StringComparison.Ordinal));
+        Assert.Equal(TestPerplexity(output), TestPerplexity(compact));
     }
 
     [Fact]
