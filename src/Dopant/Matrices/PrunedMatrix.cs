@@ -164,26 +164,31 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
         if (Block.HasLooseEntries) return PruneWithLooseEntries(_prunedCount + toPrune);
         if (!Block.IsElement) return PruneBlocks(_prunedCount + toPrune);
 
-        int kept = _mask.Length - (int)_prunedCount;
-        var candidates = new Candidate[kept];
+        return PruneSmallestEntries(toPrune);
+    }
+
+    // Prunes the count smallest-magnitude kept entries, those of the blocks marked in wholeBlocks (if given) exempt.
+    private long PruneSmallestEntries(long count, bool[]? wholeBlocks = null, int blockColumns = 0)
+    {
+        var candidates = new List<Candidate>();
         T[] values = Weight.Value;
-        for (int k = 0, next = 0; k < _mask.Length; k++)
+        for (int k = 0; k < _mask.Length; k++)
         {
-            if (T.IsZero(_mask[k])) continue;
+            if (T.IsZero(_mask[k]) || wholeBlocks is not null && wholeBlocks[BlockOf(k, blockColumns)]) continue;
             T magnitude = T.Abs(values[k]);
-            candidates[next++] = new Candidate(T.IsNaN(magnitude) ? double.PositiveInfinity : double.CreateChecked(magnitude), k);
+            candidates.Add(new Candidate(T.IsNaN(magnitude) ? double.PositiveInfinity : double.CreateChecked(magnitude), k));
         }
         // The key is (magnitude, index), a total order, so the unstable sort still gives one answer.
-        Array.Sort(candidates);
-        for (long c = 0; c < toPrune; c++)
+        candidates.Sort();
+        for (int c = 0; c < count; c++)
         {
             int k = candidates[c].Index;
             _mask[k] = T.Zero;
             values[k] = T.Zero;
             Weight.Gradient[k] = T.Zero;
         }
-        _prunedCount += toPrune;
-        return toPrune;
+        _prunedCount += count;
+        return count;
     }
 
     private long PruneBlocks(long target)
@@ -226,25 +231,8 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
             blockEntries -= BlockEntries(blocks[c].Index, blockColumns);
         }
 
-        var loose = new List<Candidate>();
-        T[] values = Weight.Value;
-        for (int k = 0; k < _mask.Length; k++)
-        {
-            if (T.IsZero(_mask[k]) || whole[BlockOf(k, blockColumns)]) continue;
-            T magnitude = T.Abs(values[k]);
-            loose.Add(new Candidate(T.IsNaN(magnitude) ? double.PositiveInfinity : double.CreateChecked(magnitude), k));
-        }
-        loose.Sort();
-        long toPrune = Math.Max(0, loose.Count - (keep - blockEntries));
-        for (int c = 0; c < toPrune; c++)
-        {
-            int k = loose[c].Index;
-            _mask[k] = T.Zero;
-            values[k] = T.Zero;
-            Weight.Gradient[k] = T.Zero;
-        }
-        _prunedCount += toPrune;
-        return toPrune;
+        // The blocks hold at most keep entries, so the loose ones outnumber what is left to keep by exactly this.
+        return PruneSmallestEntries(ParameterCount - keep, whole, blockColumns);
     }
 
     // Whether each block (row-major over the block grid) is kept whole, every entry of it inside the matrix kept.
