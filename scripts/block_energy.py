@@ -4,7 +4,7 @@ its squared weights (its energy) in the strongest entries or blocks when S keeps
 and for 16x1 blocks, the same after a permutation of the hidden units that groups units with similar column patterns
 into the same 16 rows (the runtime would apply it once to every matrix that reads or writes the hidden state).
 
-  /usr/bin/python3 scripts/block_energy.py MODEL.safetensors [--density 0.036] [--shapes 1x1 16x1 8x1 4x4 1x8 4x4+10%]
+  /usr/bin/python3 scripts/block_energy.py MODEL.safetensors [--density 0.036] [--shapes 1x1 16x1 8x1 4x4 1x8 4x4+10% 1x1/29]
 
 Needs numpy (Debian's python3-numpy, installed with apt-get if missing). Reads the safetensors file itself.
 """
@@ -58,6 +58,21 @@ def kept_energy(energy, rows, cols, keep, loose=0):
     return held / energy.sum()
 
 
+def balanced_energy(energy, group, density):
+    """Share of energy in the strongest N entries of every run of `group` consecutive entries of a row, N = group -
+    round((1 - density) * group) (midpoints away from zero) and a shorter last run keeping min(N, its length), as
+    `--block 1x1/M` keeps them at its final sparsity."""
+    sparsity = 1 - density
+    n = group - int(np.floor(sparsity * group + 0.5))
+    held = 0.0
+    for start in range(0, energy.shape[1], group):
+        run = energy[:, start:start + group]
+        k = min(n, run.shape[1])
+        if k:
+            held += np.sort(run, axis=1)[:, -k:].sum()
+    return held / energy.sum()
+
+
 def similar_unit_order(profiles, group):
     """A permutation of the units in runs of `group`: each run starts from the strongest unit left and adds the units
     whose normalized column patterns are closest to the run's so far (greedy)."""
@@ -94,8 +109,13 @@ def main():
     hidden, layers = config.get("hidden_size"), config.get("num_layers")
     if not hidden or not layers or "rnn.weight_ih_l0" not in tensors:
         sys.exit(f"{args.model}: not a dense Dopant LSTM model (no hidden_size, num_layers or rnn.weight_ih_l0)")
-    # RxC or RxC+P% (P percent of the kept entries loose).
-    shapes = [tuple(map(int, s.split("+")[0].split("x"))) + (int(s.split("+")[1].rstrip("%")) / 100 if "+" in s else 0,) for s in args.shapes]
+    # RxC, RxC+P% (P percent of the kept entries loose) or 1x1/M (N:M over single entries).
+    for s in args.shapes:
+        if "/" in s and s.split("/")[0] != "1x1":
+            sys.exit(f"{s}: the proxy takes N:M patterns over single entries only (1x1/M)")
+    shapes = [(0, 0, int(s.split("/")[1])) if "/" in s else
+              tuple(map(int, s.split("+")[0].split("x"))) + (int(s.split("+")[1].rstrip("%")) / 100 if "+" in s else 0,)
+              for s in args.shapes]
     print("| matrix | " + " | ".join(args.shapes) + " | 16x1, units permuted |")
     print("| --- " * (len(shapes) + 2) + "|")
     for layer in range(layers):
@@ -106,7 +126,8 @@ def main():
         rows = np.concatenate([gate * hidden + order for gate in range(4)])
         for m, energy in energies.items():
             keep = int(round(args.density * energy.size))
-            shares = [kept_energy(energy, r, c, keep, loose) for r, c, loose in shapes] + [kept_energy(energy[rows], 16, 1, keep)]
+            shares = [balanced_energy(energy, loose, args.density) if r == 0 else kept_energy(energy, r, c, keep, loose)
+                      for r, c, loose in shapes] + [kept_energy(energy[rows], 16, 1, keep)]
             print(f"| W_{m} layer {layer} | " + " | ".join(f"{100 * s:.1f}%" for s in shares) + " |")
 
 

@@ -5,9 +5,10 @@ using Dopant.Numerics;
 namespace Dopant.Bench;
 
 /// <summary>
-/// `sparse-kernels [--reps 2000]`: µs per single-vector product of the sparse streaming kernels (CSR, sliced ELL),
-/// one thread, side by side on the same random masks: the LSTM shapes of the small and medium presets at the
-/// densities of the 25x methods (S of doped forms with share 0.25 and 0.9, magnitude pruning).
+/// `sparse-kernels [--reps 2000]`: µs per single-vector product of the sparse streaming kernels (CSR, sliced ELL,
+/// windowed ELL), one thread, side by side on the same random masks: the LSTM shapes of the small and medium presets at
+/// the densities of the 25x methods (S of doped forms with share 0.25 and 0.9, magnitude pruning), unstructured and
+/// with N:M patterns of about the same density.
 /// </summary>
 internal static class SparseKernelTimes
 {
@@ -16,20 +17,22 @@ internal static class SparseKernelTimes
         int reps = args.Length == 2 && args[0] == "--reps" ? int.Parse(args[1]) : 2000;
         WorkerPool.SharedThreadCount = 1;
         foreach ((int rows, int columns) in new[] { (800, 200), (2600, 650) })
-            foreach (double density in new[] { 0.01, 0.036, 0.04 })
+            foreach ((double density, string pattern) in new[] { (0.01, "1x1"), (0.036, "1x1"), (0.04, "1x1"), (0.036, "1x1/29"), (0.036, "1x1/59") })
             {
-                var pruned = new PrunedMatrix<float>("w", rows, columns);
+                BlockShape block = BlockShape.Parse(pattern);
+                var pruned = new PrunedMatrix<float>("w", rows, columns, block);
                 var random = new Random(1);
                 for (int k = 0; k < pruned.Weight.Length; k++) pruned.Weight.Value[k] = (float)random.NextDouble() - 0.5f;
                 pruned.PruneToSparsity(1 - density);
                 CsrMatrix<float> csr = pruned.ToCsr();
-                IStepMatrix[] kernels = [new CsrStepMatrix<ushort>(csr), new SlicedEllStepMatrix<ushort>(csr, allowGather: false), new SlicedEllStepMatrix<ushort>(csr)];
-                string[] names = ["CSR", "sliced ELL scalar", "sliced ELL gather"];
+                IStepMatrix[] kernels = [new CsrStepMatrix<ushort>(csr), new SlicedEllStepMatrix<ushort>(csr, allowGather: false), new SlicedEllStepMatrix<ushort>(csr),
+                    new WindowedEllStepMatrix(csr, WindowedEllStepMatrix.WindowFor(block))];
+                string[] names = ["CSR", "sliced ELL scalar", "sliced ELL gather", "windowed ELL"];
                 var times = new double[kernels.Length];
                 for (int round = 0; round < 5; round++)
                     for (int k = 0; k < kernels.Length; k++)
                         times[k] = round == 0 ? StepMatrixTimes.MedianMicroseconds(kernels[k], reps) : Math.Min(times[k], StepMatrixTimes.MedianMicroseconds(kernels[k], reps));
-                Console.WriteLine($"{rows}x{columns} density {density:P1} ({csr.NonZeroCount:N0} nonzeros): " +
+                Console.WriteLine($"{rows}x{columns} {pattern} density {density:P1} ({csr.NonZeroCount:N0} nonzeros): " +
                     string.Join(", ", names.Select((name, i) => $"{name} {times[i]:F2} µs ({1e3 * times[i] / csr.NonZeroCount:F2} ns/nz)")));
             }
         return 0;

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics.X86;
 using Dopant.Inference;
 using Dopant.Matrices;
 
@@ -42,6 +43,11 @@ public class StepMatricesTests
         { """{"kind":"pruned","block":"4x4+40%"}""", 36, 24, 0.9 },
         { """{"kind":"pruned","block":"16x1+20%"}""", 37, 23, 0.8 },
         { """{"kind":"doped","structure":{"kind":"kronecker","shape":"5x7,4x3","rank":1},"block":"4x4+25%"}""", 20, 21, 0.8 },
+        // N:M patterns over single entries: windows of whole groups.
+        { """{"kind":"pruned","block":"1x1/29"}""", 37, 650, 0.964 },
+        { """{"kind":"pruned","block":"1x1/59"}""", 33, 130, 0.964 },
+        { """{"kind":"pruned","block":"1x1/4"}""", 17, 23, 0.5 },
+        { """{"kind":"doped","structure":{"kind":"kronecker","shape":"5x7,4x3","rank":1},"block":"1x1/7"}""", 20, 21, 0.8 },
     };
 
     [Theory]
@@ -69,18 +75,94 @@ public class StepMatricesTests
     }
 
     [Fact]
-    public void Sparse_parts_are_stored_with_16_bit_column_indices_when_they_fit()
+    public void Single_entries_are_stored_in_windowed_ell_with_avx512_and_else_in_sliced_ell_with_16_bit_indices_when_they_fit()
     {
         var pruned = new PrunedMatrix<float>("w", 20, 30);
         for (int k = 0; k < pruned.Weight.Length; k++) pruned.Weight.Value[k] = k + 1;
         pruned.PruneToSparsity(0.9);
-        IStepMatrix step = StepMatrices.From(pruned);
-        Assert.IsType<SlicedEllStepMatrix<ushort>>(step);
-        // The 60 largest are rows 18 and 19 (30 entries each): one slice of 8 lanes × 30 entries, padding included.
-        Assert.Equal(8L * 30 * (4 + 2) + (8L + 2) * 4, step.WeightBytes);
-
         var wide = new PrunedMatrix<float>("w", 2, 70000);
+        IStepMatrix step = StepMatrices.From(pruned);
+        if (Avx512F.IsSupported)
+        {
+            Assert.IsType<WindowedEllStepMatrix>(step);
+            // The 60 largest are rows 18 and 19 (30 entries each): slice 1 (rows 16 to 35) takes 30 steps of 16 lanes
+            // in its one window; 4-byte values and 1-byte offsets, and the step starts of 2 slices × 1 window.
+            Assert.Equal(30L * 16 * (4 + 1) + 3L * 4, step.WeightBytes);
+            Assert.IsType<WindowedEllStepMatrix>(StepMatrices.From(wide));
+            return;
+        }
+        Assert.IsType<SlicedEllStepMatrix<ushort>>(step);
+        // One slice of 8 lanes × 30 entries, padding included.
+        Assert.Equal(8L * 30 * (4 + 2) + (8L + 2) * 4, step.WeightBytes);
         Assert.IsType<SlicedEllStepMatrix<int>>(StepMatrices.From(wide));
+    }
+
+    [Theory]
+    [InlineData(37, 23, 0.8, 64, true)]
+    [InlineData(37, 23, 0.8, 64, false)]
+    [InlineData(1, 1, 0.0, 64, true)]
+    [InlineData(1, 1, 0.0, 1, false)]
+    [InlineData(203, 97, 0.95, 32, true)]
+    [InlineData(203, 97, 0.95, 33, true)]
+    [InlineData(203, 97, 0.95, 33, false)]
+    [InlineData(17, 130, 0.5, 58, true)]
+    [InlineData(16, 64, 0.0, 64, true)]
+    [InlineData(35, 200, 0.99, 7, true)]
+    [InlineData(35, 200, 0.99, 7, false)]
+    public void Windowed_ell_adds_w_times_x_as_a_double_reference_does(int rows, int columns, double sparsity, int window, bool vector)
+    {
+        var random = new Random(rows * 7 + columns + window);
+        var pruned = new PrunedMatrix<float>("w", rows, columns);
+        for (int k = 0; k < pruned.Weight.Length; k++) pruned.Weight.Value[k] = (float)(random.NextDouble() * 2 - 1);
+        pruned.PruneToSparsity(sparsity);
+        // Rows of very different lengths (and empty ones): every third row cleared, row 0 full.
+        for (int i = 3; i < rows; i += 3) pruned.Weight.Value.AsSpan(i * columns, columns).Clear();
+        for (int j = 0; j < columns; j++) pruned.Weight.Value[j] = 1f / (j + 1);
+        CsrMatrix<float> csr = CsrMatrix<float>.FromDense(pruned.Weight.Value, rows, columns);
+        float[] w = pruned.Weight.Value;
+        float[] x = [.. Enumerable.Range(0, columns).Select(_ => (float)(random.NextDouble() * 2 - 1))];
+        var kernel = new WindowedEllStepMatrix(csr, window, vector);
+        Assert.Equal(csr.NonZeroCount, kernel.NonZeroCount);
+        for (int pass = 0; pass < 2; pass++)
+        {
+            float[] y = [.. Enumerable.Range(0, rows).Select(i => (float)i)];
+            kernel.MultiplyAdd(x, y);
+            for (int i = 0; i < rows; i++)
+            {
+                double expected = i;
+                for (int j = 0; j < columns; j++) expected += (double)w[(long)i * columns + j] * x[j];
+                Assert.True(Math.Abs(y[i] - expected) <= 1e-5 * (1 + Math.Abs(expected)), $"pass {pass} row {i}: {y[i]} vs {expected}");
+            }
+            x.AsSpan().Reverse();
+        }
+    }
+
+    [Fact]
+    public void Windowed_ell_rejects_a_window_wider_than_64_columns_and_short_vectors()
+    {
+        CsrMatrix<float> csr = CsrMatrix<float>.FromDense([1f, 2f, 3f, 4f], 2, 2);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new WindowedEllStepMatrix(csr, 65));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new WindowedEllStepMatrix(csr, 0));
+        Assert.Throws<ArgumentException>(() => new WindowedEllStepMatrix(csr).MultiplyAdd(new float[1], new float[2]));
+    }
+
+    [Theory]
+    [InlineData(29, 58)]
+    [InlineData(59, 59)]
+    [InlineData(4, 64)]
+    [InlineData(100, 64)]
+    public void An_n_m_pattern_gets_windows_of_whole_groups_and_no_padding(int group, int window)
+    {
+        var block = new BlockShape(1, 1, group);
+        Assert.Equal(window, WindowedEllStepMatrix.WindowFor(block));
+        if (group > WindowedEllStepMatrix.MaxWindow) return;
+        var pruned = new PrunedMatrix<float>("w", 48, 650, block);
+        var random = new Random(group);
+        for (int k = 0; k < pruned.Weight.Length; k++) pruned.Weight.Value[k] = (float)(random.NextDouble() * 2 - 1);
+        pruned.PruneToSparsity(0.964);
+        var kernel = new WindowedEllStepMatrix(pruned.ToCsr(), window);
+        // Every row of a slice has the same entries per window, so the steps hold exactly the entries.
+        Assert.Equal(kernel.NonZeroCount, kernel.StepCount * WindowedEllStepMatrix.SliceRows);
     }
 
     [Theory]

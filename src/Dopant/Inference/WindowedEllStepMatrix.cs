@@ -1,0 +1,196 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Dopant.Matrices;
+
+namespace Dopant.Inference;
+
+/// <summary>
+/// A sparse W in sliced ELLPACK within column windows, x gathered from registers: the rows are cut into slices of 16
+/// and the columns into windows of at most 64; for each slice and window, a step holds one entry of each of the 16
+/// rows (padded with zeros where a row has fewer entries in that window than the slice's fullest row) and its column as
+/// one byte, relative to the window. A product loads the window of x into four 512-bit registers and fetches the 16
+/// entries of x a step needs with two in-register permutes and a blend, so that one step costs about as much as an
+/// FMA, where a memory gather costs many. A balanced N:M matrix whose groups tile the windows needs no padding at all:
+/// every row of a slice has N entries in every group. Without AVX-512 the same layout is walked lane by lane.
+/// </summary>
+internal sealed class WindowedEllStepMatrix : IStepMatrix
+{
+    /// <summary>Rows per slice: one 512-bit vector of floats.</summary>
+    public const int SliceRows = 16;
+
+    /// <summary>The widest window: four 512-bit registers of x.</summary>
+    public const int MaxWindow = 64;
+
+    private const int HalfWindow = MaxWindow / 2;
+    private const sbyte UpperHalf = unchecked((sbyte)0x80);
+
+    private readonly int _window, _windows, _slices;
+    private readonly float[] _values;
+    // The low five bits index 32 entries of x; the sign bit picks the window's upper half.
+    private readonly sbyte[] _offsets;
+    private readonly int[] _stepStarts;
+    private readonly float[] _x;
+    private readonly bool _vector;
+
+    /// <summary>
+    /// Lays out <paramref name="csr"/> in windows of <paramref name="window"/> columns (1 to 64; for an N:M matrix a
+    /// multiple of M, so that no group straddles two windows); <paramref name="allowVector"/> false keeps to the scalar
+    /// kernel.
+    /// </summary>
+    public WindowedEllStepMatrix(CsrMatrix<float> csr, int window = MaxWindow, bool allowVector = true)
+    {
+        ArgumentNullException.ThrowIfNull(csr);
+        ArgumentOutOfRangeException.ThrowIfLessThan(window, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(window, MaxWindow);
+        Rows = csr.Rows;
+        Columns = csr.Columns;
+        _window = window;
+        _windows = Math.Max(1, (Columns + window - 1) / window);
+        _slices = (Rows + SliceRows - 1) / SliceRows;
+        ReadOnlySpan<int> pointers = csr.RowPointers, columns = csr.ColumnIndices;
+
+        // Steps per (slice, window): the most entries any of the slice's rows has in the window.
+        _stepStarts = new int[_slices * _windows + 1];
+        var counts = new int[_windows];
+        for (int s = 0; s < _slices; s++)
+        {
+            var steps = new int[_windows];
+            for (int i = s * SliceRows; i < Math.Min(Rows, (s + 1) * SliceRows); i++)
+            {
+                Array.Clear(counts);
+                for (int k = pointers[i]; k < pointers[i + 1]; k++) counts[columns[k] / window]++;
+                for (int w = 0; w < _windows; w++) steps[w] = Math.Max(steps[w], counts[w]);
+            }
+            for (int w = 0; w < _windows; w++) _stepStarts[s * _windows + w + 1] = _stepStarts[s * _windows + w] + steps[w];
+        }
+
+        int total = _stepStarts[^1];
+        _values = new float[total * SliceRows];
+        _offsets = new sbyte[total * SliceRows];
+        for (int i = 0; i < Rows; i++)
+        {
+            int s = i / SliceRows, lane = i % SliceRows;
+            Array.Clear(counts);
+            for (int k = pointers[i]; k < pointers[i + 1]; k++)
+            {
+                int w = columns[k] / window, offset = columns[k] - w * window;
+                int at = (_stepStarts[s * _windows + w] + counts[w]++) * SliceRows + lane;
+                _values[at] = csr.Values[k];
+                _offsets[at] = offset < HalfWindow ? (sbyte)offset : (sbyte)(UpperHalf | (offset - HalfWindow));
+            }
+        }
+        NonZeroCount = csr.NonZeroCount;
+        // x padded so that the last window's four registers load whole.
+        _x = new float[(_windows - 1) * window + MaxWindow];
+        _vector = allowVector && Avx512F.IsSupported;
+    }
+
+    public int Rows { get; }
+
+    public int Columns { get; }
+
+    /// <summary>The stored entries (the padding not counted).</summary>
+    public int NonZeroCount { get; }
+
+    /// <summary>Steps of 16 entries, padding included.</summary>
+    public int StepCount => _stepStarts[^1];
+
+    /// <summary>Values and one-byte offsets (padding included) and the steps' starts.</summary>
+    public long WeightBytes => (long)_values.Length * (sizeof(float) + sizeof(sbyte)) + (long)_stepStarts.Length * sizeof(int);
+
+    public void MultiplyAdd(ReadOnlySpan<float> x, Span<float> y)
+    {
+        if (x.Length < Columns || y.Length < Rows) throw new ArgumentException($"Expected x of {Columns} and y of {Rows}.");
+        x[..Columns].CopyTo(_x);
+        if (_vector) MultiplyAddVector(y);
+        else MultiplyAddScalar(y);
+    }
+
+    private unsafe void MultiplyAddVector(Span<float> y)
+    {
+        float* sums = stackalloc float[SliceRows];
+        fixed (float* xs = _x, values = _values, ys = y)
+        fixed (sbyte* offsets = _offsets)
+        fixed (int* starts = _stepStarts)
+            for (int s = 0; s < _slices; s++)
+            {
+                Vector512<float> even = Vector512<float>.Zero, odd = Vector512<float>.Zero;
+                for (int w = 0; w < _windows; w++)
+                {
+                    int k = starts[s * _windows + w], end = starts[s * _windows + w + 1];
+                    if (k == end) continue;
+                    float* table = xs + w * _window;
+                    Vector512<float> t0 = Avx512F.LoadVector512(table), t1 = Avx512F.LoadVector512(table + 16);
+                    if (_window <= HalfWindow)
+                    {
+                        for (; k + 2 <= end; k += 2)
+                        {
+                            even = Avx512F.FusedMultiplyAdd(Load(values, k), Avx512F.PermuteVar16x32x2(t0, Offsets(offsets, k), t1), even);
+                            odd = Avx512F.FusedMultiplyAdd(Load(values, k + 1), Avx512F.PermuteVar16x32x2(t0, Offsets(offsets, k + 1), t1), odd);
+                        }
+                        if (k < end) even = Avx512F.FusedMultiplyAdd(Load(values, k), Avx512F.PermuteVar16x32x2(t0, Offsets(offsets, k), t1), even);
+                    }
+                    else
+                    {
+                        Vector512<float> t2 = Avx512F.LoadVector512(table + 32), t3 = Avx512F.LoadVector512(table + 48);
+                        for (; k + 2 <= end; k += 2)
+                        {
+                            even = Avx512F.FusedMultiplyAdd(Load(values, k), Lookup(t0, t1, t2, t3, Offsets(offsets, k)), even);
+                            odd = Avx512F.FusedMultiplyAdd(Load(values, k + 1), Lookup(t0, t1, t2, t3, Offsets(offsets, k + 1)), odd);
+                        }
+                        if (k < end) even = Avx512F.FusedMultiplyAdd(Load(values, k), Lookup(t0, t1, t2, t3, Offsets(offsets, k)), even);
+                    }
+                }
+                Vector512<float> sum = even + odd;
+                float* row = ys + s * SliceRows;
+                if ((s + 1) * SliceRows <= Rows)
+                {
+                    Avx512F.Store(row, Avx512F.LoadVector512(row) + sum);
+                    continue;
+                }
+                Avx512F.Store(sums, sum);
+                for (int lane = 0; lane < Rows - s * SliceRows; lane++) row[lane] += sums[lane];
+            }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector512<float> Load(float* values, int step) => Avx512F.LoadVector512(values + (long)step * SliceRows);
+
+    // Sign-extended, so that the sign bit of each 32-bit offset says which half of the window it reads.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector512<int> Offsets(sbyte* offsets, int step) =>
+        Avx512F.ConvertToVector512Int32(Sse2.LoadVector128(offsets + (long)step * SliceRows));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Lookup(Vector512<float> t0, Vector512<float> t1, Vector512<float> t2, Vector512<float> t3, Vector512<int> offsets) =>
+        Avx512F.BlendVariable(Avx512F.PermuteVar16x32x2(t0, offsets, t1), Avx512F.PermuteVar16x32x2(t2, offsets, t3), offsets.AsSingle());
+
+    private void MultiplyAddScalar(Span<float> y)
+    {
+        Span<float> sums = stackalloc float[SliceRows];
+        for (int s = 0; s < _slices; s++)
+        {
+            sums.Clear();
+            for (int w = 0; w < _windows; w++)
+            {
+                int origin = w * _window;
+                for (int k = _stepStarts[s * _windows + w]; k < _stepStarts[s * _windows + w + 1]; k++)
+                    for (int lane = 0; lane < SliceRows; lane++)
+                    {
+                        int offset = _offsets[k * SliceRows + lane];
+                        int column = origin + (offset < 0 ? HalfWindow + (offset & (HalfWindow - 1)) : offset);
+                        sums[lane] += _values[k * SliceRows + lane] * _x[column];
+                    }
+            }
+            for (int lane = 0; lane < Math.Min(SliceRows, Rows - s * SliceRows); lane++) y[s * SliceRows + lane] += sums[lane];
+        }
+    }
+
+    /// <summary>
+    /// The window for a pruned matrix: for an N:M pattern over single entries with M ≤ 64, the largest multiple of M
+    /// that fits 64 columns; otherwise 64.
+    /// </summary>
+    public static int WindowFor(BlockShape block) =>
+        block.IsElement && block.Group is > 0 and <= MaxWindow ? MaxWindow / block.Group * block.Group : MaxWindow;
+}
