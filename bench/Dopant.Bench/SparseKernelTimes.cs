@@ -17,17 +17,25 @@ internal static class SparseKernelTimes
         int reps = args.Length == 2 && args[0] == "--reps" ? int.Parse(args[1]) : 2000;
         WorkerPool.SharedThreadCount = 1;
         foreach ((int rows, int columns) in new[] { (800, 200), (2600, 650) })
-            foreach ((double density, string pattern) in new[] { (0.01, "1x1"), (0.036, "1x1"), (0.04, "1x1"), (0.036, "1x1/29"), (0.036, "1x1/59") })
+            foreach ((double density, string pattern) in new[] { (0.01, "1x1"), (0.036, "1x1"), (0.04, "1x1"), (0.036, "1x1 uneven"), (0.036, "1x1/29"), (0.036, "1x1/59") })
             {
-                BlockShape block = BlockShape.Parse(pattern);
+                BlockShape block = BlockShape.Parse(pattern.Split(' ')[0]);
                 var pruned = new PrunedMatrix<float>("w", rows, columns, block);
                 var random = new Random(1);
-                for (int k = 0; k < pruned.Weight.Length; k++) pruned.Weight.Value[k] = (float)random.NextDouble() - 0.5f;
+                // "uneven": rows and columns of very different strength, as in trained weights, so that magnitude
+                // pruning leaves rows of very different lengths.
+                bool uneven = pattern.EndsWith("uneven", StringComparison.Ordinal);
+                double[] rowScale = [.. Enumerable.Range(0, rows).Select(_ => uneven ? Math.Exp(0.5 * Normal(random)) : 1)];
+                double[] columnScale = [.. Enumerable.Range(0, columns).Select(_ => uneven ? Math.Exp(0.5 * Normal(random)) : 1)];
+                for (int k = 0; k < pruned.Weight.Length; k++)
+                    pruned.Weight.Value[k] = (float)((random.NextDouble() - 0.5) * rowScale[k / columns] * columnScale[k % columns]);
                 pruned.PruneToSparsity(1 - density);
                 CsrMatrix<float> csr = pruned.ToCsr();
                 IStepMatrix[] kernels = [new CsrStepMatrix<ushort>(csr), new SlicedEllStepMatrix<ushort>(csr, allowGather: false), new SlicedEllStepMatrix<ushort>(csr),
-                    new WindowedEllStepMatrix(csr, WindowedEllStepMatrix.WindowFor(block))];
-                string[] names = ["CSR", "sliced ELL scalar", "sliced ELL gather", "windowed ELL"];
+                    new WindowedEllStepMatrix(csr, WindowedEllStepMatrix.WindowFor(block)),
+                    new WindowedEllStepMatrix(csr, WindowedEllStepMatrix.WindowFor(block), sortRows: true),
+                    new WindowedEllStepMatrix(csr, WindowedEllStepMatrix.WindowFor(block), sortRows: false)];
+                string[] names = ["CSR", "sliced ELL scalar", "sliced ELL gather", "windowed ELL", "windowed ELL rows sorted", "windowed ELL rows in order"];
                 var times = new double[kernels.Length];
                 for (int round = 0; round < 5; round++)
                     for (int k = 0; k < kernels.Length; k++)
@@ -37,4 +45,6 @@ internal static class SparseKernelTimes
             }
         return 0;
     }
+
+    private static double Normal(Random random) => Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 }

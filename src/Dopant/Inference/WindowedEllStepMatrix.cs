@@ -6,13 +6,14 @@ using Dopant.Matrices;
 namespace Dopant.Inference;
 
 /// <summary>
-/// A sparse W in sliced ELLPACK within column windows, x gathered from registers: the rows are cut into slices of 16
-/// and the columns into windows of at most 64; for each slice and window, a step holds one entry of each of the 16
-/// rows (padded with zeros where a row has fewer entries in that window than the slice's fullest row) and its column as
-/// one byte, relative to the window. A product loads the window of x into four 512-bit registers and fetches the 16
-/// entries of x a step needs with two in-register permutes and a blend, so that one step costs about as much as an
-/// FMA, where a memory gather costs many. A balanced N:M matrix whose groups tile the windows needs no padding at all:
-/// every row of a slice has N entries in every group. Without AVX-512 the same layout is walked lane by lane.
+/// A sparse W in sliced ELLPACK within column windows, x gathered from registers: the nonempty rows, sorted by their
+/// number of entries (longest first, so that a slice's rows are alike), are cut into slices of 16 and the columns into
+/// windows of at most 64; for each slice and window, a step holds one entry of each of the 16 rows (padded with zeros
+/// where a row has fewer entries in that window than the slice's fullest row) and its column as one byte, relative to
+/// the window. A product loads the window of x into four 512-bit registers and fetches the 16 entries of x a step needs
+/// with two in-register permutes and a blend, so that one step costs about as much as an FMA, where a memory gather
+/// costs many. A balanced N:M matrix whose groups tile the windows needs no padding at all: every row of a slice has N
+/// entries in every group, and the rows keep their order, so that a slice's sums add into y as one vector. Without AVX-512 the same layout is walked lane by lane.
 /// </summary>
 internal sealed class WindowedEllStepMatrix : IStepMatrix
 {
@@ -30,15 +31,18 @@ internal sealed class WindowedEllStepMatrix : IStepMatrix
     // The low five bits index 32 entries of x; the sign bit picks the window's upper half.
     private readonly sbyte[] _offsets;
     private readonly int[] _stepStarts;
+    // The row of each slice's lanes (−1 for padding lanes), or empty when slice s holds rows 16s … 16s + 15 in order.
+    private readonly int[] _rows;
     private readonly float[] _x;
     private readonly bool _vector;
 
     /// <summary>
     /// Lays out <paramref name="csr"/> in windows of <paramref name="window"/> columns (1 to 64; for an N:M matrix a
     /// multiple of M, so that no group straddles two windows); <paramref name="allowVector"/> false keeps to the scalar
-    /// kernel.
+    /// kernel. <paramref name="sortRows"/> true sorts the rows, false keeps them in order, and null (the default) sorts
+    /// them only if that saves a tenth of the steps, which pays for adding each slice's sums into y row by row.
     /// </summary>
-    public WindowedEllStepMatrix(CsrMatrix<float> csr, int window = MaxWindow, bool allowVector = true)
+    public WindowedEllStepMatrix(CsrMatrix<float> csr, int window = MaxWindow, bool allowVector = true, bool? sortRows = null)
     {
         ArgumentNullException.ThrowIfNull(csr);
         ArgumentOutOfRangeException.ThrowIfLessThan(window, 1);
@@ -47,30 +51,31 @@ internal sealed class WindowedEllStepMatrix : IStepMatrix
         Columns = csr.Columns;
         _window = window;
         _windows = Math.Max(1, (Columns + window - 1) / window);
-        _slices = (Rows + SliceRows - 1) / SliceRows;
-        ReadOnlySpan<int> pointers = csr.RowPointers, columns = csr.ColumnIndices;
+        int[] pointers = csr.RowPointers.ToArray(), columns = csr.ColumnIndices.ToArray();
 
-        // Steps per (slice, window): the most entries any of the slice's rows has in the window.
-        _stepStarts = new int[_slices * _windows + 1];
-        var counts = new int[_windows];
-        for (int s = 0; s < _slices; s++)
+        int[] inOrder = [.. Enumerable.Range(0, Rows)];
+        int[] sorted = [.. inOrder.Where(i => pointers[i + 1] > pointers[i]).OrderByDescending(i => pointers[i + 1] - pointers[i]).ThenBy(i => i)];
+        int[] inOrderStarts = StepStarts(inOrder, pointers, columns), sortedStarts = StepStarts(sorted, pointers, columns);
+        bool sort = sortRows ?? sortedStarts[^1] < 0.9 * inOrderStarts[^1];
+        if (sort && sorted.SequenceEqual(inOrder)) sort = false;
+        _stepStarts = sort ? sortedStarts : inOrderStarts;
+        _slices = (_stepStarts.Length - 1) / _windows;
+        _rows = [];
+        if (sort)
         {
-            var steps = new int[_windows];
-            for (int i = s * SliceRows; i < Math.Min(Rows, (s + 1) * SliceRows); i++)
-            {
-                Array.Clear(counts);
-                for (int k = pointers[i]; k < pointers[i + 1]; k++) counts[columns[k] / window]++;
-                for (int w = 0; w < _windows; w++) steps[w] = Math.Max(steps[w], counts[w]);
-            }
-            for (int w = 0; w < _windows; w++) _stepStarts[s * _windows + w + 1] = _stepStarts[s * _windows + w] + steps[w];
+            _rows = new int[_slices * SliceRows];
+            _rows.AsSpan().Fill(-1);
+            sorted.CopyTo(_rows, 0);
         }
 
         int total = _stepStarts[^1];
         _values = new float[total * SliceRows];
         _offsets = new sbyte[total * SliceRows];
-        for (int i = 0; i < Rows; i++)
+        var counts = new int[_windows];
+        for (int slot = 0; slot < _slices * SliceRows; slot++)
         {
-            int s = i / SliceRows, lane = i % SliceRows;
+            int s = slot / SliceRows, lane = slot % SliceRows, i = RowOf(s, lane);
+            if (i < 0) continue;
             Array.Clear(counts);
             for (int k = pointers[i]; k < pointers[i + 1]; k++)
             {
@@ -90,14 +95,43 @@ internal sealed class WindowedEllStepMatrix : IStepMatrix
 
     public int Columns { get; }
 
+    // Steps per (slice, window) for rows cut into slices in this order, as running starts: the most entries any of the
+    // slice's rows has in the window.
+    private int[] StepStarts(int[] order, int[] pointers, int[] columns)
+    {
+        int slices = (order.Length + SliceRows - 1) / SliceRows;
+        var starts = new int[slices * _windows + 1];
+        var counts = new int[_windows];
+        var steps = new int[_windows];
+        for (int s = 0; s < slices; s++)
+        {
+            Array.Clear(steps);
+            foreach (int i in order.AsSpan(s * SliceRows, Math.Min(SliceRows, order.Length - s * SliceRows)))
+            {
+                Array.Clear(counts);
+                for (int k = pointers[i]; k < pointers[i + 1]; k++) counts[columns[k] / _window]++;
+                for (int w = 0; w < _windows; w++) steps[w] = Math.Max(steps[w], counts[w]);
+            }
+            for (int w = 0; w < _windows; w++) starts[s * _windows + w + 1] = starts[s * _windows + w] + steps[w];
+        }
+        return starts;
+    }
+
+    private int RowOf(int slice, int lane)
+    {
+        if (_rows.Length != 0) return _rows[slice * SliceRows + lane];
+        int row = slice * SliceRows + lane;
+        return row < Rows ? row : -1;
+    }
+
     /// <summary>The stored entries (the padding not counted).</summary>
     public int NonZeroCount { get; }
 
     /// <summary>Steps of 16 entries, padding included.</summary>
     public int StepCount => _stepStarts[^1];
 
-    /// <summary>Values and one-byte offsets (padding included) and the steps' starts.</summary>
-    public long WeightBytes => (long)_values.Length * (sizeof(float) + sizeof(sbyte)) + (long)_stepStarts.Length * sizeof(int);
+    /// <summary>Values and one-byte offsets (padding included), the steps' starts and the slices' rows.</summary>
+    public long WeightBytes => (long)_values.Length * (sizeof(float) + sizeof(sbyte)) + ((long)_stepStarts.Length + _rows.Length) * sizeof(int);
 
     public void MultiplyAdd(ReadOnlySpan<float> x, Span<float> y)
     {
@@ -144,13 +178,13 @@ internal sealed class WindowedEllStepMatrix : IStepMatrix
                 }
                 Vector512<float> sum = even + odd;
                 float* row = ys + s * SliceRows;
-                if ((s + 1) * SliceRows <= Rows)
+                if (_rows.Length == 0 && (s + 1) * SliceRows <= Rows)
                 {
                     Avx512F.Store(row, Avx512F.LoadVector512(row) + sum);
                     continue;
                 }
                 Avx512F.Store(sums, sum);
-                for (int lane = 0; lane < Rows - s * SliceRows; lane++) row[lane] += sums[lane];
+                AddSums(sums, s, ys);
             }
     }
 
@@ -166,7 +200,7 @@ internal sealed class WindowedEllStepMatrix : IStepMatrix
     private static Vector512<float> Lookup(Vector512<float> t0, Vector512<float> t1, Vector512<float> t2, Vector512<float> t3, Vector512<int> offsets) =>
         Avx512F.BlendVariable(Avx512F.PermuteVar16x32x2(t0, offsets, t1), Avx512F.PermuteVar16x32x2(t2, offsets, t3), offsets.AsSingle());
 
-    private void MultiplyAddScalar(Span<float> y)
+    private unsafe void MultiplyAddScalar(Span<float> y)
     {
         Span<float> sums = stackalloc float[SliceRows];
         for (int s = 0; s < _slices; s++)
@@ -183,7 +217,16 @@ internal sealed class WindowedEllStepMatrix : IStepMatrix
                         sums[lane] += _values[k * SliceRows + lane] * _x[column];
                     }
             }
-            for (int lane = 0; lane < Math.Min(SliceRows, Rows - s * SliceRows); lane++) y[s * SliceRows + lane] += sums[lane];
+            fixed (float* sum = sums, ys = y) AddSums(sum, s, ys);
+        }
+    }
+
+    private unsafe void AddSums(float* sums, int slice, float* ys)
+    {
+        for (int lane = 0; lane < SliceRows; lane++)
+        {
+            int row = RowOf(slice, lane);
+            if (row >= 0) ys[row] += sums[lane];
         }
     }
 

@@ -121,20 +121,43 @@ public class StepMatricesTests
         CsrMatrix<float> csr = CsrMatrix<float>.FromDense(pruned.Weight.Value, rows, columns);
         float[] w = pruned.Weight.Value;
         float[] x = [.. Enumerable.Range(0, columns).Select(_ => (float)(random.NextDouble() * 2 - 1))];
-        var kernel = new WindowedEllStepMatrix(csr, window, vector);
-        Assert.Equal(csr.NonZeroCount, kernel.NonZeroCount);
-        for (int pass = 0; pass < 2; pass++)
+        foreach (bool? sortRows in new bool?[] { null, true, false })
         {
-            float[] y = [.. Enumerable.Range(0, rows).Select(i => (float)i)];
-            kernel.MultiplyAdd(x, y);
-            for (int i = 0; i < rows; i++)
+            var kernel = new WindowedEllStepMatrix(csr, window, vector, sortRows);
+            Assert.Equal(csr.NonZeroCount, kernel.NonZeroCount);
+            for (int pass = 0; pass < 2; pass++)
             {
-                double expected = i;
-                for (int j = 0; j < columns; j++) expected += (double)w[(long)i * columns + j] * x[j];
-                Assert.True(Math.Abs(y[i] - expected) <= 1e-5 * (1 + Math.Abs(expected)), $"pass {pass} row {i}: {y[i]} vs {expected}");
+                float[] y = [.. Enumerable.Range(0, rows).Select(i => (float)i)];
+                kernel.MultiplyAdd(x, y);
+                for (int i = 0; i < rows; i++)
+                {
+                    double expected = i;
+                    for (int j = 0; j < columns; j++) expected += (double)w[(long)i * columns + j] * x[j];
+                    Assert.True(Math.Abs(y[i] - expected) <= 1e-5 * (1 + Math.Abs(expected)), $"rows sorted {sortRows}, pass {pass}, row {i}: {y[i]} vs {expected}");
+                }
+                x.AsSpan().Reverse();
             }
-            x.AsSpan().Reverse();
         }
+    }
+
+    [Fact]
+    public void Windowed_ell_sorts_rows_of_very_different_lengths_and_keeps_alike_rows_in_order()
+    {
+        // Rows 0 … 15 hold one entry each, rows 16 … 31 sixteen: sorting cannot save steps (16 + 1 × 16 by windows).
+        float[] alike = new float[32 * 64];
+        for (int i = 0; i < 32; i++)
+            for (int j = 0; j < (i < 16 ? 1 : 16); j++) alike[i * 64 + j] = 1;
+        var kept = new WindowedEllStepMatrix(CsrMatrix<float>.FromDense(alike, 32, 64));
+        Assert.Equal(17, kept.StepCount);
+        Assert.Equal(17L * 16 * 5 + 3L * 4, kept.WeightBytes);
+
+        // Odd rows hold 16 entries, even rows one: in order, each slice pays 16 steps; sorted, 16 + 1.
+        float[] mixed = new float[32 * 64];
+        for (int i = 0; i < 32; i++)
+            for (int j = 0; j < (i % 2 == 1 ? 16 : 1); j++) mixed[i * 64 + j] = 1;
+        var sorted = new WindowedEllStepMatrix(CsrMatrix<float>.FromDense(mixed, 32, 64));
+        Assert.Equal(17, sorted.StepCount);
+        Assert.Equal(32, new WindowedEllStepMatrix(CsrMatrix<float>.FromDense(mixed, 32, 64), sortRows: false).StepCount);
     }
 
     [Fact]
