@@ -226,6 +226,9 @@ def main():
     ap.add_argument("--score-only", action="store_true",
                     help="score the column-block models at fp32 and --precisions on the streaming runtime, for a later --measure, "
                          "and time nothing (it may run beside training)")
+    ap.add_argument("--retrain", action="store_true",
+                    help="with --only: train those runs again although they have result lines (as on a new machine whose runs/ "
+                         "lost their models); each new line replaces the old one")
     ap.add_argument("--dry-run", action="store_true")
     args = ap.parse_args()
     global RUNS, RESULTS, CLI
@@ -306,7 +309,9 @@ def main():
         teacher = os.path.join(RUNS, args.teacher + ".safetensors")
         if args.teacher not in done or done[args.teacher]["method"] != "dense" or not os.path.exists(teacher):
             sys.exit(f"--teacher {args.teacher}: no finished dense run of that name with its model file in {os.path.relpath(RUNS, ROOT)}")
-    todo = [p for p in runs if p[0] not in done and (not args.only or p[0] in args.only)]
+    if args.retrain and not args.only:
+        sys.exit("--retrain trains again the runs --only names; give --only")
+    todo = [p for p in runs if (p[0] not in done or args.retrain) and (not args.only or p[0] in args.only)]
 
     def one(name, method, factor, extra):
         out = os.path.join(RUNS, name + ".safetensors")
@@ -356,8 +361,15 @@ def record(name, method, factor, r, dense, args, commit):
         "command": "dopant " + " ".join(os.path.relpath(a, ROOT) if a.startswith(ROOT) else a for a in args),
     }
     os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
-    with LOCK, open(RESULTS, "a") as f:
-        f.write(json.dumps(row) + "\n")
+    with LOCK:
+        # A run trained again replaces its line, in place; the file is rewritten atomically.
+        lines = open(RESULTS).read().splitlines() if os.path.exists(RESULTS) else []
+        kept = [line if not line.strip() or json.loads(line)["name"] != name else json.dumps(row) for line in lines]
+        if kept == lines:
+            kept.append(json.dumps(row))
+        with open(RESULTS + ".tmp", "w") as f:
+            f.write("\n".join(kept) + "\n")
+        os.replace(RESULTS + ".tmp", RESULTS)
     print(f"{name}: test ppl {r['test_ppl']:.2f}" + (f" ({100 * row['test_ppl_change']:+.1f}% vs dense)" if dense else ""), flush=True)
     return row
 
