@@ -41,6 +41,8 @@ CLI = ["dotnet", os.path.join(RUNS, "cli", "Dopant.Cli.dll")]
 # S's block shapes with a quantized kernel (QuantizedColumnBlockStepMatrix), N:M patterns included.
 # Blocks with loose entries (16x1+10%) quantize their whole blocks; the loose entries stay fp32.
 COLUMN_BLOCKS = r"(8|16|32)x1(/\d+|\+\d+%)?$"
+# Single entries (windowed ELL, AVX-512) have an int8 kernel only.
+SINGLE_ENTRIES = r"(1x1(/\d+)?)?$"
 
 
 def plan(factors):
@@ -104,24 +106,30 @@ def streaming_test_ppl(cli, model, data, precision):
     return scores[precision]
 
 
-def has_column_blocks(row):
-    return re.match(COLUMN_BLOCKS, (row["options"].get("compression") or {}).get("block") or "") is not None
+def quantized_precisions(row, precisions):
+    """The precisions among these that S of this run has a quantized kernel for."""
+    block = (row["options"].get("compression") or {}).get("block") or ""
+    if row["method"] == "dense":
+        return []
+    if re.match(COLUMN_BLOCKS, block):
+        return list(precisions)
+    return [p for p in precisions if p == "int8"] if re.match(SINGLE_ENTRIES, block) else []
 
 
 def score_only(cli, data, precisions, only):
-    """Scores the column-block models at fp32 and at each precision (cached for --measure), without timing anything."""
+    """Scores the models with a quantized kernel at fp32 and at each precision (cached for --measure), without timing anything."""
     for row in finished().values():
         model = os.path.join(RUNS, row["name"] + ".safetensors")
-        if (only and row["name"] not in only) or not has_column_blocks(row) or not os.path.exists(model):
+        if (only and row["name"] not in only) or not quantized_precisions(row, precisions) or not os.path.exists(model):
             continue
-        for precision in ["fp32"] + list(precisions):
+        for precision in ["fp32"] + quantized_precisions(row, precisions):
             print(f"{row['name']} {precision}: streaming test ppl {streaming_test_ppl(cli, model, data, precision):.2f}", flush=True)
 
 
 def measure(cli, data, dense_model, commit, precisions=(), only=None):
     """Adds streaming speed (1 and 2 threads, against the dense model in the same run) to every finished result line,
-    replacing an earlier measurement. With precisions (int8, fp16), models whose S is in column blocks (8, 16 or 32x1,
-    the blocks with a quantized kernel) are also timed with S's values at that precision, and the test text is scored
+    replacing an earlier measurement. With precisions (int8, fp16), models whose S is in column blocks (8, 16 or 32x1)
+    or, at int8, in single entries (the forms with a quantized kernel) are also timed with S's values at that precision, and the test text is scored
     on the streaming runtime at fp32 and at that precision, so that the quantization's cost in perplexity is measured
     by the same scorer."""
     with open(RESULTS) as f:
@@ -141,10 +149,10 @@ def measure(cli, data, dense_model, commit, precisions=(), only=None):
         speed["commit"] = commit
         speed["date"] = datetime.date.today().isoformat()
         row["speed"] = speed
-        if precisions and has_column_blocks(row):
+        if quantized_precisions(row, precisions):
             fp32 = streaming_test_ppl(cli, model, data, "fp32")
             quantized = {}
-            for precision in precisions:
+            for precision in quantized_precisions(row, precisions):
                 q = {"streaming_test_ppl": streaming_test_ppl(cli, model, data, precision), "streaming_test_ppl_fp32": fp32,
                      "commit": commit, "date": datetime.date.today().isoformat()}
                 for threads in (1, 2):

@@ -6,7 +6,7 @@ namespace Dopant.Bench;
 
 /// <summary>
 /// `sparse-kernels [--reps 2000]`: µs per single-vector product of the sparse streaming kernels (CSR, sliced ELL,
-/// windowed ELL), one thread, side by side on the same random masks: the LSTM shapes of the small and medium presets at
+/// windowed ELL in fp32 and int8), one thread, side by side on the same random masks: the LSTM shapes of the small and medium presets at
 /// the densities of the 25x methods (S of doped forms with share 0.25 and 0.9, magnitude pruning), unstructured and
 /// with N:M patterns of about the same density.
 /// </summary>
@@ -32,10 +32,11 @@ internal static class SparseKernelTimes
                 pruned.PruneToSparsity(1 - density);
                 CsrMatrix<float> csr = pruned.ToCsr();
                 IStepMatrix[] kernels = [new CsrStepMatrix<ushort>(csr), new SlicedEllStepMatrix<ushort>(csr, allowGather: false), new SlicedEllStepMatrix<ushort>(csr),
-                    new WindowedEllStepMatrix(csr, WindowedEllStepMatrix.WindowFor(block)),
-                    new WindowedEllStepMatrix(csr, WindowedEllStepMatrix.WindowFor(block), sortRows: true),
-                    new WindowedEllStepMatrix(csr, WindowedEllStepMatrix.WindowFor(block), sortRows: false)];
-                string[] names = ["CSR", "sliced ELL scalar", "sliced ELL gather", "windowed ELL", "windowed ELL rows sorted", "windowed ELL rows in order"];
+                    new WindowedEllStepMatrix<float>(csr, WindowedEllStepMatrix<float>.WindowFor(block)),
+                    new WindowedEllStepMatrix<float>(csr, WindowedEllStepMatrix<float>.WindowFor(block), sortRows: true),
+                    new WindowedEllStepMatrix<float>(csr, WindowedEllStepMatrix<float>.WindowFor(block), sortRows: false),
+                    new WindowedEllStepMatrix<sbyte>(csr, WindowedEllStepMatrix<float>.WindowFor(block))];
+                string[] names = ["CSR", "sliced ELL scalar", "sliced ELL gather", "windowed ELL", "windowed ELL rows sorted", "windowed ELL rows in order", "windowed ELL int8"];
                 var times = new double[kernels.Length];
                 for (int round = 0; round < 5; round++)
                     for (int k = 0; k < kernels.Length; k++)

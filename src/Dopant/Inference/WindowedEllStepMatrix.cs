@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Dopant.Matrices;
+using Dopant.Numerics;
 
 namespace Dopant.Inference;
 
@@ -13,9 +14,12 @@ namespace Dopant.Inference;
 /// the window. A product loads the window of x into four 512-bit registers and fetches the 16 entries of x a step needs
 /// with two in-register permutes and a blend, so that one step costs about as much as an FMA, where a memory gather
 /// costs many. A balanced N:M matrix whose groups tile the windows needs no padding at all: every row of a slice has N
-/// entries in every group, and the rows keep their order, so that a slice's sums add into y as one vector. Without AVX-512 the same layout is walked lane by lane.
+/// entries in every group, and the rows keep their order, so that a slice's sums add into y as one vector. Values are
+/// <typeparamref name="TValue"/>: <see cref="float"/>, or <see cref="sbyte"/> with one float scale per row
+/// (<see cref="RowQuantization"/>) applied once to each slice's sums, a quarter of the value bytes. Without AVX-512 the
+/// same layout is walked lane by lane.
 /// </summary>
-internal sealed class WindowedEllStepMatrix : IStepMatrix
+internal sealed class WindowedEllStepMatrix<TValue> : IStepMatrix where TValue : unmanaged
 {
     /// <summary>Rows per slice: one 512-bit vector of floats.</summary>
     public const int SliceRows = 16;
@@ -27,7 +31,9 @@ internal sealed class WindowedEllStepMatrix : IStepMatrix
     private const sbyte UpperHalf = unchecked((sbyte)0x80);
 
     private readonly int _window, _windows, _slices;
-    private readonly float[] _values;
+    private readonly TValue[] _values;
+    // For 8-bit values, the scale of each slice lane's row (0 for padding lanes); else empty.
+    private readonly float[] _scales;
     // The low five bits index 32 entries of x; the sign bit picks the window's upper half.
     private readonly sbyte[] _offsets;
     private readonly int[] _stepStarts;
@@ -45,6 +51,7 @@ internal sealed class WindowedEllStepMatrix : IStepMatrix
     public WindowedEllStepMatrix(CsrMatrix<float> csr, int window = MaxWindow, bool allowVector = true, bool? sortRows = null)
     {
         ArgumentNullException.ThrowIfNull(csr);
+        if (typeof(TValue) != typeof(float) && typeof(TValue) != typeof(sbyte)) throw new NotSupportedException($"Windowed ELL of {typeof(TValue).Name} values.");
         ArgumentOutOfRangeException.ThrowIfLessThan(window, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(window, MaxWindow);
         Rows = csr.Rows;
@@ -69,7 +76,7 @@ internal sealed class WindowedEllStepMatrix : IStepMatrix
         }
 
         int total = _stepStarts[^1];
-        _values = new float[total * SliceRows];
+        var values = new float[total * SliceRows];
         _offsets = new sbyte[total * SliceRows];
         var counts = new int[_windows];
         for (int slot = 0; slot < _slices * SliceRows; slot++)
@@ -81,14 +88,35 @@ internal sealed class WindowedEllStepMatrix : IStepMatrix
             {
                 int w = columns[k] / window, offset = columns[k] - w * window;
                 int at = (_stepStarts[s * _windows + w] + counts[w]++) * SliceRows + lane;
-                _values[at] = csr.Values[k];
+                values[at] = csr.Values[k];
                 _offsets[at] = offset < HalfWindow ? (sbyte)offset : (sbyte)(UpperHalf | (offset - HalfWindow));
             }
         }
+        (_values, _scales) = typeof(TValue) == typeof(float) ? ((TValue[])(object)values, []) : Quantize(values);
         NonZeroCount = csr.NonZeroCount;
         // x padded so that the last window's four registers load whole.
         _x = new float[(_windows - 1) * window + MaxWindow];
         _vector = allowVector && Avx512F.IsSupported;
+    }
+
+    // Each lane of each slice (one row of W) against the largest magnitude of its entries.
+    private (TValue[] Values, float[] Scales) Quantize(float[] values)
+    {
+        var quantized = new sbyte[values.Length];
+        var scales = new float[_slices * SliceRows];
+        for (int s = 0; s < _slices; s++)
+        {
+            int first = _stepStarts[s * _windows], steps = _stepStarts[(s + 1) * _windows] - first;
+            var row = new float[steps];
+            var row8 = new sbyte[steps];
+            for (int lane = 0; lane < SliceRows; lane++)
+            {
+                for (int k = 0; k < steps; k++) row[k] = values[(first + k) * SliceRows + lane];
+                RowQuantization.ToInt8(row, 1, steps, row8, scales.AsSpan(s * SliceRows + lane, 1));
+                for (int k = 0; k < steps; k++) quantized[(first + k) * SliceRows + lane] = row8[k];
+            }
+        }
+        return ((TValue[])(object)quantized, scales);
     }
 
     public int Rows { get; }
@@ -130,8 +158,9 @@ internal sealed class WindowedEllStepMatrix : IStepMatrix
     /// <summary>Steps of 16 entries, padding included.</summary>
     public int StepCount => _stepStarts[^1];
 
-    /// <summary>Values and one-byte offsets (padding included), the steps' starts and the slices' rows.</summary>
-    public long WeightBytes => (long)_values.Length * (sizeof(float) + sizeof(sbyte)) + ((long)_stepStarts.Length + _rows.Length) * sizeof(int);
+    /// <summary>Values and one-byte offsets (padding included), the steps' starts, the slices' rows and the row scales.</summary>
+    public long WeightBytes => (long)_values.Length * (Unsafe.SizeOf<TValue>() + sizeof(sbyte))
+        + ((long)_stepStarts.Length + _rows.Length) * sizeof(int) + (long)_scales.Length * sizeof(float);
 
     public void MultiplyAdd(ReadOnlySpan<float> x, Span<float> y)
     {
@@ -144,7 +173,8 @@ internal sealed class WindowedEllStepMatrix : IStepMatrix
     private unsafe void MultiplyAddVector(Span<float> y)
     {
         float* sums = stackalloc float[SliceRows];
-        fixed (float* xs = _x, values = _values, ys = y)
+        fixed (float* xs = _x, ys = y, scales = _scales)
+        fixed (TValue* values = _values)
         fixed (sbyte* offsets = _offsets)
         fixed (int* starts = _stepStarts)
             for (int s = 0; s < _slices; s++)
@@ -177,6 +207,7 @@ internal sealed class WindowedEllStepMatrix : IStepMatrix
                     }
                 }
                 Vector512<float> sum = even + odd;
+                if (typeof(TValue) == typeof(sbyte)) sum *= Avx512F.LoadVector512(scales + s * SliceRows);
                 float* row = ys + s * SliceRows;
                 if (_rows.Length == 0 && (s + 1) * SliceRows <= Rows)
                 {
@@ -189,7 +220,9 @@ internal sealed class WindowedEllStepMatrix : IStepMatrix
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe Vector512<float> Load(float* values, int step) => Avx512F.LoadVector512(values + (long)step * SliceRows);
+    private static unsafe Vector512<float> Load(TValue* values, int step) =>
+        typeof(TValue) == typeof(float) ? Avx512F.LoadVector512((float*)values + (long)step * SliceRows)
+        : Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Sse2.LoadVector128((sbyte*)values + (long)step * SliceRows)));
 
     // Sign-extended, so that the sign bit of each 32-bit offset says which half of the window it reads.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -214,9 +247,12 @@ internal sealed class WindowedEllStepMatrix : IStepMatrix
                     {
                         int offset = _offsets[k * SliceRows + lane];
                         int column = origin + (offset < 0 ? HalfWindow + (offset & (HalfWindow - 1)) : offset);
-                        sums[lane] += _values[k * SliceRows + lane] * _x[column];
+                        TValue value = _values[k * SliceRows + lane];
+                        sums[lane] += (typeof(TValue) == typeof(float) ? Unsafe.As<TValue, float>(ref value) : Unsafe.As<TValue, sbyte>(ref value)) * _x[column];
                     }
             }
+            if (typeof(TValue) == typeof(sbyte))
+                for (int lane = 0; lane < SliceRows; lane++) sums[lane] *= _scales[s * SliceRows + lane];
             fixed (float* sum = sums, ys = y) AddSums(sum, s, ys);
         }
     }

@@ -84,11 +84,13 @@ public class StepMatricesTests
         IStepMatrix step = StepMatrices.From(pruned);
         if (Avx512F.IsSupported)
         {
-            Assert.IsType<WindowedEllStepMatrix>(step);
+            Assert.IsType<WindowedEllStepMatrix<float>>(step);
             // The 60 largest are rows 18 and 19 (30 entries each): slice 1 (rows 16 to 35) takes 30 steps of 16 lanes
             // in its one window; 4-byte values and 1-byte offsets, and the step starts of 2 slices × 1 window.
             Assert.Equal(30L * 16 * (4 + 1) + 3L * 4, step.WeightBytes);
-            Assert.IsType<WindowedEllStepMatrix>(StepMatrices.From(wide));
+            Assert.IsType<WindowedEllStepMatrix<float>>(StepMatrices.From(wide));
+            Assert.IsType<WindowedEllStepMatrix<sbyte>>(StepMatrices.From(pruned, WeightPrecision.Int8));
+            Assert.IsType<WindowedEllStepMatrix<float>>(StepMatrices.From(pruned, WeightPrecision.Float16));
             return;
         }
         Assert.IsType<SlicedEllStepMatrix<ushort>>(step);
@@ -123,7 +125,7 @@ public class StepMatricesTests
         float[] x = [.. Enumerable.Range(0, columns).Select(_ => (float)(random.NextDouble() * 2 - 1))];
         foreach (bool? sortRows in new bool?[] { null, true, false })
         {
-            var kernel = new WindowedEllStepMatrix(csr, window, vector, sortRows);
+            var kernel = new WindowedEllStepMatrix<float>(csr, window, vector, sortRows);
             Assert.Equal(csr.NonZeroCount, kernel.NonZeroCount);
             for (int pass = 0; pass < 2; pass++)
             {
@@ -147,7 +149,7 @@ public class StepMatricesTests
         float[] alike = new float[32 * 64];
         for (int i = 0; i < 32; i++)
             for (int j = 0; j < (i < 16 ? 1 : 16); j++) alike[i * 64 + j] = 1;
-        var kept = new WindowedEllStepMatrix(CsrMatrix<float>.FromDense(alike, 32, 64));
+        var kept = new WindowedEllStepMatrix<float>(CsrMatrix<float>.FromDense(alike, 32, 64));
         Assert.Equal(17, kept.StepCount);
         Assert.Equal(17L * 16 * 5 + 3L * 4, kept.WeightBytes);
 
@@ -155,18 +157,53 @@ public class StepMatricesTests
         float[] mixed = new float[32 * 64];
         for (int i = 0; i < 32; i++)
             for (int j = 0; j < (i % 2 == 1 ? 16 : 1); j++) mixed[i * 64 + j] = 1;
-        var sorted = new WindowedEllStepMatrix(CsrMatrix<float>.FromDense(mixed, 32, 64));
+        var sorted = new WindowedEllStepMatrix<float>(CsrMatrix<float>.FromDense(mixed, 32, 64));
         Assert.Equal(17, sorted.StepCount);
-        Assert.Equal(32, new WindowedEllStepMatrix(CsrMatrix<float>.FromDense(mixed, 32, 64), sortRows: false).StepCount);
+        Assert.Equal(32, new WindowedEllStepMatrix<float>(CsrMatrix<float>.FromDense(mixed, 32, 64), sortRows: false).StepCount);
+    }
+
+    [Theory]
+    [InlineData(37, 23, 0.8, 64, true)]
+    [InlineData(37, 23, 0.8, 64, false)]
+    [InlineData(203, 97, 0.95, 33, true)]
+    [InlineData(35, 200, 0.99, 7, false)]
+    [InlineData(48, 650, 0.964, 58, true)]
+    public void Windowed_ell_with_8_bit_values_adds_the_row_quantized_w_times_x(int rows, int columns, double sparsity, int window, bool vector)
+    {
+        var random = new Random(rows * 5 + columns + window);
+        var pruned = new PrunedMatrix<float>("w", rows, columns);
+        for (int k = 0; k < pruned.Weight.Length; k++) pruned.Weight.Value[k] = (float)(random.NextDouble() * 2 - 1) * (1 + k / columns % 4);
+        pruned.PruneToSparsity(sparsity);
+        for (int i = 3; i < rows; i += 3) pruned.Weight.Value.AsSpan(i * columns, columns).Clear();
+        CsrMatrix<float> csr = CsrMatrix<float>.FromDense(pruned.Weight.Value, rows, columns);
+        float[] w = pruned.Weight.Value;
+        float[] x = [.. Enumerable.Range(0, columns).Select(_ => (float)(random.NextDouble() * 2 - 1))];
+        foreach (bool? sortRows in new bool?[] { null, true, false })
+        {
+            var kernel = new WindowedEllStepMatrix<sbyte>(csr, window, vector, sortRows);
+            Assert.True(kernel.WeightBytes < new WindowedEllStepMatrix<float>(csr, window, vector, sortRows).WeightBytes);
+            float[] y = [.. Enumerable.Range(0, rows).Select(i => (float)i)];
+            kernel.MultiplyAdd(x, y);
+            for (int i = 0; i < rows; i++)
+            {
+                // Each row against its largest magnitude: 127 steps of max/127, rounded to the nearest.
+                double largest = Enumerable.Range(0, columns).Max(j => Math.Abs((double)w[i * columns + j]));
+                double scale = largest / 127, expected = i;
+                for (int j = 0; j < columns; j++)
+                    if (scale > 0) expected += scale * Math.Round(w[i * columns + j] / scale, MidpointRounding.ToEven) * x[j];
+                Assert.True(Math.Abs(y[i] - expected) <= 1e-4 * (1 + Math.Abs(expected)), $"rows sorted {sortRows}, row {i}: {y[i]} vs {expected}");
+            }
+        }
     }
 
     [Fact]
     public void Windowed_ell_rejects_a_window_wider_than_64_columns_and_short_vectors()
     {
         CsrMatrix<float> csr = CsrMatrix<float>.FromDense([1f, 2f, 3f, 4f], 2, 2);
-        Assert.Throws<ArgumentOutOfRangeException>(() => new WindowedEllStepMatrix(csr, 65));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new WindowedEllStepMatrix(csr, 0));
-        Assert.Throws<ArgumentException>(() => new WindowedEllStepMatrix(csr).MultiplyAdd(new float[1], new float[2]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new WindowedEllStepMatrix<float>(csr, 65));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new WindowedEllStepMatrix<float>(csr, 0));
+        Assert.Throws<ArgumentException>(() => new WindowedEllStepMatrix<float>(csr).MultiplyAdd(new float[1], new float[2]));
+        Assert.Throws<NotSupportedException>(() => new WindowedEllStepMatrix<double>(csr));
     }
 
     [Theory]
@@ -177,15 +214,15 @@ public class StepMatricesTests
     public void An_n_m_pattern_gets_windows_of_whole_groups_and_no_padding(int group, int window)
     {
         var block = new BlockShape(1, 1, group);
-        Assert.Equal(window, WindowedEllStepMatrix.WindowFor(block));
-        if (group > WindowedEllStepMatrix.MaxWindow) return;
+        Assert.Equal(window, WindowedEllStepMatrix<float>.WindowFor(block));
+        if (group > WindowedEllStepMatrix<float>.MaxWindow) return;
         var pruned = new PrunedMatrix<float>("w", 48, 650, block);
         var random = new Random(group);
         for (int k = 0; k < pruned.Weight.Length; k++) pruned.Weight.Value[k] = (float)(random.NextDouble() * 2 - 1);
         pruned.PruneToSparsity(0.964);
-        var kernel = new WindowedEllStepMatrix(pruned.ToCsr(), window);
+        var kernel = new WindowedEllStepMatrix<float>(pruned.ToCsr(), window);
         // Every row of a slice has the same entries per window, so the steps hold exactly the entries.
-        Assert.Equal(kernel.NonZeroCount, kernel.StepCount * WindowedEllStepMatrix.SliceRows);
+        Assert.Equal(kernel.NonZeroCount, kernel.StepCount * WindowedEllStepMatrix<float>.SliceRows);
     }
 
     [Theory]
