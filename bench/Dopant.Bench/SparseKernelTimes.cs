@@ -35,8 +35,10 @@ internal static class SparseKernelTimes
                     new WindowedEllStepMatrix<float>(csr, WindowedEllStepMatrix<float>.WindowFor(block)),
                     new WindowedEllStepMatrix<float>(csr, WindowedEllStepMatrix<float>.WindowFor(block), sortRows: true),
                     new WindowedEllStepMatrix<float>(csr, WindowedEllStepMatrix<float>.WindowFor(block), sortRows: false),
+                    new WindowedEllStepMatrix<float>(csr, 32),
                     new WindowedEllStepMatrix<sbyte>(csr, WindowedEllStepMatrix<float>.WindowFor(block))];
-                string[] names = ["CSR", "sliced ELL scalar", "sliced ELL gather", "windowed ELL", "windowed ELL rows sorted", "windowed ELL rows in order", "windowed ELL int8"];
+                string[] names = ["CSR", "sliced ELL scalar", "sliced ELL gather", "windowed ELL", "windowed ELL rows sorted", "windowed ELL rows in order",
+                    "windowed ELL 32 columns", "windowed ELL int8"];
                 var times = new double[kernels.Length];
                 for (int round = 0; round < 5; round++)
                     for (int k = 0; k < kernels.Length; k++)
