@@ -117,7 +117,8 @@ def quantized_precisions(row, precisions):
 
 
 def score_only(cli, data, precisions, only):
-    """Scores the models with a quantized kernel at fp32 and at each precision (cached for --measure), without timing anything."""
+    """Scores the models with a quantized kernel at fp32 and at each precision (cached for --measure), without timing
+    anything."""
     for row in finished().values():
         model = os.path.join(RUNS, row["name"] + ".safetensors")
         if (only and row["name"] not in only) or not quantized_precisions(row, precisions) or not os.path.exists(model):
@@ -129,8 +130,8 @@ def score_only(cli, data, precisions, only):
 def measure(cli, data, dense_model, commit, precisions=(), only=None):
     """Adds streaming speed (1 and 2 threads, against the dense model in the same run) to every finished result line,
     replacing an earlier measurement. With precisions (int8, fp16), models whose S is in column blocks (8, 16 or 32x1)
-    or, at int8, in single entries (the forms with a quantized kernel) are also timed with S's values at that precision, and the test text is scored
-    on the streaming runtime at fp32 and at that precision, so that the quantization's cost in perplexity is measured
+    or, at int8, in single entries (the forms with a quantized kernel) are also timed with S's values at that
+    precision, and the test text is scored on the streaming runtime at fp32 and at that precision, so that the quantization's cost in perplexity is measured
     by the same scorer."""
     with open(RESULTS) as f:
         rows = [json.loads(l) for l in f if l.strip()]
@@ -232,7 +233,7 @@ def main():
     ap.add_argument("--precisions", nargs="*", default=[], choices=["int8", "fp16"],
                     help="with --measure: also time and score models with column blocks at these precisions of S")
     ap.add_argument("--score-only", action="store_true",
-                    help="score the column-block models at fp32 and --precisions on the streaming runtime, for a later --measure, "
+                    help="score the models with a quantized S kernel at fp32 and --precisions on the streaming runtime, for a later --measure, "
                          "and time nothing (it may run beside training)")
     ap.add_argument("--retrain", action="store_true",
                     help="with --only: train those runs again although they have result lines (as on a new machine whose runs/ "

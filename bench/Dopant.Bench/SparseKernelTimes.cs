@@ -6,9 +6,10 @@ namespace Dopant.Bench;
 
 /// <summary>
 /// `sparse-kernels [--reps 2000]`: µs per single-vector product of the sparse streaming kernels (CSR, sliced ELL,
-/// windowed ELL in fp32 and int8), one thread, side by side on the same random masks: the LSTM shapes of the small and medium presets at
-/// the densities of the 25x methods (S of doped forms with share 0.25 and 0.9, magnitude pruning), unstructured and
-/// with N:M patterns of about the same density.
+/// windowed ELL in fp32 and int8), one thread, side by side on the same random masks: the LSTM shapes of the small and
+/// medium presets at the densities of the 25x methods (S of doped forms with share 0.25 and 0.9, magnitude pruning),
+/// unstructured (uniform, or "uneven": rows and columns of unequal strength) and with N:M patterns of about the same
+/// density.
 /// </summary>
 internal static class SparseKernelTimes
 {
@@ -17,7 +18,8 @@ internal static class SparseKernelTimes
         int reps = args.Length == 2 && args[0] == "--reps" ? int.Parse(args[1]) : 2000;
         WorkerPool.SharedThreadCount = 1;
         foreach ((int rows, int columns) in new[] { (800, 200), (2600, 650) })
-            foreach ((double density, string pattern) in new[] { (0.01, "1x1"), (0.036, "1x1"), (0.04, "1x1"), (0.036, "1x1 uneven"), (0.036, "1x1/29"), (0.036, "1x1/59") })
+            foreach ((double density, string pattern) in new[]
+                { (0.01, "1x1"), (0.036, "1x1"), (0.04, "1x1"), (0.036, "1x1 uneven"), (0.036, "1x1/29"), (0.036, "1x1/59") })
             {
                 BlockShape block = BlockShape.Parse(pattern.Split(' ')[0]);
                 var pruned = new PrunedMatrix<float>("w", rows, columns, block);

@@ -8,10 +8,10 @@ internal static class StepMatrices
 {
     /// <summary>
     /// A read-only copy of <paramref name="form"/> as a step matrix (a pruned matrix becomes windowed ELL with AVX-512 or
-    /// sliced ELL without, or block CSR when pruned in blocks, the sum of the two for blocks with loose entries); dense matrices, and the dense rows of a
-    /// hybrid matrix, are stored at <paramref name="precision"/>, and at int8 or fp16 so are the values of parts pruned
-    /// in 8, 16 or 32×1 blocks (whole blocks among loose entries included; loose entries stay fp32), and at int8 so are
-    /// single entries in windowed ELL.
+    /// sliced ELL without, or block CSR when pruned in blocks, the sum of the two for blocks with loose entries); dense
+    /// matrices, and the dense rows of a hybrid matrix, are stored at <paramref name="precision"/>, and at int8 or fp16
+    /// so are the values of parts pruned in 8, 16 or 32×1 blocks (whole blocks among loose entries included; loose
+    /// entries stay fp32), and at int8 so are single entries in windowed ELL.
     /// </summary>
     public static IStepMatrix From(IWeightMatrix<float> form, WeightPrecision precision = WeightPrecision.Float32) => form switch
     {
@@ -46,8 +46,8 @@ internal static class StepMatrices
     };
 
     // Blocks in block CSR (8-bit or 16-bit values for column blocks at int8 or fp16); single entries (N:M patterns
-    // included) in windowed ELL with AVX-512 (8-bit values at int8), else in sliced ELL with 16-bit column indices when they fit; blocks with
-    // loose entries as the sum of the two.
+    // included) in windowed ELL with AVX-512 (8-bit values at int8), else in sliced ELL with 16-bit column indices when
+    // they fit; blocks with loose entries as the sum of the two.
     private static IStepMatrix Sparse(PrunedMatrix<float> pruned, WeightPrecision precision)
     {
         if (pruned.Block.HasLooseEntries)
