@@ -94,7 +94,7 @@ internal sealed class WindowedEllStepMatrix<TValue> : IStepMatrix where TValue :
         }
         (_values, _scales) = typeof(TValue) == typeof(float) ? ((TValue[])(object)values, []) : Quantize(values);
         NonZeroCount = csr.NonZeroCount;
-        // x padded so that the last window's four registers load whole.
+        // x padded so that every window's four registers load whole, however narrow the window.
         _x = new float[(_windows - 1) * window + MaxWindow];
         _vector = allowVector && Avx512F.IsSupported;
     }
@@ -104,15 +104,16 @@ internal sealed class WindowedEllStepMatrix<TValue> : IStepMatrix where TValue :
     {
         var quantized = new sbyte[values.Length];
         var scales = new float[_slices * SliceRows];
+        int longest = Enumerable.Range(0, _slices).Select(s => _stepStarts[(s + 1) * _windows] - _stepStarts[s * _windows]).DefaultIfEmpty().Max();
+        var row = new float[longest];
+        var row8 = new sbyte[longest];
         for (int s = 0; s < _slices; s++)
         {
             int first = _stepStarts[s * _windows], steps = _stepStarts[(s + 1) * _windows] - first;
-            var row = new float[steps];
-            var row8 = new sbyte[steps];
             for (int lane = 0; lane < SliceRows; lane++)
             {
                 for (int k = 0; k < steps; k++) row[k] = values[(first + k) * SliceRows + lane];
-                RowQuantization.ToInt8(row, 1, steps, row8, scales.AsSpan(s * SliceRows + lane, 1));
+                RowQuantization.ToInt8(row.AsSpan(0, steps), 1, steps, row8.AsSpan(0, steps), scales.AsSpan(s * SliceRows + lane, 1));
                 for (int k = 0; k < steps; k++) quantized[(first + k) * SliceRows + lane] = row8[k];
             }
         }
@@ -186,25 +187,13 @@ internal sealed class WindowedEllStepMatrix<TValue> : IStepMatrix where TValue :
                     if (k == end) continue;
                     float* table = xs + w * _window;
                     Vector512<float> t0 = Avx512F.LoadVector512(table), t1 = Avx512F.LoadVector512(table + 16);
-                    if (_window <= HalfWindow)
+                    Vector512<float> t2 = Avx512F.LoadVector512(table + 32), t3 = Avx512F.LoadVector512(table + 48);
+                    for (; k + 2 <= end; k += 2)
                     {
-                        for (; k + 2 <= end; k += 2)
-                        {
-                            even = Avx512F.FusedMultiplyAdd(Load(values, k), Avx512F.PermuteVar16x32x2(t0, Offsets(offsets, k), t1), even);
-                            odd = Avx512F.FusedMultiplyAdd(Load(values, k + 1), Avx512F.PermuteVar16x32x2(t0, Offsets(offsets, k + 1), t1), odd);
-                        }
-                        if (k < end) even = Avx512F.FusedMultiplyAdd(Load(values, k), Avx512F.PermuteVar16x32x2(t0, Offsets(offsets, k), t1), even);
+                        even = Avx512F.FusedMultiplyAdd(Load(values, k), Lookup(t0, t1, t2, t3, Offsets(offsets, k)), even);
+                        odd = Avx512F.FusedMultiplyAdd(Load(values, k + 1), Lookup(t0, t1, t2, t3, Offsets(offsets, k + 1)), odd);
                     }
-                    else
-                    {
-                        Vector512<float> t2 = Avx512F.LoadVector512(table + 32), t3 = Avx512F.LoadVector512(table + 48);
-                        for (; k + 2 <= end; k += 2)
-                        {
-                            even = Avx512F.FusedMultiplyAdd(Load(values, k), Lookup(t0, t1, t2, t3, Offsets(offsets, k)), even);
-                            odd = Avx512F.FusedMultiplyAdd(Load(values, k + 1), Lookup(t0, t1, t2, t3, Offsets(offsets, k + 1)), odd);
-                        }
-                        if (k < end) even = Avx512F.FusedMultiplyAdd(Load(values, k), Lookup(t0, t1, t2, t3, Offsets(offsets, k)), even);
-                    }
+                    if (k < end) even = Avx512F.FusedMultiplyAdd(Load(values, k), Lookup(t0, t1, t2, t3, Offsets(offsets, k)), even);
                 }
                 Vector512<float> sum = even + odd;
                 if (typeof(TValue) == typeof(sbyte)) sum *= Avx512F.LoadVector512(scales + s * SliceRows);
@@ -229,6 +218,7 @@ internal sealed class WindowedEllStepMatrix<TValue> : IStepMatrix where TValue :
     private static unsafe Vector512<int> Offsets(sbyte* offsets, int step) =>
         Avx512F.ConvertToVector512Int32(Sse2.LoadVector128(offsets + (long)step * SliceRows));
 
+    // x at the offsets: from the window's first 32 entries (t0, t1), or from the next 32 (t2, t3) where the sign bit is set.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Lookup(Vector512<float> t0, Vector512<float> t1, Vector512<float> t2, Vector512<float> t3, Vector512<int> offsets) =>
         Avx512F.BlendVariable(Avx512F.PermuteVar16x32x2(t0, offsets, t1), Avx512F.PermuteVar16x32x2(t2, offsets, t3), offsets.AsSingle());

@@ -170,7 +170,7 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
     // Prunes the count smallest-magnitude kept entries, those of the blocks marked in wholeBlocks (if given) exempt.
     private long PruneSmallestEntries(long count, bool[]? wholeBlocks = null, int blockColumns = 0)
     {
-        var candidates = new List<Candidate>();
+        var candidates = new List<Candidate>(_mask.Length - (int)_prunedCount);
         T[] values = Weight.Value;
         for (int k = 0; k < _mask.Length; k++)
         {
