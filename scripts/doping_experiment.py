@@ -10,14 +10,15 @@ nothing else on the machine) and adds the figures to its result line.
                                        [--jobs 2] [--only dkp25 ...] [--dense-from runs/quality/dopant-small.json]
                                        [--doping-share 0.9] [--cmr 0] [--blocks 16x1 16x1/28 ...] [--dense-epochs 3]
                                        [--dropout 0.5 --dense-control] [--distill 0.5 [--teacher dense-p50]]
-                                       [--measure|--score-only [--precisions int8 fp16]] [--dry-run]
+                                       [--measure|--score-only [--precisions int8 fp16]] [--retrain --only NAME]
+                                       [--dry-run]
 
 Resumable: each run checkpoints every epoch in runs/doping/; rerun the script after an interruption and it skips
 finished runs (their result lines in docs/results/doping.jsonl) and resumes the one in progress. On a fresh clone
 (runs/ is not committed) a recorded dense model is trained again with its recorded command. --preset medium keeps its
 own runs/structured-medium/ and docs/results/structured-doping-medium.jsonl; runs/ may be a symbolic link to a folder
-outside the clone. Every finished run
-appends one JSON object to docs/results/doping.jsonl; scripts/doping_report.py turns that file into the table and the
+outside the clone. --retrain --only NAME trains a finished run again (its model lost with another machine's runs/)
+and replaces its result line. Every finished run appends one JSON object to docs/results/doping.jsonl; scripts/doping_report.py turns that file into the table and the
 SVG charts of docs/RESULTS.md.
 """
 import argparse
