@@ -43,7 +43,7 @@ CLI = ["dotnet", os.path.join(RUNS, "cli", "Dopant.Cli.dll")]
 # Blocks with loose entries (16x1+10%) quantize their whole blocks; the loose entries stay fp32.
 COLUMN_BLOCKS = r"(8|16|32)x1(/\d+|\+\d+%)?$"
 # Single entries (windowed ELL, AVX-512) have an int8 kernel only.
-SINGLE_ENTRIES = r"(1x1(/\d+)?)?$"
+SINGLE_ENTRIES = r"(1x1(/\d+|@\d+x\d+)?)?$"
 
 
 def plan(factors):
@@ -64,9 +64,10 @@ def plan(factors):
 def structured_plan(factors, blocks, share, cmr, schedule="", method="dkp"):
     """Doped KP (or another doped form) with S in blocks of each shape (1x1: unstructured), the same split and
     co-matrix dropout for all; names carry the split when it is not the papers' 90%, and the schedule when it is not
-    the default one; an N:M pattern 16x1/32 is named 16x1-nm32, blocks with 10% loose entries 4x4+10% 4x4-u10."""
+    the default one; an N:M pattern 16x1/32 is named 16x1-nm32, blocks with 10% loose entries 4x4+10% 4x4-u10, single
+    entries balanced in tiles 1x1@16x64 1x1-t16x64."""
     suffix = ("" if share == 0.9 else f"-s{round(100 * share)}") + schedule
-    return [(f"{method}{f}-{b.replace('/', '-nm').replace('+', '-u').rstrip('%')}{suffix}", method, f, ["--doping-share", str(share), "--cmr", str(cmr)] + ([] if b == "1x1" else ["--block", b]))
+    return [(f"{method}{f}-{b.replace('/', '-nm').replace('+', '-u').replace('@', '-t').rstrip('%')}{suffix}", method, f, ["--doping-share", str(share), "--cmr", str(cmr)] + ([] if b == "1x1" else ["--block", b]))
             for f in factors for b in blocks]
 
 

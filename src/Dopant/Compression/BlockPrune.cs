@@ -20,6 +20,7 @@ public sealed class BlockPrune : ICompressionOperator
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(block.Rows, nameof(block));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(block.Columns, nameof(block));
         if (block.HasLooseEntries) throw new ArgumentException($"block prune: {block} has loose entries, which only doping and --block support.", nameof(block));
+        if (block.HasTiles) throw new ArgumentException($"block prune: {block} is balanced in tiles, which only doping and --block support.", nameof(block));
         Density = density;
         Block = block;
         Criterion = criterion;

@@ -164,6 +164,7 @@ public sealed class SchemeFile
                     BlockShape shape = BlockShape.Parse(String(b, where + " block"));
                     if (shape.Group != 0) throw new FormatException($"{where}: \"block\" takes RxC only; for an N:M pattern use nm_prune.");
                     if (shape.HasLooseEntries) throw new FormatException($"{where}: \"block\" takes RxC only; loose entries (+P%) are for doping and --block.");
+                    if (shape.HasTiles) throw new FormatException($"{where}: \"block\" takes RxC only; balanced tiles (@RxC) are for doping and --block.");
                     return new BlockPrune(Density(e, where), shape, Criterion(e, where));
                 case "nm_prune":
                     Object(e, where, ["op", "n", "m"]);

@@ -7,14 +7,17 @@ using Dopant.Numerics;
 namespace Dopant.Inference;
 
 /// <summary>
-/// A sparse W in sliced ELLPACK within column windows, x gathered from registers: the nonempty rows, sorted by their
-/// number of entries (longest first, so that a slice's rows are alike), are cut into slices of 16 and the columns into
+/// A sparse W in sliced ELLPACK within column windows, x gathered from registers: the nonempty rows, ordered so that a
+/// slice's rows are alike (by their number of entries, longest first, or grouped by their counts per window, whichever
+/// needs fewer steps), are cut into slices of 16 and the columns into
 /// windows of at most 64; for each slice and window, a step holds one entry of each of the 16 rows (padded with zeros
 /// where a row has fewer entries in that window than the slice's fullest row) and its column as one byte, relative to
 /// the window. A product loads the window of x into four 512-bit registers and fetches the 16 entries of x a step needs
 /// with two in-register permutes and a blend, so that one step costs about as much as an FMA, where a memory gather
 /// costs many. A balanced N:M matrix whose groups tile the windows needs no padding at all: every row of a slice has N
-/// entries in every group, and the rows keep their order, so that a slice's sums add into y as one vector. Values are
+/// entries in every group, and the rows keep their order, so that a slice's sums add into y as one vector; nor does a
+/// matrix balanced in tiles of 16 rows and the window's columns (<see cref="BlockShape.HasTiles"/>), its rows grouped
+/// by their counts per window. Values are
 /// <typeparamref name="TValue"/>: <see cref="float"/>, or <see cref="sbyte"/> with one float scale per row
 /// (<see cref="RowQuantization"/>) applied once to each slice's sums, a quarter of the value bytes. Without AVX-512 the
 /// same layout is walked lane by lane.
@@ -45,8 +48,9 @@ internal sealed class WindowedEllStepMatrix<TValue> : IStepMatrix where TValue :
     /// <summary>
     /// Lays out <paramref name="csr"/> in windows of <paramref name="window"/> columns (1 to 64; for an N:M matrix a
     /// multiple of M, so that no group straddles two windows); <paramref name="allowVector"/> false keeps to the scalar
-    /// kernel. <paramref name="sortRows"/> true sorts the rows, false keeps them in order, and null (the default) sorts
-    /// them only if that saves a tenth of the steps, which pays for adding each slice's sums into y row by row.
+    /// kernel. <paramref name="sortRows"/> true reorders the rows (by length or by counts per window, whichever needs
+    /// fewer steps), false keeps them in order, and null (the default) reorders them only if that saves a tenth of the
+    /// steps, which pays for adding each slice's sums into y row by row.
     /// </summary>
     public WindowedEllStepMatrix(CsrMatrix<float> csr, int window = MaxWindow, bool allowVector = true, bool? sortRows = null)
     {
@@ -63,6 +67,8 @@ internal sealed class WindowedEllStepMatrix<TValue> : IStepMatrix where TValue :
         int[] inOrder = [.. Enumerable.Range(0, Rows)];
         int[] sorted = [.. inOrder.Where(i => pointers[i + 1] > pointers[i]).OrderByDescending(i => pointers[i + 1] - pointers[i]).ThenBy(i => i)];
         int[] inOrderStarts = StepStarts(inOrder, pointers, columns), sortedStarts = StepStarts(sorted, pointers, columns);
+        int[] grouped = GroupedByWindowCounts(pointers, columns), groupedStarts = StepStarts(grouped, pointers, columns);
+        if (groupedStarts[^1] < sortedStarts[^1]) (sorted, sortedStarts) = (grouped, groupedStarts);
         bool sort = sortRows ?? sortedStarts[^1] < 0.9 * inOrderStarts[^1];
         if (sort && sorted.SequenceEqual(inOrder)) sort = false;
         _stepStarts = sort ? sortedStarts : inOrderStarts;
@@ -144,6 +150,19 @@ internal sealed class WindowedEllStepMatrix<TValue> : IStepMatrix where TValue :
             for (int w = 0; w < _windows; w++) starts[s * _windows + w + 1] = starts[s * _windows + w] + steps[w];
         }
         return starts;
+    }
+
+    // The nonempty rows with equal counts per window together (TileRowOrder), so that a matrix balanced in tiles of
+    // 16 rows by a whole number of windows needs no padding.
+    private int[] GroupedByWindowCounts(int[] pointers, int[] columns)
+    {
+        int[] nonempty = [.. Enumerable.Range(0, Rows).Where(i => pointers[i + 1] > pointers[i])];
+        var counts = new int[nonempty.Length * _windows];
+        for (int r = 0; r < nonempty.Length; r++)
+            for (int k = pointers[nonempty[r]]; k < pointers[nonempty[r] + 1]; k++) counts[r * _windows + columns[k] / _window]++;
+        int[] order = TileRowOrder.Order(counts, nonempty.Length, _windows, SliceRows);
+        for (int r = 0; r < order.Length; r++) order[r] = nonempty[order[r]];
+        return order;
     }
 
     private int RowOf(int slice, int lane)
@@ -258,8 +277,9 @@ internal sealed class WindowedEllStepMatrix<TValue> : IStepMatrix where TValue :
 
     /// <summary>
     /// The window for a pruned matrix: for an N:M pattern over single entries with M ≤ 64, the largest multiple of M
-    /// that fits 64 columns; otherwise 64.
+    /// that fits 64 columns; for tiles of C ≤ 64 columns, the largest multiple of C; otherwise 64.
     /// </summary>
     public static int WindowFor(BlockShape block) =>
-        block.IsElement && block.Group is > 0 and <= MaxWindow ? MaxWindow / block.Group * block.Group : MaxWindow;
+        block.IsElement && block.Group is > 0 and <= MaxWindow ? MaxWindow / block.Group * block.Group
+        : block.HasTiles && block.TileColumns <= MaxWindow ? MaxWindow / block.TileColumns * block.TileColumns : MaxWindow;
 }

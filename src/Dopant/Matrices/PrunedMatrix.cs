@@ -41,6 +41,9 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
         Block = block ?? BlockShape.Element;
         if (Block.LoosePercent != 0 && (Block.IsElement || Block.Group != 0 || Block.LoosePercent is < 1 or > 99))
             throw new ArgumentException($"Loose entries need blocks larger than 1x1, no N:M pattern and a share of 1 to 99 percent (got {Block}).", nameof(block));
+        if ((Block.TileRows != 0 || Block.TileColumns != 0)
+            && (!Block.IsElement || Block.Group != 0 || Block.LoosePercent != 0 || Block.TileRows is < 1 or > 256 || Block.TileColumns is < 1 or > 256))
+            throw new ArgumentException($"Balanced tiles need single entries, no N:M pattern, no loose entries and tiles of 1 to 256 rows and columns (got {Block}).", nameof(block));
     }
 
     /// <summary>The blocks that pruning keeps or removes whole (1×1: unstructured).</summary>
@@ -149,7 +152,12 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
     /// keeps its <see cref="BlockShape.KeptPerGroup"/> strongest blocks (a shorter last run at most as many). Blocks
     /// with loose entries (<see cref="BlockShape.LoosePercent"/> P) prune exactly that many entries: the weakest whole
     /// kept blocks become loose until the blocks hold at most round((100 − P)% · entries to keep), then the smallest
-    /// loose entries go (loose entries that happen to fill a block count as a whole block from then on).
+    /// loose entries go (loose entries that happen to fill a block count as a whole block from then on). Single entries
+    /// balanced in tiles (<see cref="BlockShape.HasTiles"/>) keep at most the target: the rows are cut into slices of
+    /// <see cref="BlockShape.TileRows"/> in the order of <see cref="TileRowOrder"/> (rows of equal counts per window
+    /// together, the strongest first by their kept squares), and every row of a slice keeps its same number of strongest
+    /// entries in each window of <see cref="BlockShape.TileColumns"/> columns, at most the fewest any of them holds there;
+    /// the numbers go up one at a time, the raise that adds the largest mean square first, while they fit the target.
     /// </summary>
     /// <param name="sparsity">The target pruned fraction, in [0, 1].</param>
     /// <returns>The number of entries pruned by this call.</returns>
@@ -162,6 +170,7 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
         long toPrune = Math.Min(target, _mask.Length) - _prunedCount;
         if (toPrune <= 0) return 0;
         if (Block.HasLooseEntries) return PruneWithLooseEntries(_prunedCount + toPrune);
+        if (Block.HasTiles) return PruneTiles(_prunedCount + toPrune);
         if (!Block.IsElement) return PruneBlocks(_prunedCount + toPrune);
 
         return PruneSmallestEntries(toPrune);
@@ -189,6 +198,79 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
         }
         _prunedCount += count;
         return count;
+    }
+
+    private long PruneTiles(long target)
+    {
+        int sliceRows = Block.TileRows, width = Block.TileColumns, windows = (Columns + width - 1) / width;
+        // Each row's kept columns, window by window, strongest first: window w's in ranked[i·Columns + w·width …].
+        var ranked = new int[_mask.Length];
+        var squares = new double[_mask.Length];
+        var counts = new int[Rows * windows];
+        var strength = new double[Rows];
+        T[] values = Weight.Value;
+        for (int k = 0; k < _mask.Length; k++)
+        {
+            double square = double.CreateChecked(values[k] * values[k]);
+            squares[k] = double.IsNaN(square) ? double.PositiveInfinity : square;
+        }
+        for (int i = 0; i < Rows; i++)
+            for (int w = 0; w < windows; w++)
+            {
+                int start = i * Columns + w * width, held = 0;
+                for (int k = start; k < i * Columns + Math.Min((w + 1) * width, Columns); k++)
+                    if (!T.IsZero(_mask[k]))
+                    {
+                        ranked[start + held++] = k;
+                        strength[i] += squares[k];
+                    }
+                ranked.AsSpan(start, held).Sort((a, b) => squares[b].CompareTo(squares[a]) is var c && c != 0 ? c : a.CompareTo(b));
+                counts[i * windows + w] = held;
+            }
+
+        int[] order = TileRowOrder.Order(counts, Rows, windows, sliceRows, strength);
+        int slices = (Rows + sliceRows - 1) / sliceRows;
+        var raises = new List<TileRaise>();
+        for (int s = 0; s < slices; s++)
+        {
+            ReadOnlySpan<int> slice = order.AsSpan(s * sliceRows, Math.Min(sliceRows, Rows - s * sliceRows));
+            for (int w = 0; w < windows; w++)
+            {
+                int most = int.MaxValue;
+                foreach (int i in slice) most = Math.Min(most, counts[i * windows + w]);
+                for (int n = 0; n < most; n++)
+                {
+                    double sum = 0;
+                    foreach (int i in slice) sum += squares[ranked[i * Columns + w * width + n]];
+                    raises.Add(new TileRaise(sum / slice.Length, s * windows + w, n));
+                }
+            }
+        }
+        // Ties go by slice-window, then by number, so that a slice-window's raises come in order.
+        raises.Sort();
+        var chosen = new int[slices * windows];
+        long keep = _mask.Length - target, kept = 0;
+        foreach (TileRaise raise in raises)
+        {
+            int size = Math.Min(sliceRows, Rows - raise.SliceWindow / windows * sliceRows);
+            if (kept + size > keep) break;
+            kept += size;
+            chosen[raise.SliceWindow]++;
+        }
+
+        long before = _prunedCount;
+        for (int s = 0; s < slices; s++)
+            foreach (int i in order.AsSpan(s * sliceRows, Math.Min(sliceRows, Rows - s * sliceRows)))
+                for (int w = 0; w < windows; w++)
+                    for (int n = chosen[s * windows + w]; n < counts[i * windows + w]; n++)
+                    {
+                        int k = ranked[i * Columns + w * width + n];
+                        _mask[k] = T.Zero;
+                        values[k] = T.Zero;
+                        Weight.Gradient[k] = T.Zero;
+                        _prunedCount++;
+                    }
+        return _prunedCount - before;
     }
 
     private long PruneBlocks(long target)
@@ -490,6 +572,18 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
         TensorPrimitives.Multiply(Weight.Value, _mask, masked);
         weights = masked;
         return rented;
+    }
+
+    // Raising slice-window SliceWindow's number of entries per row from Number to Number + 1, worth the mean square it adds.
+    private readonly record struct TileRaise(double Worth, int SliceWindow, int Number) : IComparable<TileRaise>
+    {
+        public int CompareTo(TileRaise other)
+        {
+            int byWorth = other.Worth.CompareTo(Worth);
+            if (byWorth != 0) return byWorth;
+            int bySliceWindow = SliceWindow.CompareTo(other.SliceWindow);
+            return bySliceWindow != 0 ? bySliceWindow : Number.CompareTo(other.Number);
+        }
     }
 
     private readonly record struct Candidate(double Magnitude, int Index) : IComparable<Candidate>

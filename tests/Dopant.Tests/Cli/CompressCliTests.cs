@@ -112,6 +112,7 @@ public sealed class CompressCliTests : IDisposable
     [InlineData("--prune-end", "9", "--prune-end must be in [0, --epochs]")]
     [InlineData("--block", "16", "--block: A block shape is RxC")]
     [InlineData("--block", "4x4+0%", "--block: Blocks with loose entries are RxC+P%")]
+    [InlineData("--block", "4x4@16x64", "--block: Single entries balanced in tiles are 1x1@RxC")]
     public void Bad_options_fail_with_one_line_naming_the_option_and_write_nothing(string option, string value, string expected)
     {
         string output = Path.Combine(_folder.Path, "bad.safetensors");
@@ -296,6 +297,31 @@ public sealed class CompressCliTests : IDisposable
         }
 
         string compact = Path.Combine(_folder.Path, "nm-compact.safetensors");
+        Assert.Equal(0, CliProcess.Run("export", "--model", output, "--out", compact).ExitCode);
+        Assert.Equal(TestPerplexity(output), TestPerplexity(compact));
+    }
+
+    [Fact]
+    public void Doping_balanced_in_tiles_trains_keeps_slices_balanced_and_exports_to_the_same_perplexity()
+    {
+        string output = Path.Combine(_folder.Path, "dkp-tiles.safetensors");
+        CliProcess.Result compress = CliProcess.Run(Tiny(output, "--method", "dkp", "--factor", "4", "--block", "1x1@8x4"));
+        Assert.True(compress.ExitCode == 0, compress.StandardError);
+        Assert.Contains("\"block\":\"1x1@8x4\"", SafeTensorsFile.Load(output).Metadata[ModelCheckpoint.FormsKey]);
+        var model = ModelCheckpoint.Load(output).Model;
+        foreach (var pruned in model.Layers.SelectMany(l => l.WeightMatrices).SelectMany(w => WeightForms.PrunedParts(w.Matrix)))
+        {
+            Assert.Equal(BlockShape.Parse("1x1@8x4"), pruned.Block);
+            // Every row of a slice holds the same count in every window of 4 columns, so the rows sorted by their
+            // counts fall into runs of 8 alike rows.
+            int windows = (pruned.Columns + 3) / 4;
+            string[] counts = [.. Enumerable.Range(0, pruned.Rows).Select(i => string.Join(",", Enumerable.Range(0, windows)
+                .Select(w => Enumerable.Range(4 * w, Math.Min(4, pruned.Columns - 4 * w)).Count(j => pruned.Mask[i * pruned.Columns + j] == 1))))];
+            Assert.All(counts.GroupBy(c => c), g => Assert.Equal(0, g.Count() % 8));
+            Assert.True(pruned.Sparsity > 0.5);
+        }
+
+        string compact = Path.Combine(_folder.Path, "tiles-compact.safetensors");
         Assert.Equal(0, CliProcess.Run("export", "--model", output, "--out", compact).ExitCode);
         Assert.Equal(TestPerplexity(output), TestPerplexity(compact));
     }

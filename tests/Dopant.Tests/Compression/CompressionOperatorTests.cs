@@ -256,6 +256,7 @@ public class CompressionOperatorTests
         Assert.Contains("density", Assert.Throws<ArgumentOutOfRangeException>(() => new MagnitudePrune(0)).Message);
         Assert.Contains("density", Assert.Throws<ArgumentOutOfRangeException>(() => new BlockPrune(1.5, new BlockShape(4, 1))).Message);
         Assert.Contains("loose entries", Assert.Throws<ArgumentException>(() => new BlockPrune(0.5, BlockShape.Parse("4x4+10%"))).Message);
+        Assert.Contains("balanced in tiles", Assert.Throws<ArgumentException>(() => new BlockPrune(0.5, BlockShape.Parse("1x1@16x64"))).Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => new NMPrune(5, 4));
         Assert.Throws<ArgumentOutOfRangeException>(() => new Quantize(WeightPrecision.Float32));
         Assert.Throws<ArgumentException>(() => new FormProjection(new LstmCompression("prune", 10)));

@@ -98,6 +98,7 @@ public class SchemeTests
     [InlineData("""{ "rules": [ { "operators": [ { "op": "quantize", "precision": "int4" } ] } ] }""", "unknown precision")]
     [InlineData("""{ "rules": [ { "operators": [ { "op": "nm_prune", "n": 2.5, "m": 4 } ] } ] }""", "positive integer")]
     [InlineData("""{ "rules": [ { "operators": [ { "op": "block_prune", "density": 0.1, "block": "4x4+10%" } ] } ] }""", "loose entries (+P%) are for doping")]
+    [InlineData("""{ "rules": [ { "operators": [ { "op": "block_prune", "density": 0.1, "block": "1x1@16x64" } ] } ] }""", "balanced tiles (@RxC) are for doping")]
     [InlineData("""{ "rules": [ { "operators": [ { "op": "kp", "factor": "ten" } ] } ] }""", "must be a number")]
     [InlineData("""{ "rules": [ { "operators": [ { "op": "block_prune", "density": 0.1, "block": "16by1" } ] } ] }""", "16by1")]
     [InlineData("""{ "rules": [ """, "not valid JSON")]

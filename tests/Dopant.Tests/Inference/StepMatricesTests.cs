@@ -48,6 +48,10 @@ public class StepMatricesTests
         { """{"kind":"pruned","block":"1x1/59"}""", 33, 130, 0.964 },
         { """{"kind":"pruned","block":"1x1/4"}""", 17, 23, 0.5 },
         { """{"kind":"doped","structure":{"kind":"kronecker","shape":"5x7,4x3","rank":1},"block":"1x1/7"}""", 20, 21, 0.8 },
+        // Single entries balanced in tiles: rows grouped by their counts per window.
+        { """{"kind":"pruned","block":"1x1@16x64"}""", 37, 650, 0.964 },
+        { """{"kind":"pruned","block":"1x1@16x64"}""", 64, 130, 0.9 },
+        { """{"kind":"doped","structure":{"kind":"kronecker","shape":"5x7,4x3","rank":1},"block":"1x1@4x8"}""", 20, 21, 0.8 },
     };
 
     [Theory]
