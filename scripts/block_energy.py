@@ -4,7 +4,7 @@ its squared weights (its energy) in the strongest entries or blocks when S keeps
 and for 16x1 blocks, the same after a permutation of the hidden units that groups units with similar column patterns
 into the same 16 rows (the runtime would apply it once to every matrix that reads or writes the hidden state).
 
-  /usr/bin/python3 scripts/block_energy.py MODEL.safetensors [--density 0.036] [--shapes 1x1 16x1 8x1 4x4 1x8 4x4+10% 1x1/29 slice16x64s]
+  /usr/bin/python3 scripts/block_energy.py MODEL.safetensors [--density 0.036] [--shapes 1x1 16x1 8x1 4x4 1x8 4x4+10% 1x1/29 1x1@16x64]
 
 Needs numpy (Debian's python3-numpy, installed with apt-get if missing). Reads the safetensors file itself.
 """
@@ -76,12 +76,11 @@ def balanced_energy(energy, group, density):
 def slice_balanced_energy(energy, rows, cols, density, sort_rows):
     """Share of energy when every slice of `rows` rows and window of `cols` columns keeps the same number of entries in
     each of the slice's rows (each row's strongest in the window), the counts chosen freely across slices and windows
-    under the density budget: the pattern windowed ELL runs without padding. With sort_rows, the rows are first ordered
-    by how many of the matrix's strongest entries (at this density) they hold, so that a slice gathers alike rows (the
-    runtime adds each slice's sums into its rows wherever they are)."""
+    under the density budget: `--block 1x1@RxC` at its first pruning step, with sort_rows (the rows first ordered by
+    their sum of squares, strongest first, as that step orders them, so that a slice gathers alike rows); without, the
+    rows in their natural order."""
     if sort_rows:
-        counts = (energy > np.quantile(energy, 1 - density)).sum(axis=1)
-        energy = energy[np.argsort(-counts, kind="stable")]
+        energy = energy[np.argsort(-energy.sum(axis=1), kind="stable")]
     r, c = energy.shape
     gains = [(-np.sort(-energy[s:s + rows, w:w + cols], axis=1)).sum(axis=0)
              for s in range(0, r, rows) for w in range(0, c, cols)]
@@ -128,12 +127,13 @@ def main():
     hidden, layers = config.get("hidden_size"), config.get("num_layers")
     if not hidden or not layers or "rnn.weight_ih_l0" not in tensors:
         sys.exit(f"{args.model}: not a dense Dopant LSTM model (no hidden_size, num_layers or rnn.weight_ih_l0)")
-    # RxC, RxC+P% (P percent of the kept entries loose), 1x1/M (N:M over single entries) or slice16x64 (16 rows of a
-    # 64-column window share a count; slice16x64s with the rows sorted first).
+    # RxC, RxC+P% (P percent of the kept entries loose), 1x1/M (N:M over single entries), 1x1@RxC (single entries
+    # balanced in tiles) or 1x1@RxC-inorder (the same with the rows in their natural order).
     for s in args.shapes:
         if "/" in s and s.split("/")[0] != "1x1":
             sys.exit(f"{s}: the proxy takes N:M patterns over single entries only (1x1/M)")
-    shapes = [(-1, 0, s.endswith("s")) if s.startswith("slice") else (0, 0, int(s.split("/")[1])) if "/" in s else
+    shapes = [(-int(s.split("@")[1].split("-")[0].split("x")[0]), int(s.split("@")[1].split("-")[0].split("x")[1]),
+               not s.endswith("-inorder")) if "@" in s else (0, 0, int(s.split("/")[1])) if "/" in s else
               tuple(map(int, s.split("+")[0].split("x"))) + (int(s.split("+")[1].rstrip("%")) / 100 if "+" in s else 0,)
               for s in args.shapes]
     print("| matrix | " + " | ".join(args.shapes) + " | 16x1, units permuted |")
@@ -146,7 +146,7 @@ def main():
         rows = np.concatenate([gate * hidden + order for gate in range(4)])
         for m, energy in energies.items():
             keep = int(round(args.density * energy.size))
-            shares = [slice_balanced_energy(energy, 16, 64, args.density, loose) if r < 0
+            shares = [slice_balanced_energy(energy, -r, c, args.density, loose) if r < 0
                       else balanced_energy(energy, loose, args.density) if r == 0 else kept_energy(energy, r, c, keep, loose)
                       for r, c, loose in shapes] + [kept_energy(energy[rows], 16, 1, keep)]
             print(f"| W_{m} layer {layer} | " + " | ".join(f"{100 * s:.1f}%" for s in shares) + " |")

@@ -8,8 +8,9 @@ namespace Dopant.Bench;
 /// `sparse-kernels [--reps 2000]`: µs per single-vector product of the sparse streaming kernels (CSR, sliced ELL,
 /// windowed ELL in fp32 and int8), one thread, side by side on the same random masks: the LSTM shapes of the small and
 /// medium presets at the densities of the 25x methods (S of doped forms with share 0.25 and 0.9, magnitude pruning),
-/// unstructured (uniform, or "uneven": rows and columns of unequal strength) and with N:M patterns of about the same
-/// density.
+/// unstructured (uniform, or "uneven": rows and columns of unequal strength), with N:M patterns of about the same
+/// density and balanced in 16 × 64 tiles (uniform or uneven). "fill" is the share of windowed ELL's step lanes that
+/// hold an entry.
 /// </summary>
 internal static class SparseKernelTimes
 {
@@ -19,7 +20,8 @@ internal static class SparseKernelTimes
         WorkerPool.SharedThreadCount = 1;
         foreach ((int rows, int columns) in new[] { (800, 200), (2600, 650) })
             foreach ((double density, string pattern) in new[]
-                { (0.01, "1x1"), (0.036, "1x1"), (0.04, "1x1"), (0.036, "1x1 uneven"), (0.036, "1x1/29"), (0.036, "1x1/59") })
+                { (0.01, "1x1"), (0.036, "1x1"), (0.04, "1x1"), (0.036, "1x1 uneven"), (0.036, "1x1/29"), (0.036, "1x1/59"),
+                  (0.036, "1x1@16x64"), (0.036, "1x1@16x64 uneven") })
             {
                 BlockShape block = BlockShape.Parse(pattern.Split(' ')[0]);
                 var pruned = new PrunedMatrix<float>("w", rows, columns, block);
@@ -45,7 +47,8 @@ internal static class SparseKernelTimes
                 for (int round = 0; round < 5; round++)
                     for (int k = 0; k < kernels.Length; k++)
                         times[k] = round == 0 ? StepMatrixTimes.MedianMicroseconds(kernels[k], reps) : Math.Min(times[k], StepMatrixTimes.MedianMicroseconds(kernels[k], reps));
-                Console.WriteLine($"{rows}x{columns} {pattern} density {density:P1} ({csr.NonZeroCount:N0} nonzeros): " +
+                var windowed = (WindowedEllStepMatrix<float>)kernels[3];
+                Console.WriteLine($"{rows}x{columns} {pattern} density {density:P1} ({csr.NonZeroCount:N0} nonzeros, fill {(double)windowed.NonZeroCount / (windowed.StepCount * WindowedEllStepMatrix<float>.SliceRows):P0}): " +
                     string.Join(", ", names.Select((name, i) => $"{name} {times[i]:F2} µs ({1e3 * times[i] / csr.NonZeroCount:F2} ns/nz)")));
             }
         return 0;
