@@ -42,6 +42,8 @@ internal sealed class WindowedEllStepMatrix<TValue> : IStepMatrix where TValue :
     private readonly int[] _stepStarts;
     // The row of each slice's lanes (−1 for padding lanes), or empty when slice s holds rows 16s … 16s + 15 in order.
     private readonly int[] _rows;
+    // With the rows reordered, each slice's sums in slice order (one vector store a slice), added into y once at the end.
+    private readonly float[] _slicedSums;
     private readonly float[] _x;
     private readonly bool _vector;
 
@@ -74,8 +76,10 @@ internal sealed class WindowedEllStepMatrix<TValue> : IStepMatrix where TValue :
         _stepStarts = sort ? sortedStarts : inOrderStarts;
         _slices = (_stepStarts.Length - 1) / _windows;
         _rows = [];
+        _slicedSums = [];
         if (sort)
         {
+            _slicedSums = new float[_slices * SliceRows];
             _rows = new int[_slices * SliceRows];
             _rows.AsSpan().Fill(-1);
             sorted.CopyTo(_rows, 0);
@@ -196,7 +200,9 @@ internal sealed class WindowedEllStepMatrix<TValue> : IStepMatrix where TValue :
         fixed (float* xs = _x, ys = y, scales = _scales)
         fixed (TValue* values = _values)
         fixed (sbyte* offsets = _offsets)
-        fixed (int* starts = _stepStarts)
+        fixed (int* starts = _stepStarts, rows = _rows)
+        fixed (float* slicedSums = _slicedSums)
+        {
             for (int s = 0; s < _slices; s++)
             {
                 Vector512<float> even = Vector512<float>.Zero, odd = Vector512<float>.Zero;
@@ -216,8 +222,13 @@ internal sealed class WindowedEllStepMatrix<TValue> : IStepMatrix where TValue :
                 }
                 Vector512<float> sum = even + odd;
                 if (typeof(TValue) == typeof(sbyte)) sum *= Avx512F.LoadVector512(scales + s * SliceRows);
+                if (_rows.Length != 0)
+                {
+                    Avx512F.Store(slicedSums + s * SliceRows, sum);
+                    continue;
+                }
                 float* row = ys + s * SliceRows;
-                if (_rows.Length == 0 && (s + 1) * SliceRows <= Rows)
+                if ((s + 1) * SliceRows <= Rows)
                 {
                     Avx512F.Store(row, Avx512F.LoadVector512(row) + sum);
                     continue;
@@ -225,6 +236,9 @@ internal sealed class WindowedEllStepMatrix<TValue> : IStepMatrix where TValue :
                 Avx512F.Store(sums, sum);
                 AddSums(sums, s, ys);
             }
+            // The reordered rows come first, the padding lanes (row −1) after them.
+            for (int lane = 0; lane < _rows.Length && rows[lane] >= 0; lane++) ys[rows[lane]] += slicedSums[lane];
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
