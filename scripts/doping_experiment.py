@@ -133,8 +133,8 @@ def measure(cli, data, dense_model, commit, precisions=(), only=None):
     """Adds streaming speed (1 and 2 threads, against the dense model in the same run) to every finished result line,
     replacing an earlier measurement. With precisions (int8, fp16), models whose S is in column blocks (8, 16 or 32x1)
     or, at int8, in single entries (the forms with a quantized kernel) are also timed with S's values at that
-    precision, and the test text is scored on the streaming runtime at fp32 and at that precision, so that the quantization's cost in perplexity is measured
-    by the same scorer."""
+    precision, and the test text is scored on the streaming runtime at fp32 and at that precision, so that the
+    quantization's cost in perplexity is measured by the same scorer."""
     with open(RESULTS) as f:
         rows = [json.loads(l) for l in f if l.strip()]
     for row in rows:
@@ -233,7 +233,8 @@ def main():
                                          "baseline; it is also the reference of the perplexity change, and names end in -from-<run>")
     ap.add_argument("--measure", action="store_true", help="time the finished models instead of training")
     ap.add_argument("--precisions", nargs="*", default=[], choices=["int8", "fp16"],
-                    help="with --measure: also time and score models with column blocks at these precisions of S")
+                    help="with --measure: also time and score the models with a quantized S kernel (column blocks; "
+                         "single entries at int8) at these precisions of S")
     ap.add_argument("--score-only", action="store_true",
                     help="score the models with a quantized S kernel at fp32 and --precisions on the streaming runtime, for a later --measure, "
                          "and time nothing (it may run beside training)")

@@ -37,6 +37,16 @@ public sealed class CompressCliTests : IDisposable
     private double TestPerplexity(string model) => JsonDocument.Parse(CliProcess.Run("eval", "--model", model, "--data", Data,
         "--bptt", "5", "--batch-size", "10", "--json").StandardOutput).RootElement.GetProperty("test_ppl").GetDouble();
 
+    // The tiny doped KP trained with S in blocks of `block` into file (in the test folder); its forms record the shape.
+    private string TrainDopedInBlocks(string file, string block)
+    {
+        string output = Path.Combine(_folder.Path, file);
+        CliProcess.Result compress = CliProcess.Run(Tiny(output, "--method", "dkp", "--factor", "4", "--block", block));
+        Assert.True(compress.ExitCode == 0, compress.StandardError);
+        Assert.Contains($"\"block\":\"{block}\"", SafeTensorsFile.Load(output).Metadata[ModelCheckpoint.FormsKey]);
+        return output;
+    }
+
     // args with option set to value: replaced where present, else appended.
     private static string[] Set(string[] args, string option, string value)
     {
@@ -252,10 +262,7 @@ public sealed class CompressCliTests : IDisposable
     [Fact]
     public void Block_doping_trains_exports_in_block_csr_and_int8_and_bench_infer_times_methods_of_a_preset()
     {
-        string output = Path.Combine(_folder.Path, "dkp-blocks.safetensors");
-        CliProcess.Result compress = CliProcess.Run(Tiny(output, "--method", "dkp", "--factor", "4", "--block", "8x1"));
-        Assert.True(compress.ExitCode == 0, compress.StandardError);
-        Assert.Contains("\"block\":\"8x1\"", SafeTensorsFile.Load(output).Metadata[ModelCheckpoint.FormsKey]);
+        string output = TrainDopedInBlocks("dkp-blocks.safetensors", "8x1");
 
         string compact = Path.Combine(_folder.Path, "blocks-compact.safetensors"), quantized = Path.Combine(_folder.Path, "blocks-int8.safetensors");
         Assert.Equal(0, CliProcess.Run("export", "--model", output, "--out", compact).ExitCode);
@@ -283,9 +290,7 @@ public sealed class CompressCliTests : IDisposable
         Assert.Contains("keeps none", Assert.Single(refused.ErrorLines));
         Assert.False(File.Exists(output));
 
-        CliProcess.Result compress = CliProcess.Run(Tiny(output, "--method", "dkp", "--factor", "4", "--block", "4x1/16"));
-        Assert.True(compress.ExitCode == 0, compress.StandardError);
-        Assert.Contains("\"block\":\"4x1/16\"", SafeTensorsFile.Load(output).Metadata[ModelCheckpoint.FormsKey]);
+        TrainDopedInBlocks("dkp-nm.safetensors", "4x1/16");
         // Each 32 × 8 S: 8 block rows of 4, each a single (short) group of 8 column blocks that keeps one.
         var model = ModelCheckpoint.Load(output).Model;
         foreach (var pruned in model.Layers.SelectMany(l => l.WeightMatrices).SelectMany(w => WeightForms.PrunedParts(w.Matrix)))
@@ -304,10 +309,7 @@ public sealed class CompressCliTests : IDisposable
     [Fact]
     public void Doping_balanced_in_tiles_trains_keeps_slices_balanced_and_exports_to_the_same_perplexity()
     {
-        string output = Path.Combine(_folder.Path, "dkp-tiles.safetensors");
-        CliProcess.Result compress = CliProcess.Run(Tiny(output, "--method", "dkp", "--factor", "4", "--block", "1x1@8x4"));
-        Assert.True(compress.ExitCode == 0, compress.StandardError);
-        Assert.Contains("\"block\":\"1x1@8x4\"", SafeTensorsFile.Load(output).Metadata[ModelCheckpoint.FormsKey]);
+        string output = TrainDopedInBlocks("dkp-tiles.safetensors", "1x1@8x4");
         var model = ModelCheckpoint.Load(output).Model;
         foreach (var pruned in model.Layers.SelectMany(l => l.WeightMatrices).SelectMany(w => WeightForms.PrunedParts(w.Matrix)))
         {

@@ -118,11 +118,8 @@ public class StepMatricesTests
     public void Windowed_ell_adds_w_times_x_as_a_double_reference_does(int rows, int columns, double sparsity, int window, bool vector)
     {
         var random = new Random(rows * 7 + columns + window);
-        var pruned = new PrunedMatrix<float>("w", rows, columns);
-        for (int k = 0; k < pruned.Weight.Length; k++) pruned.Weight.Value[k] = (float)(random.NextDouble() * 2 - 1);
-        pruned.PruneToSparsity(sparsity);
-        // Rows of very different lengths (and empty ones): every third row cleared, row 0 full.
-        for (int i = 3; i < rows; i += 3) pruned.Weight.Value.AsSpan(i * columns, columns).Clear();
+        PrunedMatrix<float> pruned = PrunedWithEmptyRows(random, rows, columns, sparsity, k => 1);
+        // Row 0 full, so that row lengths differ widely.
         for (int j = 0; j < columns; j++) pruned.Weight.Value[j] = 1f / (j + 1);
         CsrMatrix<float> csr = CsrMatrix<float>.FromDense(pruned.Weight.Value, rows, columns);
         float[] w = pruned.Weight.Value;
@@ -175,10 +172,7 @@ public class StepMatricesTests
     public void Windowed_ell_with_8_bit_values_adds_the_row_quantized_w_times_x(int rows, int columns, double sparsity, int window, bool vector)
     {
         var random = new Random(rows * 5 + columns + window);
-        var pruned = new PrunedMatrix<float>("w", rows, columns);
-        for (int k = 0; k < pruned.Weight.Length; k++) pruned.Weight.Value[k] = (float)(random.NextDouble() * 2 - 1) * (1 + k / columns % 4);
-        pruned.PruneToSparsity(sparsity);
-        for (int i = 3; i < rows; i += 3) pruned.Weight.Value.AsSpan(i * columns, columns).Clear();
+        PrunedMatrix<float> pruned = PrunedWithEmptyRows(random, rows, columns, sparsity, k => 1 + k / columns % 4);
         CsrMatrix<float> csr = CsrMatrix<float>.FromDense(pruned.Weight.Value, rows, columns);
         float[] w = pruned.Weight.Value;
         float[] x = [.. Enumerable.Range(0, columns).Select(_ => (float)(random.NextDouble() * 2 - 1))];
@@ -198,6 +192,17 @@ public class StepMatricesTests
                 Assert.True(Math.Abs(y[i] - expected) <= 1e-4 * (1 + Math.Abs(expected)), $"rows sorted {sortRows}, row {i}: {y[i]} vs {expected}");
             }
         }
+    }
+
+    // Random values scaled by scale(k) (k row-major), magnitude-pruned to sparsity, then every third row from row 3 on
+    // cleared, so that some rows are empty.
+    private static PrunedMatrix<float> PrunedWithEmptyRows(Random random, int rows, int columns, double sparsity, Func<int, int> scale)
+    {
+        var pruned = new PrunedMatrix<float>("w", rows, columns);
+        for (int k = 0; k < pruned.Weight.Length; k++) pruned.Weight.Value[k] = (float)(random.NextDouble() * 2 - 1) * scale(k);
+        pruned.PruneToSparsity(sparsity);
+        for (int i = 3; i < rows; i += 3) pruned.Weight.Value.AsSpan(i * columns, columns).Clear();
+        return pruned;
     }
 
     [Fact]
