@@ -119,19 +119,36 @@ def get_window(data, i, bptt):
 # ----------------------------------------------------------------------------- model
 
 class RNNModel(nn.Module):
-    """Embedding -> dropout -> L-layer LSTM (dropout between layers) -> dropout -> Linear.
-    Same parameter names as PyTorch's examples/word_language_model RNNModel (LSTM)."""
+    """Embedding (V x E) -> dropout -> L-layer LSTM or GRU (dropout between layers) -> dropout
+    -> Linear(H, V). Same parameter names as PyTorch's examples/word_language_model RNNModel.
 
-    def __init__(self, ntoken, nhid, nlayers, dropout=0.0, tied=False):
+    rnn_type: "LSTM" (gates i,f,g,o; state (h, c)) or "GRU" (gates r,z,n; state h).
+    ninp: embedding width E, default nhid. Tying needs E == H."""
+
+    CELLS = {"LSTM": nn.LSTM, "GRU": nn.GRU}
+
+    def __init__(self, ntoken, nhid, nlayers, dropout=0.0, tied=False, rnn_type="LSTM", ninp=None):
         super().__init__()
+        rnn_type = str(rnn_type).upper()
+        if rnn_type not in self.CELLS:
+            raise ValueError(f"rnn_type must be LSTM or GRU (got {rnn_type!r})")
+        ninp = nhid if ninp is None else int(ninp)
+        if tied and ninp != nhid:
+            raise ValueError(f"tied weights need the embedding size ({ninp}) to equal the hidden size ({nhid})")
         self.ntoken, self.nhid, self.nlayers = ntoken, nhid, nlayers
+        self.ninp, self.rnn_type = ninp, rnn_type
         self.drop = nn.Dropout(dropout)
-        self.encoder = nn.Embedding(ntoken, nhid)
-        self.rnn = nn.LSTM(nhid, nhid, nlayers, dropout=dropout if nlayers > 1 else 0.0)
+        self.encoder = nn.Embedding(ntoken, ninp)
+        self.rnn = self.CELLS[rnn_type](ninp, nhid, nlayers, dropout=dropout if nlayers > 1 else 0.0)
         self.decoder = nn.Linear(nhid, ntoken)
         self.tied = tied
         if tied:
             self.decoder.weight = self.encoder.weight
+
+    @property
+    def cell(self):
+        """The cell as Dopant metadata spells it: "lstm" or "gru"."""
+        return self.rnn_type.lower()
 
     def init_uniform(self, init):
         # Zaremba: every parameter (biases and embedding included) ~ U(-init, init).
@@ -146,12 +163,16 @@ class RNNModel(nn.Module):
         return self.decoder(self.drop(output)), hidden
 
     def init_hidden(self, bsz):
+        """(h, c) for an LSTM, h for a GRU; zeros [L, bsz, H]."""
         p = next(self.parameters())
         z = p.new_zeros(self.nlayers, bsz, self.nhid)
-        return z, z.clone()
+        return (z, z.clone()) if self.rnn_type == "LSTM" else z
 
 
 def detach(hidden):
+    """A detached copy of an LSTM state (tuple) or a GRU state (tensor)."""
+    if isinstance(hidden, torch.Tensor):
+        return hidden.detach()
     return tuple(h.detach() for h in hidden)
 
 
@@ -253,7 +274,8 @@ def write_safetensors(path, tensors, metadata, dtype="F32"):
 
 def model_config_metadata(model, **extra):
     cfg = {"vocab_size": model.ntoken, "hidden_size": model.nhid, "num_layers": model.nlayers,
-           "tied": bool(model.tied), "dropout": float(model.drop.p)}
+           "tied": bool(model.tied), "dropout": float(model.drop.p), "cell": model.cell,
+           "embedding_size": model.ninp}
     cfg.update(extra)
     return cfg
 
@@ -276,8 +298,14 @@ def load_dopant(path, dtype=torch.float32):
     cfg = json.loads(meta["dopant.config"])
     vocab = json.loads(meta["dopant.vocab"])
     tied = bool(cfg.get("tied", False))
-    model = RNNModel(int(cfg["vocab_size"]), int(cfg["hidden_size"]), int(cfg["num_layers"]),
-                     float(cfg.get("dropout", 0.0)), tied).to(dtype)
+    # "cell" and "embedding_size" are absent from older files: LSTM, E = H
+    cell = str(cfg.get("cell", "lstm")).lower()
+    if cell not in ("lstm", "gru"):
+        raise ValueError(f"unknown cell {cell!r} (expected lstm or gru)")
+    hidden = int(cfg["hidden_size"])
+    model = RNNModel(int(cfg["vocab_size"]), hidden, int(cfg["num_layers"]),
+                     float(cfg.get("dropout", 0.0)), tied, rnn_type=cell.upper(),
+                     ninp=int(cfg.get("embedding_size", hidden))).to(dtype)
     expected = set(model.state_dict().keys())
     if tied and "decoder.weight" not in tensors:
         expected.discard("decoder.weight")

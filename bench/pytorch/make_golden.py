@@ -1,10 +1,17 @@
 #!/usr/bin/env -S /usr/bin/python3
-"""Writes the golden fixtures the C# tests compare against (float64, fixed seed):
+"""Writes the golden fixtures the C# tests compare against (float64, fixed seeds):
 
-  tests/Dopant.Tests/Fixtures/lm_golden.json        untied decoder
-  tests/Dopant.Tests/Fixtures/lm_golden_tied.json   decoder.weight tied to encoder.weight
-  tests/Dopant.Tests/Fixtures/torch_tiny_lm.safetensors  (--safetensors, on by default)
+  tests/Dopant.Tests/Fixtures/lm_golden.json         LSTM, untied decoder
+  tests/Dopant.Tests/Fixtures/lm_golden_tied.json    LSTM, decoder.weight tied to encoder.weight
+  tests/Dopant.Tests/Fixtures/lm_golden_gru.json     GRU, untied, embedding width 5 != hidden 7
+  tests/Dopant.Tests/Fixtures/lm_golden_emsize.json  LSTM, untied, embedding width 5 != hidden 7
+  (--safetensors, on by default:)
+  tests/Dopant.Tests/Fixtures/torch_tiny_lm.safetensors
       float32 copy of lm_golden.json's initial parameters + Dopant metadata
+  tests/Dopant.Tests/Fixtures/torch_gru_state_dict.safetensors (+ .vocab.txt)
+      float32 copy of lm_golden_gru.json's initial parameters as a plain PyTorch state dict
+      (metadata only {"format": "pt"}, tensors sorted by name as safetensors.torch.save_file
+      lays them out) and its vocabulary, one word per line in id order
 
 Usage: /usr/bin/python3 bench/pytorch/make_golden.py [--out-dir DIR] [--no-safetensors]
 See README.md in this folder for the schema.
@@ -29,6 +36,7 @@ CONFIG = dict(vocab_size=11, hidden_size=7, num_layers=2, batch_size=3, bptt=5, 
 NUM_WINDOWS = 5
 STREAM_LENGTH = 80  # > batch * (T + 1) = 78; batchify trims it to 26 rows x 3
 SEED = 20240611
+EMBEDDING_SIZE = 5  # E != H fixtures
 VOCAB = [f"w{i}" for i in range(CONFIG["vocab_size"] - 1)] + [dl.EOS]
 
 
@@ -43,25 +51,41 @@ def params_json(model):
 
 
 def state_json(hidden):
-    h, c = hidden
+    """LSTM (h, c): h_l{k}, c_l{k} per layer; GRU h: h_l{k} only."""
+    h, c = (hidden, None) if isinstance(hidden, torch.Tensor) else hidden
     out = {}
     for l in range(h.size(0)):
         out[f"h_l{l}"] = tensor_json(h[l])
-        out[f"c_l{l}"] = tensor_json(c[l])
+        if c is not None:
+            out[f"c_l{l}"] = tensor_json(c[l])
     return out
 
 
-def build(tied):
+# file name -> (tied, cell, embedding width or None for E = H, seed). The stream comes from
+# seed, the parameters from seed + 1. The first two are the original fixtures: their "config"
+# has no "cell"/"embedding_size" keys, so they stay byte-identical to the committed files.
+FIXTURE_SPECS = {
+    "lm_golden.json": (False, "lstm", None, SEED),
+    "lm_golden_tied.json": (True, "lstm", None, SEED),
+    "lm_golden_gru.json": (False, "gru", EMBEDDING_SIZE, SEED + 100),
+    "lm_golden_emsize.json": (False, "lstm", EMBEDDING_SIZE, SEED + 200),
+}
+GATE_ORDER = {"lstm": "i,f,g,o", "gru": "r,z,n"}
+
+
+def build(tied, cell="lstm", embedding_size=None, seed=SEED):
     cfg = dict(CONFIG, tied=tied)
-    gen = torch.Generator().manual_seed(SEED)
+    if cell != "lstm" or embedding_size is not None:  # new fixtures name the cell and E
+        cfg.update(cell=cell, embedding_size=embedding_size or CONFIG["hidden_size"])
+    gen = torch.Generator().manual_seed(seed)
     stream = torch.randint(0, cfg["vocab_size"], (STREAM_LENGTH,), generator=gen)
     data = dl.batchify(stream, cfg["batch_size"])
     T = NUM_WINDOWS * cfg["bptt"]
     assert data.size(0) == T + 1, data.shape
 
-    torch.manual_seed(SEED + 1)
+    torch.manual_seed(seed + 1)
     model = dl.RNNModel(cfg["vocab_size"], cfg["hidden_size"], cfg["num_layers"],
-                        cfg["dropout"], tied).double()
+                        cfg["dropout"], tied, rnn_type=cell.upper(), ninp=embedding_size).double()
     model.init_uniform(cfg["init"])
     model.train()
     initial = params_json(model)
@@ -97,13 +121,13 @@ def build(tied):
     assert len(steps) == NUM_WINDOWS
 
     doc = {
-        "description": "Dopant LSTM LM golden values from PyTorch (float64). "
+        "description": f"Dopant {cell.upper()} LM golden values from PyTorch (float64). "
                        "See bench/pytorch/README.md for conventions.",
         "generator": "bench/pytorch/make_golden.py",
         "torch_version": torch.__version__,
         "dtype": "float64",
-        "seed": SEED,
-        "config": dict(cfg, num_windows=NUM_WINDOWS, gate_order="i,f,g,o"),
+        "seed": seed,
+        "config": dict(cfg, num_windows=NUM_WINDOWS, gate_order=GATE_ORDER[cell]),
         "vocab": VOCAB,
         "stream": stream.tolist(),
         "nbatch": data.size(0),
@@ -140,34 +164,59 @@ def dumps(obj, indent=0):
     return json.dumps(obj)
 
 
+def model_from_params(doc, tied, cell, embedding_size):
+    """A float32 RNNModel holding doc's initial_params."""
+    model = dl.RNNModel(CONFIG["vocab_size"], CONFIG["hidden_size"], CONFIG["num_layers"],
+                        CONFIG["dropout"], tied, rnn_type=cell.upper(), ninp=embedding_size)
+    with torch.no_grad():
+        for pname, p in model.named_parameters():
+            t = doc["initial_params"][pname]
+            p.copy_(torch.tensor(t["values"], dtype=torch.float64).view(t["shape"]))
+    return model
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out-dir", default=FIXTURES)
     ap.add_argument("--safetensors", action=argparse.BooleanOptionalAction, default=True,
-                    help="also write torch_tiny_lm.safetensors (default: yes)")
+                    help="also write torch_tiny_lm.safetensors and torch_gru_state_dict.* (default: yes)")
     args = ap.parse_args()
     torch.set_num_threads(1)
 
-    for tied, name in ((False, "lm_golden.json"), (True, "lm_golden_tied.json")):
-        doc, model = build(tied)
+    for name, (tied, cell, emsize, seed) in FIXTURE_SPECS.items():
+        doc, model = build(tied, cell, emsize, seed)
         text = dumps(doc) + "\n"
         assert json.loads(text) == json.loads(json.dumps(doc))
         path = os.path.join(args.out_dir, name)
         dl.atomic_write(path, lambda f: f.write(text.encode("utf8")))
-        print(f"wrote {path}: window0 loss {doc['window0']['loss']:.6f}, "
-              f"step losses {[round(s['loss'], 6) for s in doc['training']['steps']]}")
+        print(f"wrote {path}: window0 loss {doc['window0']['loss']!r}, "
+              f"step losses {[round(s['loss'], 6) for s in doc['training']['steps']]}, "
+              f"clip scales {[round(s['clip_scale'], 4) for s in doc['training']['steps']]}")
+        if not args.safetensors:
+            continue
 
-        if not tied and args.safetensors:
-            init_model = dl.RNNModel(CONFIG["vocab_size"], CONFIG["hidden_size"],
-                                     CONFIG["num_layers"], CONFIG["dropout"], False)
-            with torch.no_grad():
-                for pname, p in init_model.named_parameters():
-                    t = doc["initial_params"][pname]
-                    p.copy_(torch.tensor(t["values"], dtype=torch.float64).view(t["shape"]))
+        if name == "lm_golden.json":
+            init_model = model_from_params(doc, tied, cell, emsize)
+            # The committed file predates the "cell"/"embedding_size" keys; keep its metadata
+            # as it was (it also covers loading an old file, where they default to lstm and H).
+            config = dl.model_config_metadata(init_model, init=CONFIG["init"], source="pytorch",
+                                              golden="lm_golden.json initial_params")
+            del config["cell"], config["embedding_size"]
+            meta = {"dopant.config": json.dumps(config),
+                    "dopant.vocab": json.dumps(VOCAB, ensure_ascii=False)}
             st = os.path.join(args.out_dir, "torch_tiny_lm.safetensors")
-            dl.save_dopant(st, init_model, VOCAB, "F32", init=CONFIG["init"],
-                           source="pytorch", golden="lm_golden.json initial_params")
+            dl.write_safetensors(st, dl.model_tensors(init_model), meta, "F32")
             print(f"wrote {st}")
+        elif name == "lm_golden_gru.json":
+            # A plain PyTorch state dict, as safetensors.torch.save_file(model.state_dict(), path)
+            # writes it: metadata {"format": "pt"} only, tensors (all F32) sorted by name.
+            sd = model_from_params(doc, tied, cell, emsize).state_dict()
+            st = os.path.join(args.out_dir, "torch_gru_state_dict.safetensors")
+            dl.write_safetensors(st, {k: sd[k] for k in sorted(sd)}, {"format": "pt"}, "F32")
+            vocab_path = os.path.join(args.out_dir, "torch_gru_state_dict.vocab.txt")
+            vocab_text = "".join(w + "\n" for w in doc["vocab"])
+            dl.atomic_write(vocab_path, lambda f: f.write(vocab_text.encode("utf8")))
+            print(f"wrote {st}, {vocab_path}")
 
 
 if __name__ == "__main__":

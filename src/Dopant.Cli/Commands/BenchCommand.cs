@@ -115,7 +115,7 @@ internal static class BenchCommand
                 if (parse.GetValue(methods) is { Length: > 0 }) throw new ArgumentException("--method needs --preset; a --model is timed as it is.");
                 names = [parse.GetValue(model) ?? throw new ArgumentException("--model (or --preset) is required."),
                     .. parse.GetValue(against) is string other ? new[] { other } : []];
-                ModelCheckpoint[] checkpoints = [.. names.Select(ModelCheckpoint.Load)];
+                ModelCheckpoint[] checkpoints = [.. names.Select(name => ModelCheckpoint.Load(name))];
                 if (checkpoints.Any(c => c.Vocabulary.Count != checkpoints[0].Vocabulary.Count))
                     throw new ArgumentException("--model and --against have different vocabularies.");
                 corpus = PtbCorpus.Load(folder, checkpoints[0].Vocabulary);

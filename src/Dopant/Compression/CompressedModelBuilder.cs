@@ -60,7 +60,7 @@ public sealed class CompressedModelBuilder
             if (!rules.TryGetValue(w.Name, out SchemeRule? rule) || !Prunes(rule) || w.Kind is WeightKind.LstmInput or WeightKind.LstmRecurrent) continue;
             _masks.Add((w.Values, [.. w.Values.Select(v => v != 0)]));
         }
-        foreach (LstmLayer<float> layer in _model.Layers)
+        foreach (IRecurrentLayer<float> layer in _model.Layers)
         {
             IWeightMatrix<float> input = Form(layer.InputWeights, layer.InputWeightsName, WeightKind.LstmInput);
             IWeightMatrix<float> recurrent = Form(layer.RecurrentWeights, layer.RecurrentWeightsName, WeightKind.LstmRecurrent);
@@ -128,7 +128,7 @@ public sealed class CompressedModelBuilder
     private List<CompressibleWeight> DenseWeights()
     {
         var weights = new List<CompressibleWeight> { new(_model.Encoder.Weight.Name, WeightKind.Embedding, _model.Encoder.VocabularySize, _model.Encoder.Dimension, _model.Encoder.Weight.Value) };
-        foreach (LstmLayer<float> layer in _model.Layers)
+        foreach (IRecurrentLayer<float> layer in _model.Layers)
         {
             weights.Add(View(layer.InputWeights, layer.InputWeightsName, WeightKind.LstmInput));
             weights.Add(View(layer.RecurrentWeights, layer.RecurrentWeightsName, WeightKind.LstmRecurrent));

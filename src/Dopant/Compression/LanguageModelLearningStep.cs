@@ -71,7 +71,7 @@ public sealed class LanguageModelLearningStep : ILearningStep
         _model.Random = new Xoshiro256(_options.Seed + 1000UL * (ulong)iteration);
         _model.Training = true;
         var step = new TbpttStep<float>(_model, new SgdOptimizer<float>(), _options.Clip, _options.TimeSummedLoss);
-        LstmState<float> state = _model.CreateState(_options.BatchSize);
+        RecurrentState<float> state = _model.CreateState(_options.BatchSize);
         double lossSum = 0;
         long tokens = 0;
         var clock = System.Diagnostics.Stopwatch.StartNew();

@@ -106,6 +106,8 @@ public sealed record LstmCompression(string Method, double Factor, double Doping
         Validate();
         if (Concatenated)
         {
+            if (model.Config.Cell != RecurrentCell.Lstm)
+                throw new ArgumentException($"--concatenate needs LSTM layers; a {model.Config.Cell.Name().ToUpperInvariant()} multiplies W_hn·h by its reset gate, so W_ih and W_hh stay apart.");
             var layers = model.Layers.ToDictionary(l => l.CombinedWeightsName);
             model.CombineLstm(name => SpecFor(4 * layers[name].HiddenSize, layers[name].InputSize + layers[name].HiddenSize));
             return model.CompressionReport();

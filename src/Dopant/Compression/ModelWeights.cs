@@ -15,7 +15,7 @@ public static class ModelWeights
     {
         ArgumentNullException.ThrowIfNull(model);
         var weights = new List<CompressibleWeight> { View(model.Encoder.Weight, WeightKind.Embedding) };
-        foreach (LstmLayer<float> layer in model.Layers)
+        foreach (IRecurrentLayer<float> layer in model.Layers)
         {
             if (layer.CombinedWeights is not null)
                 throw new ArgumentException($"Layer {layer.Index} has a combined [W_ih | W_hh] matrix; schemes work on separate dense matrices.");

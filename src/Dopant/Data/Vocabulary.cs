@@ -45,6 +45,29 @@ public sealed class Vocabulary
         EndOfSentenceId = _ids.GetValueOrDefault(EndOfSentenceWord, -1);
     }
 
+    /// <summary>Reads a vocabulary file: one word a line, in id order (UTF-8; a final newline is optional).</summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">A line is empty or holds white space, or a word appears twice; the message names the file and the line.</exception>
+    public static Vocabulary ReadWordList(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path)) throw new FileNotFoundException($"Vocabulary file '{path}' does not exist.", path);
+        var words = new List<string>();
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (string line in File.ReadLines(path))
+        {
+            string word = line.TrimEnd('\r');
+            int number = words.Count + 1;
+            if (word.Length == 0 || word.Any(char.IsWhiteSpace))
+                throw new InvalidDataException($"'{path}' line {number}: {(word.Length == 0 ? "empty" : "white space inside")}; a vocabulary file holds one word a line.");
+            if (!seen.TryAdd(word, number))
+                throw new InvalidDataException($"'{path}' line {number}: '{word}' appears already on line {seen[word]}.");
+            words.Add(word);
+        }
+        if (words.Count == 0) throw new InvalidDataException($"'{path}' holds no words.");
+        return new Vocabulary(words);
+    }
+
     /// <summary>
     /// Builds a vocabulary from token sources in first-occurrence order: sources in the order given, tokens in
     /// the order each source yields them.

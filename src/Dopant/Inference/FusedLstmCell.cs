@@ -46,6 +46,12 @@ internal static class FusedLstmCell
         System.Numerics.Tensors.TensorPrimitives.Multiply(h[..n], output, h);
     }
 
+    /// <summary>y = σ(x), with the same exponential as the LSTM update.</summary>
+    internal static void Sigmoid(ReadOnlySpan<float> x, Span<float> y) => Activate(x, y, 1);
+
+    /// <summary>y = tanh(x), with the same exponential as the LSTM update.</summary>
+    internal static void Tanh(ReadOnlySpan<float> x, Span<float> y) => Activate(x, y, 2);
+
     // y = s·σ(s·x) − (s − 1): σ for s = 1, tanh for s = 2.
     private static void Activate(ReadOnlySpan<float> x, Span<float> y, float s)
     {

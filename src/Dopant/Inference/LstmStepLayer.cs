@@ -9,7 +9,7 @@ namespace Dopant.Inference;
 /// gates = b_ih + b_hh + W_ih·x + W_hh·h (or W·[x; h] for a combined matrix), then the cell update.
 /// Holds its own state h, c and gate buffer.
 /// </summary>
-internal sealed class LstmStepLayer
+internal sealed class LstmStepLayer : IStepLayer
 {
     // Below this many weight bytes (both matrices) a product is too short to be worth a second thread.
     private const long ParallelWeightBytes = 1 << 16;

@@ -14,19 +14,24 @@ public sealed class StreamingLanguageModel
 {
     private readonly EmbeddingTable _embedding;
     private readonly float[] _decoderBias, _embedded;
-    private readonly LstmStepLayer[] _layers;
+    private readonly IStepLayer[] _layers;
     private readonly IStepMatrix _decoder;
 
     private StreamingLanguageModel(LanguageModel<float> model, WeightPrecision precision)
     {
         VocabularySize = model.Config.VocabularySize;
         HiddenSize = model.Config.HiddenSize;
-        _embedding = new EmbeddingTable(model.Encoder.Weight.Value, VocabularySize, HiddenSize, precision);
-        _layers = [.. model.Layers.Select(l => new LstmStepLayer(l, precision))];
+        _embedding = new EmbeddingTable(model.Encoder.Weight.Value, VocabularySize, model.Config.EmbeddingSize, precision);
+        _layers = [.. model.Layers.Select(IStepLayer (l) => l switch
+        {
+            LstmLayer<float> lstm => new LstmStepLayer(lstm, precision),
+            GruLayer<float> gru => new GruStepLayer(gru, precision),
+            _ => throw new NotSupportedException($"The streaming runtime has no kernel for {l.GetType().Name}."),
+        })];
         _decoder = StepMatrices.From(model.Decoder.Weight, precision);
         Precision = precision;
         _decoderBias = (float[])model.Decoder.Bias.Value.Clone();
-        _embedded = new float[HiddenSize];
+        _embedded = new float[model.Config.EmbeddingSize];
     }
 
     /// <summary>
@@ -49,7 +54,7 @@ public sealed class StreamingLanguageModel
     /// <summary>The hidden size H.</summary>
     public int HiddenSize { get; }
 
-    /// <summary>Bytes of weights one <see cref="Advance"/> reads: the LSTM layers' matrices and biases, and one embedding row.</summary>
+    /// <summary>Bytes of weights one <see cref="Advance"/> reads: the recurrent layers' matrices and biases, and one embedding row.</summary>
     public long RecurrentWeightBytes => _layers.Sum(l => l.WeightBytes) + _embedding.RowBytes;
 
     /// <summary>Bytes of weights one <see cref="Logits"/> reads: the decoder matrix and bias.</summary>
@@ -61,10 +66,10 @@ public sealed class StreamingLanguageModel
     /// <summary>Sets every layer's state back to zero (the start of a stream).</summary>
     public void Reset()
     {
-        foreach (LstmStepLayer layer in _layers) layer.Reset();
+        foreach (IStepLayer layer in _layers) layer.Reset();
     }
 
-    /// <summary>Feeds one token through the embedding and the LSTM layers.</summary>
+    /// <summary>Feeds one token through the embedding and the recurrent layers.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The token is not in [0, V).</exception>
     public void Advance(int token)
     {
@@ -72,7 +77,7 @@ public sealed class StreamingLanguageModel
             throw new ArgumentOutOfRangeException(nameof(token), token, $"Token ids are in [0, {VocabularySize}).");
         _embedding.CopyRow(token, _embedded);
         ReadOnlySpan<float> x = _embedded;
-        foreach (LstmStepLayer layer in _layers)
+        foreach (IStepLayer layer in _layers)
         {
             layer.Step(x);
             x = layer.Hidden;

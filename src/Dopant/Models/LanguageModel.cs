@@ -6,8 +6,8 @@ using Dopant.Numerics;
 namespace Dopant.Models;
 
 /// <summary>
-/// A word-level LSTM language model: embedding → dropout → LSTM layers (dropout between and after) → linear decoder →
-/// softmax cross-entropy. Parameter names follow PyTorch's examples/word_language_model
+/// A word-level recurrent language model: embedding (width E) → dropout → LSTM or GRU layers (hidden size H, dropout
+/// between and after) → linear decoder → softmax cross-entropy. Parameter names follow PyTorch's examples/word_language_model
 /// (<c>encoder.weight</c>, <c>rnn.weight_ih_l0</c>, ..., <c>decoder.weight</c>, <c>decoder.bias</c>).
 /// </summary>
 /// <remarks>
@@ -16,7 +16,7 @@ namespace Dopant.Models;
 public sealed class LanguageModel<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Dropout<T>[] _dropouts;  // [0] on the embedding, [l + 1] on layer l's output
-    private T[][] _layerInputs;                // x_l [T·B, H]; x_L feeds the decoder
+    private T[][] _layerInputs;                // x_l [T·B, I_l] (I_0 = E, else H); x_L feeds the decoder
     private T[] _logits = [];
     private T[] _gradientA = [], _gradientB = [];
     private int[] _inputs = [], _targets = [];
@@ -29,10 +29,12 @@ public sealed class LanguageModel<T> where T : unmanaged, IFloatingPointIeee754<
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
         Config = config;
-        Encoder = new Embedding<T>(config.VocabularySize, config.HiddenSize);
-        Layers = new LstmLayer<T>[config.Layers];
+        Encoder = new Embedding<T>(config.VocabularySize, config.EmbeddingSize);
+        Layers = new IRecurrentLayer<T>[config.Layers];
         for (int l = 0; l < config.Layers; l++)
-            Layers[l] = new LstmLayer<T>(l, config.HiddenSize, config.HiddenSize);
+            Layers[l] = config.Cell == RecurrentCell.Gru
+                ? new GruLayer<T>(l, config.InputSize(l), config.HiddenSize)
+                : new LstmLayer<T>(l, config.InputSize(l), config.HiddenSize);
         IWeightMatrix<T> decoderWeight = config.TiedWeights
             ? new DenseMatrix<T>(Encoder.Weight)
             : new DenseMatrix<T>("decoder.weight", config.VocabularySize, config.HiddenSize);
@@ -62,8 +64,8 @@ public sealed class LanguageModel<T> where T : unmanaged, IFloatingPointIeee754<
     /// <summary>The word embedding.</summary>
     public Embedding<T> Encoder { get; }
 
-    /// <summary>The LSTM stack.</summary>
-    public LstmLayer<T>[] Layers { get; }
+    /// <summary>The recurrent stack.</summary>
+    public IRecurrentLayer<T>[] Layers { get; }
 
     /// <summary>The output projection to vocabulary logits.</summary>
     public Linear<T> Decoder { get; }
@@ -87,7 +89,7 @@ public sealed class LanguageModel<T> where T : unmanaged, IFloatingPointIeee754<
     public long ParameterCount => Parameters.Sum(p => (long)p.Length);
 
     /// <summary>
-    /// Replaces LSTM weight matrices by other forms built from their current values (<see cref="WeightForms.FromDense{T}"/>
+    /// Replaces recurrent weight matrices by other forms built from their current values (<see cref="WeightForms.FromDense{T}"/>
     /// of <see cref="IWeightMatrix{T}.ToDense"/>): <paramref name="chooser"/> is asked for every matrix by name, in
     /// layer order (<c>rnn.weight_ih_l0</c>, <c>rnn.weight_hh_l0</c>, <c>rnn.weight_ih_l1</c>, ..., or
     /// <c>rnn.weight_l{i}</c> for a layer with a combined matrix) and returns the new form, or null to keep the matrix
@@ -103,7 +105,7 @@ public sealed class LanguageModel<T> where T : unmanaged, IFloatingPointIeee754<
         var converted = Layers.Select(layer => layer.WeightMatrices.Select(m => Convert(m.Matrix, m.Name)).ToArray()).ToList();
         for (int l = 0; l < Layers.Length; l++)
         {
-            if (Layers[l].CombinedWeights is not null) Layers[l].CombineWeights(converted[l][0]);
+            if (Layers[l] is LstmLayer<T> { CombinedWeights: not null } lstm) lstm.CombineWeights(converted[l][0]);
             else Layers[l].ReplaceWeights(converted[l][0], converted[l][1]);
         }
         _hasTape = false;
@@ -118,26 +120,28 @@ public sealed class LanguageModel<T> where T : unmanaged, IFloatingPointIeee754<
     }
 
     /// <summary>
-    /// Gives layers one combined matrix [W_ih | W_hh] (4H × (I + H), <see cref="LstmLayer{T}.CombineWeights"/>) in a
+    /// Gives LSTM layers one combined matrix [W_ih | W_hh] (4H × (I + H), <see cref="LstmLayer{T}.CombineWeights"/>) in a
     /// form built from the current values: <paramref name="chooser"/> is asked for every layer by the combined
     /// matrix's name (<c>rnn.weight_l{i}</c>) and returns its form (<see cref="WeightFormSpec.Dense"/> for a dense one),
     /// or null to leave the layer as it is.
     /// </summary>
     /// <returns>The number of layers combined.</returns>
     /// <exception cref="ArgumentException">A form does not fit its matrix; the model is then left unchanged.</exception>
+    /// <exception cref="NotSupportedException">The model's layers are GRU layers, whose matrices cannot be combined.</exception>
     public int CombineLstm(Func<string, WeightFormSpec?> chooser)
     {
         ArgumentNullException.ThrowIfNull(chooser);
         var combined = new IWeightMatrix<T>?[Layers.Length];
         for (int l = 0; l < Layers.Length; l++)
         {
-            LstmLayer<T> layer = Layers[l];
+            if (Layers[l] is not LstmLayer<T> layer)
+                throw new NotSupportedException("Only LSTM layers can combine W_ih and W_hh into one matrix; a GRU multiplies W_hn·h by its reset gate.");
             if (chooser(layer.CombinedWeightsName) is not { } spec) continue;
             combined[l] = WeightForms.FromDense<T>(spec, layer.CombinedWeightsName, layer.CombinedDense(),
                 4 * layer.HiddenSize, layer.InputSize + layer.HiddenSize);
         }
         for (int l = 0; l < Layers.Length; l++)
-            if (combined[l] is { } matrix) Layers[l].CombineWeights(matrix);
+            if (combined[l] is { } matrix) ((LstmLayer<T>)Layers[l]).CombineWeights(matrix);
         _hasTape = false;
         return combined.Count(m => m is not null);
     }
@@ -145,11 +149,11 @@ public sealed class LanguageModel<T> where T : unmanaged, IFloatingPointIeee754<
     /// <summary>Stored weights and bytes of the model against its all-dense equivalent (<see cref="Models.CompressionReport"/>).</summary>
     public CompressionReport CompressionReport()
     {
-        int h = Config.HiddenSize, v = Config.VocabularySize, size = Unsafe.SizeOf<T>();
+        int h = Config.HiddenSize, v = Config.VocabularySize, g = Config.GateCount, size = Unsafe.SizeOf<T>();
         long denseLstm = 0, lstm = 0, lstmBytes = 0;
-        foreach (LstmLayer<T> layer in Layers)
+        foreach (IRecurrentLayer<T> layer in Layers)
         {
-            denseLstm += 4L * h * (layer.InputSize + h) + 8L * h;
+            denseLstm += (long)g * h * (layer.InputSize + h) + 2L * g * h;
             lstm += layer.ParameterCount;
             lstmBytes += layer.StorageBytes;
         }
@@ -177,7 +181,7 @@ public sealed class LanguageModel<T> where T : unmanaged, IFloatingPointIeee754<
     }
 
     /// <summary>Creates a zero recurrent state for <paramref name="batch"/> sequences.</summary>
-    public LstmState<T> CreateState(int batch) => new(Config.Layers, batch, Config.HiddenSize);
+    public RecurrentState<T> CreateState(int batch) => new(Config.Layers, batch, Config.HiddenSize, Config.Cell.HasCellState());
 
     /// <summary>The logits of the last forward, [T·B, V] (softmax probabilities after a forward with targets).</summary>
     public ReadOnlySpan<T> Output => _logits.AsSpan(0, _steps * _batch * Config.VocabularySize);
@@ -186,10 +190,10 @@ public sealed class LanguageModel<T> where T : unmanaged, IFloatingPointIeee754<
     /// Runs a window of <paramref name="steps"/> × <paramref name="batch"/> tokens from <paramref name="state"/>,
     /// leaving the final state in it, and returns the summed cross-entropy over the targets (natural log).
     /// </summary>
-    public double Forward(ReadOnlySpan<int> inputs, ReadOnlySpan<int> targets, int steps, int batch, LstmState<T> state)
+    public double Forward(ReadOnlySpan<int> inputs, ReadOnlySpan<int> targets, int steps, int batch, RecurrentState<T> state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        int rows = steps * batch, h = Config.HiddenSize, v = Config.VocabularySize;
+        int rows = steps * batch, h = Config.HiddenSize, e = Config.EmbeddingSize, v = Config.VocabularySize;
         if (steps < 1 || batch < 1) throw new ArgumentOutOfRangeException(nameof(steps), "A window needs at least one step and one sequence.");
         if (inputs.Length != rows || targets.Length != rows) throw new ArgumentException($"A window of {steps}×{batch} needs {rows} inputs and targets.");
         if (state.Batch != batch) throw new ArgumentException($"The state holds {state.Batch} sequences, the window {batch}.", nameof(state));
@@ -199,13 +203,13 @@ public sealed class LanguageModel<T> where T : unmanaged, IFloatingPointIeee754<
         inputs.CopyTo(_inputs);
         targets.CopyTo(_targets);
 
-        Span<T> x = _layerInputs[0].AsSpan(0, rows * h);
+        Span<T> x = _layerInputs[0].AsSpan(0, rows * e);
         Encoder.Forward(inputs, x);
         if (Training) _dropouts[0].Forward(x, Random);
         for (int l = 0; l < Layers.Length; l++)
         {
-            LstmLayer<T> layer = Layers[l];
-            layer.Forward(_layerInputs[l].AsSpan(0, rows * h), state.Hidden[l], state.Cell[l], steps, batch);
+            IRecurrentLayer<T> layer = Layers[l];
+            layer.Forward(_layerInputs[l].AsSpan(0, rows * layer.InputSize), state.Hidden[l], state.Cell[l], steps, batch);
             layer.FinalHidden.CopyTo(state.Hidden[l]);
             layer.FinalCell.CopyTo(state.Cell[l]);
             Span<T> next = _layerInputs[l + 1].AsSpan(0, rows * h);
@@ -249,13 +253,18 @@ public sealed class LanguageModel<T> where T : unmanaged, IFloatingPointIeee754<
         _hasTape = false;
         int rows = _steps * _batch, h = Config.HiddenSize, v = Config.VocabularySize;
         Span<T> dLogits = _logits.AsSpan(0, rows * v);
-        Span<T> dx = _gradientA.AsSpan(0, rows * h), dBelow = _gradientB.AsSpan(0, rows * h);
+        // Two buffers take turns holding ∂L/∂(a layer's output) and ∂L/∂(its input); each fits the widest.
+        T[] outputGradients = _gradientA, inputGradients = _gradientB;
+        Span<T> dx = outputGradients.AsSpan(0, rows * h);
         Decoder.Backward(_layerInputs[^1].AsSpan(0, rows * h), dLogits, dx, rows);
         for (int l = Layers.Length - 1; l >= 0; l--)
         {
             if (Training) _dropouts[l + 1].Backward(dx);
-            Layers[l].Backward(_layerInputs[l].AsSpan(0, rows * h), dx, dBelow, default, default, default, default);
-            Span<T> swap = dx; dx = dBelow; dBelow = swap;
+            int width = Layers[l].InputSize;
+            Span<T> dInput = inputGradients.AsSpan(0, rows * width);
+            Layers[l].Backward(_layerInputs[l].AsSpan(0, rows * width), dx, dInput, default, default, default, default);
+            (outputGradients, inputGradients) = (inputGradients, outputGradients);
+            dx = dInput;
         }
         if (Training) _dropouts[0].Backward(dx);
         Encoder.Backward(_inputs.AsSpan(0, rows), dx);
@@ -263,11 +272,14 @@ public sealed class LanguageModel<T> where T : unmanaged, IFloatingPointIeee754<
 
     private void Reserve(int rows)
     {
-        int h = Config.HiddenSize, v = Config.VocabularySize;
+        int h = Config.HiddenSize, v = Config.VocabularySize, widest = Math.Max(h, Config.EmbeddingSize);
         for (int l = 0; l < _layerInputs.Length; l++)
-            if (_layerInputs[l].Length < rows * h) _layerInputs[l] = new T[rows * h];
+        {
+            int width = l == 0 ? Config.EmbeddingSize : h;
+            if (_layerInputs[l].Length < rows * width) _layerInputs[l] = new T[rows * width];
+        }
         if (_logits.Length < rows * v) _logits = new T[rows * v];
-        if (_gradientA.Length < rows * h) { _gradientA = new T[rows * h]; _gradientB = new T[rows * h]; }
+        if (_gradientA.Length < rows * widest) { _gradientA = new T[rows * widest]; _gradientB = new T[rows * widest]; }
         if (_inputs.Length < rows) { _inputs = new int[rows]; _targets = new int[rows]; }
     }
 }

@@ -18,7 +18,7 @@ namespace Dopant.Models;
 /// The layer keeps the activations of the last forward (its tape) for the backward pass. With separate matrices W_ih
 /// acts on all steps at once and W_hh step by step; a combined matrix acts step by step on both.
 /// </remarks>
-public sealed class LstmLayer<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class LstmLayer<T> : IRecurrentLayer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private T[] _gates = [];    // [T·B, 4H] gate activations i, f, g, o
     private T[] _hidden = [];   // [(T+1)·B, H]: h0, h1, ..., hT
@@ -56,6 +56,9 @@ public sealed class LstmLayer<T> where T : unmanaged, IFloatingPointIeee754<T>
                       new DenseMatrix<T>($"rnn.weight_hh_l{index}", 4 * hiddenSize, hiddenSize))
     {
     }
+
+    /// <inheritdoc/>
+    public RecurrentCell Cell => RecurrentCell.Lstm;
 
     /// <summary>Layer index in the stack (the suffix of its parameter names).</summary>
     public int Index { get; }

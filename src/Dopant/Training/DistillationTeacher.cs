@@ -10,7 +10,7 @@ namespace Dopant.Training;
 /// </summary>
 public sealed class DistillationTeacher<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private LstmState<T>? _state;
+    private RecurrentState<T>? _state;
 
     /// <summary>Creates a teacher from a trained model; <paramref name="weight"/> is the share of its probabilities in the targets.</summary>
     public DistillationTeacher(LanguageModel<T> model, double weight)

@@ -29,7 +29,7 @@ public sealed class DopingSchedule
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(windowsPerEpoch);
         _model = model;
-        foreach (LstmLayer<float> layer in model.Layers)
+        foreach (IRecurrentLayer<float> layer in model.Layers)
             foreach ((_, IWeightMatrix<float> matrix) in layer.WeightMatrices)
             {
                 _pruned.AddRange(WeightForms.PrunedParts(matrix));

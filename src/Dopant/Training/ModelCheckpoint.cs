@@ -151,7 +151,7 @@ public sealed class ModelCheckpoint
             else if (!sparseValues.Contains(p.Name))
                 tensors.Add(SafeTensor.Create<float>(p.Name, p.Value, p.Shape.Select(d => (long)d).ToArray()));
         var forms = new SortedDictionary<string, WeightFormSpec>(StringComparer.Ordinal);
-        foreach (LstmLayer<float> layer in model.Layers)
+        foreach (IRecurrentLayer<float> layer in model.Layers)
             foreach ((string name, IWeightMatrix<float> matrix) in layer.WeightMatrices)
             {
                 WeightFormSpec spec = DescribeRestorable(name, matrix);
@@ -212,18 +212,22 @@ public sealed class ModelCheckpoint
     }
 
     /// <summary>
-    /// Reads a checkpoint. A missing file, a file that is not valid safetensors, missing or malformed metadata, and
+    /// Reads a checkpoint, or a plain PyTorch state dict of a word language model: without <c>dopant.config</c> the
+    /// architecture is inferred from the tensors' names and shapes (<see cref="ModelArchitecture.Infer"/>), and the
+    /// vocabulary is <paramref name="vocabulary"/> or the file's <c>dopant.vocab</c>. A missing file, a file that is not valid safetensors, missing or malformed metadata, and
     /// missing, unexpected or mis-shaped tensors, and <c>dopant.forms</c> entries that are malformed, of an unknown kind,
     /// for a matrix the model does not have or of sizes that do not fit it, and masks that hold anything but 0 and 1 each give an <see cref="InvalidDataException"/> (or
     /// <see cref="FileNotFoundException"/>) whose message names the file and the problem.
     /// </summary>
-    public static ModelCheckpoint Load(string path)
+    /// <param name="path">The file.</param>
+    /// <param name="vocabulary">The vocabulary in id order, replacing the file's (needed when the file has none).</param>
+    public static ModelCheckpoint Load(string path, Vocabulary? vocabulary = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"Model file '{path}' does not exist.", path);
         SafeTensorsFile file = SafeTensorsFile.Load(path);
         string Meta(string key) => file.Metadata.TryGetValue(key, out string? value) ? value
-            : throw new InvalidDataException($"'{path}' has no '{key}' metadata: it was not written by Dopant (a PyTorch state dict needs '{ConfigKey}' and '{VocabularyKey}' metadata: docs/GUIDE.md, section 5).");
+            : throw new InvalidDataException($"'{path}' has no '{key}' metadata.");
         T Parse<T>(string key) where T : class
         {
             try
@@ -237,26 +241,38 @@ public sealed class ModelCheckpoint
         }
 
         LanguageModelConfig config;
+        bool inferred = !file.Metadata.ContainsKey(ConfigKey);
         try
         {
-            config = Parse<ConfigJson>(ConfigKey).ToConfig();
+            config = inferred
+                ? ModelArchitecture.Infer(file.Tensors.ToDictionary(t => t.Name, t => t.Shape, StringComparer.Ordinal))
+                : Parse<ConfigJson>(ConfigKey).ToConfig();
             config.Validate();
         }
         catch (ArgumentException e)
         {
-            throw new InvalidDataException($"'{path}': {DiagnosticText.OneLine(e.Message)}", e);
+            throw new InvalidDataException(inferred
+                ? $"'{path}' has no '{ConfigKey}' metadata and its tensors do not describe a word language model: {DiagnosticText.OneLine(e.Message)}"
+                : $"'{path}': {DiagnosticText.OneLine(e.Message)}", e);
         }
-        Vocabulary vocabulary;
-        try
+        if (vocabulary is null)
         {
-            vocabulary = new Vocabulary(Parse<string[]>(VocabularyKey));
-        }
-        catch (ArgumentException e)
-        {
-            throw new InvalidDataException($"'{path}': bad vocabulary: {DiagnosticText.OneLine(e.Message)}", e);
+            if (!file.Metadata.ContainsKey(VocabularyKey))
+                throw new InvalidDataException(
+                    $"'{path}' has no '{VocabularyKey}' metadata; give the vocabulary as a file of one word a line, in id order (--vocab FILE).");
+            try
+            {
+                vocabulary = new Vocabulary(Parse<string[]>(VocabularyKey));
+            }
+            catch (ArgumentException e)
+            {
+                throw new InvalidDataException($"'{path}': bad vocabulary: {DiagnosticText.OneLine(e.Message)}", e);
+            }
         }
         if (vocabulary.Count != config.VocabularySize)
-            throw new InvalidDataException($"'{path}': the vocabulary has {vocabulary.Count} words but the configuration says {config.VocabularySize}.");
+            throw new InvalidDataException(inferred
+                ? $"'{path}': the vocabulary has {vocabulary.Count} words but 'encoder.weight' {config.VocabularySize} rows."
+                : $"'{path}': the vocabulary has {vocabulary.Count} words but the configuration says {config.VocabularySize}.");
         TrainingOptions? options = file.Metadata.ContainsKey(OptionsKey) ? Parse<TrainingOptions>(OptionsKey) : null;
         try
         {
@@ -358,28 +374,29 @@ public sealed class ModelCheckpoint
 
     /// <summary>
     /// Checks, before anything of their size is allocated, that the configuration's sizes are backed by the file: the
-    /// embedding and every layer's biases are stored in full, so their shapes prove the vocabulary, hidden size and
-    /// layer count; and the dense model that <see cref="LanguageModel{T}"/> starts with (compressed forms replace its
-    /// LSTM matrices afterwards) must fit in memory proportionate to the file, since a few kilobytes of Kronecker
+    /// embedding and every layer's biases are stored in full, so their shapes prove the vocabulary, embedding width,
+    /// hidden size, cell and layer count; and the dense model that <see cref="LanguageModel{T}"/> starts with
+    /// (compressed forms replace its recurrent matrices afterwards) must fit in memory proportionate to the file, since a few kilobytes of Kronecker
     /// factors or CSR pointers can describe matrices of gigabytes.
     /// </summary>
     private static void CheckSizesAreBacked(string path, SafeTensorsFile file, LanguageModelConfig config, WeightPrecision precision)
     {
-        long vocabulary = config.VocabularySize, hidden = config.HiddenSize;
-        file.RequireShape(precision == WeightPrecision.Float32 ? "encoder.weight" : "encoder.weight." + PrecisionName(precision), [vocabulary, hidden]);
+        long vocabulary = config.VocabularySize, hidden = config.HiddenSize, embedding = config.EmbeddingSize, gates = config.GateCount;
+        file.RequireShape(precision == WeightPrecision.Float32 ? "encoder.weight" : "encoder.weight." + PrecisionName(precision), [vocabulary, embedding]);
         for (int l = 0; l < config.Layers; l++)
         {
-            file.RequireShape($"rnn.bias_ih_l{l}", [4 * hidden]);
-            file.RequireShape($"rnn.bias_hh_l{l}", [4 * hidden]);
+            file.RequireShape($"rnn.bias_ih_l{l}", [gates * hidden]);
+            file.RequireShape($"rnn.bias_hh_l{l}", [gates * hidden]);
         }
-        // Values and gradients, in float: the embedding, the decoder, and per layer two 4H × H matrices and the biases.
-        double parameters = vocabulary * (double)hidden * (config.TiedWeights ? 1 : 2) + vocabulary
-                            + config.Layers * (8.0 * hidden * hidden + 8.0 * hidden);
+        // Values and gradients, in float: the embedding, the decoder, and per layer two G·H-row matrices and the biases.
+        double parameters = vocabulary * (double)embedding + (config.TiedWeights ? 0 : vocabulary * (double)hidden) + vocabulary
+                            + gates * (double)hidden * (embedding + hidden) + (config.Layers - 1) * gates * 2.0 * hidden * hidden
+                            + config.Layers * 2.0 * gates * hidden;
         double bytes = 2 * sizeof(float) * parameters;
         long fileBytes = new FileInfo(path).Length;
-        if (4.0 * hidden * hidden > Array.MaxLength || bytes > MemoryPerFileByte * (double)fileBytes + MemoryAllowance)
+        if ((double)gates * hidden * Math.Max(embedding, hidden) > Array.MaxLength || bytes > MemoryPerFileByte * (double)fileBytes + MemoryAllowance)
             throw new InvalidDataException(
-                $"'{path}': the configuration ({config.Layers} layers of {hidden}, vocabulary {vocabulary}) needs {bytes / (1 << 20):N0} MiB of " +
+                $"'{path}': the configuration ({config.Describe()}) needs {bytes / (1 << 20):N0} MiB of " +
                 $"memory, out of proportion to the file's {fileBytes:N0} bytes; its tensors cannot describe such a model.");
     }
 
@@ -540,13 +557,15 @@ public sealed class ModelCheckpoint
         return spec;
     }
 
-    /// <summary>Replaces the LSTM matrix <paramref name="name"/> of <paramref name="model"/> by a zero form described by <paramref name="spec"/>.</summary>
+    /// <summary>Replaces the recurrent matrix <paramref name="name"/> of <paramref name="model"/> by a zero form described by <paramref name="spec"/>.</summary>
     private static void RestoreForm(string path, LanguageModel<float> model, string name, WeightFormSpec? spec)
     {
-        LstmLayer<float>? layer = model.Layers.FirstOrDefault(l => l.InputWeightsName == name || l.RecurrentWeightsName == name || l.CombinedWeightsName == name)
+        IRecurrentLayer<float>? layer = model.Layers.FirstOrDefault(l => l.InputWeightsName == name || l.RecurrentWeightsName == name || l.CombinedWeightsName == name)
             ?? throw new InvalidDataException(
-                $"'{path}': metadata '{FormsKey}' describes {DiagnosticText.Quote(name)}, which is not an LSTM weight matrix of a {model.Layers.Length}-layer model.");
+                $"'{path}': metadata '{FormsKey}' describes {DiagnosticText.Quote(name)}, which is not a recurrent weight matrix of a {model.Layers.Length}-layer model.");
         bool combined = layer.CombinedWeightsName == name, recurrent = layer.RecurrentWeightsName == name;
+        if (combined && layer is not LstmLayer<float>)
+            throw new InvalidDataException($"'{path}': metadata '{FormsKey}' describes {DiagnosticText.Quote(name)}, a combined [W_ih | W_hh] matrix, which only LSTM layers have.");
         if (layer.CombinedWeights is not null || combined && layer.WeightMatrices.Any(m => m.Matrix is not DenseMatrix<float>))
             throw new InvalidDataException($"'{path}': metadata '{FormsKey}' describes both layer {layer.Index}'s combined matrix and W_ih or W_hh.");
         (int rows, int columns) = combined ? (4 * layer.HiddenSize, layer.InputSize + layer.HiddenSize)
@@ -560,14 +579,43 @@ public sealed class ModelCheckpoint
         {
             throw new InvalidDataException($"'{path}': metadata '{FormsKey}': {DiagnosticText.OneLine(e.Message)}", e);
         }
-        if (combined) layer.CombineWeights(form);
+        if (combined) ((LstmLayer<float>)layer).CombineWeights(form);
         else layer.ReplaceWeights(recurrent ? layer.InputWeights : form, recurrent ? form : layer.RecurrentWeights);
     }
 
+    // Files written before GRUs and embedding widths lack "cell" and "embedding_size": an LSTM with E = H.
     private sealed record ConfigJson(int VocabSize, int HiddenSize, int NumLayers, bool Tied, double Dropout)
     {
-        public static ConfigJson From(LanguageModelConfig c) => new(c.VocabularySize, c.HiddenSize, c.Layers, c.TiedWeights, c.Dropout);
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public string? Cell { get; init; }
 
-        public LanguageModelConfig ToConfig() => new(VocabSize, HiddenSize, NumLayers, Dropout, Tied);
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public int? EmbeddingSize { get; init; }
+
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public bool? Bidirectional { get; init; }
+
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public string? Head { get; init; }
+
+        public static ConfigJson From(LanguageModelConfig c) =>
+            new(c.VocabularySize, c.HiddenSize, c.Layers, c.TiedWeights, c.Dropout) { Cell = c.Cell.Name(), EmbeddingSize = c.EmbeddingSize };
+
+        public LanguageModelConfig ToConfig()
+        {
+            RecurrentCell cell = Cell switch
+            {
+                null or "lstm" => RecurrentCell.Lstm,
+                "gru" => RecurrentCell.Gru,
+                _ => throw new ArgumentException($"metadata '{ConfigKey}' field 'cell' is {DiagnosticText.Quote(Cell)}; Dopant supports lstm and gru."),
+            };
+            if (Bidirectional == true)
+                throw new ArgumentException($"metadata '{ConfigKey}' field 'bidirectional' is true; Dopant runs unidirectional language models only.");
+            if (Head is not null and not "next_token")
+                throw new ArgumentException($"metadata '{ConfigKey}' field 'head' is {DiagnosticText.Quote(Head)}; Dopant supports next_token.");
+            if (EmbeddingSize is < 1)
+                throw new ArgumentException($"metadata '{ConfigKey}' field 'embedding_size' is {EmbeddingSize}; it must be positive.");
+            return new LanguageModelConfig(VocabSize, HiddenSize, NumLayers, Dropout, Tied) { Cell = cell, EmbeddingSize = EmbeddingSize ?? HiddenSize };
+        }
     }
 }

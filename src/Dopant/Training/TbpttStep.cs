@@ -53,7 +53,7 @@ public sealed class TbpttStep<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// Called after clipping is decided with the clipping coefficient, to add terms to the gradients that clipping must
     /// not scale (divide them by the coefficient, as <c>LearningCompressionPenalty.AddGradients</c> does).
     /// </param>
-    public StepResult Run(ReadOnlySpan<int> inputs, ReadOnlySpan<int> targets, int steps, int batch, LstmState<T> state, double learningRate,
+    public StepResult Run(ReadOnlySpan<int> inputs, ReadOnlySpan<int> targets, int steps, int batch, RecurrentState<T> state, double learningRate,
         Action<double>? addGradients = null)
     {
         _chunks.ZeroGradients();

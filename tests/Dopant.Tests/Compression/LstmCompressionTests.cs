@@ -146,11 +146,11 @@ public class LstmCompressionTests
     {
         var model = new LanguageModel<float>(new LanguageModelConfig(30, 12, 2));
         model.InitializeUniform(0.1, new Dopant.Numerics.Xoshiro256(3));
-        float[][] joined = [.. model.Layers.Select(l => l.CombinedDense())];
+        float[][] joined = [.. model.Layers.Cast<LstmLayer<float>>().Select(l => l.CombinedDense())];
         CompressionReport report = new LstmCompression("kp", 8) { Concatenated = true }.Apply(model);
         for (int l = 0; l < model.Layers.Length; l++)
         {
-            LstmLayer<float> layer = model.Layers[l];
+            var layer = (LstmLayer<float>)model.Layers[l];
             var kron = Assert.IsType<KroneckerMatrix<float>>(layer.CombinedWeights);
             Assert.Equal((48, 24), (kron.Rows, kron.Columns));
             Assert.True(kron.ParameterCount <= 48 * 24 / 8, $"{kron.ParameterCount} parameters miss the 8x target");

@@ -176,15 +176,58 @@ public class StreamingLanguageModelTests
         Assert.Equal(4L * (2 * (2 * (32 + 18) + 4 * Hidden) + Hidden), kron.RecurrentWeightBytes);
     }
 
-    private static LanguageModel<float> Model(string json, bool combined, bool tied)
+    public static TheoryData<RecurrentCell, int, string> GeneralModels() => new()
     {
-        var model = new LanguageModel<float>(new LanguageModelConfig(Vocabulary, Hidden, 2, TiedWeights: tied));
+        { RecurrentCell.Gru, Hidden, """{"kind":"dense"}""" },
+        { RecurrentCell.Gru, 7, """{"kind":"dense"}""" },
+        { RecurrentCell.Gru, 20, """{"kind":"low_rank","rank":3}""" },
+        { RecurrentCell.Gru, Hidden, """{"kind":"doped","structure":{"kind":"low_rank","rank":2},"block":"16x1"}""" },
+        { RecurrentCell.Gru, Hidden, """{"kind":"pruned"}""" },
+        { RecurrentCell.Lstm, 7, """{"kind":"dense"}""" },
+        { RecurrentCell.Lstm, 20, """{"kind":"doped","structure":{"kind":"low_rank","rank":2}}""" },
+    };
+
+    [Theory]
+    [MemberData(nameof(GeneralModels))]
+    public void Gru_cells_and_other_embedding_widths_stream_what_the_training_forward_computes(RecurrentCell cell, int embedding, string json)
+    {
+        LanguageModel<float> model = Model(json, combined: false, tied: false, cell, embedding);
+        var random = new Random(embedding);
+        int[] tokens = [.. Enumerable.Range(0, Tokens + 1).Select(_ => random.Next(Vocabulary))];
+        model.Forward(tokens.AsSpan(0, Tokens), tokens.AsSpan(1, Tokens), Tokens, 1, model.CreateState(1));
+        float[] expected = model.Output.ToArray();
+
+        var runtime = StreamingLanguageModel.From(model);
+        var logits = new float[Vocabulary];
+        double worst = 0;
+        for (int t = 0; t < Tokens; t++)
+        {
+            runtime.Step(tokens[t], logits);
+            double max = logits.Max(), sum = logits.Sum(v => Math.Exp(v - max));
+            for (int v = 0; v < Vocabulary; v++)
+            {
+                double p = Math.Exp(logits[v] - max) / sum, q = expected[t * Vocabulary + v];
+                worst = Math.Max(worst, Math.Abs(p - q) / q);
+            }
+        }
+        Assert.True(worst < 1e-5, $"largest relative difference of a probability: {worst:E2}");
+
+        var quantized = StreamingLanguageModel.From(model, WeightPrecision.Int8);
+        for (int t = 0; t < 10; t++) quantized.Step(tokens[t], logits);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int t = 0; t < 100; t++) quantized.Step(tokens[t % Tokens], logits);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    private static LanguageModel<float> Model(string json, bool combined, bool tied, RecurrentCell cell = RecurrentCell.Lstm, int embedding = Hidden)
+    {
+        var model = new LanguageModel<float>(new LanguageModelConfig(Vocabulary, Hidden, 2, TiedWeights: tied) { Cell = cell, EmbeddingSize = embedding });
         model.InitializeUniform(0.3, new Xoshiro256(7));
         WeightFormSpec spec = WeightFormSpec.Parse(json);
         if (combined) model.CombineLstm(_ => spec);
         else model.CompressLstm(_ => spec);
         var random = new Random(3);
-        foreach (LstmLayer<float> layer in model.Layers)
+        foreach (IRecurrentLayer<float> layer in model.Layers)
             foreach ((_, IWeightMatrix<float> matrix) in layer.WeightMatrices)
             {
                 foreach (Parameter<float> p in matrix.Parameters)

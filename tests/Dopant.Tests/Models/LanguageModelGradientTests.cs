@@ -38,6 +38,50 @@ public class LanguageModelGradientTests
     }
 
     [Theory]
+    [InlineData(RecurrentCell.Gru, 5, 5, false, 0.0)]
+    [InlineData(RecurrentCell.Gru, 3, 5, false, 0.3)]
+    [InlineData(RecurrentCell.Gru, 5, 5, true, 0.0)]
+    [InlineData(RecurrentCell.Lstm, 3, 5, false, 0.0)]
+    [InlineData(RecurrentCell.Lstm, 8, 5, false, 0.3)]
+    public void Backward_matches_finite_differences_for_gru_cells_and_embedding_widths(RecurrentCell cell, int embedding, int hidden, bool tied, double dropout)
+    {
+        int vocabulary = 9, layers = 2, steps = 4, batch = 3;
+        var config = new LanguageModelConfig(vocabulary, hidden, layers, dropout, tied) { Cell = cell, EmbeddingSize = embedding };
+        var model = new LanguageModel<double>(config) { Training = true };
+        Assert.Equal([vocabulary, embedding], model.Encoder.Weight.Shape);
+        Assert.Equal(cell.GateCount() * hidden, model.Layers[0].InputWeights.Rows);
+        Assert.Equal(embedding, model.Layers[0].InputSize);
+        Assert.Equal(hidden, model.Layers[1].InputSize);
+        model.InitializeUniform(0.5, new Xoshiro256(3));
+        var random = new Random(17);
+        int[] inputs = Enumerable.Range(0, steps * batch).Select(_ => random.Next(vocabulary)).ToArray();
+        int[] targets = Enumerable.Range(0, steps * batch).Select(_ => random.Next(vocabulary)).ToArray();
+        var initial = model.CreateState(batch);
+        Assert.Equal(cell == RecurrentCell.Lstm, initial.Cell[0].Length > 0);
+        foreach (double[] s in initial.Hidden.Concat(initial.Cell)) FiniteDifferences.Fill(random, s, 0.5);
+
+        double Loss()
+        {
+            model.Random = new Xoshiro256(42);
+            var state = CopyState(model, initial, batch);
+            return model.Forward(inputs, targets, steps, batch, state) / (steps * batch);
+        }
+
+        Loss();
+        model.ZeroGradients();
+        model.Backward(1.0 / (steps * batch));
+        foreach (Parameter<double> p in model.Parameters)
+            FiniteDifferences.Check(p.Name, p.Value, (double[])p.Gradient.Clone(), Loss, maxChecks: 120);
+    }
+
+    [Fact]
+    public void A_tied_decoder_with_an_embedding_narrower_than_the_hidden_size_is_refused()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new LanguageModel<double>(new LanguageModelConfig(9, 5, 1, 0, true) { EmbeddingSize = 3 }));
+        Assert.Contains("embedding 3, hidden 5", e.Message);
+    }
+
+    [Theory]
     [InlineData(0.5, 0.0)]
     [InlineData(1.0, 0.3)]
     [InlineData(0.25, 0.5)]
@@ -111,7 +155,7 @@ public class LanguageModelGradientTests
         }
     }
 
-    private static LstmState<double> CopyState(LanguageModel<double> model, LstmState<double> source, int batch)
+    private static RecurrentState<double> CopyState(LanguageModel<double> model, RecurrentState<double> source, int batch)
     {
         var copy = model.CreateState(batch);
         for (int l = 0; l < source.Hidden.Length; l++)

@@ -68,7 +68,7 @@ public class CompressedCheckpointTests : IDisposable
             ModelCheckpoint.Save(path, model, vocabulary);
             LanguageModel<float> loaded = ModelCheckpoint.Load(path).Model;
 
-            foreach ((LstmLayer<float> a, LstmLayer<float> b) in model.Layers.Zip(loaded.Layers))
+            foreach ((IRecurrentLayer<float> a, IRecurrentLayer<float> b) in model.Layers.Zip(loaded.Layers))
             {
                 Assert.Equal(a.WeightMatrices.Select(m => m.Name), b.WeightMatrices.Select(m => m.Name));
                 Assert.Equal(a.WeightMatrices.Select(m => WeightForms.Describe(m.Matrix)), b.WeightMatrices.Select(m => WeightForms.Describe(m.Matrix)));
@@ -373,7 +373,7 @@ public class CompressedCheckpointTests : IDisposable
     public void Saving_a_form_whose_tensor_names_a_load_would_not_rebuild_fails()
     {
         (LanguageModel<float> model, Vocabulary vocabulary) = ModelCheckpointTests.TinyModel(false);
-        LstmLayer<float> layer = model.Layers[0];
+        IRecurrentLayer<float> layer = model.Layers[0];
         layer.ReplaceWeights(new KroneckerMatrix<float>("other", new KroneckerShape(4, 2, 6, 3)), layer.RecurrentWeights);
         var e = Assert.Throws<ArgumentException>(() => ModelCheckpoint.Save(Path.Combine(_folder, "x.safetensors"), model, vocabulary));
         Assert.Contains("rnn.weight_ih_l0", e.Message);
@@ -427,7 +427,7 @@ public class CompressedCheckpointTests : IDisposable
         return (model, vocabulary);
     }
 
-    private static float[][] Masks(LstmLayer<float> layer) =>
+    private static float[][] Masks(IRecurrentLayer<float> layer) =>
         layer.WeightMatrices.SelectMany(m => WeightForms.PrunedParts(m.Matrix)).Select(p => p.Mask.ToArray()).ToArray();
 
     private static int[] Bits(float[] values) => values.Select(BitConverter.SingleToInt32Bits).ToArray();

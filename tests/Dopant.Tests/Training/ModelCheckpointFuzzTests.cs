@@ -106,7 +106,7 @@ public sealed class ModelCheckpointFuzzTests : IDisposable
     [InlineData("""{"vocab_size":5,"hidden_size":6,"num_layers":2000000000,"tied":false,"dropout":0}""", "rnn.bias_ih_l2")]
     [InlineData("""{"vocab_size":5,"hidden_size":2147483647,"num_layers":1,"tied":false,"dropout":0}""", "encoder.weight")]
     [InlineData("""{"vocab_size":5,"hidden_size":6,"num_layers":3,"tied":false,"dropout":0}""", "rnn.bias_ih_l2")]
-    [InlineData("""{"vocab_size":5,"hidden_size":6,"num_layers":0,"tied":false,"dropout":0}""", "at least one LSTM layer")]
+    [InlineData("""{"vocab_size":5,"hidden_size":6,"num_layers":0,"tied":false,"dropout":0}""", "at least one recurrent layer")]
     [InlineData("""{"vocab_size":5,"hidden_size":6,"num_layers":2,"tied":false,"dropout":"NaN"}""", "Dropout must be in [0, 1)")]
     [InlineData("""{"vocab_size":5,"hidden_size":6,"num_layers":2,"tied":false,"dropout":0,"extra":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}""", "dopant.config")]
     public void A_configuration_that_the_tensors_do_not_back_is_refused_before_the_model_is_allocated(string config, string expected)

@@ -107,8 +107,16 @@ public class ModelCheckpointTests : IDisposable
         Write(good.Tensors.Append(SafeTensor.Create<float>("rnn.weight_ih_l7", new float[2], 2)), good.Metadata);
         Assert.Contains("rnn.weight_ih_l7", Assert.Throws<InvalidDataException>(() => ModelCheckpoint.Load(path)).Message);
 
+        // A plain state dict: the architecture is inferred from the tensors, but the words must come from somewhere.
         Write(good.Tensors, new Dictionary<string, string> { ["format"] = "pt" });
-        Assert.Contains("dopant.config", Assert.Throws<InvalidDataException>(() => ModelCheckpoint.Load(path)).Message);
+        string noVocabulary = Assert.Throws<InvalidDataException>(() => ModelCheckpoint.Load(path)).Message;
+        Assert.Contains("dopant.vocab", noVocabulary);
+        Assert.Contains("--vocab", noVocabulary);
+
+        Write(good.Tensors.Where(t => t.Name != "rnn.weight_hh_l0"), new Dictionary<string, string> { ["format"] = "pt" });
+        string noCell = Assert.Throws<InvalidDataException>(() => ModelCheckpoint.Load(path, vocabulary)).Message;
+        Assert.Contains("dopant.config", noCell);
+        Assert.Contains("rnn.weight_hh_l0", noCell);
 
         var badVocabulary = good.Metadata.ToDictionary(kv => kv.Key, kv => kv.Value);
         badVocabulary[ModelCheckpoint.VocabularyKey] = "[\"a\", \"b\"]";

@@ -1,0 +1,58 @@
+using System.Collections.Immutable;
+
+namespace Dopant.Models;
+
+/// <summary>
+/// Infers a language model's architecture from a PyTorch state dict's tensor names and shapes, as PyTorch's
+/// examples/word_language_model <c>RNNModel</c> names them: <c>encoder.weight</c> [V, E], <c>rnn.weight_ih_l{k}</c>
+/// [G·H, I], <c>rnn.weight_hh_l{k}</c> [G·H, H] (G = 4 for an LSTM, 3 for a GRU), <c>decoder.weight</c> [V, H]
+/// (absent when tied to the embedding) and <c>decoder.bias</c> [V].
+/// </summary>
+public static class ModelArchitecture
+{
+    /// <summary>
+    /// The architecture the tensors describe (dropout 0: a state dict does not record it). The shapes of the other
+    /// tensors are checked when the weights are loaded.
+    /// </summary>
+    /// <param name="shapes">Every tensor's shape by name.</param>
+    /// <exception cref="ArgumentException">A tensor that names the cell, a width or the layer count is missing or of an unexpected shape; the message names it.</exception>
+    public static LanguageModelConfig Infer(IReadOnlyDictionary<string, ImmutableArray<long>> shapes)
+    {
+        ArgumentNullException.ThrowIfNull(shapes);
+        ImmutableArray<long> Matrix(string name) =>
+            !shapes.TryGetValue(name, out ImmutableArray<long> shape) ? throw new ArgumentException($"The state dict has no tensor '{name}'.")
+            : shape.Length != 2 || shape[0] < 1 || shape[1] < 1 || shape[0] > int.MaxValue || shape[1] > int.MaxValue
+                ? throw new ArgumentException($"Tensor '{name}' has shape [{string.Join(", ", shape)}]; expected a matrix.")
+            : shape;
+
+        if (shapes.Keys.FirstOrDefault(name => name.StartsWith("rnn.", StringComparison.Ordinal) && name.EndsWith("_reverse", StringComparison.Ordinal)) is { } reverse)
+            throw new ArgumentException($"Tensor '{reverse}' belongs to a bidirectional layer; Dopant loads unidirectional language models only.");
+        ImmutableArray<long> encoder = Matrix("encoder.weight");
+        ImmutableArray<long> recurrent = Matrix("rnn.weight_hh_l0");
+        long hidden = recurrent[1], rows = recurrent[0];
+        RecurrentCell cell = rows == 4 * hidden ? RecurrentCell.Lstm
+            : rows == 3 * hidden ? RecurrentCell.Gru
+            : throw new ArgumentException(
+                $"Tensor 'rnn.weight_hh_l0' has shape [{rows}, {hidden}]: {rows} rows are neither 4H (an LSTM) nor 3H (a GRU) for H = {hidden}.");
+        int layers = 0;
+        while (shapes.ContainsKey($"rnn.weight_ih_l{layers}")) layers++;
+        if (layers == 0) throw new ArgumentException("The state dict has no tensor 'rnn.weight_ih_l0'.");
+        ImmutableArray<long> input = Matrix("rnn.weight_ih_l0");
+        if (input[1] != encoder[1])
+            throw new ArgumentException($"Tensor 'rnn.weight_ih_l0' has {input[1]} columns but 'encoder.weight' is {encoder[1]} wide.");
+        bool tied = !shapes.ContainsKey("decoder.weight");
+        if (!tied)
+        {
+            ImmutableArray<long> decoder = Matrix("decoder.weight");
+            if (decoder[0] != encoder[0] || decoder[1] != hidden)
+                throw new ArgumentException(
+                    $"Tensor 'decoder.weight' has shape [{decoder[0]}, {decoder[1]}]; expected [{encoder[0]}, {hidden}] (vocabulary × hidden size).");
+        }
+        else if (encoder[1] != hidden)
+            throw new ArgumentException(
+                $"The state dict has no 'decoder.weight' (a decoder tied to the embedding), but 'encoder.weight' is {encoder[1]} wide and the hidden size {hidden}.");
+        var config = new LanguageModelConfig((int)encoder[0], (int)hidden, layers, 0, tied) { Cell = cell, EmbeddingSize = (int)encoder[1] };
+        config.Validate();
+        return config;
+    }
+}
