@@ -2,7 +2,7 @@ using System.CommandLine;
 using Dopant.Cli;
 using Dopant.Cli.Commands;
 
-var root = new RootCommand("Dopant: train, compress and run LSTM language models on the CPU.");
+var root = new RootCommand("Dopant: train, compress and run LSTM and GRU language models on the CPU.");
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(ReportCommand.Create());
 root.Subcommands.Add(DataCommand.Create());
@@ -11,6 +11,7 @@ root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(CompressCommand.Create());
 root.Subcommands.Add(SearchCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
+root.Subcommands.Add(InspectCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(ScoreCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Dopant.Models;
 using Dopant.Training;
 
 namespace Dopant.Cli;
@@ -8,8 +9,10 @@ internal sealed class TrainingOptionsBinder
 {
     private readonly Option<string> _preset = new("--preset") { Description = "Zaremba et al.'s configuration: small, medium or large.", DefaultValueFactory = _ => "small" };
     private readonly Option<int?> _epochs = new("--epochs") { Description = "Training epochs." };
-    private readonly Option<int?> _layers = new("--layers") { Description = "LSTM layers." };
-    private readonly Option<int?> _hidden = new("--hidden") { Description = "Hidden size (and embedding width)." };
+    private readonly Option<int?> _layers = new("--layers") { Description = "Recurrent layers." };
+    private readonly Option<int?> _hidden = new("--hidden") { Description = "Hidden size (and the embedding width unless --emsize)." };
+    private readonly Option<int?> _embedding = new("--emsize") { Description = "Embedding width (default: the hidden size)." };
+    private readonly Option<string?> _cell = new("--cell") { Description = "Recurrent cell: lstm (default) or gru." };
     private readonly Option<int?> _bptt = new("--bptt") { Description = "Truncated-BPTT window, in steps." };
     private readonly Option<int?> _batch = new("--batch-size") { Description = "Sequences per batch." };
     private readonly Option<double?> _lr = new("--lr") { Description = "Initial learning rate." };
@@ -28,13 +31,14 @@ internal sealed class TrainingOptionsBinder
     };
     private readonly Option<double?> _rollbackLr = new("--rollback-lr-factor") { Description = "Learning-rate factor applied at each roll-back (default 0.5)." };
 
-    private Option[] Overrides => [_epochs, _layers, _hidden, _bptt, _batch, _lr, _decay, _decayAfter, _init, _dropout, _clip, _tied, _seed, _optimizer, _evalBatch,
+    private Option[] Overrides => [_epochs, _layers, _hidden, _embedding, _cell, _bptt, _batch, _lr, _decay, _decayAfter, _init, _dropout, _clip, _tied, _seed, _optimizer, _evalBatch,
         _maxRollbacks, _rollbackLr];
 
     public void AddTo(Command command)
     {
         _preset.AcceptOnlyFromAmong([.. TrainingOptions.PresetNames]);
         _optimizer.AcceptOnlyFromAmong("sgd", "adam");
+        _cell.AcceptOnlyFromAmong("lstm", "gru");
         command.Options.Add(_preset);
         foreach (Option option in Overrides) command.Options.Add(option);
     }
@@ -53,6 +57,8 @@ internal sealed class TrainingOptionsBinder
             Epochs = parse.GetValue(_epochs) ?? o.Epochs,
             Layers = parse.GetValue(_layers) ?? o.Layers,
             HiddenSize = parse.GetValue(_hidden) ?? o.HiddenSize,
+            EmbeddingSize = parse.GetValue(_embedding) ?? o.EmbeddingSize,
+            Cell = parse.GetValue(_cell) is { } cell ? RecurrentCells.Parse(cell) : o.Cell,
             Bptt = parse.GetValue(_bptt) ?? o.Bptt,
             BatchSize = parse.GetValue(_batch) ?? o.BatchSize,
             LearningRate = parse.GetValue(_lr) ?? o.LearningRate,

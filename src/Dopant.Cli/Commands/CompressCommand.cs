@@ -136,7 +136,7 @@ internal static class CompressCommand
         {
             ModelCheckpoint start = ModelCheckpoint.Load(denseModel);
             model = start.Model;
-            options = options with { Layers = model.Config.Layers, HiddenSize = model.Config.HiddenSize, TiedWeights = model.Config.TiedWeights };
+            options = options.WithArchitectureOf(model.Config);
             // The options' dropout (default the preset's) applies to the fine-tuning, whatever the model was trained with.
             model.SetDropout(options.Dropout);
             corpus = PtbCorpus.Load(folder, start.Vocabulary);

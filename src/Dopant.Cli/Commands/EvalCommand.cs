@@ -13,17 +13,18 @@ internal static class EvalCommand
     public static Command Create()
     {
         var command = new Command("eval", "Report a model's perplexity on the valid and test splits of a PTB-format folder.");
-        var model = new Option<string>("--model") { Description = "Model file (safetensors): from train, compress, export or search, or a PyTorch export with Dopant's metadata.", Required = true };
+        var model = new Option<string>("--model") { Description = "Model file (safetensors): from train, compress, export or search, or a PyTorch state dict (with --vocab when it has no dopant.vocab metadata).", Required = true };
+        var vocab = VocabularyOption.Create();
         var data = new Option<string?>("--data") { Description = "PTB-format folder; default: the cached brown-ptb." };
         var batch = new Option<int?>("--batch-size") { Description = "Evaluation batch size (default: the model's, else 10)." };
         var bptt = new Option<int?>("--bptt") { Description = "Window length (default: the model's, else 35)." };
         var json = new Option<bool>("--json") { Description = "Print the result as one JSON object." };
         var threads = ThreadsOption.Create();
-        foreach (Option o in new Option[] { model, data, batch, bptt, json, threads }) command.Options.Add(o);
+        foreach (Option o in new Option[] { model, vocab, data, batch, bptt, json, threads }) command.Options.Add(o);
         command.SetAction(parse =>
         {
             ThreadsOption.Apply(parse, threads);
-            ModelCheckpoint checkpoint = ModelCheckpoint.Load(parse.GetValue(model)!);
+            ModelCheckpoint checkpoint = VocabularyOption.LoadModel(parse, vocab, parse.GetValue(model)!);
             PtbCorpus corpus = PtbCorpus.Load(DataCommand.ResolveDataFolder(parse.GetValue(data)), checkpoint.Vocabulary);
             int batchSize = parse.GetValue(batch) ?? checkpoint.Options?.EvalBatchSize ?? 10;
             int window = parse.GetValue(bptt) ?? checkpoint.Options?.Bptt ?? 35;

@@ -13,17 +13,18 @@ internal static class ExportCommand
     {
         var command = new Command("export", "Write a model's compact file: pruned parts as CSR arrays, dense matrices optionally in fp16 or int8 with per-row scales, no training state; in fp32 its tensor bytes are the compression accounting's.");
         var model = new Option<string>("--model") { Description = "Model or checkpoint file (safetensors).", Required = true };
+        var vocab = VocabularyOption.Create();
         var output = new Option<string>("--out") { Description = "The compact file to write.", Required = true };
         var force = new Option<bool>("--force") { Description = "Overwrite an existing --out file." };
-        var precision = PrecisionOption.Create("How the dense matrices (embedding, dense LSTM matrices, decoder) are stored");
-        foreach (Option o in new Option[] { model, output, precision, force }) command.Options.Add(o);
+        var precision = PrecisionOption.Create("How the dense matrices (embedding, dense recurrent matrices, decoder) are stored");
+        foreach (Option o in new Option[] { model, vocab, output, precision, force }) command.Options.Add(o);
         command.SetAction(parse =>
         {
             string path = parse.GetValue(output)!;
             if (File.Exists(path) && !parse.GetValue(force))
                 throw new ArgumentException($"'{path}' exists; pass --force to overwrite it.");
             WeightPrecision weights = PrecisionOption.Get(parse, precision);
-            ModelCheckpoint checkpoint = ModelCheckpoint.Load(parse.GetValue(model)!);
+            ModelCheckpoint checkpoint = VocabularyOption.LoadModel(parse, vocab, parse.GetValue(model)!);
             ModelCheckpoint.Save(path, checkpoint.Model, checkpoint.Vocabulary, compact: true, precision: weights);
             CompressionReport report = checkpoint.Model.CompressionReport();
             long tensorBytes = SafeTensorsFile.Load(path).Tensors.Sum(t => (long)t.Data.Length);

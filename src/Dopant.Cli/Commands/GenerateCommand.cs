@@ -13,6 +13,7 @@ internal static class GenerateCommand
     {
         var command = new Command("generate", "Continue a prompt by sampling from a model (temperature and top-k), token by token.");
         var model = new Option<string>("--model") { Description = "Model file (safetensors).", Required = true };
+        var vocab = VocabularyOption.Create();
         var prompt = new Option<string>("--prompt") { Description = "Words to start from (unknown words read as <unk>).", DefaultValueFactory = _ => "" };
         var tokens = new Option<int>("--tokens") { Description = "Tokens to generate.", DefaultValueFactory = _ => 50 };
         var temperature = new Option<double>("--temperature") { Description = "Softmax temperature (below 1 sharper, above 1 flatter).", DefaultValueFactory = _ => 1.0 };
@@ -20,14 +21,14 @@ internal static class GenerateCommand
         var seed = new Option<ulong>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 1 };
         var threads = ThreadsOption.Create();
         var precision = PrecisionOption.Create("How the runtime stores the dense matrices");
-        foreach (Option o in new Option[] { model, prompt, tokens, temperature, topK, seed, precision, threads }) command.Options.Add(o);
+        foreach (Option o in new Option[] { model, vocab, prompt, tokens, temperature, topK, seed, precision, threads }) command.Options.Add(o);
         command.SetAction(parse =>
         {
             ThreadsOption.Apply(parse, threads);
             int count = parse.GetValue(tokens);
             if (count < 1) throw new ArgumentException($"--tokens must be at least 1 (got {count}).");
             var sampler = new TokenSampler(parse.GetValue(temperature), parse.GetValue(topK), parse.GetValue(seed));
-            ModelCheckpoint checkpoint = ModelCheckpoint.Load(parse.GetValue(model)!);
+            ModelCheckpoint checkpoint = VocabularyOption.LoadModel(parse, vocab, parse.GetValue(model)!);
             Vocabulary vocabulary = checkpoint.Vocabulary;
             var runtime = StreamingLanguageModel.From(checkpoint.Model, PrecisionOption.Get(parse, precision));
             // The stream starts as after a sentence end, then reads the prompt.

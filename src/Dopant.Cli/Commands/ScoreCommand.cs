@@ -14,17 +14,18 @@ internal static class ScoreCommand
     {
         var command = new Command("score", "Perplexity of a PTB-format text file (one sentence a line) under a model, on the streaming runtime.");
         var model = new Option<string>("--model") { Description = "Model file (safetensors).", Required = true };
+        var vocab = VocabularyOption.Create();
         var text = new Option<string>("--text") { Description = "Text file to score.", Required = true };
         var batch = new Option<int>("--batch-size") { Description = "1: one stream on the streaming runtime; more: that many parallel streams in windows of --bptt (batched scoring).", DefaultValueFactory = _ => 1 };
         var bptt = new Option<int>("--bptt") { Description = "Window length of batched scoring.", DefaultValueFactory = _ => 35 };
         var json = new Option<bool>("--json") { Description = "Print the result as one JSON object." };
         var threads = ThreadsOption.Create();
         var precision = PrecisionOption.Create("With one stream: how the runtime stores the dense matrices");
-        foreach (Option o in new Option[] { model, text, batch, bptt, precision, json, threads }) command.Options.Add(o);
+        foreach (Option o in new Option[] { model, vocab, text, batch, bptt, precision, json, threads }) command.Options.Add(o);
         command.SetAction(parse =>
         {
             ThreadsOption.Apply(parse, threads);
-            ModelCheckpoint checkpoint = ModelCheckpoint.Load(parse.GetValue(model)!);
+            ModelCheckpoint checkpoint = VocabularyOption.LoadModel(parse, vocab, parse.GetValue(model)!);
             int[] tokens = PtbCorpus.ReadFile(parse.GetValue(text)!, checkpoint.Vocabulary);
             int streams = parse.GetValue(batch), window = parse.GetValue(bptt);
             if (streams < 1 || window < 1) throw new ArgumentException("--batch-size and --bptt must be at least 1.");

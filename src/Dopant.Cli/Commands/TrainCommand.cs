@@ -13,7 +13,7 @@ internal static class TrainCommand
 {
     public static Command Create()
     {
-        var command = new Command("train", "Train an LSTM language model (Zaremba presets, every field overridable); checkpoints after every epoch.");
+        var command = new Command("train", "Train an LSTM or GRU language model (Zaremba presets, every field overridable); checkpoints after every epoch.");
         var data = new Option<string?>("--data") { Description = "PTB-format folder (train.txt, valid.txt, test.txt); default: the cached brown-ptb." };
         var output = new Option<string?>("--out") { Description = "Model file (safetensors), also the per-epoch checkpoint (required unless --run)." };
         var run = RunOption.Create();
@@ -60,7 +60,7 @@ internal static class TrainCommand
         CancellationToken cancellationToken)
     {
         TrainingOptions o = trainer.Options;
-        Console.Error.WriteLine($"training {o.Layers}x{o.HiddenSize} LSTM ({trainer.Model.ParameterCount:N0} parameters) on {folder}, " +
+        Console.Error.WriteLine($"training {trainer.Model.Config.Describe()} ({trainer.Model.ParameterCount:N0} parameters) on {folder}, " +
             $"{o.Epochs} epochs, bptt {o.Bptt}, batch {o.BatchSize}, {WorkerPool.SharedThreadCount} threads");
         trainer.EpochCompleted += e => Console.Error.WriteLine(
             $"epoch {e.Epoch}/{o.Epochs} done: train ppl {e.TrainPerplexity:F2}, valid ppl {e.ValidPerplexity:F2}" +
@@ -119,7 +119,7 @@ internal static class TrainCommand
         if (start.Model.CompressionReport().IsCompressed)
             throw new ArgumentException($"'{path}' holds a compressed model; --model fine-tunes a dense one (continue a compressed run with compress --resume).");
         LanguageModelConfig config = start.Model.Config;
-        options = options with { Layers = config.Layers, HiddenSize = config.HiddenSize, TiedWeights = config.TiedWeights };
+        options = options.WithArchitectureOf(config);
         options.Validate();
         start.Model.SetDropout(options.Dropout);
         return new LanguageModelTrainer(options, PtbCorpus.Load(folder, start.Vocabulary), start.Model);

@@ -79,7 +79,7 @@ public static class SchemeCompressionRun
             ArgumentNullException.ThrowIfNull(settings);
             settings = settings with
             {
-                Training = settings.Training with { Layers = model.Config.Layers, HiddenSize = model.Config.HiddenSize, TiedWeights = model.Config.TiedWeights },
+                Training = settings.Training.WithArchitectureOf(model.Config),
             };
             settings.Validate();
             corpus = PtbCorpus.Load(dataFolder, vocabulary);

@@ -85,6 +85,22 @@ public sealed class LanguageModel<T> where T : unmanaged, IFloatingPointIeee754<
             .Distinct()
             .ToList();
 
+    /// <summary>
+    /// Every weight matrix by state-dict name, in state-dict order: <c>encoder.weight</c>, each layer's
+    /// <c>rnn.weight_ih_l{k}</c> and <c>rnn.weight_hh_l{k}</c> (or <c>rnn.weight_l{k}</c>), and <c>decoder.weight</c>
+    /// unless it is tied to the embedding. Biases are not listed.
+    /// </summary>
+    public IReadOnlyList<(string Name, IWeightMatrix<T> Matrix)> WeightMatrices
+    {
+        get
+        {
+            var matrices = new List<(string, IWeightMatrix<T>)> { (Encoder.Weight.Name, new DenseMatrix<T>(Encoder.Weight)) };
+            foreach (IRecurrentLayer<T> layer in Layers) matrices.AddRange(layer.WeightMatrices);
+            if (!Config.TiedWeights) matrices.Add(("decoder.weight", Decoder.Weight));
+            return matrices;
+        }
+    }
+
     /// <summary>Total number of distinct trainable values (tensor elements, pruned ones included; see <see cref="CompressionReport"/> for stored weights).</summary>
     public long ParameterCount => Parameters.Sum(p => (long)p.Length);
 

@@ -79,8 +79,9 @@ public sealed class ModelCheckpoint
     };
 
     private ModelCheckpoint(LanguageModel<float> model, Vocabulary vocabulary, TrainingOptions? options, TrainingState? state,
-        IReadOnlyDictionary<string, float[]> optimizerState, IReadOnlyDictionary<string, string> metadata)
+        IReadOnlyDictionary<string, float[]> optimizerState, IReadOnlyDictionary<string, string> metadata, bool architectureInferred)
     {
+        ArchitectureInferred = architectureInferred;
         Model = model;
         Vocabulary = vocabulary;
         Options = options;
@@ -91,6 +92,9 @@ public sealed class ModelCheckpoint
 
     /// <summary>The model, with its weights loaded.</summary>
     public LanguageModel<float> Model { get; }
+
+    /// <summary>Whether the file has no <c>dopant.config</c>, so that the architecture was inferred from its tensors (<see cref="ModelArchitecture.Infer"/>).</summary>
+    public bool ArchitectureInferred { get; }
 
     /// <summary>The vocabulary the model was trained with.</summary>
     public Vocabulary Vocabulary { get; }
@@ -360,7 +364,7 @@ public sealed class ModelCheckpoint
             else if (!expected.Contains(tensor.Name) && !(config.TiedWeights && tensor.Name == "decoder.weight"))
                 throw new InvalidDataException($"'{path}' has a tensor {DiagnosticText.Quote(tensor.Name)} that a {config.Layers}-layer model does not have.");
         }
-        return new ModelCheckpoint(model, vocabulary, options, state, optimizerState, file.Metadata);
+        return new ModelCheckpoint(model, vocabulary, options, state, optimizerState, file.Metadata, inferred);
     }
 
     // What a resumed run would trip over in a deserialized state: JSON nulls where lists belong, impossible counts.

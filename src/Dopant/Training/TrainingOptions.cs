@@ -13,11 +13,18 @@ public sealed record TrainingOptions
     /// <summary>The preset this configuration started from (informational).</summary>
     public string Preset { get; init; } = "custom";
 
-    /// <summary>Number of LSTM layers.</summary>
+    /// <summary>Number of recurrent layers.</summary>
     public int Layers { get; init; } = 2;
 
-    /// <summary>Hidden size, also the embedding width.</summary>
+    /// <summary>Hidden size of every recurrent layer.</summary>
     public int HiddenSize { get; init; } = 200;
+
+    /// <summary>The recurrent cell (default LSTM).</summary>
+    public RecurrentCell Cell { get; init; } = RecurrentCell.Lstm;
+
+    /// <summary>The embedding width; null means the hidden size.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? EmbeddingSize { get; init; }
 
     /// <summary>Truncated-BPTT window length in time steps.</summary>
     public int Bptt { get; init; } = 20;
@@ -160,7 +167,19 @@ public sealed record TrainingOptions
     };
 
     /// <summary>The model architecture for a vocabulary of <paramref name="vocabularySize"/> words.</summary>
-    public LanguageModelConfig ModelConfig(int vocabularySize) => new(vocabularySize, HiddenSize, Layers, Dropout, TiedWeights);
+    public LanguageModelConfig ModelConfig(int vocabularySize) =>
+        new(vocabularySize, HiddenSize, Layers, Dropout, TiedWeights) { Cell = Cell, EmbeddingSize = EmbeddingSize ?? HiddenSize };
+
+    /// <summary>These options with the architecture (layers, sizes, cell, tying) of an existing model, as when it is fine-tuned or compressed.</summary>
+    public TrainingOptions WithArchitectureOf(LanguageModelConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return this with
+        {
+            Layers = config.Layers, HiddenSize = config.HiddenSize, TiedWeights = config.TiedWeights, Cell = config.Cell,
+            EmbeddingSize = config.EmbeddingSize == config.HiddenSize ? null : config.EmbeddingSize,
+        };
+    }
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid field.</summary>
     public void Validate()
@@ -171,6 +190,10 @@ public sealed record TrainingOptions
         }
         Require(Layers >= 1, $"--layers must be at least 1 (got {Layers}).");
         Require(HiddenSize >= 1, $"--hidden must be at least 1 (got {HiddenSize}).");
+        Require(EmbeddingSize is null or >= 1, $"--emsize must be at least 1 (got {EmbeddingSize}).");
+        Require(Enum.IsDefined(Cell), $"--cell must be lstm or gru (got {(int)Cell}).");
+        Require(!TiedWeights || (EmbeddingSize ?? HiddenSize) == HiddenSize,
+            $"--tied needs the embedding width to equal the hidden size (--emsize {EmbeddingSize}, --hidden {HiddenSize}).");
         Require(Bptt >= 1, $"--bptt must be at least 1 (got {Bptt}).");
         Require(BatchSize >= 1, $"--batch-size must be at least 1 (got {BatchSize}).");
         Require(EvalBatchSize >= 1, $"--eval-batch-size must be at least 1 (got {EvalBatchSize}).");

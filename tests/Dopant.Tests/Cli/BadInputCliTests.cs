@@ -68,6 +68,7 @@ public sealed class BadInputCliTests(BadInputCliTests.Files files) : IClassFixtu
         "MODEL" => files.Model,
         "MISSHAPED" => files.Misshaped,
         "SCHEME" => files.Scheme,
+        "STATE_DICT" => Path.Combine(AppContext.BaseDirectory, "Fixtures", "torch_gru_state_dict.safetensors"),
         "OUT" => output,
         _ => a,
     })];
@@ -90,6 +91,12 @@ public sealed class BadInputCliTests(BadInputCliTests.Files files) : IClassFixtu
         { "bench-preset-tiny", ["bench", "infer", "--preset", "tiny", "--data", "DATA"], "--preset: Argument 'tiny' not recognized. Must be one of: 'small', 'medium', 'large'" },
         { "epochs-abc", ["train", "--epochs", "abc", "--data", "DATA", "--out", "OUT"], "Cannot parse argument 'abc' for option '--epochs' as an integer (see 'dopant train --help')" },
         { "scheme-level-too-low", ["compress", "--scheme", "LEVELLED", "--level", "0.5", "--model", "MODEL", "--data", "DATA", "--out", "OUT"], "at level 0.5: rule 1 operator 1 (prune): factor must be at least 1 (got 0.5)" },
+        // Architectures Dopant does not build, and model files without their words.
+        { "cell-rnn", ["train", "--cell", "rnn", "--data", "DATA", "--out", "OUT", .. Tiny], "--cell: Argument 'rnn' not recognized. Must be one of: 'lstm', 'gru'" },
+        { "tied-emsize", ["train", "--tied", "--emsize", "4", "--data", "DATA", "--out", "OUT", .. Tiny], "--tied needs the embedding width to equal the hidden size (--emsize 4, --hidden 8)" },
+        { "gru-concatenate", ["compress", "--method", "kp", "--factor", "4", "--cell", "gru", "--concatenate", "--data", "DATA", "--out", "OUT", .. Tiny], "--concatenate needs LSTM layers" },
+        { "state-dict-without-vocab", ["eval", "--model", "STATE_DICT", "--data", "DATA"], "has no 'dopant.vocab' metadata; give the vocabulary as a file of one word a line, in id order (--vocab FILE)" },
+        { "vocab-file-missing", ["export", "--model", "STATE_DICT", "--vocab", "DATA_TEST.missing", "--out", "OUT"], "Vocabulary file" },
         // A checkpoint with a mis-shaped tensor.
         { "eval-misshaped", ["eval", "--model", "MISSHAPED", "--data", "DATA"], MisshapedTensor },
         { "export-misshaped", ["export", "--model", "MISSHAPED", "--out", "OUT"], MisshapedTensor },

@@ -1,0 +1,67 @@
+using System.CommandLine;
+using System.Text.Json;
+using Dopant.Matrices;
+using Dopant.Models;
+using Dopant.Training;
+
+namespace Dopant.Cli.Commands;
+
+/// <summary><c>dopant inspect</c>: what a model file holds: the architecture (stored or inferred), every weight matrix's form and size.</summary>
+internal static class InspectCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("inspect", "Print a model file's architecture (from dopant.config, or inferred from a PyTorch state dict's tensor names and shapes) and every weight matrix's form, parameters and bytes.");
+        var file = new Argument<string>("FILE") { Description = "Model file (safetensors)." };
+        var vocab = VocabularyOption.Create();
+        var json = new Option<bool>("--json") { Description = "Print one JSON object." };
+        command.Arguments.Add(file);
+        command.Options.Add(vocab);
+        command.Options.Add(json);
+        command.SetAction(parse =>
+        {
+            string path = parse.GetValue(file)!;
+            ModelCheckpoint checkpoint = VocabularyOption.LoadModel(parse, vocab, path);
+            LanguageModel<float> model = checkpoint.Model;
+            LanguageModelConfig config = model.Config;
+            var matrices = model.WeightMatrices.Select(m => new
+            {
+                name = m.Name,
+                rows = m.Matrix.Rows,
+                columns = m.Matrix.Columns,
+                form = WeightForms.Describe(m.Matrix).Kind,
+                parameters = m.Matrix.ParameterCount,
+                bytes = m.Matrix.StorageBytes,
+            }).ToList();
+            CompressionReport report = model.CompressionReport();
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new
+                {
+                    file = path,
+                    architecture_inferred = checkpoint.ArchitectureInferred,
+                    cell = config.Cell.Name(),
+                    vocab_size = config.VocabularySize,
+                    embedding_size = config.EmbeddingSize,
+                    hidden_size = config.HiddenSize,
+                    num_layers = config.Layers,
+                    tied = config.TiedWeights,
+                    matrices,
+                    compression = report,
+                    epochs_completed = checkpoint.State?.EpochsCompleted,
+                }, ModelCheckpoint.Json));
+                return 0;
+            }
+            Console.WriteLine($"{path}: {config.Describe()}" +
+                (checkpoint.ArchitectureInferred ? " (no dopant.config: inferred from the tensors' names and shapes)" : ""));
+            int width = matrices.Max(m => m.name.Length);
+            foreach (var m in matrices)
+                Console.WriteLine($"  {m.name.PadRight(width)}  {m.rows,6} x {m.columns,-6} {m.form,-14} {m.parameters,12:N0} parameters {m.bytes,14:N0} bytes");
+            Console.WriteLine($"  whole model: {report.ModelParameters:N0} parameters, {report.ModelBytes:N0} bytes" +
+                (report.IsCompressed ? $" ({report.ModelParameterFactor:F2}x fewer parameters, {report.ModelByteFactor:F2}x fewer bytes than dense)" : ", all dense"));
+            if (checkpoint.State is { } state) Console.WriteLine($"  a training checkpoint after epoch {state.EpochsCompleted}");
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,91 @@
+using System.Text.Json;
+using Dopant.IO;
+using Dopant.Tests.Data;
+using Dopant.Training;
+
+namespace Dopant.Tests.Cli;
+
+/// <summary>GRU models, embedding widths other than the hidden size, and PyTorch state dicts, through the commands a user runs.</summary>
+public sealed class GeneralModelCliTests : IDisposable
+{
+    private readonly TemporaryFolder _folder = new();
+    private readonly string _data;
+
+    public GeneralModelCliTests() => _data = TinyCorpus.Write(_folder);
+
+    public void Dispose() => _folder.Dispose();
+
+    private static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "Fixtures", name);
+
+    private static readonly string[] Tiny = ["--layers", "2", "--hidden", "8", "--bptt", "5", "--batch-size", "4", "--epochs", "2"];
+
+    private static JsonElement LastJson(string output) => JsonDocument.Parse(output.Split('\n').Last(l => l.StartsWith('{'))).RootElement;
+
+    [Fact]
+    public void A_gru_with_a_narrow_embedding_trains_compresses_exports_and_evaluates()
+    {
+        string dense = Path.Combine(_folder.Path, "gru.safetensors");
+        CliProcess.Result train = CliProcess.Run(["train", "--data", _data, "--out", dense, "--cell", "gru", "--emsize", "6", "--json", .. Tiny]);
+        Assert.True(train.ExitCode == 0, train.StandardError);
+        Assert.Contains("2x8 GRU, embedding 6", train.StandardError);
+        double trainedTest = LastJson(train.StandardOutput).GetProperty("test_ppl").GetDouble();
+        Assert.True(trainedTest < 20, $"a GRU learns the tiny corpus's {17}-word vocabulary; test perplexity {trainedTest}");
+
+        CliProcess.Result inspect = CliProcess.Run("inspect", dense, "--json");
+        Assert.True(inspect.ExitCode == 0, inspect.StandardError);
+        JsonElement described = JsonDocument.Parse(inspect.StandardOutput).RootElement;
+        Assert.Equal("gru", described.GetProperty("cell").GetString());
+        Assert.Equal(6, described.GetProperty("embedding_size").GetInt32());
+        Assert.False(described.GetProperty("architecture_inferred").GetBoolean());
+        Assert.Equal([24, 6], described.GetProperty("matrices").EnumerateArray()
+            .Where(m => m.GetProperty("name").GetString() == "rnn.weight_ih_l0")
+            .Select(m => new[] { m.GetProperty("rows").GetInt32(), m.GetProperty("columns").GetInt32() }).Single());
+
+        foreach (string method in new[] { "dkp", "dlmf" })
+        {
+            string compressed = Path.Combine(_folder.Path, method + ".safetensors");
+            CliProcess.Result compress = CliProcess.Run(["compress", "--method", method, "--factor", "3", "--model", dense, "--data", _data, "--out", compressed,
+                "--prune-start", "0", "--prune-end", "1", "--json", .. Tiny]);
+            Assert.True(compress.ExitCode == 0, compress.StandardError);
+            using JsonDocument accounting = JsonDocument.Parse(SafeTensorsFile.Load(compressed).Metadata[ModelCheckpoint.CompressionKey]);
+            Assert.True(accounting.RootElement.GetProperty("lstm_parameter_factor").GetDouble() > 1.5, accounting.RootElement.ToString());
+
+            string compact = Path.Combine(_folder.Path, method + ".int8.safetensors");
+            CliProcess.Result export = CliProcess.Run("export", "--model", compressed, "--out", compact, "--precision", "int8");
+            Assert.True(export.ExitCode == 0, export.StandardError);
+            CliProcess.Result eval = CliProcess.Run("eval", "--model", compact, "--data", _data, "--bptt", "5", "--batch-size", "10", "--json");
+            Assert.True(eval.ExitCode == 0, eval.StandardError);
+            double test = JsonDocument.Parse(eval.StandardOutput).RootElement.GetProperty("test_ppl").GetDouble();
+            Assert.True(test < 1.5 * trainedTest, $"{method} at 3x, int8: test perplexity {test} against dense {trainedTest}");
+            CliProcess.Result score = CliProcess.Run("score", "--model", compact, "--text", Path.Combine(_data, "test.txt"), "--json");
+            Assert.True(score.ExitCode == 0, score.StandardError);
+        }
+    }
+
+    [Fact]
+    public void A_pytorch_state_dict_is_inspected_converted_and_scored_with_a_vocabulary_file()
+    {
+        string stateDict = Fixture("torch_gru_state_dict.safetensors"), vocab = Fixture("torch_gru_state_dict.vocab.txt");
+        CliProcess.Result inspect = CliProcess.Run("inspect", stateDict, "--vocab", vocab);
+        Assert.True(inspect.ExitCode == 0, inspect.StandardError);
+        Assert.Contains("2x7 GRU, embedding 5, vocabulary 11 (no dopant.config: inferred from the tensors' names and shapes)", inspect.StandardOutput);
+        Assert.Contains("rnn.weight_hh_l1", inspect.StandardOutput);
+
+        string converted = Path.Combine(_folder.Path, "converted.safetensors");
+        CliProcess.Result export = CliProcess.Run("export", "--model", stateDict, "--vocab", vocab, "--out", converted);
+        Assert.True(export.ExitCode == 0, export.StandardError);
+        CliProcess.Result again = CliProcess.Run("inspect", converted);
+        Assert.True(again.ExitCode == 0, again.StandardError);
+        Assert.Contains("2x7 GRU, embedding 5, vocabulary 11", again.StandardOutput);
+        Assert.DoesNotContain("inferred", again.StandardOutput);
+
+        string text = _folder.Write("words.txt", " w1 w2 w3 w4 w5 w6 \n w0 w9 w8 \n");
+        CliProcess.Result direct = CliProcess.Run("score", "--model", stateDict, "--vocab", vocab, "--text", text, "--json");
+        CliProcess.Result viaFile = CliProcess.Run("score", "--model", converted, "--text", text, "--json");
+        Assert.True(direct.ExitCode == 0, direct.StandardError);
+        Assert.True(viaFile.ExitCode == 0, viaFile.StandardError);
+        double Perplexity(CliProcess.Result r) => JsonDocument.Parse(r.StandardOutput).RootElement.GetProperty("perplexity").GetDouble();
+        Assert.Equal(Perplexity(direct), Perplexity(viaFile));
+        Assert.True(Perplexity(direct) > 1);
+    }
+}
