@@ -12,7 +12,8 @@ internal static class ThreadsOption
     {
         int? threads = parse.GetValue(option);
         if (threads is null) return;
-        if (threads < 1) throw new ArgumentException($"--threads must be at least 1 (got {threads}).");
+        if (threads < 1 || threads > WorkerPool.MaxThreadCount)
+            throw new ArgumentException($"--threads must be between 1 and {WorkerPool.MaxThreadCount} (got {threads}); this machine has {Environment.ProcessorCount} cores.");
         WorkerPool.SharedThreadCount = threads.Value;
     }
 }

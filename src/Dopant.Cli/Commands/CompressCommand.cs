@@ -27,6 +27,10 @@ internal static class CompressCommand
         var cmr = new Option<double?>("--cmr") { Description = "Co-matrix dropout probability on S's output (default 0: on brown-ptb, doped KP at 25x lost 1.4% perplexity without it and 13.2% with 0.5)." };
         var block = new Option<string?>("--block") { Description = "For prune and the doped methods: prune blocks of RxC entries whole (e.g. 16x1: 16 rows of one column); RxC/M keeps the same number of blocks in every M consecutive along a block row (N:M, e.g. 16x1/32 or 1x1/28); 1x1@RxC keeps single entries balanced in tiles, every row of a slice of R rows holding the same number in each window of C columns (1x1@16x64 runs windowed ELL with no padding); default single entries." };
         var concatenate = new Option<bool>("--concatenate") { Description = "Compress each layer's [W_ih | W_hh] as one matrix instead of the two separately." };
+        var matrices = new Option<string?>("--matrices")
+        {
+            Description = "Regular expression over the state-dict names of the weight matrices to compress, matching the whole name, e.g. 'rnn\\..*|decoder\\.weight' (default: the recurrent matrices rnn.*; encoder.weight and decoder.weight may be selected).",
+        };
         var cmrFinal = new Option<double?>("--cmr-final") { Description = "Anneal the co-matrix dropout probability linearly to this value over the pruning period (default: constant)." };
         var structureDropout = new Option<double?>("--structure-dropout") { Description = "Co-matrix dropout probability on the structured part's output (default 0)." };
         var distill = new Option<double?>("--distill") { Description = "Knowledge distillation: the share (0-1] of a teacher's next-word probabilities in the targets (default 0: none)." };
@@ -46,7 +50,7 @@ internal static class CompressCommand
         var binder = new TrainingOptionsBinder();
         binder.AddTo(command);
         // The options that choose a compression; a resumed run takes them from its checkpoint.
-        Option[] compressionOptions = [method, factor, kronFactors, from, share, block, concatenate, cmr, cmrFinal, structureDropout, distill, teacher, pruneStart, pruneEnd, pruneEvents];
+        Option[] compressionOptions = [method, factor, kronFactors, from, share, block, concatenate, matrices, cmr, cmrFinal, structureDropout, distill, teacher, pruneStart, pruneEnd, pruneEvents];
         foreach (Option o in (Option[])[.. compressionOptions, data, output, run, resume, force, json, threads])
             command.Options.Add(o);
 
@@ -89,7 +93,7 @@ internal static class CompressCommand
                 string chosen = parse.GetValue(method) ?? throw new ArgumentException("--method is required (kp, dkp, lmf, dlmf, hmd, dhmd or prune).");
                 double targetFactor = parse.GetValue(factor) ?? throw new ArgumentException("--factor is required (the target compression factor, e.g. 25).");
                 var compression = new LstmCompression(chosen, targetFactor,
-                    parse.GetValue(share) ?? LstmCompression.DefaultDopingShare, parse.GetValue(kronFactors) ?? 2) { Concatenated = parse.GetValue(concatenate), Block = parse.GetValue(block) };
+                    parse.GetValue(share) ?? LstmCompression.DefaultDopingShare, parse.GetValue(kronFactors) ?? 2) { Concatenated = parse.GetValue(concatenate), Block = parse.GetValue(block), Matrices = parse.GetValue(matrices) };
                 compression.Validate();
                 TrainingOptions options = binder.Bind(parse) with
                 {
@@ -115,11 +119,7 @@ internal static class CompressCommand
         return command;
     }
 
-    /// <summary>
-    /// A trainer for <paramref name="compression"/> of the dense model in <paramref name="denseModel"/> (its
-    /// architecture and vocabulary; null: a fresh model of <paramref name="options"/>), the forms already in place,
-    /// with <paramref name="options"/> completed by the compression's sparsity target.
-    /// </summary>
+    // The teacher of --distill as an absolute path: the dense model compressed unless --teacher names another.
     private static string? TeacherPath(double? distill, string? teacher, string? denseModel)
     {
         if (distill is null or 0)
@@ -130,30 +130,10 @@ internal static class CompressCommand
 
     internal static LanguageModelTrainer Start(LstmCompression compression, TrainingOptions options, string? denseModel, string folder)
     {
-        LanguageModel<float> model;
-        PtbCorpus corpus;
-        if (denseModel is not null)
-        {
-            ModelCheckpoint start = ModelCheckpoint.Load(denseModel);
-            model = start.Model;
-            options = options.WithArchitectureOf(model.Config);
-            // The options' dropout (default the preset's) applies to the fine-tuning, whatever the model was trained with.
-            model.SetDropout(options.Dropout);
-            corpus = PtbCorpus.Load(folder, start.Vocabulary);
-        }
-        else
-        {
-            corpus = PtbCorpus.Load(folder);
-            model = LanguageModelTrainer.CreateModel(options, corpus.Vocabulary.Count);
-        }
-        options = options with { FinalSparsity = compression.FinalSparsity, Compression = compression };
-        options.Validate();
-        // The forms replace the LSTM matrices before the trainer binds the parameters and the pruning schedule.
-        CompressionReport target = compression.Apply(model);
-        var trainer = new LanguageModelTrainer(options, corpus, model, TrainCommand.LoadTeacher(options, corpus));
+        (LanguageModelTrainer trainer, CompressionReport start) = MethodCompressionRun.Start(compression, options, denseModel, folder);
         Console.Error.WriteLine($"{compression.Method} at {compression.Factor:G}x" +
             (compression.FinalSparsity > 0 ? $", pruned parts annealed to {compression.FinalSparsity:P2} sparsity" : "") +
-            $"; at the start ({(compression.IsDoped ? "S still dense" : "before pruning")}): {TrainCommand.Describe(target)}");
+            $"; at the start ({(compression.IsDoped ? "S still dense" : "before pruning")}): {TrainCommand.Describe(start)}");
         return trainer;
     }
 }

@@ -32,7 +32,13 @@ internal static class GenerateCommand
             Vocabulary vocabulary = checkpoint.Vocabulary;
             var runtime = StreamingLanguageModel.From(checkpoint.Model, PrecisionOption.Get(parse, precision));
             // The stream starts as after a sentence end, then reads the prompt.
-            int[] start = [.. vocabulary.EndOfSentenceId >= 0 ? [vocabulary.EndOfSentenceId] : Array.Empty<int>(), .. parse.GetValue(prompt)!.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(vocabulary.GetIdOrUnknown)];
+            string[] words = parse.GetValue(prompt)!.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            string[] unknown = [.. words.Where(w => !vocabulary.TryGetId(w, out _)).Distinct()];
+            if (unknown.Length > 0 && vocabulary.UnknownId < 0)
+                throw new ArgumentException($"The prompt word '{unknown[0]}' is not in the model's vocabulary of {vocabulary.Count} words, which has no {Vocabulary.UnknownWord}.");
+            if (unknown.Length > 0)
+                Console.Error.WriteLine($"note: the prompt words {string.Join(", ", unknown.Select(w => $"'{w}'"))} are not in the vocabulary; the model reads them as {Vocabulary.UnknownWord}.");
+            int[] start = [.. vocabulary.EndOfSentenceId >= 0 ? [vocabulary.EndOfSentenceId] : Array.Empty<int>(), .. words.Select(vocabulary.GetIdOrUnknown)];
             var logits = new float[runtime.VocabularySize];
             foreach (int token in start) runtime.Step(token, logits);
             var text = new StringBuilder(parse.GetValue(prompt));

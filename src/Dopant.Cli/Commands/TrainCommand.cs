@@ -42,7 +42,7 @@ internal static class TrainCommand
             else
             {
                 TrainingOptions options = binder.Bind(parse);
-                trainer = parse.GetValue(from) is string start ? FineTune(start, options, folder) : new LanguageModelTrainer(options, PtbCorpus.Load(folder));
+                trainer = parse.GetValue(from) is string start ? TrainingRuns.FineTune(start, options, folder) : new LanguageModelTrainer(options, PtbCorpus.Load(folder));
                 (path, recorder) = RunOption.Start(parse.GetValue(run), parse.GetValue(output), "train", "dense", "dense", 1, parse.GetValue(force));
             }
             Execute(trainer, folder, path, parse.GetValue(json), recorder, cancellationToken);
@@ -109,42 +109,11 @@ internal static class TrainCommand
     }
 
     /// <summary>The trainer that continues the run saved in <paramref name="path"/> on the corpus in <paramref name="folder"/>.</summary>
-    /// <summary>
-    /// A trainer that continues training the dense model in <paramref name="path"/> with <paramref name="options"/>
-    /// (its layers, hidden size and tying taken from the model).
-    /// </summary>
-    private static LanguageModelTrainer FineTune(string path, TrainingOptions options, string folder)
-    {
-        ModelCheckpoint start = ModelCheckpoint.Load(path);
-        if (start.Model.CompressionReport().IsCompressed)
-            throw new ArgumentException($"'{path}' holds a compressed model; --model fine-tunes a dense one (continue a compressed run with compress --resume).");
-        LanguageModelConfig config = start.Model.Config;
-        options = options.WithArchitectureOf(config);
-        options.Validate();
-        start.Model.SetDropout(options.Dropout);
-        return new LanguageModelTrainer(options, PtbCorpus.Load(folder, start.Vocabulary), start.Model);
-    }
-
     internal static LanguageModelTrainer Resume(string path, string folder)
     {
-        ModelCheckpoint checkpoint = ModelCheckpoint.Load(path);
-        var corpus = PtbCorpus.Load(folder, checkpoint.Vocabulary);
-        LanguageModel<float>? teacher = checkpoint.Options is { } options ? LoadTeacher(options, corpus) : null;
-        var trainer = LanguageModelTrainer.Resume(checkpoint, corpus, teacher);
+        LanguageModelTrainer trainer = TrainingRuns.Resume(path, folder);
         Console.Error.WriteLine($"resuming '{path}' after epoch {trainer.EpochsCompleted} of {trainer.Options.Epochs}");
         return trainer;
-    }
-
-    /// <summary>The teacher model of a distilling run (null for another run), checked against the corpus vocabulary.</summary>
-    internal static LanguageModel<float>? LoadTeacher(TrainingOptions options, PtbCorpus corpus)
-    {
-        if (options.Distillation == 0) return null;
-        string path = options.Teacher ?? throw new InvalidDataException("The run distills from a teacher but does not record its file.");
-        if (!File.Exists(path)) throw new FileNotFoundException($"The teacher model '{path}' of this distilling run does not exist.", path);
-        ModelCheckpoint teacher = ModelCheckpoint.Load(path);
-        if (!teacher.Vocabulary.Words.SequenceEqual(corpus.Vocabulary.Words))
-            throw new ArgumentException($"The teacher model '{path}' has another vocabulary than the model it teaches.");
-        return teacher.Model;
     }
 
     /// <summary>One line of compression accounting.</summary>

@@ -53,14 +53,13 @@ internal sealed class TrainingRecorder(RunFolder run, string name, string method
     public static double? Sparsity(LanguageModel<float> model)
     {
         long pruned = 0, total = 0;
-        foreach (var layer in model.Layers)
-            foreach ((_, IWeightMatrix<float> matrix) in layer.WeightMatrices)
-            {
-                PrunedMatrix<float>? part = matrix switch { PrunedMatrix<float> p => p, DopedMatrix<float> d => d.Sparse, _ => null };
-                if (part is null) continue;
-                pruned += (long)Math.Round(part.Sparsity * part.Weight.Length);
-                total += part.Weight.Length;
-            }
+        foreach ((_, IWeightMatrix<float> matrix) in model.WeightMatrices)
+        {
+            PrunedMatrix<float>? part = matrix switch { PrunedMatrix<float> p => p, DopedMatrix<float> d => d.Sparse, _ => null };
+            if (part is null) continue;
+            pruned += (long)Math.Round(part.Sparsity * part.Weight.Length);
+            total += part.Weight.Length;
+        }
         return total == 0 ? null : (double)pruned / total;
     }
 

@@ -110,7 +110,7 @@ public sealed class CompressedModelBuilder
     public IReadOnlyList<(string Name, StorageEstimate Dense, StorageEstimate Compressed)> Account()
     {
         var result = new List<(string, StorageEstimate, StorageEstimate)>();
-        var forms = _model.Layers.SelectMany(l => l.WeightMatrices).ToDictionary(m => m.Name, m => m.Matrix);
+        var forms = _model.WeightMatrices.ToDictionary(m => m.Name, m => m.Matrix);
         var estimates = _scheme.Account(DenseWeights());
         foreach ((string name, StorageEstimate dense, StorageEstimate compressed) in estimates)
         {
@@ -127,7 +127,7 @@ public sealed class CompressedModelBuilder
     // Views of every weight matrix's values: the parameter itself for dense and pruned matrices, a dense copy for forms.
     private List<CompressibleWeight> DenseWeights()
     {
-        var weights = new List<CompressibleWeight> { new(_model.Encoder.Weight.Name, WeightKind.Embedding, _model.Encoder.VocabularySize, _model.Encoder.Dimension, _model.Encoder.Weight.Value) };
+        var weights = new List<CompressibleWeight> { View(_model.Encoder.Table, LanguageModel<float>.EncoderWeightName, WeightKind.Embedding) };
         foreach (IRecurrentLayer<float> layer in _model.Layers)
         {
             weights.Add(View(layer.InputWeights, layer.InputWeightsName, WeightKind.LstmInput));

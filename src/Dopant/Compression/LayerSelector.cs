@@ -50,6 +50,13 @@ public sealed class LayerSelector
                && !_exclude.Any(e => e.IsMatch(weight.Name));
     }
 
+    /// <summary>Whether a matrix named <paramref name="name"/> matches <see cref="Names"/> and none of <see cref="Exclude"/> (kinds are not looked at).</summary>
+    public bool SelectsName(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return (_names is null || _names.IsMatch(name)) && !_exclude.Any(e => e.IsMatch(name));
+    }
+
     /// <summary>Parses a kind: <c>embedding</c>, <c>lstm_input</c>, <c>lstm_recurrent</c>, <c>decoder</c>; <c>lstm</c> is both LSTM kinds.</summary>
     public static IReadOnlyList<WeightKind> ParseKind(string text) => text switch
     {

@@ -39,6 +39,12 @@ public sealed record LstmCompression(string Method, double Factor, double Doping
     /// </summary>
     public string? Block { get; init; }
 
+    /// <summary>
+    /// A regular expression that selects the weight matrices to compress by state-dict name (it must match the whole
+    /// name, e.g. <c>rnn\..*|decoder\.weight</c>); null selects the recurrent matrices (<c>rnn.*</c>).
+    /// </summary>
+    public string? Matrices { get; init; }
+
     /// <summary><see cref="Block"/> parsed (<see cref="BlockShape.Element"/> when null).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public BlockShape BlockShape => Block is null ? BlockShape.Element : BlockShape.Parse(Block);
@@ -54,6 +60,11 @@ public sealed record LstmCompression(string Method, double Factor, double Doping
         if (IsDoped && !(DopingShare > 0 && DopingShare < 1)) throw new ArgumentException($"--doping-share must be in (0, 1) (got {DopingShare}).");
         if (IsDoped && !double.IsFinite(Factor / (1 - DopingShare)))
             throw new ArgumentException($"--factor {Factor} is too large: with --doping-share {DopingShare} the structure's factor is infinite.");
+        if (Matrices is not null)
+        {
+            if (Concatenated) throw new ArgumentException("--matrices selects single matrices; --concatenate compresses each layer's [W_ih | W_hh] as one.");
+            _ = new LayerSelector(Matrices);
+        }
         if (KroneckerFactors is < 2 or > 4) throw new ArgumentException($"--kron-factors must be 2, 3 or 4 (got {KroneckerFactors}).");
         if (KroneckerFactors != 2 && Method is not ("kp" or "dkp"))
             throw new ArgumentException($"--kron-factors applies only to kp and dkp, not to {Method}.");
@@ -96,10 +107,11 @@ public sealed record LstmCompression(string Method, double Factor, double Doping
     }
 
     /// <summary>
-    /// Replaces every LSTM matrix of <paramref name="model"/> (or, when <see cref="Concatenated"/>, every layer's
-    /// [W_ih | W_hh]) by its form under this method, initialized from the current dense values (nearest Kronecker
-    /// product, truncated SVD; S = W − M), and returns the accounting.
+    /// Replaces every recurrent matrix of <paramref name="model"/> (or those <see cref="Matrices"/> selects, or, when
+    /// <see cref="Concatenated"/>, every layer's [W_ih | W_hh]) by its form under this method, initialized from the
+    /// current dense values (nearest Kronecker product, truncated SVD; S = W − M), and returns the accounting.
     /// </summary>
+    /// <exception cref="ArgumentException"><see cref="Matrices"/> selects none of the model's matrices, or a form does not fit.</exception>
     public CompressionReport Apply(LanguageModel<float> model)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -112,9 +124,32 @@ public sealed record LstmCompression(string Method, double Factor, double Doping
             model.CombineLstm(name => SpecFor(4 * layers[name].HiddenSize, layers[name].InputSize + layers[name].HiddenSize));
             return model.CompressionReport();
         }
-        var sizes = model.Layers.SelectMany(l => l.WeightMatrices).ToDictionary(m => m.Name, m => (m.Matrix.Rows, m.Matrix.Columns));
-        model.CompressLstm(name => SpecFor(sizes[name].Rows, sizes[name].Columns));
+        var sizes = model.WeightMatrices.ToDictionary(m => m.Name, m => (m.Matrix.Rows, m.Matrix.Columns));
+        LayerSelector? selector = Matrices is null ? null : new LayerSelector(Matrices);
+        int compressed = model.Compress(name => selector?.SelectsName(name) ?? LanguageModel<float>.IsRecurrent(name)
+            ? SpecFor(sizes[name].Rows, sizes[name].Columns) : null);
+        if (compressed == 0)
+            throw new ArgumentException($"--matrices '{Matrices}' selects none of the model's weight matrices ({string.Join(", ", sizes.Keys)}).");
         return model.CompressionReport();
+    }
+
+    /// <summary>
+    /// Checks that the factor leaves at least one stored weight of every matrix this method would compress in
+    /// <paramref name="model"/>, before anything is built or trained.
+    /// </summary>
+    /// <exception cref="ArgumentException">The factor is above some selected matrix's size; the message names the matrix.</exception>
+    public void CheckFactorFits(LanguageModel<float> model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        LayerSelector? selector = Matrices is null ? null : new LayerSelector(Matrices);
+        IEnumerable<(string Name, long Rows, long Columns)> sizes = Concatenated
+            ? model.Layers.Select(l => (l.CombinedWeightsName, (long)model.Config.GateCount * l.HiddenSize, (long)(l.InputSize + l.HiddenSize)))
+            : model.WeightMatrices.Where(m => selector?.SelectsName(m.Name) ?? LanguageModel<float>.IsRecurrent(m.Name))
+                .Select(m => (m.Name, (long)m.Matrix.Rows, (long)m.Matrix.Columns));
+        foreach ((string name, long rows, long columns) in sizes)
+            if (rows * columns / Factor < 1)
+                throw new ArgumentException(
+                    $"--factor {Factor:G} leaves less than one stored weight of '{name}' ({rows} × {columns} = {rows * columns:N0} weights); the factor can be at most {rows * columns:N0}.");
     }
 
     /// <summary>
@@ -125,7 +160,7 @@ public sealed record LstmCompression(string Method, double Factor, double Doping
     public CompressionReport ApplyFinal(LanguageModel<float> model)
     {
         Apply(model);
-        foreach (PrunedMatrix<float> part in model.Layers.SelectMany(l => l.WeightMatrices).SelectMany(m => WeightForms.PrunedParts(m.Matrix)))
+        foreach (PrunedMatrix<float> part in model.WeightMatrices.SelectMany(m => WeightForms.PrunedParts(m.Matrix)))
             part.PruneToSparsity(FinalSparsity);
         return model.CompressionReport();
     }

@@ -14,7 +14,7 @@ public static class ModelWeights
     public static IReadOnlyList<CompressibleWeight> Of(LanguageModel<float> model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var weights = new List<CompressibleWeight> { View(model.Encoder.Weight, WeightKind.Embedding) };
+        var weights = new List<CompressibleWeight> { Dense(model.Encoder.Table, LanguageModel<float>.EncoderWeightName, WeightKind.Embedding) };
         foreach (IRecurrentLayer<float> layer in model.Layers)
         {
             if (layer.CombinedWeights is not null)

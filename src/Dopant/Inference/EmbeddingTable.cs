@@ -7,7 +7,7 @@ namespace Dopant.Inference;
 /// The embedding of the streaming runtime: one row per token, stored at a <see cref="WeightPrecision"/> (fp16 and int8
 /// with one scale per row, as <see cref="RowQuantization"/>) and widened to floats when a token looks its row up.
 /// </summary>
-internal sealed class EmbeddingTable
+internal sealed class EmbeddingTable : IEmbeddingRows
 {
     private readonly float[] _floats;
     private readonly sbyte[] _bytes;

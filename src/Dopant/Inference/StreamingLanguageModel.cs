@@ -1,3 +1,4 @@
+using Dopant.Matrices;
 using Dopant.Models;
 
 namespace Dopant.Inference;
@@ -12,7 +13,7 @@ namespace Dopant.Inference;
 /// </summary>
 public sealed class StreamingLanguageModel
 {
-    private readonly EmbeddingTable _embedding;
+    private readonly IEmbeddingRows _embedding;
     private readonly float[] _decoderBias, _embedded;
     private readonly IStepLayer[] _layers;
     private readonly IStepMatrix _decoder;
@@ -21,7 +22,9 @@ public sealed class StreamingLanguageModel
     {
         VocabularySize = model.Config.VocabularySize;
         HiddenSize = model.Config.HiddenSize;
-        _embedding = new EmbeddingTable(model.Encoder.Weight.Value, VocabularySize, model.Config.EmbeddingSize, precision);
+        _embedding = model.Encoder.Table is DenseMatrix<float> table
+            ? new EmbeddingTable(table.Weight.Value, VocabularySize, model.Config.EmbeddingSize, precision)
+            : new FormEmbeddingRows(model.Encoder.Table, LanguageModel<float>.EncoderWeightName);
         _layers = [.. model.Layers.Select(IStepLayer (l) => l switch
         {
             LstmLayer<float> lstm => new LstmStepLayer(lstm, precision),

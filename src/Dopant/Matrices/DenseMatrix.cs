@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using Dopant.Numerics;
 
@@ -86,4 +87,25 @@ public sealed class DenseMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFloa
 
     /// <inheritdoc/>
     public T[] ToDense() => (T[])Weight.Value.Clone();
+
+    /// <inheritdoc/>
+    public void GatherRows(ReadOnlySpan<int> rows, Span<T> output)
+    {
+        int n = Columns;
+        for (int k = 0; k < rows.Length; k++) Weight.Value.AsSpan(CheckedRow(rows[k]) * n, n).CopyTo(output.Slice(k * n, n));
+    }
+
+    /// <inheritdoc/>
+    public void AccumulateRowGradients(ReadOnlySpan<int> rows, ReadOnlySpan<T> dOutput)
+    {
+        int n = Columns;
+        for (int k = 0; k < rows.Length; k++)
+        {
+            Span<T> row = Weight.Gradient.AsSpan(CheckedRow(rows[k]) * n, n);
+            TensorPrimitives.Add(row, dOutput.Slice(k * n, n), row);
+        }
+    }
+
+    private int CheckedRow(int row) =>
+        (uint)row < (uint)Rows ? row : throw new ArgumentOutOfRangeException(nameof(row), row, $"Row {row} is outside [0, {Rows}).");
 }

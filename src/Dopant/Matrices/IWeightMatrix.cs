@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics;
 
 namespace Dopant.Matrices;
@@ -48,5 +49,74 @@ public interface IWeightMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Ends the run begun by <see cref="BeginSteps"/>; the values may change again.</summary>
     void EndSteps()
     {
+    }
+
+    /// <summary>
+    /// output[k·Columns .. (k+1)·Columns) = row <paramref name="rows"/>[k] of W, as an embedding looks its rows up.
+    /// The default multiplies one-hot rows through <see cref="BackwardInput"/> (e_iᵀ·W = W[i]), which costs what a
+    /// product with the form costs; forms override it with a direct read.
+    /// </summary>
+    void GatherRows(ReadOnlySpan<int> rows, Span<T> output)
+    {
+        if (output.Length < rows.Length * Columns) throw new ArgumentException($"output holds {output.Length} values; {rows.Length}×{Columns} needed.", nameof(output));
+        int chunk = Math.Max(1, Math.Min(rows.Length, OneHotChunk.Rows(Rows)));
+        T[] oneHot = ArrayPool<T>.Shared.Rent(chunk * Rows);
+        try
+        {
+            for (int start = 0; start < rows.Length; start += chunk)
+            {
+                int count = Math.Min(chunk, rows.Length - start);
+                Span<T> batch = OneHotChunk.Fill(oneHot, rows.Slice(start, count), Rows);
+                BackwardInput(batch, output.Slice(start * Columns, count * Columns), count, accumulate: false);
+            }
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(oneHot);
+        }
+    }
+
+    /// <summary>
+    /// Adds the parameter gradients of L where output[k] = W[<paramref name="rows"/>[k]], given ∂L/∂output
+    /// (<paramref name="dOutput"/>, [rows.Length, Columns]). The default passes one-hot rows to
+    /// <see cref="AccumulateGradients"/> (∂L/∂W = Σ_k e_{rows[k]} ⊗ dOutput[k]); forms override it.
+    /// </summary>
+    void AccumulateRowGradients(ReadOnlySpan<int> rows, ReadOnlySpan<T> dOutput)
+    {
+        if (dOutput.Length < rows.Length * Columns) throw new ArgumentException($"dOutput holds {dOutput.Length} values; {rows.Length}×{Columns} needed.", nameof(dOutput));
+        int chunk = Math.Max(1, Math.Min(rows.Length, OneHotChunk.Rows(Rows)));
+        T[] oneHot = ArrayPool<T>.Shared.Rent(chunk * Rows);
+        try
+        {
+            for (int start = 0; start < rows.Length; start += chunk)
+            {
+                int count = Math.Min(chunk, rows.Length - start);
+                Span<T> batch = OneHotChunk.Fill(oneHot, rows.Slice(start, count), Rows);
+                AccumulateGradients(dOutput.Slice(start * Columns, count * Columns), batch, count);
+            }
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(oneHot);
+        }
+    }
+}
+
+/// <summary>Batches of one-hot rows for the default row reads of <see cref="IWeightMatrix{T}"/>.</summary>
+internal static class OneHotChunk
+{
+    // About a megabyte of one-hot values per batch: enough rows to amortize a product, few enough to stay in cache.
+    public static int Rows(int width) => Math.Max(1, (1 << 18) / Math.Max(1, width));
+
+    public static Span<T> Fill<T>(T[] buffer, ReadOnlySpan<int> rows, int width) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Span<T> batch = buffer.AsSpan(0, rows.Length * width);
+        batch.Clear();
+        for (int k = 0; k < rows.Length; k++)
+        {
+            if ((uint)rows[k] >= (uint)width) throw new ArgumentOutOfRangeException(nameof(rows), rows[k], $"Row {rows[k]} is outside [0, {width}).");
+            batch[k * width + rows[k]] = T.One;
+        }
+        return batch;
     }
 }

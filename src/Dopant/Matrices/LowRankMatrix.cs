@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using Dopant.Numerics;
 
@@ -156,6 +157,61 @@ public sealed class LowRankMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFl
         {
             ArrayPool<T>.Shared.Return(rented);
         }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>W[i] = U[i]·V: the rows of U gathered, then one product with V.</remarks>
+    public void GatherRows(ReadOnlySpan<int> rows, Span<T> output)
+    {
+        int count = rows.Length, r = Rank;
+        if (count == 0) return;
+        T[] rented = ArrayPool<T>.Shared.Rent(count * r);
+        try
+        {
+            Span<T> u = GatherLeftRows(rows, rented);
+            Blas.Gemm(false, false, count, Columns, r, T.One, u, r, Right.Value, Columns, T.Zero, output, Columns);
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(rented);
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>With G = ∂L/∂output: ∂L/∂U[i_k] += G[k]·Vᵀ and ∂L/∂V += Σ_k U[i_k]ᵀ ⊗ G[k].</remarks>
+    public void AccumulateRowGradients(ReadOnlySpan<int> rows, ReadOnlySpan<T> dOutput)
+    {
+        int count = rows.Length, r = Rank;
+        if (count == 0) return;
+        T[] rented = ArrayPool<T>.Shared.Rent(2 * count * r);
+        try
+        {
+            Span<T> u = GatherLeftRows(rows, rented);
+            Blas.Gemm(true, false, r, Columns, count, T.One, u, r, dOutput, Columns, T.One, Right.Gradient, Columns);
+            Span<T> du = rented.AsSpan(count * r, count * r);
+            Blas.Gemm(false, true, count, r, Columns, T.One, dOutput, Columns, Right.Value, Columns, T.Zero, du, r);
+            for (int k = 0; k < count; k++)
+            {
+                Span<T> gradient = Left.Gradient.AsSpan(rows[k] * r, r);
+                TensorPrimitives.Add(gradient, du.Slice(k * r, r), gradient);
+            }
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(rented);
+        }
+    }
+
+    private Span<T> GatherLeftRows(ReadOnlySpan<int> rows, T[] buffer)
+    {
+        int r = Rank;
+        Span<T> u = buffer.AsSpan(0, rows.Length * r);
+        for (int k = 0; k < rows.Length; k++)
+        {
+            if ((uint)rows[k] >= (uint)Rows) throw new ArgumentOutOfRangeException(nameof(rows), rows[k], $"Row {rows[k]} is outside [0, {Rows}).");
+            Left.Value.AsSpan(rows[k] * r, r).CopyTo(u.Slice(k * r, r));
+        }
+        return u;
     }
 
     /// <inheritdoc/>

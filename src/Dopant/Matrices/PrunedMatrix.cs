@@ -531,6 +531,33 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
     }
 
     /// <inheritdoc/>
+    public void GatherRows(ReadOnlySpan<int> rows, Span<T> output)
+    {
+        int n = Columns;
+        for (int k = 0; k < rows.Length; k++)
+        {
+            int at = CheckedRow(rows[k]) * n;
+            TensorPrimitives.Multiply(Weight.Value.AsSpan(at, n), _mask.AsSpan(at, n), output.Slice(k * n, n));
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>Pruned entries' gradients stay zero, as in <see cref="AccumulateGradients"/>.</remarks>
+    public void AccumulateRowGradients(ReadOnlySpan<int> rows, ReadOnlySpan<T> dOutput)
+    {
+        int n = Columns;
+        for (int k = 0; k < rows.Length; k++)
+        {
+            int at = CheckedRow(rows[k]) * n;
+            Span<T> gradient = Weight.Gradient.AsSpan(at, n);
+            TensorPrimitives.FusedMultiplyAdd(dOutput.Slice(k * n, n), _mask.AsSpan(at, n), gradient, gradient);
+        }
+    }
+
+    private int CheckedRow(int row) =>
+        (uint)row < (uint)Rows ? row : throw new ArgumentOutOfRangeException(nameof(row), row, $"Row {row} is outside [0, {Rows}).");
+
+    /// <inheritdoc/>
     /// <remarks>Pruned entries are zero.</remarks>
     public T[] ToDense()
     {

@@ -11,17 +11,18 @@ namespace Dopant.Models;
 /// <param name="LstmParameters">Σ over layers of W_ih and W_hh's stored weights + 2·4H.</param>
 /// <param name="DenseLstmBytes">DenseLstmParameters at the model's precision.</param>
 /// <param name="LstmBytes">Σ over layers of W_ih and W_hh's storage bytes + the biases' bytes.</param>
-/// <param name="DenseModelParameters">DenseLstmParameters + embedding V·H + decoder V·H (unless tied) + decoder bias V.</param>
-/// <param name="ModelParameters">LstmParameters + embedding + the decoder's stored weights (unless tied) + decoder bias.</param>
+/// <param name="DenseModelParameters">DenseLstmParameters + embedding V·E + decoder V·H (unless tied) + decoder bias V.</param>
+/// <param name="ModelParameters">LstmParameters + the embedding's and the decoder's (unless tied) stored weights + decoder bias.</param>
 /// <param name="DenseModelBytes">DenseModelParameters at the model's precision.</param>
 /// <param name="ModelBytes">LstmBytes + the embedding, decoder and decoder bias bytes.</param>
 public sealed record CompressionReport(
     long DenseLstmParameters, long LstmParameters, long DenseLstmBytes, long LstmBytes,
     long DenseModelParameters, long ModelParameters, long DenseModelBytes, long ModelBytes)
 {
-    /// <summary>Whether any LSTM matrix is stored in another form than dense (its weights or bytes differ from dense).</summary>
+    /// <summary>Whether any weight matrix is stored in another form than dense (its weights or bytes differ from dense).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
-    public bool IsCompressed => LstmParameters != DenseLstmParameters || LstmBytes != DenseLstmBytes;
+    public bool IsCompressed => LstmParameters != DenseLstmParameters || LstmBytes != DenseLstmBytes
+        || ModelParameters != DenseModelParameters || ModelBytes != DenseModelBytes;
 
     /// <summary>DenseLstmParameters / LstmParameters.</summary>
     public double LstmParameterFactor => (double)DenseLstmParameters / LstmParameters;

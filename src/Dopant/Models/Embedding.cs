@@ -1,49 +1,68 @@
 using System.Numerics;
-using System.Numerics.Tensors;
 using Dopant.Matrices;
 
 namespace Dopant.Models;
 
-/// <summary>A lookup table of word vectors, <c>encoder.weight</c> [V, E].</summary>
+/// <summary>
+/// A lookup table of word vectors, <c>encoder.weight</c> [V, E], held as a weight matrix in any form: a token's vector
+/// is its row, read without forming the dense table (<see cref="IWeightMatrix{T}.GatherRows"/>).
+/// </summary>
 public sealed class Embedding<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    /// <summary>Creates a zero table of <paramref name="vocabularySize"/> rows of width <paramref name="dimension"/>.</summary>
+    /// <summary>Creates a zero dense table of <paramref name="vocabularySize"/> rows of width <paramref name="dimension"/>.</summary>
     public Embedding(int vocabularySize, int dimension, string name = "encoder.weight")
+        : this(new DenseMatrix<T>(name, vocabularySize, dimension))
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(vocabularySize);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
-        Weight = new Parameter<T>(name, vocabularySize, dimension);
     }
 
-    /// <summary>The table, [V, E].</summary>
-    public Parameter<T> Weight { get; }
+    /// <summary>Creates an embedding over a table in any form (V rows of width E).</summary>
+    public Embedding(IWeightMatrix<T> table)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        Table = table;
+    }
+
+    /// <summary>The table, [V, E], in its form.</summary>
+    public IWeightMatrix<T> Table { get; private set; }
+
+    /// <summary>The dense table's parameter, [V, E].</summary>
+    /// <exception cref="InvalidOperationException">The table is in a compressed form (read it through <see cref="Table"/>).</exception>
+    public Parameter<T> Weight => Table is DenseMatrix<T> dense ? dense.Weight
+        : throw new InvalidOperationException($"The embedding is stored as {WeightForms.Describe(Table).Kind}, not as a dense table.");
 
     /// <summary>Vocabulary size V.</summary>
-    public int VocabularySize => Weight.Shape[0];
+    public int VocabularySize => Table.Rows;
 
     /// <summary>Vector width E.</summary>
-    public int Dimension => Weight.Shape[1];
+    public int Dimension => Table.Columns;
+
+    /// <summary>Replaces the table by another form of the same shape.</summary>
+    public void Replace(IWeightMatrix<T> table)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        if (table.Rows != Table.Rows || table.Columns != Table.Columns)
+            throw new ArgumentException($"The new table is {table.Rows} × {table.Columns}; the embedding is {Table.Rows} × {Table.Columns}.", nameof(table));
+        Table = table;
+    }
 
     /// <summary>output[r] = W[tokens[r]] for every token; output is [tokens.Length, E].</summary>
     public void Forward(ReadOnlySpan<int> tokens, Span<T> output)
     {
-        int e = Dimension;
-        for (int r = 0; r < tokens.Length; r++)
-            Weight.Value.AsSpan(CheckedRow(tokens[r]) * e, e).CopyTo(output.Slice(r * e, e));
+        CheckTokens(tokens);
+        Table.GatherRows(tokens, output);
     }
 
-    /// <summary>∂L/∂W[tokens[r]] += dOutput[r].</summary>
+    /// <summary>∂L/∂W[tokens[r]] += dOutput[r] (through the form's parameters).</summary>
     public void Backward(ReadOnlySpan<int> tokens, ReadOnlySpan<T> dOutput)
     {
-        int e = Dimension;
-        for (int r = 0; r < tokens.Length; r++)
-        {
-            Span<T> row = Weight.Gradient.AsSpan(CheckedRow(tokens[r]) * e, e);
-            TensorPrimitives.Add(row, dOutput.Slice(r * e, e), row);
-        }
+        CheckTokens(tokens);
+        Table.AccumulateRowGradients(tokens, dOutput);
     }
 
-    private int CheckedRow(int token) =>
-        (uint)token < (uint)VocabularySize ? token
-        : throw new ArgumentOutOfRangeException(nameof(token), $"Token id {token} is outside the vocabulary of {VocabularySize} words.");
+    private void CheckTokens(ReadOnlySpan<int> tokens)
+    {
+        foreach (int token in tokens)
+            if ((uint)token >= (uint)VocabularySize)
+                throw new ArgumentOutOfRangeException(nameof(tokens), $"Token id {token} is outside the vocabulary of {VocabularySize} words.");
+    }
 }

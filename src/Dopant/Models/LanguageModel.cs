@@ -36,8 +36,8 @@ public sealed class LanguageModel<T> where T : unmanaged, IFloatingPointIeee754<
                 ? new GruLayer<T>(l, config.InputSize(l), config.HiddenSize)
                 : new LstmLayer<T>(l, config.InputSize(l), config.HiddenSize);
         IWeightMatrix<T> decoderWeight = config.TiedWeights
-            ? new DenseMatrix<T>(Encoder.Weight)
-            : new DenseMatrix<T>("decoder.weight", config.VocabularySize, config.HiddenSize);
+            ? Encoder.Table
+            : new DenseMatrix<T>(DecoderWeightName, config.VocabularySize, config.HiddenSize);
         Decoder = new Linear<T>(decoderWeight, "decoder.bias");
         _dropouts = new Dropout<T>[config.Layers + 1];
         for (int l = 0; l <= config.Layers; l++) _dropouts[l] = new Dropout<T>(config.Dropout);
@@ -45,6 +45,12 @@ public sealed class LanguageModel<T> where T : unmanaged, IFloatingPointIeee754<
         for (int l = 0; l <= config.Layers; l++) _layerInputs[l] = [];
         Random = new Xoshiro256(0);
     }
+
+    /// <summary>The state-dict name of the embedding table.</summary>
+    public const string EncoderWeightName = "encoder.weight";
+
+    /// <summary>The state-dict name of the decoder's weight matrix.</summary>
+    public const string DecoderWeightName = "decoder.weight";
 
     /// <summary>The architecture.</summary>
     public LanguageModelConfig Config { get; private set; }
@@ -78,7 +84,7 @@ public sealed class LanguageModel<T> where T : unmanaged, IFloatingPointIeee754<
 
     /// <summary>Every distinct trainable tensor in state-dict order (a tied decoder weight appears once, as <c>encoder.weight</c>).</summary>
     public IReadOnlyList<Parameter<T>> Parameters =>
-        new[] { Encoder.Weight }
+        Encoder.Table.Parameters
             .Concat(Layers.SelectMany(l => l.Parameters))
             .Concat(Decoder.Weight.Parameters)
             .Append(Decoder.Bias)
@@ -94,9 +100,9 @@ public sealed class LanguageModel<T> where T : unmanaged, IFloatingPointIeee754<
     {
         get
         {
-            var matrices = new List<(string, IWeightMatrix<T>)> { (Encoder.Weight.Name, new DenseMatrix<T>(Encoder.Weight)) };
+            var matrices = new List<(string, IWeightMatrix<T>)> { (EncoderWeightName, Encoder.Table) };
             foreach (IRecurrentLayer<T> layer in Layers) matrices.AddRange(layer.WeightMatrices);
-            if (!Config.TiedWeights) matrices.Add(("decoder.weight", Decoder.Weight));
+            if (!Config.TiedWeights) matrices.Add((DecoderWeightName, Decoder.Weight));
             return matrices;
         }
     }
@@ -116,24 +122,74 @@ public sealed class LanguageModel<T> where T : unmanaged, IFloatingPointIeee754<
     public int CompressLstm(Func<string, WeightFormSpec?> chooser)
     {
         ArgumentNullException.ThrowIfNull(chooser);
-        int replaced = 0;
-        // Convert everything before replacing anything, so that a failure leaves the model as it was.
-        var converted = Layers.Select(layer => layer.WeightMatrices.Select(m => Convert(m.Matrix, m.Name)).ToArray()).ToList();
-        for (int l = 0; l < Layers.Length; l++)
-        {
-            if (Layers[l] is LstmLayer<T> { CombinedWeights: not null } lstm) lstm.CombineWeights(converted[l][0]);
-            else Layers[l].ReplaceWeights(converted[l][0], converted[l][1]);
-        }
-        _hasTape = false;
-        return replaced;
-
-        IWeightMatrix<T> Convert(IWeightMatrix<T> matrix, string name)
-        {
-            if (chooser(name) is not { } spec) return matrix;
-            replaced++;
-            return WeightForms.FromDense<T>(spec, name, matrix.ToDense(), matrix.Rows, matrix.Columns);
-        }
+        return Compress(name => IsRecurrent(name) ? chooser(name) : null);
     }
+
+    /// <summary>
+    /// Replaces any weight matrices by other forms built from their current values, as <see cref="CompressLstm"/>
+    /// does for the recurrent ones: <paramref name="chooser"/> is asked for every name of <see cref="WeightMatrices"/>
+    /// in order (<c>encoder.weight</c>, the recurrent matrices, <c>decoder.weight</c>). A decoder tied to the
+    /// embedding shares the embedding's new form.
+    /// </summary>
+    /// <returns>The number of matrices replaced.</returns>
+    /// <exception cref="ArgumentException">A form does not fit its matrix; the model is then left unchanged.</exception>
+    public int Compress(Func<string, WeightFormSpec?> chooser)
+    {
+        ArgumentNullException.ThrowIfNull(chooser);
+        // Convert everything before replacing anything, so that a failure leaves the model as it was.
+        var converted = new List<(string Name, IWeightMatrix<T> Form)>();
+        foreach ((string name, IWeightMatrix<T> matrix) in WeightMatrices)
+            if (chooser(name) is { } spec)
+                converted.Add((name, WeightForms.FromDense<T>(spec, name, matrix.ToDense(), matrix.Rows, matrix.Columns)));
+        foreach ((string name, IWeightMatrix<T> form) in converted) ReplaceMatrix(name, form);
+        return converted.Count;
+    }
+
+    /// <summary>
+    /// Replaces the weight matrix <paramref name="name"/> (one of <see cref="WeightMatrices"/>) by <paramref name="form"/>
+    /// of the same shape; replacing the embedding of a tied model replaces the decoder's weight too.
+    /// </summary>
+    /// <exception cref="ArgumentException">The model has no such matrix, or the form has another shape.</exception>
+    public void ReplaceMatrix(string name, IWeightMatrix<T> form)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(form);
+        _hasTape = false;
+        if (name == EncoderWeightName)
+        {
+            Encoder.Replace(form);
+            if (Config.TiedWeights) Decoder.ReplaceWeight(form);
+            return;
+        }
+        if (name == DecoderWeightName && !Config.TiedWeights)
+        {
+            Decoder.ReplaceWeight(form);
+            return;
+        }
+        foreach (IRecurrentLayer<T> layer in Layers)
+        {
+            if (layer is LstmLayer<T> { CombinedWeights: not null } combined && name == layer.CombinedWeightsName)
+            {
+                combined.CombineWeights(form);
+                return;
+            }
+            if (layer.CombinedWeights is not null) continue;
+            if (name == layer.InputWeightsName)
+            {
+                layer.ReplaceWeights(form, layer.RecurrentWeights);
+                return;
+            }
+            if (name == layer.RecurrentWeightsName)
+            {
+                layer.ReplaceWeights(layer.InputWeights, form);
+                return;
+            }
+        }
+        throw new ArgumentException($"The model has no weight matrix '{name}'.", nameof(name));
+    }
+
+    /// <summary>Whether <paramref name="name"/> names a recurrent weight matrix (<c>rnn.*</c>), not the embedding or decoder.</summary>
+    public static bool IsRecurrent(string name) => name.StartsWith("rnn.", StringComparison.Ordinal);
 
     /// <summary>
     /// Gives LSTM layers one combined matrix [W_ih | W_hh] (4H × (I + H), <see cref="LstmLayer{T}.CombineWeights"/>) in a
@@ -174,9 +230,9 @@ public sealed class LanguageModel<T> where T : unmanaged, IFloatingPointIeee754<
             lstmBytes += layer.StorageBytes;
         }
         // The rest of the model as stored (a tied decoder weight is the embedding, counted once) and as dense.
-        long denseRest = (long)Encoder.Weight.Length + (Config.TiedWeights ? 0 : (long)v * h) + Decoder.Bias.Length;
-        long rest = (long)Encoder.Weight.Length + (Config.TiedWeights ? 0 : Decoder.Weight.ParameterCount) + Decoder.Bias.Length;
-        long restBytes = ((long)Encoder.Weight.Length + Decoder.Bias.Length) * size + (Config.TiedWeights ? 0 : Decoder.Weight.StorageBytes);
+        long denseRest = (long)v * Config.EmbeddingSize + (Config.TiedWeights ? 0 : (long)v * h) + Decoder.Bias.Length;
+        long rest = Encoder.Table.ParameterCount + (Config.TiedWeights ? 0 : Decoder.Weight.ParameterCount) + Decoder.Bias.Length;
+        long restBytes = Encoder.Table.StorageBytes + (long)Decoder.Bias.Length * size + (Config.TiedWeights ? 0 : Decoder.Weight.StorageBytes);
         return new CompressionReport(denseLstm, lstm, denseLstm * size, lstmBytes,
             denseLstm + denseRest, lstm + rest, (denseLstm + denseRest) * size, lstmBytes + restBytes);
     }

@@ -17,7 +17,16 @@ public sealed class Linear<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     /// <summary>W, [out, in].</summary>
-    public IWeightMatrix<T> Weight { get; }
+    public IWeightMatrix<T> Weight { get; private set; }
+
+    /// <summary>Replaces W by another form of the same shape.</summary>
+    public void ReplaceWeight(IWeightMatrix<T> weight)
+    {
+        ArgumentNullException.ThrowIfNull(weight);
+        if (weight.Rows != Weight.Rows || weight.Columns != Weight.Columns)
+            throw new ArgumentException($"The new weight is {weight.Rows} × {weight.Columns}; the layer's is {Weight.Rows} × {Weight.Columns}.", nameof(weight));
+        Weight = weight;
+    }
 
     /// <summary>b, [out].</summary>
     public Parameter<T> Bias { get; }

@@ -29,12 +29,12 @@ public sealed class DopingSchedule
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(windowsPerEpoch);
         _model = model;
-        foreach (IRecurrentLayer<float> layer in model.Layers)
-            foreach ((_, IWeightMatrix<float> matrix) in layer.WeightMatrices)
-            {
-                _pruned.AddRange(WeightForms.PrunedParts(matrix));
-                if (matrix is DopedMatrix<float> doped) _doped.Add(doped);
-            }
+        foreach ((string name, IWeightMatrix<float> matrix) in model.WeightMatrices)
+        {
+            _pruned.AddRange(WeightForms.PrunedParts(matrix));
+            // Co-matrix dropout drops output units of a product; an embedding's rows are read, not multiplied.
+            if (matrix is DopedMatrix<float> doped && name != LanguageModel<float>.EncoderWeightName) _doped.Add(doped);
+        }
         _sparseDropout = options.CoMatrixDropout;
         _sparseDropoutFinal = options.CoMatrixDropoutFinal ?? options.CoMatrixDropout;
         _structureDropout = options.StructureDropout;

@@ -155,12 +155,11 @@ public sealed class ModelCheckpoint
             else if (!sparseValues.Contains(p.Name))
                 tensors.Add(SafeTensor.Create<float>(p.Name, p.Value, p.Shape.Select(d => (long)d).ToArray()));
         var forms = new SortedDictionary<string, WeightFormSpec>(StringComparer.Ordinal);
-        foreach (IRecurrentLayer<float> layer in model.Layers)
-            foreach ((string name, IWeightMatrix<float> matrix) in layer.WeightMatrices)
-            {
-                WeightFormSpec spec = DescribeRestorable(name, matrix);
-                if (spec.Kind != WeightFormSpec.DenseKind || layer.CombinedWeights is not null) forms[name] = spec;
-            }
+        foreach ((string name, IWeightMatrix<float> matrix) in model.WeightMatrices)
+        {
+            WeightFormSpec spec = DescribeRestorable(name, matrix);
+            if (spec.Kind != WeightFormSpec.DenseKind || name.StartsWith("rnn.weight_l", StringComparison.Ordinal)) forms[name] = spec;
+        }
         foreach (PrunedMatrix<float> part in pruned)
         {
             if (compact)
@@ -306,7 +305,7 @@ public sealed class ModelCheckpoint
             };
             if (!compact) throw new InvalidDataException($"'{path}': metadata '{PrecisionKey}' needs a compact file ('{StorageKey}' csr).");
         }
-        CheckSizesAreBacked(path, file, config, precision);
+        CheckSizesAreBacked(path, file, config, precision, forms.ContainsKey(LanguageModel<float>.EncoderWeightName));
 
         var model = new LanguageModel<float>(config);
         foreach ((string name, WeightFormSpec? spec) in forms)
@@ -364,6 +363,12 @@ public sealed class ModelCheckpoint
             else if (!expected.Contains(tensor.Name) && !(config.TiedWeights && tensor.Name == "decoder.weight"))
                 throw new InvalidDataException($"'{path}' has a tensor {DiagnosticText.Quote(tensor.Name)} that a {config.Layers}-layer model does not have.");
         }
+        // A NaN or infinity would only surface as a NaN perplexity; name the tensor instead (pruned entries included:
+        // the products multiply them by a zero mask, which keeps a NaN).
+        foreach (Parameter<float> p in model.Parameters)
+            for (int k = 0; k < p.Value.Length; k++)
+                if (!float.IsFinite(p.Value[k]))
+                    throw new InvalidDataException($"'{path}': tensor {DiagnosticText.Quote(p.Name)} holds {p.Value[k]} at index {k}; a model's weights must be finite.");
         return new ModelCheckpoint(model, vocabulary, options, state, optimizerState, file.Metadata, inferred);
     }
 
@@ -383,10 +388,12 @@ public sealed class ModelCheckpoint
     /// (compressed forms replace its recurrent matrices afterwards) must fit in memory proportionate to the file, since a few kilobytes of Kronecker
     /// factors or CSR pointers can describe matrices of gigabytes.
     /// </summary>
-    private static void CheckSizesAreBacked(string path, SafeTensorsFile file, LanguageModelConfig config, WeightPrecision precision)
+    private static void CheckSizesAreBacked(string path, SafeTensorsFile file, LanguageModelConfig config, WeightPrecision precision, bool compressedEmbedding)
     {
         long vocabulary = config.VocabularySize, hidden = config.HiddenSize, embedding = config.EmbeddingSize, gates = config.GateCount;
-        file.RequireShape(precision == WeightPrecision.Float32 ? "encoder.weight" : "encoder.weight." + PrecisionName(precision), [vocabulary, embedding]);
+        // A compressed embedding has no dense table; the decoder's bias then proves the vocabulary.
+        if (compressedEmbedding) file.RequireShape("decoder.bias", [vocabulary]);
+        else file.RequireShape(precision == WeightPrecision.Float32 ? "encoder.weight" : "encoder.weight." + PrecisionName(precision), [vocabulary, embedding]);
         for (int l = 0; l < config.Layers; l++)
         {
             file.RequireShape($"rnn.bias_ih_l{l}", [gates * hidden]);
@@ -404,14 +411,9 @@ public sealed class ModelCheckpoint
                 $"memory, out of proportion to the file's {fileBytes:N0} bytes; its tensors cannot describe such a model.");
     }
 
-    // The dense matrices a quantized compact file stores per row: the embedding, dense LSTM matrices, the decoder.
-    private static IEnumerable<Parameter<float>> DenseMatrices(LanguageModel<float> model)
-    {
-        yield return model.Encoder.Weight;
-        foreach ((_, IWeightMatrix<float> matrix) in model.Layers.SelectMany(l => l.WeightMatrices))
-            if (matrix is DenseMatrix<float> dense) yield return dense.Weight;
-        if (!model.Config.TiedWeights && model.Decoder.Weight is DenseMatrix<float> decoder) yield return decoder.Weight;
-    }
+    // The dense matrices a quantized compact file stores per row: the embedding, recurrent matrices and decoder that are dense.
+    private static IEnumerable<Parameter<float>> DenseMatrices(LanguageModel<float> model) =>
+        model.WeightMatrices.Select(m => m.Matrix).OfType<DenseMatrix<float>>().Select(d => d.Weight);
 
     private static string PrecisionName(WeightPrecision precision) => precision == WeightPrecision.Int8 ? "int8" : "fp16";
 
@@ -455,9 +457,9 @@ public sealed class ModelCheckpoint
         expected.UnionWith([valuesName, p.Name + ScalesSuffix]);
     }
 
-    // Every pruned part of the LSTM matrices (pruned forms, doped matrices' S), in layer and matrix order.
+    // Every pruned part of the weight matrices (pruned forms, doped matrices' S), in state-dict order.
     private static List<PrunedMatrix<float>> PrunedParts(LanguageModel<float> model) =>
-        [.. model.Layers.SelectMany(l => l.WeightMatrices).SelectMany(m => WeightForms.PrunedParts(m.Matrix))];
+        [.. model.WeightMatrices.SelectMany(m => WeightForms.PrunedParts(m.Matrix))];
 
     // Block CSR of a part pruned in blocks: per block row, the kept blocks' column numbers (in blocks) and their entries
     // (row-major within a block, edge blocks cut short), so that the bytes are what StorageBytes counts.
@@ -556,14 +558,22 @@ public sealed class ModelCheckpoint
             : WeightForms.Create<float>(spec, name, matrix.Rows, matrix.Columns).Parameters.Select(p => p.Name).ToArray();
         if (!names.SequenceEqual(restored, StringComparer.Ordinal))
             throw new ArgumentException(
-                $"LSTM matrix '{name}' has tensors [{string.Join(", ", names)}], but a checkpoint restores its form {spec.ToJson()} as " +
+                $"Weight matrix '{name}' has tensors [{string.Join(", ", names)}], but a checkpoint restores its form {spec.ToJson()} as " +
                 $"[{string.Join(", ", restored)}]; build it with WeightForms.Create or WeightForms.FromDense under the name '{name}'.", nameof(matrix));
         return spec;
     }
 
-    /// <summary>Replaces the recurrent matrix <paramref name="name"/> of <paramref name="model"/> by a zero form described by <paramref name="spec"/>.</summary>
+    /// <summary>Replaces the weight matrix <paramref name="name"/> of <paramref name="model"/> by a zero form described by <paramref name="spec"/>.</summary>
     private static void RestoreForm(string path, LanguageModel<float> model, string name, WeightFormSpec? spec)
     {
+        if (!LanguageModel<float>.IsRecurrent(name))
+        {
+            (string, IWeightMatrix<float> Matrix)? matrix = model.WeightMatrices.Where(m => m.Name == name).Select(m => ((string, IWeightMatrix<float>)?)m).FirstOrDefault()
+                ?? throw new InvalidDataException(
+                    $"'{path}': metadata '{FormsKey}' describes {DiagnosticText.Quote(name)}, which is not a weight matrix of the model{(name == LanguageModel<float>.DecoderWeightName ? " (its decoder is tied to the embedding)" : "")}.");
+            model.ReplaceMatrix(name, CreateForm(path, name, spec, matrix.Value.Matrix.Rows, matrix.Value.Matrix.Columns));
+            return;
+        }
         IRecurrentLayer<float>? layer = model.Layers.FirstOrDefault(l => l.InputWeightsName == name || l.RecurrentWeightsName == name || l.CombinedWeightsName == name)
             ?? throw new InvalidDataException(
                 $"'{path}': metadata '{FormsKey}' describes {DiagnosticText.Quote(name)}, which is not a recurrent weight matrix of a {model.Layers.Length}-layer model.");
@@ -574,17 +584,21 @@ public sealed class ModelCheckpoint
             throw new InvalidDataException($"'{path}': metadata '{FormsKey}' describes both layer {layer.Index}'s combined matrix and W_ih or W_hh.");
         (int rows, int columns) = combined ? (4 * layer.HiddenSize, layer.InputSize + layer.HiddenSize)
             : recurrent ? (layer.RecurrentWeights.Rows, layer.RecurrentWeights.Columns) : (layer.InputWeights.Rows, layer.InputWeights.Columns);
-        IWeightMatrix<float> form;
+        IWeightMatrix<float> form = CreateForm(path, name, spec, rows, columns);
+        if (combined) ((LstmLayer<float>)layer).CombineWeights(form);
+        else layer.ReplaceWeights(recurrent ? layer.InputWeights : form, recurrent ? form : layer.RecurrentWeights);
+    }
+
+    private static IWeightMatrix<float> CreateForm(string path, string name, WeightFormSpec? spec, int rows, int columns)
+    {
         try
         {
-            form = WeightForms.Create<float>(spec ?? throw new ArgumentException($"Weight matrix '{name}' has a null form."), name, rows, columns);
+            return WeightForms.Create<float>(spec ?? throw new ArgumentException($"Weight matrix '{name}' has a null form."), name, rows, columns);
         }
         catch (ArgumentException e)
         {
             throw new InvalidDataException($"'{path}': metadata '{FormsKey}': {DiagnosticText.OneLine(e.Message)}", e);
         }
-        if (combined) ((LstmLayer<float>)layer).CombineWeights(form);
-        else layer.ReplaceWeights(recurrent ? layer.InputWeights : form, recurrent ? form : layer.RecurrentWeights);
     }
 
     // Files written before GRUs and embedding widths lack "cell" and "embedding_size": an LSTM with E = H.

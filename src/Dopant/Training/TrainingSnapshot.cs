@@ -50,5 +50,5 @@ internal sealed class TrainingSnapshot
     }
 
     private static IEnumerable<PrunedMatrix<float>> PrunedParts(LanguageModel<float> model) =>
-        model.Layers.SelectMany(layer => layer.WeightMatrices).SelectMany(named => WeightForms.PrunedParts(named.Matrix));
+        model.WeightMatrices.SelectMany(named => WeightForms.PrunedParts(named.Matrix));
 }

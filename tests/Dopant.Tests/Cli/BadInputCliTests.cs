@@ -37,6 +37,16 @@ public sealed class BadInputCliTests(BadInputCliTests.Files files) : IClassFixtu
             new SafeTensorsFile(model.Tensors.Select(t => t.Name == "rnn.weight_hh_l0"
                 ? SafeTensor.FromBytes(t.Name, t.DType, t.Data.Span, t.Shape[1], t.Shape[0]) : t), model.Metadata).Save(Misshaped);
 
+            // One weight turned into NaN: eval would print a NaN perplexity; loading names the tensor instead.
+            NotFinite = Path.Combine(_folder.Path, "nan.safetensors");
+            new SafeTensorsFile(model.Tensors.Select(t =>
+            {
+                if (t.Name != "rnn.weight_hh_l0") return t;
+                float[] values = t.ToSingleArray();
+                values[5] = float.NaN;
+                return SafeTensor.Create<float>(t.Name, values, [.. t.Shape]);
+            }), model.Metadata).Save(NotFinite);
+
             Scheme = _folder.Write("scheme.json", """{ "rules": [ { "select": { "kinds": ["lstm"] }, "operators": [ { "op": "prune", "factor": 2 } ] } ] }""");
         }
 
@@ -49,6 +59,8 @@ public sealed class BadInputCliTests(BadInputCliTests.Files files) : IClassFixtu
         public string Model { get; }
 
         public string Misshaped { get; }
+
+        public string NotFinite { get; }
 
         public string Scheme { get; }
 
@@ -67,6 +79,7 @@ public sealed class BadInputCliTests(BadInputCliTests.Files files) : IClassFixtu
         "DATA_TEST" => Path.Combine(files.Data, "test.txt"),
         "MODEL" => files.Model,
         "MISSHAPED" => files.Misshaped,
+        "NAN" => files.NotFinite,
         "SCHEME" => files.Scheme,
         "STATE_DICT" => Path.Combine(AppContext.BaseDirectory, "Fixtures", "torch_gru_state_dict.safetensors"),
         "OUT" => output,
@@ -97,6 +110,10 @@ public sealed class BadInputCliTests(BadInputCliTests.Files files) : IClassFixtu
         { "gru-concatenate", ["compress", "--method", "kp", "--factor", "4", "--cell", "gru", "--concatenate", "--data", "DATA", "--out", "OUT", .. Tiny], "--concatenate needs LSTM layers" },
         { "state-dict-without-vocab", ["eval", "--model", "STATE_DICT", "--data", "DATA"], "has no 'dopant.vocab' metadata; give the vocabulary as a file of one word a line, in id order (--vocab FILE)" },
         { "vocab-file-missing", ["export", "--model", "STATE_DICT", "--vocab", "DATA_TEST.missing", "--out", "OUT"], "Vocabulary file" },
+        { "factor-1e9", ["compress", "--method", "dkp", "--factor", "1e9", "--data", "DATA", "--out", "OUT", .. Tiny], "--factor 1000000000 leaves less than one stored weight of 'rnn.weight_ih_l0' (32 × 8 = 256 weights)" },
+        { "threads-100000", ["eval", "--model", "MODEL", "--data", "DATA", "--threads", "100000"], "--threads must be between 1 and" },
+        { "eval-nan", ["eval", "--model", "NAN", "--data", "DATA"], "tensor 'rnn.weight_hh_l0' holds NaN at index 5; a model's weights must be finite" },
+        { "export-nan", ["export", "--model", "NAN", "--out", "OUT"], "tensor 'rnn.weight_hh_l0' holds NaN at index 5" },
         // A checkpoint with a mis-shaped tensor.
         { "eval-misshaped", ["eval", "--model", "MISSHAPED", "--data", "DATA"], MisshapedTensor },
         { "export-misshaped", ["export", "--model", "MISSHAPED", "--out", "OUT"], MisshapedTensor },

@@ -88,4 +88,30 @@ public sealed class GeneralModelCliTests : IDisposable
         Assert.Equal(Perplexity(direct), Perplexity(viaFile));
         Assert.True(Perplexity(direct) > 1);
     }
+
+    [Fact]
+    public void The_embedding_and_the_decoder_are_compressed_when_matrices_selects_them()
+    {
+        string output = Path.Combine(_folder.Path, "whole.safetensors");
+        CliProcess.Result compress = CliProcess.Run(["compress", "--method", "dlmf", "--factor", "3", "--matrices", @"rnn\..*|encoder\.weight|decoder\.weight",
+            "--data", _data, "--out", output, "--prune-start", "0", "--prune-end", "1", "--json", .. Tiny]);
+        Assert.True(compress.ExitCode == 0, compress.StandardError);
+        JsonElement described = JsonDocument.Parse(CliProcess.Run("inspect", output, "--json").StandardOutput).RootElement;
+        Assert.All(described.GetProperty("matrices").EnumerateArray(), m => Assert.Equal("doped", m.GetProperty("form").GetString()));
+        JsonElement compression = described.GetProperty("compression");
+        Assert.True(compression.GetProperty("model_parameter_factor").GetDouble() > 2, compression.ToString());
+
+        string compact = Path.Combine(_folder.Path, "whole.int8.safetensors");
+        Assert.Equal(0, CliProcess.Run("export", "--model", output, "--out", compact, "--precision", "int8").ExitCode);
+        CliProcess.Result eval = CliProcess.Run("eval", "--model", compact, "--data", _data, "--json");
+        Assert.True(eval.ExitCode == 0, eval.StandardError);
+        CliProcess.Result generate = CliProcess.Run("generate", "--model", compact, "--prompt", "the cat", "--tokens", "5");
+        Assert.True(generate.ExitCode == 0, generate.StandardError);
+
+        string none = Path.Combine(_folder.Path, "none.safetensors");
+        CliProcess.Result refused = CliProcess.Run(["compress", "--method", "dlmf", "--factor", "3", "--matrices", "lstm", "--data", _data, "--out", none, .. Tiny]);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("--matrices 'lstm' selects none of the model's weight matrices (encoder.weight, rnn.weight_ih_l0", refused.StandardError);
+        Assert.False(File.Exists(none));
+    }
 }

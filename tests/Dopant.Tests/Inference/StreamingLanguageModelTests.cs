@@ -176,6 +176,43 @@ public class StreamingLanguageModelTests
         Assert.Equal(4L * (2 * (2 * (32 + 18) + 4 * Hidden) + Hidden), kron.RecurrentWeightBytes);
     }
 
+    [Theory]
+    [InlineData("""{"kind":"low_rank","rank":3}""", """{"kind":"doped","structure":{"kind":"low_rank","rank":3}}""", false)]
+    [InlineData("""{"kind":"kronecker","shape":"41x4,1x3","rank":1}""", """{"kind":"pruned","block":"4x1"}""", false)]
+    [InlineData("""{"kind":"doped","structure":{"kind":"low_rank","rank":2}}""", "", true)]
+    public void A_compressed_embedding_and_decoder_stream_what_the_training_forward_computes(string embedding, string decoder, bool tied)
+    {
+        var model = new LanguageModel<float>(new LanguageModelConfig(Vocabulary, Hidden, 2, TiedWeights: tied));
+        model.InitializeUniform(0.3, new Xoshiro256(7));
+        model.Compress(name => name == LanguageModel<float>.EncoderWeightName ? WeightFormSpec.Parse(embedding)
+            : name == LanguageModel<float>.DecoderWeightName ? WeightFormSpec.Parse(decoder) : null);
+        var random = new Random(5);
+        foreach (Parameter<float> p in model.Parameters)
+            for (int k = 0; k < p.Length; k++) p.Value[k] = (float)(random.NextDouble() * 0.6 - 0.3);
+        foreach (PrunedMatrix<float> part in model.WeightMatrices.SelectMany(m => WeightForms.PrunedParts(m.Matrix))) part.PruneToSparsity(0.7);
+        int[] tokens = [.. Enumerable.Range(0, Tokens + 1).Select(_ => random.Next(Vocabulary))];
+        model.Forward(tokens.AsSpan(0, Tokens), tokens.AsSpan(1, Tokens), Tokens, 1, model.CreateState(1));
+        float[] expected = model.Output.ToArray();
+
+        var runtime = StreamingLanguageModel.From(model, WeightPrecision.Float32);
+        var logits = new float[Vocabulary];
+        double worst = 0;
+        for (int t = 0; t < Tokens; t++)
+        {
+            runtime.Step(tokens[t], logits);
+            double max = logits.Max(), sum = logits.Sum(v => Math.Exp(v - max));
+            for (int v = 0; v < Vocabulary; v++)
+            {
+                double p = Math.Exp(logits[v] - max) / sum, q = expected[t * Vocabulary + v];
+                worst = Math.Max(worst, Math.Abs(p - q) / q);
+            }
+        }
+        Assert.True(worst < 1e-5, $"largest relative difference of a probability: {worst:E2}");
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int t = 0; t < 100; t++) runtime.Step(tokens[t % Tokens], logits);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
     public static TheoryData<RecurrentCell, int, string> GeneralModels() => new()
     {
         { RecurrentCell.Gru, Hidden, """{"kind":"dense"}""" },

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Dopant.Data;
 using Dopant.Tests.Data;
+using Dopant.Inference;
 using Dopant.IO;
 using Dopant.Matrices;
 using Dopant.Models;
@@ -139,5 +140,39 @@ public class GeneralModelCheckpointTests : IDisposable
 
         new SafeTensorsFile(file.Tensors.Append(SafeTensor.Create<float>("rnn.weight_hh_l0_reverse", new float[144], 24, 6)), plain).Save(path);
         Assert.Contains("'rnn.weight_hh_l0_reverse' belongs to a bidirectional layer", Assert.Throws<InvalidDataException>(() => ModelCheckpoint.Load(path, vocabulary)).Message);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_compressed_embedding_and_decoder_save_and_load_in_both_file_kinds(bool tied)
+    {
+        var vocabulary = new Vocabulary(["<unk>", "a", "b", "c", "d", "e", "f", "<eos>"]);
+        var model = new LanguageModel<float>(new LanguageModelConfig(vocabulary.Count, 6, 2, 0, tied));
+        model.InitializeUniform(0.3, new Xoshiro256(4));
+        model.Compress(name => name == LanguageModel<float>.EncoderWeightName
+            ? WeightFormSpec.Parse("""{"kind":"doped","structure":{"kind":"low_rank","rank":2}}""")
+            : name == LanguageModel<float>.DecoderWeightName ? WeightFormSpec.Parse("""{"kind":"kronecker","shape":"4x2,2x3","rank":1}""")
+            : null);
+        foreach (PrunedMatrix<float> part in model.WeightMatrices.SelectMany(m => WeightForms.PrunedParts(m.Matrix))) part.PruneToSparsity(0.7);
+        int[] tokens = [1, 2, 3, 4, 5, 6, 7, 0, 2];
+        double expected = model.Forward(tokens.AsSpan(0, 8), tokens.AsSpan(1, 8), 8, 1, model.CreateState(1));
+
+        foreach ((bool compact, WeightPrecision precision) in new[] { (false, WeightPrecision.Float32), (true, WeightPrecision.Float32), (true, WeightPrecision.Int8) })
+        {
+            string path = Path.Combine(_folder.Path, $"m-{compact}-{precision}.safetensors");
+            ModelCheckpoint.Save(path, model, vocabulary, compact: compact, precision: precision);
+            SafeTensorsFile file = SafeTensorsFile.Load(path);
+            Assert.DoesNotContain(file.Tensors, t => t.Name == "encoder.weight");
+            Assert.Contains("encoder.weight", file.Metadata[ModelCheckpoint.FormsKey]);
+            LanguageModel<float> loaded = ModelCheckpoint.Load(path).Model;
+            Assert.IsType<DopedMatrix<float>>(loaded.Encoder.Table);
+            if (tied) Assert.Same(loaded.Encoder.Table, loaded.Decoder.Weight);
+            else Assert.IsType<KroneckerMatrix<float>>(loaded.Decoder.Weight);
+            Assert.Equal(model.CompressionReport(), loaded.CompressionReport());
+            double loss = loaded.Forward(tokens.AsSpan(0, 8), tokens.AsSpan(1, 8), 8, 1, loaded.CreateState(1));
+            if (precision == WeightPrecision.Float32) Assert.Equal(expected, loss);
+            else Assert.Equal(expected, loss, 1);
+        }
     }
 }

@@ -1,0 +1,56 @@
+using Dopant.Data;
+using Dopant.Models;
+using Dopant.Training;
+
+namespace Dopant.Compression;
+
+/// <summary>
+/// Starts a method compression (<c>dopant compress --method</c>): the model (a trained dense one, or a fresh one of
+/// the options' architecture) gets the method's forms on the selected matrices, initialized from its values, and a
+/// trainer anneals and trains them; the library twin of <see cref="SchemeCompressionRun"/>. Resuming goes through
+/// <see cref="TrainingRuns.Resume"/>, as for any training run.
+/// </summary>
+public static class MethodCompressionRun
+{
+    /// <summary>
+    /// The trainer for <paramref name="compression"/> of the dense model in <paramref name="denseModel"/> (its
+    /// architecture and vocabulary; null: a fresh model of <paramref name="options"/> on the corpus's vocabulary), the
+    /// forms already in place, with <paramref name="options"/> completed by the method and its sparsity target; and
+    /// the accounting at the start (S still dense).
+    /// </summary>
+    /// <exception cref="ArgumentException">
+    /// The method, its factor for some selected matrix, or the options are not valid; nothing is trained then.
+    /// </exception>
+    public static (LanguageModelTrainer Trainer, CompressionReport Start) Start(LstmCompression compression, TrainingOptions options,
+        string? denseModel, string dataFolder)
+    {
+        ArgumentNullException.ThrowIfNull(compression);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrEmpty(dataFolder);
+        compression.Validate();
+        LanguageModel<float> model;
+        PtbCorpus corpus;
+        if (denseModel is not null)
+        {
+            ModelCheckpoint start = ModelCheckpoint.Load(denseModel);
+            model = start.Model;
+            options = options.WithArchitectureOf(model.Config);
+            // The options' dropout (default the preset's) applies to the fine-tuning, whatever the model was trained with.
+            model.SetDropout(options.Dropout);
+            corpus = PtbCorpus.Load(dataFolder, start.Vocabulary);
+        }
+        else
+        {
+            corpus = PtbCorpus.Load(dataFolder);
+            options.Validate();
+            model = LanguageModelTrainer.CreateModel(options, corpus.Vocabulary.Count);
+        }
+        compression.CheckFactorFits(model);
+        options = options with { FinalSparsity = compression.FinalSparsity, Compression = compression };
+        options.Validate();
+        // The forms replace the matrices before the trainer binds the parameters and the pruning schedule.
+        CompressionReport target = compression.Apply(model);
+        var trainer = new LanguageModelTrainer(options, corpus, model, TrainingRuns.LoadTeacher(options, corpus));
+        return (trainer, target);
+    }
+}
