@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using Dopant.Numerics;
 
@@ -191,6 +192,63 @@ public sealed class KroneckerMatrix<T> : IWeightMatrix<T> where T : unmanaged, I
             ArrayPool<T>.Shared.Return(leftProduct);
         }
     }
+
+    /// <inheritdoc/>
+    /// <remarks>Row i1·M2 + i2 of Σ_r A_r ⊗ B_r is Σ_r A_r[i1] ⊗ B_r[i2]: N1 scaled copies of B_r[i2] per product.</remarks>
+    public void GatherRows(ReadOnlySpan<int> rows, Span<T> output)
+    {
+        (int n1, int n2) = (Shape.N1, Shape.N2);
+        if (output.Length < rows.Length * Columns) throw new ArgumentException($"output holds {output.Length} values; {rows.Length}×{Columns} needed.", nameof(output));
+        for (int k = 0; k < rows.Length; k++)
+        {
+            (int i1, int i2) = Split(rows[k]);
+            Span<T> row = output.Slice(k * Columns, Columns);
+            row.Clear();
+            for (int r = 0; r < Rank; r++)
+            {
+                ReadOnlySpan<T> a = LeftRow(r, i1), b = RightRow(r, i2);
+                for (int j1 = 0; j1 < n1; j1++)
+                {
+                    Span<T> block = row.Slice(j1 * n2, n2);
+                    TensorPrimitives.MultiplyAdd(b, a[j1], block, block);
+                }
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// With G the row's gradient read as N1 × N2: ∂L/∂A_r[i1] += G·B_r[i2] and ∂L/∂B_r[i2] += A_r[i1]·G.
+    /// </remarks>
+    public void AccumulateRowGradients(ReadOnlySpan<int> rows, ReadOnlySpan<T> dOutput)
+    {
+        (int n1, int n2) = (Shape.N1, Shape.N2);
+        if (dOutput.Length < rows.Length * Columns) throw new ArgumentException($"dOutput holds {dOutput.Length} values; {rows.Length}×{Columns} needed.", nameof(dOutput));
+        for (int k = 0; k < rows.Length; k++)
+        {
+            (int i1, int i2) = Split(rows[k]);
+            ReadOnlySpan<T> g = dOutput.Slice(k * Columns, Columns);
+            for (int r = 0; r < Rank; r++)
+            {
+                ReadOnlySpan<T> a = LeftRow(r, i1), b = RightRow(r, i2);
+                Span<T> da = Left.Gradient.AsSpan((r * Shape.M1 + i1) * n1, n1), db = Right.Gradient.AsSpan((r * Shape.M2 + i2) * n2, n2);
+                for (int j1 = 0; j1 < n1; j1++)
+                {
+                    ReadOnlySpan<T> block = g.Slice(j1 * n2, n2);
+                    da[j1] += TensorPrimitives.Dot(block, b);
+                    TensorPrimitives.MultiplyAdd(block, a[j1], db, db);
+                }
+            }
+        }
+    }
+
+    private (int I1, int I2) Split(int row) =>
+        (uint)row < (uint)Rows ? (row / Shape.M2, row % Shape.M2)
+        : throw new ArgumentOutOfRangeException(nameof(row), row, $"Row {row} is outside [0, {Rows}).");
+
+    private ReadOnlySpan<T> LeftRow(int r, int i1) => Left.Value.AsSpan((r * Shape.M1 + i1) * Shape.N1, Shape.N1);
+
+    private ReadOnlySpan<T> RightRow(int r, int i2) => Right.Value.AsSpan((r * Shape.M2 + i2) * Shape.N2, Shape.N2);
 
     /// <inheritdoc/>
     public T[] ToDense()
