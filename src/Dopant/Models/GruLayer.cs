@@ -28,7 +28,7 @@ public sealed class GruLayer<T> : IRecurrentLayer<T> where T : unmanaged, IFloat
     private int _steps, _batch;
 
     /// <summary>Creates a layer whose weights are given forms (W_ih: 3H × I, W_hh: 3H × H) and whose biases are named for layer <paramref name="index"/>.</summary>
-    public GruLayer(int index, IWeightMatrix<T> inputWeights, IWeightMatrix<T> recurrentWeights)
+    public GruLayer(int index, IWeightMatrix<T> inputWeights, IWeightMatrix<T> recurrentWeights, string suffix = "")
     {
         ArgumentNullException.ThrowIfNull(inputWeights);
         ArgumentNullException.ThrowIfNull(recurrentWeights);
@@ -37,19 +37,21 @@ public sealed class GruLayer<T> : IRecurrentLayer<T> where T : unmanaged, IFloat
             throw new ArgumentException($"W_hh must be 3H × H; got {recurrentWeights.Rows} × {recurrentWeights.Columns}.", nameof(recurrentWeights));
         if (inputWeights.Rows != 3 * hidden)
             throw new ArgumentException($"W_ih must have 3H = {3 * hidden} rows; got {inputWeights.Rows}.", nameof(inputWeights));
+        ArgumentNullException.ThrowIfNull(suffix);
         Index = index;
+        Suffix = suffix;
         HiddenSize = hidden;
         InputSize = inputWeights.Columns;
         _inputWeights = inputWeights;
         _recurrentWeights = recurrentWeights;
-        InputBias = new Parameter<T>($"rnn.bias_ih_l{index}", 3 * hidden);
-        RecurrentBias = new Parameter<T>($"rnn.bias_hh_l{index}", 3 * hidden);
+        InputBias = new Parameter<T>($"rnn.bias_ih_l{index}{suffix}", 3 * hidden);
+        RecurrentBias = new Parameter<T>($"rnn.bias_hh_l{index}{suffix}", 3 * hidden);
     }
 
     /// <summary>Creates a layer with dense weights named as PyTorch names them (<c>rnn.weight_ih_l{index}</c>).</summary>
-    public GruLayer(int index, int inputSize, int hiddenSize)
-        : this(index, new DenseMatrix<T>($"rnn.weight_ih_l{index}", 3 * hiddenSize, inputSize),
-                      new DenseMatrix<T>($"rnn.weight_hh_l{index}", 3 * hiddenSize, hiddenSize))
+    public GruLayer(int index, int inputSize, int hiddenSize, string suffix = "")
+        : this(index, new DenseMatrix<T>($"rnn.weight_ih_l{index}{suffix}", 3 * hiddenSize, inputSize),
+                      new DenseMatrix<T>($"rnn.weight_hh_l{index}{suffix}", 3 * hiddenSize, hiddenSize), suffix)
     {
     }
 
@@ -58,6 +60,9 @@ public sealed class GruLayer<T> : IRecurrentLayer<T> where T : unmanaged, IFloat
 
     /// <inheritdoc/>
     public int Index { get; }
+
+    /// <summary>The suffix of the parameter names: empty, or <c>_reverse</c> for the backward direction of a bidirectional layer.</summary>
+    public string Suffix { get; }
 
     /// <inheritdoc/>
     public int InputSize { get; }
@@ -85,13 +90,13 @@ public sealed class GruLayer<T> : IRecurrentLayer<T> where T : unmanaged, IFloat
     public Parameter<T> RecurrentBias { get; }
 
     /// <inheritdoc/>
-    public string InputWeightsName => $"rnn.weight_ih_l{Index}";
+    public string InputWeightsName => $"rnn.weight_ih_l{Index}{Suffix}";
 
     /// <inheritdoc/>
-    public string RecurrentWeightsName => $"rnn.weight_hh_l{Index}";
+    public string RecurrentWeightsName => $"rnn.weight_hh_l{Index}{Suffix}";
 
     /// <inheritdoc/>
-    public string CombinedWeightsName => $"rnn.weight_l{Index}";
+    public string CombinedWeightsName => $"rnn.weight_l{Index}{Suffix}";
 
     /// <inheritdoc/>
     public long ParameterCount => _inputWeights.ParameterCount + _recurrentWeights.ParameterCount + InputBias.Length + RecurrentBias.Length;

@@ -32,7 +32,7 @@ public sealed class LstmLayer<T> : IRecurrentLayer<T> where T : unmanaged, IFloa
     private int _steps, _batch;
 
     /// <summary>Creates a layer whose weights are given forms (W_ih: 4H × I, W_hh: 4H × H) and whose biases are named for layer <paramref name="index"/>.</summary>
-    public LstmLayer(int index, IWeightMatrix<T> inputWeights, IWeightMatrix<T> recurrentWeights)
+    public LstmLayer(int index, IWeightMatrix<T> inputWeights, IWeightMatrix<T> recurrentWeights, string suffix = "")
     {
         ArgumentNullException.ThrowIfNull(inputWeights);
         ArgumentNullException.ThrowIfNull(recurrentWeights);
@@ -41,19 +41,21 @@ public sealed class LstmLayer<T> : IRecurrentLayer<T> where T : unmanaged, IFloa
             throw new ArgumentException($"W_hh must be 4H × H; got {recurrentWeights.Rows} × {recurrentWeights.Columns}.", nameof(recurrentWeights));
         if (inputWeights.Rows != 4 * hidden)
             throw new ArgumentException($"W_ih must have 4H = {4 * hidden} rows; got {inputWeights.Rows}.", nameof(inputWeights));
+        ArgumentNullException.ThrowIfNull(suffix);
         Index = index;
+        Suffix = suffix;
         HiddenSize = hidden;
         InputSize = inputWeights.Columns;
         _inputWeights = inputWeights;
         _recurrentWeights = recurrentWeights;
-        InputBias = new Parameter<T>($"rnn.bias_ih_l{index}", 4 * hidden);
-        RecurrentBias = new Parameter<T>($"rnn.bias_hh_l{index}", 4 * hidden);
+        InputBias = new Parameter<T>($"rnn.bias_ih_l{index}{suffix}", 4 * hidden);
+        RecurrentBias = new Parameter<T>($"rnn.bias_hh_l{index}{suffix}", 4 * hidden);
     }
 
     /// <summary>Creates a layer with dense weights named as PyTorch names them (<c>rnn.weight_ih_l{index}</c>).</summary>
-    public LstmLayer(int index, int inputSize, int hiddenSize)
-        : this(index, new DenseMatrix<T>($"rnn.weight_ih_l{index}", 4 * hiddenSize, inputSize),
-                      new DenseMatrix<T>($"rnn.weight_hh_l{index}", 4 * hiddenSize, hiddenSize))
+    public LstmLayer(int index, int inputSize, int hiddenSize, string suffix = "")
+        : this(index, new DenseMatrix<T>($"rnn.weight_ih_l{index}{suffix}", 4 * hiddenSize, inputSize),
+                      new DenseMatrix<T>($"rnn.weight_hh_l{index}{suffix}", 4 * hiddenSize, hiddenSize), suffix)
     {
     }
 
@@ -62,6 +64,9 @@ public sealed class LstmLayer<T> : IRecurrentLayer<T> where T : unmanaged, IFloa
 
     /// <summary>Layer index in the stack (the suffix of its parameter names).</summary>
     public int Index { get; }
+
+    /// <summary>The suffix of the parameter names: empty, or <c>_reverse</c> for the backward direction of a bidirectional layer.</summary>
+    public string Suffix { get; }
 
     /// <summary>Input size I.</summary>
     public int InputSize { get; }
@@ -95,13 +100,13 @@ public sealed class LstmLayer<T> : IRecurrentLayer<T> where T : unmanaged, IFloa
     public Parameter<T> RecurrentBias { get; }
 
     /// <summary>The state-dict name of W_ih, <c>rnn.weight_ih_l{Index}</c> (a compressed form's tensors start with it).</summary>
-    public string InputWeightsName => $"rnn.weight_ih_l{Index}";
+    public string InputWeightsName => $"rnn.weight_ih_l{Index}{Suffix}";
 
     /// <summary>The state-dict name of W_hh, <c>rnn.weight_hh_l{Index}</c>.</summary>
-    public string RecurrentWeightsName => $"rnn.weight_hh_l{Index}";
+    public string RecurrentWeightsName => $"rnn.weight_hh_l{Index}{Suffix}";
 
     /// <summary>The state-dict name of the combined matrix [W_ih | W_hh], <c>rnn.weight_l{Index}</c>.</summary>
-    public string CombinedWeightsName => $"rnn.weight_l{Index}";
+    public string CombinedWeightsName => $"rnn.weight_l{Index}{Suffix}";
 
     /// <summary>Stored weights: the forms' <see cref="IWeightMatrix{T}.ParameterCount"/> plus the 2·4H biases.</summary>
     public long ParameterCount => WeightMatrices.Sum(m => m.Matrix.ParameterCount) + InputBias.Length + RecurrentBias.Length;
