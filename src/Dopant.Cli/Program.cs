@@ -14,5 +14,7 @@ root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(InspectCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(ScoreCommand.Create());
+root.Subcommands.Add(LabelerCommands.CreateLabelCommand(Dopant.Data.LabelingTask.Tagging));
+root.Subcommands.Add(LabelerCommands.CreateLabelCommand(Dopant.Data.LabelingTask.Classification));
 root.Subcommands.Add(BenchCommand.Create());
 return CommandLineErrors.Invoke(root, args);

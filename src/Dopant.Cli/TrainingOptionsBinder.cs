@@ -49,6 +49,39 @@ internal sealed class TrainingOptionsBinder
     /// <summary>Whether the command line gives <c>--lr</c> (rather than taking the preset's).</summary>
     public bool GivesLearningRate(ParseResult parse) => parse.GetResult(_lr) is { Implicit: false };
 
+    /// <summary>Whether <c>--preset</c> was given explicitly.</summary>
+    public bool GivesPreset(ParseResult parse) => parse.GetResult(_preset) is { Implicit: false };
+
+    /// <summary>
+    /// The options of a tagger or classifier: the task's preset with the fields these options share overridden
+    /// (<c>--bptt</c> and <c>--tied</c> have no meaning there and are refused).
+    /// </summary>
+    public LabelerOptions BindLabeler(ParseResult parse, LabelerOptions preset)
+    {
+        if (GivesPreset(parse)) throw new ArgumentException("--preset names a language-model preset; --task tag and --task classify have their own (see docs/GUIDE.md).");
+        if (parse.GetResult(_bptt) is { Implicit: false } || parse.GetValue(_tied) || parse.GetResult(_evalBatch) is { Implicit: false })
+            throw new ArgumentException("--bptt, --tied and --eval-batch-size apply to language models, not to --task tag or classify.");
+        LabelerOptions o = preset with
+        {
+            Epochs = parse.GetValue(_epochs) ?? preset.Epochs,
+            Layers = parse.GetValue(_layers) ?? preset.Layers,
+            HiddenSize = parse.GetValue(_hidden) ?? preset.HiddenSize,
+            EmbeddingSize = parse.GetValue(_embedding) ?? preset.EmbeddingSize,
+            Cell = parse.GetValue(_cell) is { } cell ? RecurrentCells.Parse(cell) : preset.Cell,
+            BatchSize = parse.GetValue(_batch) ?? preset.BatchSize,
+            LearningRate = parse.GetValue(_lr) ?? preset.LearningRate,
+            Decay = parse.GetValue(_decay) ?? preset.Decay,
+            DecayAfter = parse.GetValue(_decayAfter) ?? preset.DecayAfter,
+            InitRange = parse.GetValue(_init) ?? preset.InitRange,
+            Dropout = parse.GetValue(_dropout) ?? preset.Dropout,
+            Clip = parse.GetValue(_clip) ?? preset.Clip,
+            Seed = parse.GetValue(_seed) ?? preset.Seed,
+            Optimizer = parse.GetValue(_optimizer) ?? preset.Optimizer,
+        };
+        o.Validate();
+        return o;
+    }
+
     public TrainingOptions Bind(ParseResult parse)
     {
         TrainingOptions o = TrainingOptions.FromPreset(parse.GetValue(_preset)!);

@@ -24,6 +24,12 @@ internal static class EvalCommand
         command.SetAction(parse =>
         {
             ThreadsOption.Apply(parse, threads);
+            if (LabelerCheckpoint.Holds(parse.GetValue(model)!))
+            {
+                LabelerCommands.Evaluate(parse.GetValue(model)!, parse.GetValue(data) ?? throw new ArgumentException("A tagger or classifier needs --data, the folder of its valid.txt and test.txt."),
+                    parse.GetValue(json));
+                return 0;
+            }
             ModelCheckpoint checkpoint = VocabularyOption.LoadModel(parse, vocab, parse.GetValue(model)!);
             PtbCorpus corpus = PtbCorpus.Load(DataCommand.ResolveDataFolder(parse.GetValue(data)), checkpoint.Vocabulary);
             int batchSize = parse.GetValue(batch) ?? checkpoint.Options?.EvalBatchSize ?? 10;

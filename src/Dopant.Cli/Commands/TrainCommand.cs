@@ -13,7 +13,7 @@ internal static class TrainCommand
 {
     public static Command Create()
     {
-        var command = new Command("train", "Train an LSTM or GRU language model (Zaremba presets, every field overridable); checkpoints after every epoch.");
+        var command = new Command("train", "Train an LSTM or GRU language model (Zaremba presets, every field overridable), or with --task a tagger or a sentence classifier; checkpoints after every epoch.");
         var data = new Option<string?>("--data") { Description = "PTB-format folder (train.txt, valid.txt, test.txt); default: the cached brown-ptb." };
         var output = new Option<string?>("--out") { Description = "Model file (safetensors), also the per-epoch checkpoint (required unless --run)." };
         var run = RunOption.Create();
@@ -22,13 +22,54 @@ internal static class TrainCommand
         var json = new Option<bool>("--json") { Description = "Print the result as one JSON object on standard output." };
         var from = new Option<string?>("--model") { Description = "Fine-tune this dense model (its weights, architecture and vocabulary) instead of training a fresh one." };
         var threads = ThreadsOption.Create();
+        var task = new Option<string>("--task")
+        {
+            Description = "lm (a language model, the default), tag (a tagger: word<TAB>tag lines, a blank line after each sentence) or classify (a classifier: label<TAB>text lines); the files are train.txt, valid.txt and test.txt of --data.",
+            DefaultValueFactory = _ => "lm",
+        };
+        task.AcceptOnlyFromAmong(LabelerCommands.Tasks);
+        var bidirectional = new Option<bool?>("--bidirectional") { Description = "tag/classify: read every sentence backwards too (default: on for tag, off for classify)." };
+        var pooling = new Option<string?>("--pooling") { Description = "classify: the sentence's features, final (the final states, default) or mean (the mean over its words)." };
+        pooling.AcceptOnlyFromAmong("final", "mean");
+        var minCount = new Option<int?>("--min-count") { Description = "tag/classify: training words seen fewer times read as <unk> (default 2)." };
+        var maxLength = new Option<int?>("--max-length") { Description = "tag/classify: the longest sentence accepted (default 250)." };
         var binder = new TrainingOptionsBinder();
         binder.AddTo(command);
-        foreach (Option o in new Option[] { data, output, run, from, resume, force, json, threads }) command.Options.Add(o);
+        foreach (Option o in new Option[] { data, output, run, from, resume, force, json, threads, task, bidirectional, pooling, minCount, maxLength }) command.Options.Add(o);
 
         command.SetAction((parse, cancellationToken) =>
         {
             ThreadsOption.Apply(parse, threads);
+            string? labelerFile = parse.GetValue(resume) && parse.GetValue(output) is { } saved && LabelerCheckpoint.Holds(saved) ? saved : null;
+            if (parse.GetValue(task) != "lm" || labelerFile is not null)
+            {
+                if (parse.GetValue(run) is not null || parse.GetValue(from) is not null)
+                    throw new ArgumentException("--run and --model apply to language models; a tagger or classifier trains into --out.");
+                string labeled = parse.GetValue(data) ?? throw new ArgumentException("--task tag and --task classify need --data, a folder of train.txt, valid.txt and test.txt.");
+                string labelerPath = parse.GetValue(output) ?? throw new ArgumentException("--out is required: the model file, also the per-epoch checkpoint.");
+                LabelerOptions? options = null;
+                if (parse.GetValue(resume))
+                {
+                    if (binder.AnyOverride(parse)) throw new ArgumentException("--resume continues with the options stored in the checkpoint; drop the other training options.");
+                }
+                else
+                {
+                    LabelingTask labeling = LabelerCommands.Task(parse.GetValue(task)!);
+                    options = binder.BindLabeler(parse, LabelerOptions.FromPreset(labeling == LabelingTask.Tagging ? "tagger" : "classifier"));
+                    options = options with
+                    {
+                        Bidirectional = parse.GetValue(bidirectional) ?? options.Bidirectional,
+                        Pooling = parse.GetValue(pooling) is "mean" ? SentencePooling.Mean : options.Pooling,
+                        MinCount = parse.GetValue(minCount) ?? options.MinCount,
+                        MaxLength = parse.GetValue(maxLength) ?? options.MaxLength,
+                    };
+                    options.Validate();
+                }
+                LabelerCommands.Train(options, labeled, labelerPath, parse.GetValue(resume), parse.GetValue(force), parse.GetValue(json), cancellationToken);
+                return Task.FromResult(0);
+            }
+            if (parse.GetValue(bidirectional) is not null || parse.GetValue(pooling) is not null || parse.GetValue(minCount) is not null || parse.GetValue(maxLength) is not null)
+                throw new ArgumentException("--bidirectional, --pooling, --min-count and --max-length apply to --task tag and --task classify.");
             string folder = DataCommand.ResolveDataFolder(parse.GetValue(data));
             LanguageModelTrainer trainer;
             string path;

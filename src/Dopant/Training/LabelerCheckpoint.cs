@@ -1,0 +1,209 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Dopant.Data;
+using Dopant.IO;
+using Dopant.Matrices;
+using Dopant.Models;
+
+namespace Dopant.Training;
+
+/// <summary>
+/// A tagger or sentence classifier in a safetensors file: the parameters under PyTorch's state-dict names (F32), and
+/// in <c>__metadata__</c> the architecture (<c>dopant.config</c> with <c>"head"</c> <c>token_labels</c> or
+/// <c>sequence_label</c>), the vocabulary (<c>dopant.vocab</c>), the labels (<c>dopant.labels</c>, a JSON array in id
+/// order) and, for a run in progress, the options and state (<c>dopant.training</c>, <c>dopant.state</c>) with the
+/// optimizer's tensors under <c>optimizer.*</c>. Files are written atomically.
+/// </summary>
+public sealed class LabelerCheckpoint
+{
+    /// <summary>Metadata key of the labels.</summary>
+    public const string LabelsKey = "dopant.labels";
+
+    private const string OptimizerPrefix = "optimizer.";
+
+    private LabelerCheckpoint(SentenceLabeler<float> model, Vocabulary vocabulary, IReadOnlyList<string> labels, LabelerOptions? options,
+        LabelerState? state, IReadOnlyDictionary<string, float[]> optimizerState)
+    {
+        Model = model;
+        Vocabulary = vocabulary;
+        Labels = labels;
+        Options = options;
+        State = state;
+        OptimizerState = optimizerState;
+    }
+
+    /// <summary>The model, with its weights loaded.</summary>
+    public SentenceLabeler<float> Model { get; }
+
+    /// <summary>The words, <c>&lt;unk&gt;</c> first.</summary>
+    public Vocabulary Vocabulary { get; }
+
+    /// <summary>The labels in id order.</summary>
+    public IReadOnlyList<string> Labels { get; }
+
+    /// <summary>The training options, when a training run wrote the file.</summary>
+    public LabelerOptions? Options { get; }
+
+    /// <summary>The training state, when a training run wrote the file.</summary>
+    public LabelerState? State { get; }
+
+    /// <summary>Optimizer tensors by key (empty for SGD).</summary>
+    public IReadOnlyDictionary<string, float[]> OptimizerState { get; }
+
+    /// <summary>Whether the safetensors file <paramref name="path"/> holds a tagger or classifier (its <c>dopant.config</c> names a label head).</summary>
+    public static bool Holds(string path)
+    {
+        if (!File.Exists(path)) return false;
+        SafeTensorsFile file = SafeTensorsFile.Load(path);
+        if (!file.Metadata.TryGetValue(ModelCheckpoint.ConfigKey, out string? config)) return false;
+        try
+        {
+            return JsonDocument.Parse(config).RootElement.TryGetProperty("head", out JsonElement head)
+                   && head.ValueKind == JsonValueKind.String && head.GetString() is "token_labels" or "sequence_label";
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Writes a checkpoint atomically.</summary>
+    /// <exception cref="ArgumentException">The vocabulary or labels do not fit the model, or a weight matrix is compressed (sentence models are stored dense).</exception>
+    public static void Save(string path, SentenceLabeler<float> model, Vocabulary vocabulary, IReadOnlyList<string> labels,
+        LabelerOptions? options = null, LabelerState? state = null, IOptimizer<float>? optimizer = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(vocabulary);
+        ArgumentNullException.ThrowIfNull(labels);
+        SentenceModelConfig c = model.Config;
+        if (vocabulary.Count != c.VocabularySize) throw new ArgumentException($"The vocabulary has {vocabulary.Count} words but the model {c.VocabularySize}.", nameof(vocabulary));
+        if (labels.Count != c.LabelCount) throw new ArgumentException($"{labels.Count} labels for a head of {c.LabelCount}.", nameof(labels));
+        if (model.WeightMatrices.FirstOrDefault(m => m.Matrix is not DenseMatrix<float>) is { Name: { } compressed })
+            throw new ArgumentException($"'{compressed}' is compressed; a sentence model's file holds dense matrices only.");
+        var tensors = model.Parameters.Select(p => SafeTensor.Create<float>(p.Name, p.Value, [.. p.Shape.Select(d => (long)d)])).ToList();
+        if (optimizer is not null)
+            foreach ((string key, float[] values) in optimizer.State.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+                tensors.Add(SafeTensor.Create<float>(OptimizerPrefix + key, values, values.Length));
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["format"] = "pt",
+            [ModelCheckpoint.ConfigKey] = JsonSerializer.Serialize(ConfigJson.From(c), ModelCheckpoint.Json),
+            [ModelCheckpoint.VocabularyKey] = JsonSerializer.Serialize(vocabulary.Words, ModelCheckpoint.Json),
+            [LabelsKey] = JsonSerializer.Serialize(labels, ModelCheckpoint.Json),
+        };
+        if (options is not null) metadata[ModelCheckpoint.OptionsKey] = JsonSerializer.Serialize(options, ModelCheckpoint.Json);
+        if (state is not null) metadata[ModelCheckpoint.StateKey] = JsonSerializer.Serialize(state with { OptimizerSteps = optimizer?.StepCount ?? state.OptimizerSteps }, ModelCheckpoint.Json);
+        new SafeTensorsFile(tensors, metadata).Save(path);
+    }
+
+    /// <summary>Reads a checkpoint; a missing or malformed file, metadata or tensor gives one message naming the file and the problem.</summary>
+    public static LabelerCheckpoint Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path)) throw new FileNotFoundException($"Model file '{path}' does not exist.", path);
+        SafeTensorsFile file = SafeTensorsFile.Load(path);
+        T Parse<T>(string key) where T : class
+        {
+            if (!file.Metadata.TryGetValue(key, out string? text)) throw new InvalidDataException($"'{path}' has no '{key}' metadata.");
+            try
+            {
+                return JsonSerializer.Deserialize<T>(text, ModelCheckpoint.Json) ?? throw new InvalidDataException($"'{path}': metadata '{key}' is null.");
+            }
+            catch (JsonException e)
+            {
+                throw new InvalidDataException($"'{path}': metadata '{key}' is not valid: {DiagnosticText.OneLine(e.Message)}", e);
+            }
+        }
+
+        SentenceModelConfig config;
+        Vocabulary vocabulary;
+        string[] labels = Parse<string[]>(LabelsKey);
+        try
+        {
+            config = Parse<ConfigJson>(ModelCheckpoint.ConfigKey).ToConfig();
+            config.Validate();
+            vocabulary = new Vocabulary(Parse<string[]>(ModelCheckpoint.VocabularyKey));
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"'{path}': {DiagnosticText.OneLine(e.Message)}", e);
+        }
+        if (vocabulary.Count != config.VocabularySize)
+            throw new InvalidDataException($"'{path}': the vocabulary has {vocabulary.Count} words but the configuration says {config.VocabularySize}.");
+        if (labels.Length != config.LabelCount)
+            throw new InvalidDataException($"'{path}': metadata '{LabelsKey}' lists {labels.Length} labels but the configuration's head has {config.LabelCount}.");
+        if (labels.Distinct(StringComparer.Ordinal).Count() != labels.Length)
+            throw new InvalidDataException($"'{path}': metadata '{LabelsKey}' lists a label twice.");
+        file.RequireShape("encoder.weight", [config.VocabularySize, config.EmbeddingSize]);
+        file.RequireShape("decoder.bias", [config.LabelCount]);
+        LabelerOptions? options = file.Metadata.ContainsKey(ModelCheckpoint.OptionsKey) ? Parse<LabelerOptions>(ModelCheckpoint.OptionsKey) : null;
+        LabelerState? state = file.Metadata.ContainsKey(ModelCheckpoint.StateKey) ? Parse<LabelerState>(ModelCheckpoint.StateKey) : null;
+        if (state is not null && (state.RandomState is not { Length: 4 } || state.RandomState.All(w => w == 0) || state.History is null || state.EpochsCompleted < 0))
+            throw new InvalidDataException($"'{path}': metadata '{ModelCheckpoint.StateKey}' is not valid.");
+
+        var model = new SentenceLabeler<float>(config);
+        var expected = new HashSet<string>(StringComparer.Ordinal);
+        foreach (Parameter<float> p in model.Parameters)
+        {
+            expected.Add(p.Name);
+            file.RequireSingles(p.Name, [.. p.Shape.Select(d => (long)d)]).CopyTo(p.Value, 0);
+            for (int k = 0; k < p.Value.Length; k++)
+                if (!float.IsFinite(p.Value[k]))
+                    throw new InvalidDataException($"'{path}': tensor {DiagnosticText.Quote(p.Name)} holds {p.Value[k]} at index {k}; a model's weights must be finite.");
+        }
+        var optimizerState = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        foreach (SafeTensor tensor in file.Tensors)
+        {
+            if (tensor.Name.StartsWith(OptimizerPrefix, StringComparison.Ordinal)) optimizerState[tensor.Name[OptimizerPrefix.Length..]] = tensor.ToSingleArray();
+            else if (!expected.Contains(tensor.Name))
+                throw new InvalidDataException($"'{path}' has a tensor {DiagnosticText.Quote(tensor.Name)} that the configured model does not have.");
+        }
+        return new LabelerCheckpoint(model, vocabulary, labels, options, state, optimizerState);
+    }
+
+    private sealed record ConfigJson(string Head, int VocabSize, int EmbeddingSize, int HiddenSize, int NumLayers, int NumLabels)
+    {
+        public string Cell { get; init; } = "lstm";
+
+        public bool Bidirectional { get; init; }
+
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public string? Pooling { get; init; }
+
+        public double Dropout { get; init; }
+
+        public static ConfigJson From(SentenceModelConfig c) =>
+            new(c.Head == LabelHead.TokenLabels ? "token_labels" : "sequence_label", c.VocabularySize, c.EmbeddingSize, c.HiddenSize, c.Layers, c.LabelCount)
+            {
+                Cell = c.Cell.Name(), Bidirectional = c.Bidirectional, Dropout = c.Dropout,
+                Pooling = c.Head == LabelHead.SequenceLabel ? (c.Pooling == SentencePooling.Mean ? "mean" : "final") : null,
+            };
+
+        public SentenceModelConfig ToConfig()
+        {
+            LabelHead head = Head switch
+            {
+                "token_labels" => LabelHead.TokenLabels,
+                "sequence_label" => LabelHead.SequenceLabel,
+                _ => throw new ArgumentException($"metadata '{ModelCheckpoint.ConfigKey}' field 'head' is {DiagnosticText.Quote(Head)}; a sentence model's head is token_labels or sequence_label."),
+            };
+            SentencePooling pooling = Pooling switch
+            {
+                null or "final" => SentencePooling.Final,
+                "mean" => SentencePooling.Mean,
+                _ => throw new ArgumentException($"metadata '{ModelCheckpoint.ConfigKey}' field 'pooling' is {DiagnosticText.Quote(Pooling)}; expected final or mean."),
+            };
+            RecurrentCell cell = Cell switch
+            {
+                "lstm" => RecurrentCell.Lstm,
+                "gru" => RecurrentCell.Gru,
+                _ => throw new ArgumentException($"metadata '{ModelCheckpoint.ConfigKey}' field 'cell' is {DiagnosticText.Quote(Cell)}; Dopant supports lstm and gru."),
+            };
+            return new SentenceModelConfig(VocabSize, EmbeddingSize, HiddenSize, NumLayers, NumLabels, head)
+            {
+                Cell = cell, Bidirectional = Bidirectional, Pooling = pooling, Dropout = Dropout,
+            };
+        }
+    }
+}

@@ -1,0 +1,116 @@
+using System.Text.Json.Serialization;
+using Dopant.Data;
+using Dopant.Models;
+
+namespace Dopant.Training;
+
+/// <summary>
+/// Everything that defines the training of a tagger or a sentence classifier (<see cref="LabelerTrainer"/>):
+/// architecture, batching, optimizer and schedule, seed. The presets are <c>tagger</c> (a 2-layer bidirectional LSTM)
+/// and <c>classifier</c> (a 2-layer LSTM read at its final state).
+/// </summary>
+public sealed record LabelerOptions
+{
+    /// <summary>Tagging or classification.</summary>
+    [JsonConverter(typeof(JsonStringEnumConverter<LabelingTask>))]
+    public LabelingTask Task { get; init; }
+
+    /// <summary>The preset this configuration started from (informational).</summary>
+    public string Preset { get; init; } = "custom";
+
+    /// <summary>Recurrent layers.</summary>
+    public int Layers { get; init; } = 2;
+
+    /// <summary>Hidden size of each direction.</summary>
+    public int HiddenSize { get; init; } = 128;
+
+    /// <summary>Embedding width.</summary>
+    public int EmbeddingSize { get; init; } = 100;
+
+    /// <summary>The recurrent cell.</summary>
+    public RecurrentCell Cell { get; init; } = RecurrentCell.Lstm;
+
+    /// <summary>Whether every layer also reads the sentence backwards.</summary>
+    public bool Bidirectional { get; init; }
+
+    /// <summary>How a classifier pools its top layer over the sentence.</summary>
+    public SentencePooling Pooling { get; init; } = SentencePooling.Final;
+
+    /// <summary>Sentences per batch.</summary>
+    public int BatchSize { get; init; } = 32;
+
+    /// <summary>Passes over the training sentences.</summary>
+    public int Epochs { get; init; } = 8;
+
+    /// <summary>Initial learning rate.</summary>
+    public double LearningRate { get; init; } = 2e-3;
+
+    /// <summary>Factor applied to the learning rate every epoch after <see cref="DecayAfter"/>.</summary>
+    public double Decay { get; init; } = 0.7;
+
+    /// <summary>Epochs at the initial learning rate.</summary>
+    public int DecayAfter { get; init; } = 4;
+
+    /// <summary>Parameters start uniform in [−InitRange, InitRange].</summary>
+    public double InitRange { get; init; } = 0.1;
+
+    /// <summary>Dropout on the embedding and every layer's output.</summary>
+    public double Dropout { get; init; } = 0.3;
+
+    /// <summary>Maximum global gradient norm.</summary>
+    public double Clip { get; init; } = 5;
+
+    /// <summary>Seed of initialization, batch order and dropout.</summary>
+    public ulong Seed { get; init; } = 1;
+
+    /// <summary><c>sgd</c> or <c>adam</c>.</summary>
+    public string Optimizer { get; init; } = "adam";
+
+    /// <summary>Training words seen fewer times than this read as <c>&lt;unk&gt;</c>.</summary>
+    public int MinCount { get; init; } = 2;
+
+    /// <summary>The longest sentence a batch takes; a longer one in the data is refused.</summary>
+    public int MaxLength { get; init; } = 250;
+
+    /// <summary>The preset names.</summary>
+    public static IReadOnlyList<string> PresetNames { get; } = ["tagger", "classifier"];
+
+    /// <summary>A preset by name: <c>tagger</c> or <c>classifier</c>.</summary>
+    public static LabelerOptions FromPreset(string name) => name switch
+    {
+        "tagger" => new LabelerOptions { Preset = "tagger", Task = LabelingTask.Tagging, Bidirectional = true },
+        "classifier" => new LabelerOptions { Preset = "classifier", Task = LabelingTask.Classification, Epochs = 10, LearningRate = 1e-3 },
+        _ => throw new ArgumentException($"Unknown preset '{name}'; expected one of: {string.Join(", ", PresetNames)}."),
+    };
+
+    /// <summary>The model's architecture for a vocabulary and a label set of these sizes.</summary>
+    public SentenceModelConfig ModelConfig(int vocabularySize, int labelCount) =>
+        new(vocabularySize, EmbeddingSize, HiddenSize, Layers, labelCount, Task == LabelingTask.Tagging ? LabelHead.TokenLabels : LabelHead.SequenceLabel)
+        {
+            Cell = Cell, Bidirectional = Bidirectional, Pooling = Pooling, Dropout = Dropout,
+        };
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid field as its option.</summary>
+    public void Validate()
+    {
+        static void Require(bool ok, string message)
+        {
+            if (!ok) throw new ArgumentException(message);
+        }
+        Require(Enum.IsDefined(Task), $"--task must be tag or classify (got {(int)Task}).");
+        Require(Layers >= 1, $"--layers must be at least 1 (got {Layers}).");
+        Require(HiddenSize >= 1, $"--hidden must be at least 1 (got {HiddenSize}).");
+        Require(EmbeddingSize >= 1, $"--emsize must be at least 1 (got {EmbeddingSize}).");
+        Require(BatchSize >= 1, $"--batch-size must be at least 1 (got {BatchSize}).");
+        Require(Epochs >= 1, $"--epochs must be at least 1 (got {Epochs}).");
+        Require(LearningRate > 0 && double.IsFinite(LearningRate), $"--lr must be positive (got {LearningRate}).");
+        Require(Decay > 0 && Decay <= 1, $"--decay must be in (0, 1] (got {Decay}).");
+        Require(DecayAfter >= 0, $"--decay-after must not be negative (got {DecayAfter}).");
+        Require(InitRange > 0 && double.IsFinite(InitRange), $"--init must be positive (got {InitRange}).");
+        Require(Dropout >= 0 && Dropout < 1, $"--dropout must be in [0, 1) (got {Dropout}).");
+        Require(Clip > 0, $"--clip must be positive (got {Clip}).");
+        Require(Optimizer is "sgd" or "adam", $"--optimizer must be sgd or adam (got '{Optimizer}').");
+        Require(MinCount >= 1, $"--min-count must be at least 1 (got {MinCount}).");
+        Require(MaxLength >= 1, $"--max-length must be at least 1 (got {MaxLength}).");
+    }
+}

@@ -1,0 +1,198 @@
+using System.Diagnostics;
+using Dopant.Data;
+using Dopant.Matrices;
+using Dopant.Models;
+using Dopant.Numerics;
+
+namespace Dopant.Training;
+
+/// <summary>
+/// Trains a tagger or a sentence classifier (<see cref="SentenceLabeler{T}"/>) on a <see cref="LabeledCorpus"/>:
+/// batches of similar-length sentences in a new random order every epoch, the mean cross-entropy per label, global-norm
+/// clipping, SGD or Adam with a step decay of the learning rate; after every epoch the validation score and a
+/// checkpoint from which <see cref="Resume"/> continues exactly.
+/// </summary>
+public sealed class LabelerTrainer
+{
+    private readonly List<LabelerEpoch> _history = [];
+    private Xoshiro256 _random;
+    private readonly IOptimizer<float> _optimizer;
+    private readonly IReadOnlyList<Parameter<float>> _parameters;
+    private readonly ParameterChunks<float> _chunks;
+
+    /// <summary>Creates a trainer for a fresh model of <paramref name="options"/> on <paramref name="corpus"/>, or for <paramref name="model"/>.</summary>
+    public LabelerTrainer(LabelerOptions options, LabeledCorpus corpus, SentenceLabeler<float>? model = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(corpus);
+        options.Validate();
+        if (corpus.Task != options.Task) throw new ArgumentException($"The corpus is for {corpus.Task}, the options for {options.Task}.");
+        Options = options;
+        Corpus = corpus;
+        _random = new Xoshiro256(options.Seed);
+        if (model is null)
+        {
+            model = new SentenceLabeler<float>(options.ModelConfig(corpus.Vocabulary.Count, corpus.Labels.Count));
+            model.InitializeUniform(options.InitRange, _random);
+        }
+        Model = model;
+        Model.Random = _random;
+        _parameters = model.Parameters;
+        _chunks = new ParameterChunks<float>(_parameters);
+        _optimizer = options.Optimizer == "adam" ? new AdamOptimizer<float>() : new SgdOptimizer<float>();
+        TrainBatches = new SentenceBatches(corpus.Train, options.Task, options.BatchSize, options.MaxLength, Path.Combine(corpus.Folder, PtbCorpus.TrainFileName));
+    }
+
+    /// <summary>The options.</summary>
+    public LabelerOptions Options { get; }
+
+    /// <summary>The corpus.</summary>
+    public LabeledCorpus Corpus { get; }
+
+    /// <summary>The model being trained.</summary>
+    public SentenceLabeler<float> Model { get; }
+
+    /// <summary>The training sentences in batches.</summary>
+    public SentenceBatches TrainBatches { get; }
+
+    /// <summary>Epochs finished.</summary>
+    public int EpochsCompleted { get; private set; }
+
+    /// <summary>Every finished epoch.</summary>
+    public IReadOnlyList<LabelerEpoch> History => _history;
+
+    /// <summary>Raised after every epoch, once its checkpoint is written.</summary>
+    public event Action<LabelerEpoch>? EpochCompleted;
+
+    /// <summary>A trainer that continues the run saved in <paramref name="checkpoint"/> exactly where its last epoch ended.</summary>
+    public static LabelerTrainer Resume(LabelerCheckpoint checkpoint, LabeledCorpus corpus)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        LabelerOptions options = checkpoint.Options ?? throw new InvalidDataException("The file holds no training options: it is not a training checkpoint.");
+        LabelerState state = checkpoint.State ?? throw new InvalidDataException("The file holds no training state: it is not a training checkpoint.");
+        var trainer = new LabelerTrainer(options, corpus, checkpoint.Model);
+        trainer.EpochsCompleted = state.EpochsCompleted;
+        trainer._history.AddRange(state.History);
+        trainer._random = new Xoshiro256(state.RandomState);
+        trainer.Model.Random = trainer._random;
+        trainer._optimizer.StepCount = state.OptimizerSteps;
+        if (trainer._optimizer is AdamOptimizer<float> adam)
+            foreach ((string key, float[] values) in checkpoint.OptimizerState) adam.RestoreState(key, (float[])values.Clone());
+        return trainer;
+    }
+
+    /// <summary>Trains the remaining epochs, writing <paramref name="checkpointPath"/> after each, and returns the test score.</summary>
+    public (LabelingScore Valid, LabelingScore Test) Run(string checkpointPath, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(checkpointPath);
+        var tokens = new int[TrainBatches.MaxSteps * Options.BatchSize];
+        var labels = new int[tokens.Length];
+        var lengths = new int[Options.BatchSize];
+        while (EpochsCompleted < Options.Epochs)
+        {
+            int epoch = EpochsCompleted + 1;
+            double rate = LearningRateSchedule.Zaremba(Options.LearningRate, Options.Decay, Options.DecayAfter, epoch);
+            Model.Training = true;
+            var clock = Stopwatch.StartNew();
+            double lossSum = 0;
+            long labelCount = 0;
+            int[] order = TrainBatches.Order(_random);
+            for (int i = 0; i < order.Length; i++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                (int steps, int batch) = TrainBatches.Fill(order[i], tokens, lengths, labels);
+                _chunks.ZeroGradients();
+                double loss = Model.Forward(tokens.AsSpan(0, steps * batch), lengths.AsSpan(0, batch),
+                    labels.AsSpan(0, Options.Task == LabelingTask.Tagging ? steps * batch : batch), steps, batch);
+                if (!double.IsFinite(loss))
+                    throw new TrainingDivergedException($"Training diverged in epoch {epoch}, batch {i + 1}: the loss is {loss}; lower --lr.", []);
+                Model.Backward(1f / Model.Count);
+                double coefficient = GradientClipping.Coefficient(GradientClipping.GlobalNorm(_chunks), Options.Clip);
+                _optimizer.Step(_parameters, rate, coefficient);
+                lossSum += loss;
+                labelCount += Model.Count;
+                double elapsed = clock.Elapsed.TotalSeconds;
+                progress?.Report(new TrainingProgress("train", epoch, Options.Epochs, (i + 1.0) / order.Length, lossSum / labelCount, rate,
+                    labelCount / Math.Max(elapsed, 1e-9), TimeSpan.FromSeconds(elapsed / (i + 1) * (order.Length - i - 1))));
+            }
+            double seconds = clock.Elapsed.TotalSeconds;
+            Model.Training = false;
+            LabelingScore valid = Evaluate(Model, Corpus.Valid, Corpus, Options);
+            var result = new LabelerEpoch(epoch, rate, lossSum / labelCount, valid, labelCount / Math.Max(seconds, 1e-9), seconds);
+            _history.Add(result);
+            EpochsCompleted = epoch;
+            LabelerCheckpoint.Save(checkpointPath, Model, Corpus.Vocabulary, Corpus.Labels, Options,
+                new LabelerState { EpochsCompleted = epoch, RandomState = _random.GetState(), OptimizerSteps = _optimizer.StepCount, History = [.. _history] },
+                _optimizer);
+            EpochCompleted?.Invoke(result);
+        }
+        Model.Training = false;
+        return (Evaluate(Model, Corpus.Valid, Corpus, Options), Evaluate(Model, Corpus.Test, Corpus, Options));
+    }
+
+    /// <summary>
+    /// Scores <paramref name="model"/> on <paramref name="sentences"/> (read with the corpus's vocabulary and labels),
+    /// in batches of <see cref="LabelerOptions.BatchSize"/>: accuracy, accuracy on tokens outside the vocabulary
+    /// (read as <c>&lt;unk&gt;</c>), macro-F1 and mean loss.
+    /// </summary>
+    public static LabelingScore Evaluate(SentenceLabeler<float> model, IReadOnlyList<LabeledSentence> sentences, LabeledCorpus corpus, LabelerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(sentences);
+        ArgumentNullException.ThrowIfNull(corpus);
+        ArgumentNullException.ThrowIfNull(options);
+        var batches = new SentenceBatches(sentences, corpus.Task, options.BatchSize, int.MaxValue, "evaluation");
+        int classes = model.Config.LabelCount, unknown = corpus.Vocabulary.UnknownId;
+        var tokens = new int[Math.Max(1, batches.MaxSteps) * options.BatchSize];
+        var labels = new int[tokens.Length];
+        var lengths = new int[options.BatchSize];
+        var truePositives = new long[classes];
+        var predicted = new long[classes];
+        var actual = new long[classes];
+        long total = 0, correct = 0, unknownTotal = 0, unknownCorrect = 0;
+        double lossSum = 0;
+        bool training = model.Training;
+        model.Training = false;
+        for (int i = 0; i < batches.Count; i++)
+        {
+            (int steps, int batch) = batches.Fill(i, tokens, lengths, labels);
+            bool tagging = corpus.Task == LabelingTask.Tagging;
+            ReadOnlySpan<int> batchLabels = labels.AsSpan(0, tagging ? steps * batch : batch);
+            lossSum += model.Forward(tokens.AsSpan(0, steps * batch), lengths.AsSpan(0, batch), batchLabels, steps, batch);
+            ReadOnlySpan<float> p = model.Probabilities;
+            int n = 0;
+            for (int t = 0; t < (tagging ? steps : 1); t++)
+                for (int b = 0; b < batch; b++)
+                {
+                    if (tagging && t >= lengths[b]) continue;
+                    int truth = tagging ? labels[t * batch + b] : labels[b];
+                    int guess = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(p.Slice(n * classes, classes));
+                    n++;
+                    total++;
+                    actual[truth]++;
+                    predicted[guess]++;
+                    if (guess == truth)
+                    {
+                        correct++;
+                        truePositives[truth]++;
+                    }
+                    if (tagging && tokens[t * batch + b] == unknown)
+                    {
+                        unknownTotal++;
+                        if (guess == truth) unknownCorrect++;
+                    }
+                }
+        }
+        model.Training = training;
+        double f1Sum = 0;
+        int f1Labels = 0;
+        for (int c = 0; c < classes; c++)
+        {
+            if (actual[c] == 0 && predicted[c] == 0) continue;
+            f1Labels++;
+            f1Sum += 2.0 * truePositives[c] / (actual[c] + predicted[c]);
+        }
+        return new LabelingScore(total, (double)correct / total, unknownTotal, unknownTotal == 0 ? double.NaN : (double)unknownCorrect / unknownTotal,
+            f1Labels == 0 ? 0 : f1Sum / f1Labels, lossSum / total);
+    }
+}

@@ -1,0 +1,82 @@
+using System.Text.Json;
+using Dopant.Tests.Data;
+using Dopant.Tests.Training;
+
+namespace Dopant.Tests.Cli;
+
+/// <summary><c>train --task tag|classify</c>, <c>eval</c>, <c>tag</c>, <c>classify</c> and <c>--resume</c> as a user runs them, and their refusals.</summary>
+public sealed class LabelerCliTests : IDisposable
+{
+    private readonly TemporaryFolder _folder = new();
+    private readonly string _tags, _classes;
+
+    public LabelerCliTests() => (_tags, _classes) = LabelerTrainerTests.WriteToyCorpora(_folder);
+
+    public void Dispose() => _folder.Dispose();
+
+    private static readonly string[] Small = ["--hidden", "12", "--emsize", "8", "--lr", "0.02", "--batch-size", "16", "--threads", "1"];
+
+    [Fact]
+    public void A_tagger_trains_resumes_evaluates_and_tags_text()
+    {
+        string model = Path.Combine(_folder.Path, "tagger.safetensors");
+        CliProcess.Result first = CliProcess.Run(["train", "--task", "tag", "--data", _tags, "--out", model, "--epochs", "2", "--json", .. Small]);
+        Assert.True(first.ExitCode == 0, first.StandardError);
+        Assert.Contains("2x12 bidirectional LSTM", first.StandardError);
+
+        // Two more epochs: the stored options say 2, so a resumed run has nothing left; a new run with --force trains 4.
+        CliProcess.Result resumed = CliProcess.Run("train", "--resume", "--out", model, "--data", _tags, "--json");
+        Assert.True(resumed.ExitCode == 0, resumed.StandardError);
+        Assert.Equal(2, JsonDocument.Parse(resumed.StandardOutput).RootElement.GetProperty("epochs").GetArrayLength());
+        CliProcess.Result longer = CliProcess.Run(["train", "--task", "tag", "--data", _tags, "--out", model, "--epochs", "4", "--force", "--json", .. Small]);
+        Assert.True(longer.ExitCode == 0, longer.StandardError);
+        double trained = JsonDocument.Parse(longer.StandardOutput).RootElement.GetProperty("test").GetProperty("accuracy").GetDouble();
+        Assert.True(trained > 0.95, $"test accuracy {trained}");
+
+        CliProcess.Result eval = CliProcess.Run("eval", "--model", model, "--data", _tags, "--json");
+        Assert.True(eval.ExitCode == 0, eval.StandardError);
+        Assert.Equal(trained, JsonDocument.Parse(eval.StandardOutput).RootElement.GetProperty("test").GetProperty("accuracy").GetDouble());
+
+        string text = _folder.Write("text.txt", "the dog sat on my mat\na cat ran\n");
+        CliProcess.Result tagged = CliProcess.Run("tag", "--model", model, "--text", text);
+        Assert.True(tagged.ExitCode == 0, tagged.StandardError);
+        Assert.Equal("the\tDT\ndog\tNN\nsat\tVB\non\tIN\nmy\tDT\nmat\tNN\n\na\tDT\ncat\tNN\nran\tVB\n\n", tagged.StandardOutput);
+
+        CliProcess.Result wrong = CliProcess.Run("classify", "--model", model, "--text", text);
+        Assert.Equal(1, wrong.ExitCode);
+        Assert.Contains("is a tagger; use dopant tag", wrong.StandardError);
+        string empty = _folder.Write("empty.txt", "the dog sat\n\n");
+        CliProcess.Result refused = CliProcess.Run("tag", "--model", model, "--text", empty);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("empty.txt' line 2: the sentence is empty", refused.StandardError);
+    }
+
+    [Fact]
+    public void A_classifier_trains_and_classifies_lines()
+    {
+        string model = Path.Combine(_folder.Path, "classifier.safetensors");
+        CliProcess.Result train = CliProcess.Run(["train", "--task", "classify", "--pooling", "mean", "--cell", "gru", "--data", _classes, "--out", model, "--epochs", "5", .. Small]);
+        Assert.True(train.ExitCode == 0, train.StandardError);
+        Assert.Contains("test: accuracy", train.StandardOutput);
+        string text = _folder.Write("lines.txt", "the cat sat in the park\nmy bird sang\n");
+        CliProcess.Result classified = CliProcess.Run("classify", "--model", model, "--text", text);
+        Assert.True(classified.ExitCode == 0, classified.StandardError);
+        Assert.Equal("place\nplain\n", classified.StandardOutput);
+    }
+
+    [Theory]
+    [InlineData(new[] { "train", "--task", "tag", "--preset", "small", "--data", "TAGS", "--out", "OUT" }, "--preset names a language-model preset")]
+    [InlineData(new[] { "train", "--task", "tag", "--bptt", "5", "--data", "TAGS", "--out", "OUT" }, "--bptt, --tied and --eval-batch-size apply to language models")]
+    [InlineData(new[] { "train", "--pooling", "mean", "--data", "TAGS", "--out", "OUT" }, "--bidirectional, --pooling, --min-count and --max-length apply to --task tag")]
+    [InlineData(new[] { "train", "--task", "tag", "--data", "CLASSES", "--out", "OUT" }, "train.txt' line 1: expected word<TAB>tag")]
+    [InlineData(new[] { "train", "--task", "classify", "--max-length", "2", "--data", "CLASSES", "--out", "OUT" }, "is longer than the longest batch allows (2; see --max-length)")]
+    public void Bad_input_fails_with_one_line_and_writes_nothing(string[] args, string expected)
+    {
+        string output = Path.Combine(_folder.Path, "out.safetensors");
+        CliProcess.Result result = CliProcess.Run([.. args.Select(a => a switch { "TAGS" => _tags, "CLASSES" => _classes, "OUT" => output, _ => a })]);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains(expected, result.StandardError);
+        Assert.Single(result.StandardError.Trim().Split('\n'));
+        Assert.False(File.Exists(output));
+    }
+}

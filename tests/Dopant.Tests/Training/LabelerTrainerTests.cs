@@ -1,0 +1,114 @@
+using Dopant.Data;
+using Dopant.IO;
+using Dopant.Matrices;
+using Dopant.Models;
+using Dopant.Tests.Data;
+using Dopant.Training;
+
+namespace Dopant.Tests.Training;
+
+/// <summary>Training a tagger and a classifier on a toy grammar: they learn it, their files round-trip, and a resumed run is the uninterrupted one.</summary>
+public sealed class LabelerTrainerTests : IDisposable
+{
+    private readonly TemporaryFolder _folder = new();
+
+    public void Dispose() => _folder.Dispose();
+
+    internal static (string Tags, string Classes) WriteToyCorpora(TemporaryFolder folder)
+    {
+        var random = new Random(3);
+        string[] determiners = ["the", "a", "my"], nouns = ["cat", "dog", "bird", "park", "mat"], verbs = ["sat", "ran", "sang"], prepositions = ["on", "in"];
+        (string[] Words, string[] Tags) Sentence()
+        {
+            var words = new List<string> { determiners[random.Next(3)], nouns[random.Next(5)], verbs[random.Next(3)] };
+            var tags = new List<string> { "DT", "NN", "VB" };
+            if (random.Next(2) == 0)
+            {
+                words.AddRange([prepositions[random.Next(2)], determiners[random.Next(3)], nouns[random.Next(5)]]);
+                tags.AddRange(["IN", "DT", "NN"]);
+            }
+            return ([.. words], [.. tags]);
+        }
+        foreach ((string split, int count) in new[] { ("train", 300), ("valid", 40), ("test", 40) })
+        {
+            var tagged = new System.Text.StringBuilder();
+            var examples = new System.Text.StringBuilder();
+            for (int i = 0; i < count; i++)
+            {
+                (string[] words, string[] tags) = Sentence();
+                for (int k = 0; k < words.Length; k++) tagged.Append(words[k]).Append('\t').Append(tags[k]).Append('\n');
+                tagged.Append('\n');
+                examples.Append(tags.Contains("IN") ? "place" : "plain").Append('\t').Append(string.Join(' ', words)).Append('\n');
+            }
+            folder.Write($"tags/{split}.txt", tagged.ToString());
+            folder.Write($"classes/{split}.txt", examples.ToString());
+        }
+        return (Path.Combine(folder.Path, "tags"), Path.Combine(folder.Path, "classes"));
+    }
+
+    private static LabelerOptions Small(LabelingTask task) => LabelerOptions.FromPreset(task == LabelingTask.Tagging ? "tagger" : "classifier") with
+    {
+        HiddenSize = 12, EmbeddingSize = 8, Epochs = 4, LearningRate = 0.02, BatchSize = 16, Dropout = 0.1,
+    };
+
+    [Theory]
+    [InlineData(LabelingTask.Tagging)]
+    [InlineData(LabelingTask.Classification)]
+    public void A_toy_grammar_is_learned_and_the_file_scores_the_same_after_loading(LabelingTask task)
+    {
+        (string tags, string classes) = WriteToyCorpora(_folder);
+        LabeledCorpus corpus = LabeledCorpus.Load(task == LabelingTask.Tagging ? tags : classes, task);
+        var trainer = new LabelerTrainer(Small(task), corpus);
+        string path = Path.Combine(_folder.Path, "model.safetensors");
+        (_, LabelingScore test) = trainer.Run(path);
+        Assert.True(test.Accuracy > 0.95, $"test accuracy {test.Accuracy:P2}");
+        Assert.Equal(4, trainer.History.Count);
+        LabelerCheckpoint loaded = LabelerCheckpoint.Load(path);
+        Assert.True(LabelerCheckpoint.Holds(path));
+        Assert.Equal(corpus.Labels, loaded.Labels);
+        Assert.Equal(test, LabelerTrainer.Evaluate(loaded.Model, corpus.Test, corpus, loaded.Options!));
+    }
+
+    [Fact]
+    public void A_run_resumed_after_each_epoch_ends_with_the_weights_of_the_uninterrupted_run()
+    {
+        (string tags, _) = WriteToyCorpora(_folder);
+        LabeledCorpus corpus = LabeledCorpus.Load(tags, LabelingTask.Tagging);
+        LabelerOptions options = Small(LabelingTask.Tagging) with { Epochs = 3 };
+        string whole = Path.Combine(_folder.Path, "whole.safetensors");
+        new LabelerTrainer(options, corpus).Run(whole);
+        // Interrupted after its first epoch, then resumed from the file.
+        string stepped = Path.Combine(_folder.Path, "stepped.safetensors");
+        var first = new LabelerTrainer(options, corpus);
+        using (var cancel = new CancellationTokenSource())
+        {
+            first.EpochCompleted += e => { if (e.Epoch == 1) cancel.Cancel(); };
+            Assert.Throws<OperationCanceledException>(() => first.Run(stepped, null, cancel.Token));
+        }
+        LabelerTrainer resumed = LabelerTrainer.Resume(LabelerCheckpoint.Load(stepped), corpus);
+        Assert.Equal(1, resumed.EpochsCompleted);
+        resumed.Run(stepped);
+        SafeTensorsFile a = SafeTensorsFile.Load(whole), b = SafeTensorsFile.Load(stepped);
+        foreach (SafeTensor tensor in a.Tensors)
+            Assert.True(tensor.Data.Span.SequenceEqual(b.Tensors.Single(t => t.Name == tensor.Name).Data.Span), $"{tensor.Name} differs after resuming");
+    }
+
+    [Fact]
+    public void Files_with_bad_labels_or_weights_are_refused_naming_the_problem()
+    {
+        var vocabulary = new Vocabulary(["<unk>", "a", "b"]);
+        var model = new SentenceLabeler<float>(new SentenceModelConfig(3, 4, 3, 1, 2, LabelHead.SequenceLabel));
+        string path = Path.Combine(_folder.Path, "m.safetensors");
+        Assert.Contains("3 labels for a head of 2", Assert.Throws<ArgumentException>(() => LabelerCheckpoint.Save(path, model, vocabulary, ["x", "y", "z"])).Message);
+        LabelerCheckpoint.Save(path, model, vocabulary, ["x", "y"]);
+        SafeTensorsFile file = SafeTensorsFile.Load(path);
+        var metadata = file.Metadata.ToDictionary(kv => kv.Key, kv => kv.Value);
+        metadata[LabelerCheckpoint.LabelsKey] = "[\"x\", \"x\"]";
+        new SafeTensorsFile(file.Tensors, metadata).Save(path);
+        Assert.Contains("lists a label twice", Assert.Throws<InvalidDataException>(() => LabelerCheckpoint.Load(path)).Message);
+        new SafeTensorsFile(file.Tensors.Select(t => t.Name == "decoder.bias" ? SafeTensor.Create<float>(t.Name, [1f, float.PositiveInfinity], 2) : t), file.Metadata).Save(path);
+        string message = Assert.Throws<InvalidDataException>(() => LabelerCheckpoint.Load(path)).Message;
+        Assert.Contains("tensor 'decoder.bias' holds", message);
+        Assert.Contains("at index 1; a model's weights must be finite", message);
+    }
+}
