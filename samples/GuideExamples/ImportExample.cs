@@ -1,0 +1,17 @@
+using Dopant.Compression;
+using Dopant.Data;
+using Dopant.Models;
+using Dopant.Training;
+
+internal static class ImportExample
+{
+    public static void Run()
+    {
+        // A PyTorch state dict saved with safetensors, and its words one a line in id order.
+        ModelCheckpoint imported = ModelCheckpoint.Load("model.safetensors", Vocabulary.ReadWordList("vocab.txt"));
+        Console.WriteLine(imported.Model.Config.Describe());         // e.g. "2x650 GRU, embedding 400, vocabulary 10000"
+        var method = new LstmCompression("dkp", 25) { Matrices = @"rnn\..*|decoder\.weight" };
+        CompressionReport start = method.Apply(imported.Model);      // the forms, initialized from the weights
+        Console.WriteLine($"whole model: {start.ModelParameterFactor:F1}x fewer parameters");
+    }
+}
