@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Dopant.Inference;
+using Dopant.Matrices;
 
 namespace Dopant.Bench;
 

@@ -1,5 +1,6 @@
 using Dopant.Data;
 using Dopant.Inference;
+using Dopant.Matrices;
 using Dopant.Training;
 
 internal static class StreamingExample

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Dopant.Inference;
+using Dopant.Matrices;
 
 namespace Dopant.Cli;
 

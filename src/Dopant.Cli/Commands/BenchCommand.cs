@@ -2,8 +2,9 @@ using System.CommandLine;
 using System.Text.Json;
 using Dopant.Compression;
 using Dopant.Data;
-using Dopant.Models;
 using Dopant.Inference;
+using Dopant.Matrices;
+using Dopant.Models;
 using Dopant.Numerics;
 using Dopant.Training;
 

@@ -57,8 +57,39 @@ internal static class CompressCommand
         command.SetAction((parse, cancellationToken) =>
         {
             ThreadsOption.Apply(parse, threads);
-            string folder = DataCommand.ResolveDataFolder(parse.GetValue(data));
             string? outPath = parse.GetValue(output);
+            bool labelerResume = parse.GetValue(resume) && outPath is not null && LabelerCheckpoint.Holds(outPath);
+            if (labelerResume || parse.GetValue(from) is { } start && LabelerCheckpoint.Holds(start))
+            {
+                if (parse.GetValue(scheme.Scheme) is not null || parse.GetValue(run) is not null || parse.GetValue(concatenate) || parse.GetValue(distill) is not null)
+                    throw new ArgumentException("A tagger or classifier compresses with --method; --scheme, --run, --concatenate and --distill apply to language models.");
+                string labeled = parse.GetValue(data) ?? throw new ArgumentException("Compressing a tagger or classifier needs --data, the folder of its train.txt, valid.txt and test.txt.");
+                string path = outPath ?? throw new ArgumentException("--out is required: the compressed model file, also the per-epoch checkpoint.");
+                if (labelerResume)
+                {
+                    if (binder.AnyOverride(parse) || compressionOptions.Any(o => parse.GetResult(o) is { Implicit: false }))
+                        throw new ArgumentException("--resume continues with the method and options stored in the checkpoint; drop the other options.");
+                    LabelerCommands.Train(null, labeled, path, resume: true, force: false, parse.GetValue(json), cancellationToken);
+                    return Task.FromResult(0);
+                }
+                if (File.Exists(path) && !parse.GetValue(force)) throw new ArgumentException($"'{path}' exists; pass --resume to continue its run or --force to overwrite it.");
+                var labelerCompression = new LstmCompression(
+                    parse.GetValue(method) ?? throw new ArgumentException("--method is required (kp, dkp, lmf, dlmf, hmd, dhmd or prune)."),
+                    parse.GetValue(factor) ?? throw new ArgumentException("--factor is required (the target compression factor, e.g. 25)."),
+                    parse.GetValue(share) ?? LstmCompression.DefaultDopingShare, parse.GetValue(kronFactors) ?? 2) { Block = parse.GetValue(block), Matrices = parse.GetValue(matrices) };
+                LabelerOptions stored = LabelerCheckpoint.Load(parse.GetValue(from)!).Options ?? LabelerOptions.FromPreset("tagger");
+                LabelerOptions labelerOptions = binder.BindLabeler(parse, stored) with
+                {
+                    CoMatrixDropout = parse.GetValue(cmr) ?? 0,
+                    PruneStartEpoch = parse.GetValue(pruneStart) ?? stored.PruneStartEpoch,
+                    PruneEndEpoch = parse.GetValue(pruneEnd) ?? stored.PruneEndEpoch,
+                    PruneEvents = parse.GetValue(pruneEvents) ?? stored.PruneEvents,
+                };
+                LabelerTrainer labeler = MethodCompressionRun.StartLabeler(labelerCompression, labelerOptions, parse.GetValue(from)!, labeled);
+                LabelerCommands.Run(labeler, path, parse.GetValue(json), cancellationToken);
+                return Task.FromResult(0);
+            }
+            string folder = DataCommand.ResolveDataFolder(parse.GetValue(data));
             if (parse.GetValue(scheme.Scheme) is not null || (parse.GetValue(resume) && outPath is not null && SchemeCompressOptions.IsSchemeRun(outPath)))
             {
                 string path = outPath ?? throw new ArgumentException("--scheme needs --out, the compressed model file (--run is for --method runs).");

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Dopant.Data;
 using Dopant.Models;
+using Dopant.Tasks;
 using Dopant.Training;
 
 namespace Dopant.Cli.Commands;

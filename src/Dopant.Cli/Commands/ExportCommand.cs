@@ -1,6 +1,7 @@
 using System.CommandLine;
-using Dopant.Inference;
 using Dopant.IO;
+using Dopant.Inference;
+using Dopant.Matrices;
 using Dopant.Models;
 using Dopant.Training;
 
@@ -24,6 +25,14 @@ internal static class ExportCommand
             if (File.Exists(path) && !parse.GetValue(force))
                 throw new ArgumentException($"'{path}' exists; pass --force to overwrite it.");
             WeightPrecision weights = PrecisionOption.Get(parse, precision);
+            if (LabelerCheckpoint.Holds(parse.GetValue(model)!))
+            {
+                LabelerCheckpoint labeler = LabelerCheckpoint.Load(parse.GetValue(model)!);
+                LabelerCheckpoint.Save(path, labeler.Model, labeler.Vocabulary, labeler.Labels, compact: true, precision: weights);
+                Console.WriteLine($"wrote {path}: {new FileInfo(path).Length:N0} bytes on disk, " +
+                    $"{SafeTensorsFile.Load(path).Tensors.Sum(t => (long)t.Data.Length):N0} bytes of tensors");
+                return 0;
+            }
             ModelCheckpoint checkpoint = VocabularyOption.LoadModel(parse, vocab, parse.GetValue(model)!);
             ModelCheckpoint.Save(path, checkpoint.Model, checkpoint.Vocabulary, compact: true, precision: weights);
             CompressionReport report = checkpoint.Model.CompressionReport();

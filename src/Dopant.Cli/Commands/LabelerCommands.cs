@@ -41,14 +41,23 @@ internal static class LabelerCommands
             if (File.Exists(path) && !force) throw new ArgumentException($"'{path}' exists; pass --resume to continue its run or --force to overwrite it.");
             trainer = new LabelerTrainer(options, LabeledCorpus.Load(folder, options.Task, minCount: options.MinCount));
         }
+        Run(trainer, path, json, cancellationToken);
+    }
+
+    /// <summary>Runs <paramref name="trainer"/> with a progress display and a line per epoch, then prints the result.</summary>
+    public static void Run(LabelerTrainer trainer, string path, bool json, CancellationToken cancellationToken)
+    {
+        string folder = trainer.Corpus.Folder;
         LabelerOptions o = trainer.Options;
         SentenceModelConfig c = trainer.Model.Config;
         Console.Error.WriteLine($"training a {(o.Task == LabelingTask.Tagging ? "tagger" : "classifier")}: {c.Layers}x{c.HiddenSize} " +
             $"{(c.Bidirectional ? "bidirectional " : "")}{c.Cell.Name().ToUpperInvariant()}, embedding {c.EmbeddingSize}, vocabulary {c.VocabularySize}, " +
             $"{c.LabelCount} labels ({trainer.Model.Parameters.Sum(p => (long)p.Length):N0} parameters) on {folder}, {trainer.Corpus.Train.Count:N0} training " +
-            $"{(o.Task == LabelingTask.Tagging ? "sentences" : "examples")}, {o.Epochs} epochs, {WorkerPool.SharedThreadCount} threads");
+            $"{(o.Task == LabelingTask.Tagging ? "sentences" : "examples")}, {o.Epochs} epochs, {WorkerPool.SharedThreadCount} threads" +
+            (o.Compression is { } method ? $"; {method.Method} at {method.Factor:G}x of {(method.Matrices is null ? "the recurrent matrices" : $"/{method.Matrices}/")}" : ""));
         trainer.EpochCompleted += e => Console.Error.WriteLine(
             $"epoch {e.Epoch}/{o.Epochs} done: train loss {e.TrainLoss:F4}, valid accuracy {e.Valid.Accuracy:P2}, macro-F1 {e.Valid.MacroF1:F4}, " +
+            (e.Sparsity is double sparsity ? $"sparsity {sparsity:P2}, " : "") +
             $"lr {e.LearningRate:G4}, {e.LabelsPerSecond:N0} labels/s; checkpoint {path}");
         (LabelingScore valid, LabelingScore test) = trainer.Run(path, new ConsoleProgress(), cancellationToken);
         if (json)

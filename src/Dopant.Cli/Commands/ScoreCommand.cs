@@ -3,6 +3,8 @@ using System.Diagnostics;
 using System.Text.Json;
 using Dopant.Data;
 using Dopant.Inference;
+using Dopant.Matrices;
+using Dopant.Tasks;
 using Dopant.Training;
 
 namespace Dopant.Cli.Commands;

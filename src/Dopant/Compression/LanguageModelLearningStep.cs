@@ -1,6 +1,7 @@
 using Dopant.Data;
 using Dopant.Models;
 using Dopant.Numerics;
+using Dopant.Tasks;
 using Dopant.Training;
 
 namespace Dopant.Compression;

@@ -116,21 +116,35 @@ public sealed record LstmCompression(string Method, double Factor, double Doping
     {
         ArgumentNullException.ThrowIfNull(model);
         Validate();
-        if (Concatenated)
+        if (!Concatenated)
         {
-            if (model.Config.Cell != RecurrentCell.Lstm)
-                throw new ArgumentException($"--concatenate needs LSTM layers; a {model.Config.Cell.Name().ToUpperInvariant()} multiplies W_hn·h by its reset gate, so W_ih and W_hh stay apart.");
-            var layers = model.Layers.ToDictionary(l => l.CombinedWeightsName);
-            model.CombineLstm(name => SpecFor(4 * layers[name].HiddenSize, layers[name].InputSize + layers[name].HiddenSize));
+            ApplyForms(model);
             return model.CompressionReport();
         }
+        if (model.Config.Cell != RecurrentCell.Lstm)
+            throw new ArgumentException($"--concatenate needs LSTM layers; a {model.Config.Cell.Name().ToUpperInvariant()} multiplies W_hn·h by its reset gate, so W_ih and W_hh stay apart.");
+        var layers = model.Layers.ToDictionary(l => l.CombinedWeightsName);
+        model.CombineLstm(name => SpecFor(4 * layers[name].HiddenSize, layers[name].InputSize + layers[name].HiddenSize));
+        return model.CompressionReport();
+    }
+
+    /// <summary>
+    /// Gives every matrix of any model that this method selects (<see cref="Matrices"/>, default the recurrent ones)
+    /// its form, initialized from the current values, and returns how many it replaced.
+    /// </summary>
+    /// <exception cref="ArgumentException">The selection is empty, a form does not fit, or <see cref="Concatenated"/> is asked of a model that is not a language model.</exception>
+    public int ApplyForms(ICompressibleModel<float> model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        Validate();
+        if (Concatenated) throw new ArgumentException("--concatenate combines the layers of a language model; compress the matrices one by one here.");
         var sizes = model.WeightMatrices.ToDictionary(m => m.Name, m => (m.Matrix.Rows, m.Matrix.Columns));
         LayerSelector? selector = Matrices is null ? null : new LayerSelector(Matrices);
         int compressed = model.Compress(name => selector?.SelectsName(name) ?? LanguageModel<float>.IsRecurrent(name)
             ? SpecFor(sizes[name].Rows, sizes[name].Columns) : null);
         if (compressed == 0)
             throw new ArgumentException($"--matrices '{Matrices}' selects none of the model's weight matrices ({string.Join(", ", sizes.Keys)}).");
-        return model.CompressionReport();
+        return compressed;
     }
 
     /// <summary>
@@ -138,12 +152,12 @@ public sealed record LstmCompression(string Method, double Factor, double Doping
     /// <paramref name="model"/>, before anything is built or trained.
     /// </summary>
     /// <exception cref="ArgumentException">The factor is above some selected matrix's size; the message names the matrix.</exception>
-    public void CheckFactorFits(LanguageModel<float> model)
+    public void CheckFactorFits(ICompressibleModel<float> model)
     {
         ArgumentNullException.ThrowIfNull(model);
         LayerSelector? selector = Matrices is null ? null : new LayerSelector(Matrices);
-        IEnumerable<(string Name, long Rows, long Columns)> sizes = Concatenated
-            ? model.Layers.Select(l => (l.CombinedWeightsName, (long)model.Config.GateCount * l.HiddenSize, (long)(l.InputSize + l.HiddenSize)))
+        IEnumerable<(string Name, long Rows, long Columns)> sizes = Concatenated && model is LanguageModel<float> language
+            ? language.Layers.Select(l => (l.CombinedWeightsName, (long)language.Config.GateCount * l.HiddenSize, (long)(l.InputSize + l.HiddenSize)))
             : model.WeightMatrices.Where(m => selector?.SelectsName(m.Name) ?? LanguageModel<float>.IsRecurrent(m.Name))
                 .Select(m => (m.Name, (long)m.Matrix.Rows, (long)m.Matrix.Columns));
         foreach ((string name, long rows, long columns) in sizes)

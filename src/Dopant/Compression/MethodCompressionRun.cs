@@ -53,4 +53,28 @@ public static class MethodCompressionRun
         var trainer = new LanguageModelTrainer(options, corpus, model, TrainingRuns.LoadTeacher(options, corpus));
         return (trainer, target);
     }
+
+    /// <summary>
+    /// The trainer for <paramref name="compression"/> of the trained tagger or classifier in <paramref name="model"/>:
+    /// its selected matrices (default the recurrent ones) take the method's forms, initialized from its weights, and
+    /// <paramref name="options"/> (the model's architecture and task replace theirs) anneal and train them on the
+    /// labeled corpus in <paramref name="dataFolder"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The model is already compressed, or the method, its factor or the options are not valid.</exception>
+    public static LabelerTrainer StartLabeler(LstmCompression compression, LabelerOptions options, string model, string dataFolder)
+    {
+        ArgumentNullException.ThrowIfNull(compression);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrEmpty(model);
+        compression.Validate();
+        LabelerCheckpoint start = LabelerCheckpoint.Load(model);
+        if (start.Model.IsCompressed()) throw new ArgumentException($"'{model}' is already compressed; --model starts from a dense tagger or classifier.");
+        compression.CheckFactorFits(start.Model);
+        options = options.WithArchitectureOf(start.Model.Config) with { FinalSparsity = compression.FinalSparsity, Compression = compression };
+        options.Validate();
+        start.Model.Training = false;
+        compression.ApplyForms(start.Model);
+        LabeledCorpus corpus = LabeledCorpus.Load(dataFolder, options.Task, start.Vocabulary, start.Labels);
+        return new LabelerTrainer(options, corpus, start.Model);
+    }
 }

@@ -1,4 +1,4 @@
-using Dopant.Inference;
+using Dopant.Matrices;
 using Dopant.Numerics;
 
 namespace Dopant.Compression;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Dopant.Data;
 using Dopant.Models;
+using Dopant.Tasks;
 using Dopant.Training;
 
 namespace Dopant.Compression;

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Dopant.Inference;
 using Dopant.Matrices;
 
 namespace Dopant.Compression;

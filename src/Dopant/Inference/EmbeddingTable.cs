@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Dopant.Matrices;
 using Dopant.Numerics;
 
 namespace Dopant.Inference;

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Dopant.Matrices;
 using Dopant.Models;
 
 namespace Dopant.Inference;

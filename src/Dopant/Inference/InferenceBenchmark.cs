@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Dopant.Models;
+using Dopant.Tasks;
 
 namespace Dopant.Inference;
 
@@ -33,7 +34,7 @@ public static class InferenceBenchmark
     }
 
     /// <summary>
-    /// Tokens per second of batched scoring (<see cref="Training.PerplexityEvaluator"/>: <paramref name="batchSize"/>
+    /// Tokens per second of batched scoring (<see cref="PerplexityEvaluator"/>: <paramref name="batchSize"/>
     /// streams, windows of <paramref name="bptt"/>, on the shared pool's threads) of every model over
     /// <paramref name="tokens"/>, <paramref name="repeats"/> passes each taking turns (after one untimed pass); medians,
     /// in the order given.
@@ -44,12 +45,12 @@ public static class InferenceBenchmark
         ArgumentNullException.ThrowIfNull(models);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(repeats);
         var rates = models.Select(_ => new double[repeats]).ToArray();
-        foreach (LanguageModel<float> model in models) Training.PerplexityEvaluator.Evaluate(model, tokens, batchSize, bptt);
+        foreach (LanguageModel<float> model in models) PerplexityEvaluator.Evaluate(model, tokens, batchSize, bptt);
         for (int r = 0; r < repeats; r++)
             for (int m = 0; m < models.Count; m++)
             {
                 long start = Stopwatch.GetTimestamp();
-                Training.Perplexity result = Training.PerplexityEvaluator.Evaluate(models[m], tokens, batchSize, bptt);
+                Perplexity result = PerplexityEvaluator.Evaluate(models[m], tokens, batchSize, bptt);
                 rates[m][r] = result.Tokens / Stopwatch.GetElapsedTime(start).TotalSeconds;
             }
         return [.. rates.Select(Median)];

@@ -1,4 +1,4 @@
-using Dopant.Training;
+using Dopant.Tasks;
 
 namespace Dopant.Inference;
 

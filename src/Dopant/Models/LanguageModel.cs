@@ -13,7 +13,7 @@ namespace Dopant.Models;
 /// <remarks>
 /// A window holds T steps of B sequences, time-major: token r = t·B + b. Forward keeps what backward needs.
 /// </remarks>
-public sealed class LanguageModel<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class LanguageModel<T> : ICompressibleModel<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Dropout<T>[] _dropouts;  // [0] on the embedding, [l + 1] on layer l's output
     private T[][] _layerInputs;                // x_l [T·B, I_l] (I_0 = E, else H); x_L feeds the decoder
@@ -133,17 +133,7 @@ public sealed class LanguageModel<T> where T : unmanaged, IFloatingPointIeee754<
     /// </summary>
     /// <returns>The number of matrices replaced.</returns>
     /// <exception cref="ArgumentException">A form does not fit its matrix; the model is then left unchanged.</exception>
-    public int Compress(Func<string, WeightFormSpec?> chooser)
-    {
-        ArgumentNullException.ThrowIfNull(chooser);
-        // Convert everything before replacing anything, so that a failure leaves the model as it was.
-        var converted = new List<(string Name, IWeightMatrix<T> Form)>();
-        foreach ((string name, IWeightMatrix<T> matrix) in WeightMatrices)
-            if (chooser(name) is { } spec)
-                converted.Add((name, WeightForms.FromDense<T>(spec, name, matrix.ToDense(), matrix.Rows, matrix.Columns)));
-        foreach ((string name, IWeightMatrix<T> form) in converted) ReplaceMatrix(name, form);
-        return converted.Count;
-    }
+    public int Compress(Func<string, WeightFormSpec?> chooser) => CompressibleModels.Compress(this, chooser);
 
     /// <summary>
     /// Replaces the weight matrix <paramref name="name"/> (one of <see cref="WeightMatrices"/>) by <paramref name="form"/>

@@ -17,7 +17,7 @@ namespace Dopant.Models;
 /// sentence b's length. The loss is summed over the labels of the batch: one per token (<see cref="LabelHead.TokenLabels"/>)
 /// or one per sentence (<see cref="LabelHead.SequenceLabel"/>); <see cref="Count"/> says how many.
 /// </remarks>
-public sealed class SentenceLabeler<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class SentenceLabeler<T> : ICompressibleModel<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Dropout<T>[] _dropouts;  // [0] on the embedding, [l + 1] on layer l's output
     private readonly T[][] _layerInputs;       // x_0 [T·B, E]; x_{l+1} [T·B, D] = layer l's output after dropout
@@ -81,6 +81,38 @@ public sealed class SentenceLabeler<T> where T : unmanaged, IFloatingPointIeee75
     /// <summary>Every weight matrix by state-dict name: <c>encoder.weight</c>, the recurrent matrices (forward, then reverse, layer by layer), <c>decoder.weight</c>.</summary>
     public IReadOnlyList<(string Name, IWeightMatrix<T> Matrix)> WeightMatrices =>
         [("encoder.weight", Encoder.Table), .. Layers.SelectMany(l => l.WeightMatrices), ("decoder.weight", Decoder.Weight)];
+
+    /// <inheritdoc/>
+    public void ReplaceMatrix(string name, IWeightMatrix<T> form)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(form);
+        _hasTape = false;
+        if (name == "encoder.weight")
+        {
+            Encoder.Replace(form);
+            return;
+        }
+        if (name == "decoder.weight")
+        {
+            Decoder.ReplaceWeight(form);
+            return;
+        }
+        foreach (IRecurrentLayer<T> direction in Layers.SelectMany(l => l.Reverse is null ? [l.Forward] : new[] { l.Forward, l.Reverse }))
+        {
+            if (name == direction.InputWeightsName)
+            {
+                direction.ReplaceWeights(form, direction.RecurrentWeights);
+                return;
+            }
+            if (name == direction.RecurrentWeightsName)
+            {
+                direction.ReplaceWeights(direction.InputWeights, form);
+                return;
+            }
+        }
+        throw new ArgumentException($"The model has no weight matrix '{name}'.", nameof(name));
+    }
 
     /// <summary>The number of labels the last <see cref="Forward"/> scored: the batch's tokens, or its sentences.</summary>
     public int Count => _count;

@@ -1,10 +1,12 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
+using System.Text;
 using Dopant.Compression;
 using Dopant.Data;
-using Dopant.Inference;
 using Dopant.IO;
+using Dopant.Inference;
+using Dopant.Matrices;
+using Dopant.Tasks;
 using Dopant.Training;
 
 namespace Dopant.Search;

@@ -13,7 +13,7 @@ namespace Dopant.Training;
 /// </summary>
 public sealed class DopingSchedule
 {
-    private readonly LanguageModel<float> _model;
+    private readonly ICompressibleModel<float> _model;
     private readonly List<PrunedMatrix<float>> _pruned = [];
     private readonly List<DopedMatrix<float>> _doped = [];
     private readonly double _sparseDropout, _sparseDropoutFinal, _structureDropout;
@@ -24,22 +24,35 @@ public sealed class DopingSchedule
     /// <param name="options">The sparsity and co-matrix dropout options.</param>
     /// <param name="windowsPerEpoch">Training windows (optimizer steps) per epoch.</param>
     public DopingSchedule(LanguageModel<float> model, TrainingOptions options, int windowsPerEpoch)
+        // Co-matrix dropout drops output units of a product; an embedding's rows are read, not multiplied.
+        : this(model, options?.Doping ?? throw new ArgumentNullException(nameof(options)), windowsPerEpoch,
+            name => name != LanguageModel<float>.EncoderWeightName)
+    {
+    }
+
+    /// <summary>
+    /// Binds <paramref name="settings"/> to the compressed matrices of any model; co-matrix dropout acts on the doped
+    /// matrices whose names <paramref name="coMatrixDropout"/> accepts (their products must see batches of whole
+    /// windows of the batch's rows, as recurrent products do).
+    /// </summary>
+    public DopingSchedule(ICompressibleModel<float> model, DopingSettings settings, int windowsPerEpoch, Func<string, bool> coMatrixDropout)
     {
         ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(coMatrixDropout);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(windowsPerEpoch);
+        DopingSettings options = settings;
         _model = model;
         foreach ((string name, IWeightMatrix<float> matrix) in model.WeightMatrices)
         {
             _pruned.AddRange(WeightForms.PrunedParts(matrix));
-            // Co-matrix dropout drops output units of a product; an embedding's rows are read, not multiplied.
-            if (matrix is DopedMatrix<float> doped && name != LanguageModel<float>.EncoderWeightName) _doped.Add(doped);
+            if (matrix is DopedMatrix<float> doped && coMatrixDropout(name)) _doped.Add(doped);
         }
         _sparseDropout = options.CoMatrixDropout;
         _sparseDropoutFinal = options.CoMatrixDropoutFinal ?? options.CoMatrixDropout;
         _structureDropout = options.StructureDropout;
         _annealStart = (long)Math.Round(options.PruneStartEpoch * windowsPerEpoch);
-        _annealEnd = (long)Math.Round(options.EffectivePruneEndEpoch * windowsPerEpoch);
+        _annealEnd = (long)Math.Round(options.PruneEndEpoch * windowsPerEpoch);
         if (options.FinalSparsity > 0 && _pruned.Count > 0)
         {
             int events = (int)Math.Clamp(options.PruneEvents, 1, Math.Max(1, _annealEnd - _annealStart));

@@ -67,10 +67,15 @@ public sealed class LabelerCheckpoint
         }
     }
 
-    /// <summary>Writes a checkpoint atomically.</summary>
-    /// <exception cref="ArgumentException">The vocabulary or labels do not fit the model, or a weight matrix is compressed (sentence models are stored dense).</exception>
+    /// <summary>
+    /// Writes a checkpoint atomically: weight matrices in any form (listed in <c>dopant.forms</c>, their pruned parts
+    /// with masks), or with <paramref name="compact"/> the deployment form (pruned parts in CSR, dense matrices at
+    /// <paramref name="precision"/>, no training state), as <see cref="ModelCheckpoint.Save"/> stores a language model.
+    /// </summary>
+    /// <exception cref="ArgumentException">The vocabulary or labels do not fit the model, or a compact file is given training state.</exception>
     public static void Save(string path, SentenceLabeler<float> model, Vocabulary vocabulary, IReadOnlyList<string> labels,
-        LabelerOptions? options = null, LabelerState? state = null, IOptimizer<float>? optimizer = null)
+        LabelerOptions? options = null, LabelerState? state = null, IOptimizer<float>? optimizer = null, bool compact = false,
+        WeightPrecision precision = WeightPrecision.Float32)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(model);
@@ -79,9 +84,11 @@ public sealed class LabelerCheckpoint
         SentenceModelConfig c = model.Config;
         if (vocabulary.Count != c.VocabularySize) throw new ArgumentException($"The vocabulary has {vocabulary.Count} words but the model {c.VocabularySize}.", nameof(vocabulary));
         if (labels.Count != c.LabelCount) throw new ArgumentException($"{labels.Count} labels for a head of {c.LabelCount}.", nameof(labels));
-        if (model.WeightMatrices.FirstOrDefault(m => m.Matrix is not DenseMatrix<float>) is { Name: { } compressed })
-            throw new ArgumentException($"'{compressed}' is compressed; a sentence model's file holds dense matrices only.");
-        var tensors = model.Parameters.Select(p => SafeTensor.Create<float>(p.Name, p.Value, [.. p.Shape.Select(d => (long)d)])).ToList();
+        if (compact && (options is not null || state is not null || optimizer is not null))
+            throw new ArgumentException("A compact file holds no training state; save options, state and optimizer in a training checkpoint.");
+        if (precision != WeightPrecision.Float32 && !compact)
+            throw new ArgumentException("Only a compact file stores quantized matrices; a training checkpoint keeps fp32.");
+        (List<SafeTensor> tensors, SortedDictionary<string, WeightFormSpec> forms) = WeightTensors.Write(model.Parameters, model.WeightMatrices, compact, precision);
         if (optimizer is not null)
             foreach ((string key, float[] values) in optimizer.State.OrderBy(kv => kv.Key, StringComparer.Ordinal))
                 tensors.Add(SafeTensor.Create<float>(OptimizerPrefix + key, values, values.Length));
@@ -92,6 +99,9 @@ public sealed class LabelerCheckpoint
             [ModelCheckpoint.VocabularyKey] = JsonSerializer.Serialize(vocabulary.Words, ModelCheckpoint.Json),
             [LabelsKey] = JsonSerializer.Serialize(labels, ModelCheckpoint.Json),
         };
+        if (forms.Count > 0) metadata[ModelCheckpoint.FormsKey] = JsonSerializer.Serialize(forms, ModelCheckpoint.Json);
+        if (compact) metadata[ModelCheckpoint.StorageKey] = "csr";
+        if (precision != WeightPrecision.Float32) metadata[ModelCheckpoint.PrecisionKey] = WeightTensors.PrecisionName(precision);
         if (options is not null) metadata[ModelCheckpoint.OptionsKey] = JsonSerializer.Serialize(options, ModelCheckpoint.Json);
         if (state is not null) metadata[ModelCheckpoint.StateKey] = JsonSerializer.Serialize(state with { OptimizerSteps = optimizer?.StepCount ?? state.OptimizerSteps }, ModelCheckpoint.Json);
         new SafeTensorsFile(tensors, metadata).Save(path);
@@ -135,23 +145,40 @@ public sealed class LabelerCheckpoint
             throw new InvalidDataException($"'{path}': metadata '{LabelsKey}' lists {labels.Length} labels but the configuration's head has {config.LabelCount}.");
         if (labels.Distinct(StringComparer.Ordinal).Count() != labels.Length)
             throw new InvalidDataException($"'{path}': metadata '{LabelsKey}' lists a label twice.");
-        file.RequireShape("encoder.weight", [config.VocabularySize, config.EmbeddingSize]);
         file.RequireShape("decoder.bias", [config.LabelCount]);
+        Dictionary<string, WeightFormSpec?> forms = file.Metadata.ContainsKey(ModelCheckpoint.FormsKey) ? Parse<Dictionary<string, WeightFormSpec?>>(ModelCheckpoint.FormsKey) : [];
+        bool compact = file.Metadata.TryGetValue(ModelCheckpoint.StorageKey, out string? storage) && storage == "csr";
+        if (storage is not null && !compact)
+            throw new InvalidDataException($"'{path}': metadata '{ModelCheckpoint.StorageKey}' is {DiagnosticText.Quote(storage)}; only 'csr' is known.");
+        WeightPrecision precision = !file.Metadata.TryGetValue(ModelCheckpoint.PrecisionKey, out string? stored) ? WeightPrecision.Float32
+            : stored == "int8" && compact ? WeightPrecision.Int8
+            : stored == "fp16" && compact ? WeightPrecision.Float16
+            : throw new InvalidDataException($"'{path}': metadata '{ModelCheckpoint.PrecisionKey}' is {DiagnosticText.Quote(stored)}; expected int8 or fp16 in a compact file.");
+        if (!forms.ContainsKey("encoder.weight"))
+            file.RequireShape(precision == WeightPrecision.Float32 ? "encoder.weight" : "encoder.weight." + WeightTensors.PrecisionName(precision),
+                [config.VocabularySize, config.EmbeddingSize]);
         LabelerOptions? options = file.Metadata.ContainsKey(ModelCheckpoint.OptionsKey) ? Parse<LabelerOptions>(ModelCheckpoint.OptionsKey) : null;
         LabelerState? state = file.Metadata.ContainsKey(ModelCheckpoint.StateKey) ? Parse<LabelerState>(ModelCheckpoint.StateKey) : null;
         if (state is not null && (state.RandomState is not { Length: 4 } || state.RandomState.All(w => w == 0) || state.History is null || state.EpochsCompleted < 0))
             throw new InvalidDataException($"'{path}': metadata '{ModelCheckpoint.StateKey}' is not valid.");
 
         var model = new SentenceLabeler<float>(config);
-        var expected = new HashSet<string>(StringComparer.Ordinal);
-        foreach (Parameter<float> p in model.Parameters)
+        foreach ((string name, WeightFormSpec? spec) in forms)
         {
-            expected.Add(p.Name);
-            file.RequireSingles(p.Name, [.. p.Shape.Select(d => (long)d)]).CopyTo(p.Value, 0);
-            for (int k = 0; k < p.Value.Length; k++)
-                if (!float.IsFinite(p.Value[k]))
-                    throw new InvalidDataException($"'{path}': tensor {DiagnosticText.Quote(p.Name)} holds {p.Value[k]} at index {k}; a model's weights must be finite.");
+            (string, IWeightMatrix<float> Matrix)? matrix = model.WeightMatrices.Where(m => m.Name == name).Select(m => ((string, IWeightMatrix<float>)?)m).FirstOrDefault()
+                ?? throw new InvalidDataException($"'{path}': metadata '{ModelCheckpoint.FormsKey}' describes {DiagnosticText.Quote(name)}, which is not a weight matrix of the model.");
+            try
+            {
+                model.ReplaceMatrix(name, WeightForms.Create<float>(spec ?? throw new ArgumentException($"Weight matrix '{name}' has a null form."),
+                    name, matrix.Value.Matrix.Rows, matrix.Value.Matrix.Columns));
+            }
+            catch (ArgumentException e)
+            {
+                throw new InvalidDataException($"'{path}': metadata '{ModelCheckpoint.FormsKey}': {DiagnosticText.OneLine(e.Message)}", e);
+            }
         }
+        var expected = new HashSet<string>(StringComparer.Ordinal);
+        WeightTensors.Read(path, file, model.Parameters, model.WeightMatrices, compact, precision, expected);
         var optimizerState = new Dictionary<string, float[]>(StringComparer.Ordinal);
         foreach (SafeTensor tensor in file.Tensors)
         {

@@ -7,7 +7,8 @@ namespace Dopant.Training;
 /// <param name="Valid">The validation score after the epoch.</param>
 /// <param name="LabelsPerSecond">Training throughput (labels per second).</param>
 /// <param name="Seconds">Training seconds of the epoch.</param>
-public sealed record LabelerEpoch(int Epoch, double LearningRate, double TrainLoss, LabelingScore Valid, double LabelsPerSecond, double Seconds);
+/// <param name="Sparsity">The pruned fraction of the pruned parts after the epoch, for a compressing run.</param>
+public sealed record LabelerEpoch(int Epoch, double LearningRate, double TrainLoss, LabelingScore Valid, double LabelsPerSecond, double Seconds, double? Sparsity = null);
 
 /// <summary>Where a tagger's or classifier's training stands after a whole epoch: with the weights and optimizer state, enough to resume exactly.</summary>
 public sealed record LabelerState

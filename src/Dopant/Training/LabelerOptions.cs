@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Dopant.Compression;
 using Dopant.Data;
 using Dopant.Models;
 
@@ -72,6 +73,29 @@ public sealed record LabelerOptions
     /// <summary>The longest sentence a batch takes; a longer one in the data is refused.</summary>
     public int MaxLength { get; init; } = 250;
 
+    /// <summary>The compression method of a compressing run (its forms replace the selected matrices before training); null for dense training.</summary>
+    public LstmCompression? Compression { get; init; }
+
+    /// <summary>The sparsity the pruned parts reach (set from <see cref="Compression"/>); 0 prunes nothing.</summary>
+    public double FinalSparsity { get; init; }
+
+    /// <summary>The epoch (fractional) where pruning starts.</summary>
+    public double PruneStartEpoch { get; init; } = 1;
+
+    /// <summary>The epoch where the final sparsity is reached; 0 means 3/4 of the epochs.</summary>
+    public double PruneEndEpoch { get; init; }
+
+    /// <summary>Pruning events between start and end.</summary>
+    public int PruneEvents { get; init; } = 100;
+
+    /// <summary>Co-matrix dropout on S's output (recurrent matrices).</summary>
+    public double CoMatrixDropout { get; init; }
+
+    /// <summary>The annealing and co-matrix dropout settings of these options.</summary>
+    [JsonIgnore]
+    public DopingSettings Doping => new(FinalSparsity, 0, PruneStartEpoch, PruneEndEpoch > 0 ? PruneEndEpoch : 0.75 * Epochs, PruneEvents,
+        CoMatrixDropout, null, 0);
+
     /// <summary>The preset names.</summary>
     public static IReadOnlyList<string> PresetNames { get; } = ["tagger", "classifier"];
 
@@ -82,6 +106,18 @@ public sealed record LabelerOptions
         "classifier" => new LabelerOptions { Preset = "classifier", Task = LabelingTask.Classification, Epochs = 10, LearningRate = 1e-3 },
         _ => throw new ArgumentException($"Unknown preset '{name}'; expected one of: {string.Join(", ", PresetNames)}."),
     };
+
+    /// <summary>These options with the architecture of an existing model (and its task), as when it is compressed.</summary>
+    public LabelerOptions WithArchitectureOf(SentenceModelConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return this with
+        {
+            Task = config.Head == LabelHead.TokenLabels ? LabelingTask.Tagging : LabelingTask.Classification,
+            Layers = config.Layers, HiddenSize = config.HiddenSize, EmbeddingSize = config.EmbeddingSize, Cell = config.Cell,
+            Bidirectional = config.Bidirectional, Pooling = config.Pooling,
+        };
+    }
 
     /// <summary>The model's architecture for a vocabulary and a label set of these sizes.</summary>
     public SentenceModelConfig ModelConfig(int vocabularySize, int labelCount) =>
@@ -112,5 +148,13 @@ public sealed record LabelerOptions
         Require(Optimizer is "sgd" or "adam", $"--optimizer must be sgd or adam (got '{Optimizer}').");
         Require(MinCount >= 1, $"--min-count must be at least 1 (got {MinCount}).");
         Require(MaxLength >= 1, $"--max-length must be at least 1 (got {MaxLength}).");
+        Require(FinalSparsity >= 0 && FinalSparsity < 1, $"the final sparsity must be in [0, 1) (got {FinalSparsity}).");
+        Require(PruneStartEpoch >= 0 && double.IsFinite(PruneStartEpoch), $"--prune-start must not be negative (got {PruneStartEpoch}).");
+        Require(PruneEndEpoch >= 0 && PruneEndEpoch <= Epochs, $"--prune-end must be in [0, --epochs] (got {PruneEndEpoch}).");
+        Require(FinalSparsity == 0 || Doping.PruneEndEpoch > PruneStartEpoch,
+            $"pruning must end (epoch {Doping.PruneEndEpoch:G}) after it starts (epoch {PruneStartEpoch:G}).");
+        Require(PruneEvents >= 1, $"--prune-events must be at least 1 (got {PruneEvents}).");
+        Require(CoMatrixDropout >= 0 && CoMatrixDropout < 1, $"--cmr must be in [0, 1) (got {CoMatrixDropout}).");
+        Compression?.Validate();
     }
 }

@@ -19,6 +19,7 @@ public sealed class LabelerTrainer
     private readonly IOptimizer<float> _optimizer;
     private readonly IReadOnlyList<Parameter<float>> _parameters;
     private readonly ParameterChunks<float> _chunks;
+    private readonly DopingSchedule? _doping;
 
     /// <summary>Creates a trainer for a fresh model of <paramref name="options"/> on <paramref name="corpus"/>, or for <paramref name="model"/>.</summary>
     public LabelerTrainer(LabelerOptions options, LabeledCorpus corpus, SentenceLabeler<float>? model = null)
@@ -41,6 +42,8 @@ public sealed class LabelerTrainer
         _chunks = new ParameterChunks<float>(_parameters);
         _optimizer = options.Optimizer == "adam" ? new AdamOptimizer<float>() : new SgdOptimizer<float>();
         TrainBatches = new SentenceBatches(corpus.Train, options.Task, options.BatchSize, options.MaxLength, Path.Combine(corpus.Folder, PtbCorpus.TrainFileName));
+        // Co-matrix dropout holds one mask row per sentence of a batch, which only the recurrent products see whole.
+        _doping = model.IsCompressed() ? new DopingSchedule(model, options.Doping, TrainBatches.Count, LanguageModel<float>.IsRecurrent) : null;
     }
 
     /// <summary>The options.</summary>
@@ -102,6 +105,7 @@ public sealed class LabelerTrainer
                 cancellationToken.ThrowIfCancellationRequested();
                 (int steps, int batch) = TrainBatches.Fill(order[i], tokens, lengths, labels);
                 _chunks.ZeroGradients();
+                _doping?.BeforeWindow(batch, _optimizer.StepCount);
                 double loss = Model.Forward(tokens.AsSpan(0, steps * batch), lengths.AsSpan(0, batch),
                     labels.AsSpan(0, Options.Task == LabelingTask.Tagging ? steps * batch : batch), steps, batch);
                 if (!double.IsFinite(loss))
@@ -109,6 +113,7 @@ public sealed class LabelerTrainer
                 Model.Backward(1f / Model.Count);
                 double coefficient = GradientClipping.Coefficient(GradientClipping.GlobalNorm(_chunks), Options.Clip);
                 _optimizer.Step(_parameters, rate, coefficient);
+                _doping?.AfterStep(_optimizer.StepCount);
                 lossSum += loss;
                 labelCount += Model.Count;
                 double elapsed = clock.Elapsed.TotalSeconds;
@@ -118,7 +123,8 @@ public sealed class LabelerTrainer
             double seconds = clock.Elapsed.TotalSeconds;
             Model.Training = false;
             LabelingScore valid = Evaluate(Model, Corpus.Valid, Corpus, Options);
-            var result = new LabelerEpoch(epoch, rate, lossSum / labelCount, valid, labelCount / Math.Max(seconds, 1e-9), seconds);
+            var result = new LabelerEpoch(epoch, rate, lossSum / labelCount, valid, labelCount / Math.Max(seconds, 1e-9), seconds,
+                _doping is null || double.IsNaN(_doping.Sparsity) ? null : _doping.Sparsity);
             _history.Add(result);
             EpochsCompleted = epoch;
             LabelerCheckpoint.Save(checkpointPath, Model, Corpus.Vocabulary, Corpus.Labels, Options,

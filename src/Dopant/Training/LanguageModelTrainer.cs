@@ -4,6 +4,7 @@ using Dopant.Data;
 using Dopant.Matrices;
 using Dopant.Models;
 using Dopant.Numerics;
+using Dopant.Tasks;
 
 namespace Dopant.Training;
 

@@ -138,6 +138,11 @@ public sealed record TrainingOptions
     /// <summary>The level substituted for <c>"$level"</c> in <see cref="Scheme"/>, if it has one.</summary>
     public double? SchemeLevel { get; init; }
 
+    /// <summary>The annealing and co-matrix dropout settings of these options.</summary>
+    [JsonIgnore]
+    public DopingSettings Doping => new(FinalSparsity, InitialSparsity, PruneStartEpoch, EffectivePruneEndEpoch, PruneEvents,
+        CoMatrixDropout, CoMatrixDropoutFinal, StructureDropout);
+
     /// <summary>The epoch by which the final sparsity is reached: <see cref="PruneEndEpoch"/>, or 3/4 of the epochs when it is 0.</summary>
     [JsonIgnore]
     public double EffectivePruneEndEpoch => PruneEndEpoch > 0 ? PruneEndEpoch : 0.75 * Epochs;

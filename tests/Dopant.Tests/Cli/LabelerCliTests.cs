@@ -64,6 +64,34 @@ public sealed class LabelerCliTests : IDisposable
         Assert.Equal("place\nplain\n", classified.StandardOutput);
     }
 
+    [Fact]
+    public void A_classifier_is_compressed_exported_and_still_classifies()
+    {
+        string dense = Path.Combine(_folder.Path, "dense.safetensors"), compressed = Path.Combine(_folder.Path, "dkp.safetensors");
+        Assert.Equal(0, CliProcess.Run(["train", "--task", "classify", "--data", _classes, "--out", dense, "--epochs", "4", .. Small]).ExitCode);
+        CliProcess.Result compress = CliProcess.Run(["compress", "--method", "dkp", "--factor", "3", "--model", dense, "--data", _classes, "--out", compressed,
+            "--epochs", "4", "--prune-start", "0", "--prune-end", "2", "--json", "--threads", "1"]);
+        Assert.True(compress.ExitCode == 0, compress.StandardError);
+        Assert.Contains("dkp at 3x of the recurrent matrices", compress.StandardError);
+        JsonElement result = JsonDocument.Parse(compress.StandardOutput).RootElement;
+        Assert.True(result.GetProperty("test").GetProperty("accuracy").GetDouble() > 0.9, compress.StandardOutput);
+        Assert.Equal("dkp", result.GetProperty("options").GetProperty("compression").GetProperty("method").GetString());
+
+        CliProcess.Result inspect = CliProcess.Run("eval", "--model", compressed, "--data", _classes, "--json");
+        Assert.True(inspect.ExitCode == 0, inspect.StandardError);
+        string compact = Path.Combine(_folder.Path, "dkp.int8.safetensors");
+        CliProcess.Result export = CliProcess.Run("export", "--model", compressed, "--out", compact, "--precision", "int8");
+        Assert.True(export.ExitCode == 0, export.StandardError);
+        string text = _folder.Write("lines.txt", "the cat sat in the park\nmy bird sang\n");
+        CliProcess.Result classified = CliProcess.Run("classify", "--model", compact, "--text", text);
+        Assert.True(classified.ExitCode == 0, classified.StandardError);
+        Assert.Equal("place\nplain\n", classified.StandardOutput);
+
+        CliProcess.Result again = CliProcess.Run(["compress", "--method", "dkp", "--factor", "3", "--model", compressed, "--data", _classes, "--out", Path.Combine(_folder.Path, "x.safetensors")]);
+        Assert.Equal(1, again.ExitCode);
+        Assert.Contains("is already compressed", again.StandardError);
+    }
+
     [Theory]
     [InlineData(new[] { "train", "--task", "tag", "--preset", "small", "--data", "TAGS", "--out", "OUT" }, "--preset names a language-model preset")]
     [InlineData(new[] { "train", "--task", "tag", "--bptt", "5", "--data", "TAGS", "--out", "OUT" }, "--bptt, --tied and --eval-batch-size apply to language models")]

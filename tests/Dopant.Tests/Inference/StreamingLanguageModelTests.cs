@@ -2,6 +2,7 @@ using Dopant.Inference;
 using Dopant.Matrices;
 using Dopant.Models;
 using Dopant.Numerics;
+using Dopant.Tasks;
 
 namespace Dopant.Tests.Inference;
 
@@ -128,8 +129,8 @@ public class StreamingLanguageModelTests
         LanguageModel<float> model = Model("""{"kind":"doped","structure":{"kind":"low_rank","rank":2}}""", false, false);
         var random = new Random(12);
         int[] tokens = [.. Enumerable.Range(0, 300).Select(_ => random.Next(Vocabulary))];
-        Dopant.Training.Perplexity batched = Dopant.Training.PerplexityEvaluator.Evaluate(model, tokens, batchSize: 1, bptt: 35);
-        Dopant.Training.Perplexity streamed = StreamingScorer.Score(StreamingLanguageModel.From(model), tokens);
+        Perplexity batched = PerplexityEvaluator.Evaluate(model, tokens, batchSize: 1, bptt: 35);
+        Perplexity streamed = StreamingScorer.Score(StreamingLanguageModel.From(model), tokens);
         Assert.Equal(batched.Tokens, streamed.Tokens);
         Assert.Equal(batched.Value, streamed.Value, batched.Value * 1e-5);
         Assert.Throws<ArgumentException>(() => StreamingScorer.Score(StreamingLanguageModel.From(model), [3]));

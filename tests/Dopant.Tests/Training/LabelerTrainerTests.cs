@@ -111,4 +111,32 @@ public sealed class LabelerTrainerTests : IDisposable
         Assert.Contains("tensor 'decoder.bias' holds", message);
         Assert.Contains("at index 1; a model's weights must be finite", message);
     }
+
+    [Theory]
+    [InlineData("dkp", null)]
+    [InlineData("dlmf", @"rnn\..*|decoder\.weight")]
+    [InlineData("prune", null)]
+    public void A_trained_tagger_is_compressed_annealed_saved_and_loaded(string method, string? matrices)
+    {
+        (string tags, _) = WriteToyCorpora(_folder);
+        LabeledCorpus corpus = LabeledCorpus.Load(tags, LabelingTask.Tagging);
+        string dense = Path.Combine(_folder.Path, "dense.safetensors"), compressed = Path.Combine(_folder.Path, method + ".safetensors");
+        new LabelerTrainer(Small(LabelingTask.Tagging), corpus).Run(dense);
+        var compression = new Dopant.Compression.LstmCompression(method, 3) { Matrices = matrices };
+        LabelerTrainer trainer = Dopant.Compression.MethodCompressionRun.StartLabeler(compression,
+            Small(LabelingTask.Tagging) with { PruneStartEpoch = 0, PruneEndEpoch = 2 }, dense, tags);
+        Assert.True(trainer.Model.WeightMatrices.Where(m => m.Name.StartsWith("rnn.", StringComparison.Ordinal)).All(m => m.Matrix is not DenseMatrix<float>));
+        (_, LabelingScore test) = trainer.Run(compressed);
+        Assert.True(test.Accuracy > 0.9, $"{method} at 3x: test accuracy {test.Accuracy:P2}");
+        Assert.Equal(compression.FinalSparsity, trainer.History[^1].Sparsity!.Value, 2);
+
+        LabelerCheckpoint loaded = LabelerCheckpoint.Load(compressed);
+        Assert.Equal(compression, loaded.Options!.Compression);
+        Assert.Equal(trainer.Model.WeightMatrices.Select(m => WeightForms.Describe(m.Matrix)), loaded.Model.WeightMatrices.Select(m => WeightForms.Describe(m.Matrix)));
+        Assert.Equal(test, LabelerTrainer.Evaluate(loaded.Model, corpus.Test, corpus, loaded.Options));
+        string compact = Path.Combine(_folder.Path, method + ".compact.safetensors");
+        LabelerCheckpoint.Save(compact, loaded.Model, loaded.Vocabulary, loaded.Labels, compact: true);
+        Assert.Equal(test, LabelerTrainer.Evaluate(LabelerCheckpoint.Load(compact).Model, corpus.Test, corpus, loaded.Options));
+        Assert.True(new FileInfo(compact).Length < new FileInfo(dense).Length / 2, "the compact file drops the optimizer state and the pruned values");
+    }
 }

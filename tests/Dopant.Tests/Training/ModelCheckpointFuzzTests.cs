@@ -1,9 +1,11 @@
 using System.Diagnostics;
 using Dopant.Compression;
 using Dopant.Data;
-using Dopant.Inference;
 using Dopant.IO;
+using Dopant.Inference;
+using Dopant.Matrices;
 using Dopant.Models;
+using Dopant.Tasks;
 using Dopant.Tests.Data;
 using Dopant.Tests.IO;
 using Dopant.Training;

@@ -1,16 +1,7 @@
 using Dopant.Data;
 using Dopant.Models;
 
-namespace Dopant.Training;
-
-/// <summary>The result of scoring a token stream.</summary>
-/// <param name="Loss">Mean cross-entropy per target token (natural log).</param>
-/// <param name="Tokens">Number of target tokens scored.</param>
-public readonly record struct Perplexity(double Loss, long Tokens)
-{
-    /// <summary>exp(mean cross-entropy).</summary>
-    public double Value => Math.Exp(Loss);
-}
+namespace Dopant.Tasks;
 
 /// <summary>Perplexity of a token stream under a model, with the state carried across windows and no dropout.</summary>
 public static class PerplexityEvaluator

@@ -1,4 +1,4 @@
-namespace Dopant.Inference;
+namespace Dopant.Matrices;
 
 /// <summary>How the streaming runtime stores the dense weight matrices of a model (LSTM and decoder).</summary>
 public enum WeightPrecision

@@ -1,0 +1,16 @@
+namespace Dopant.Training;
+
+/// <summary>
+/// The annealing of a compressed model's pruned parts and its co-matrix dropout, as a <see cref="DopingSchedule"/>
+/// reads them (from <see cref="TrainingOptions.Doping"/> or <see cref="LabelerOptions.Doping"/>).
+/// </summary>
+/// <param name="FinalSparsity">The sparsity the pruned parts reach; 0 prunes nothing.</param>
+/// <param name="InitialSparsity">The sparsity at the start of pruning.</param>
+/// <param name="PruneStartEpoch">The epoch (fractional) where pruning starts.</param>
+/// <param name="PruneEndEpoch">The epoch where the final sparsity is reached.</param>
+/// <param name="PruneEvents">The number of pruning events.</param>
+/// <param name="CoMatrixDropout">The co-matrix dropout probability on S's output.</param>
+/// <param name="CoMatrixDropoutFinal">The probability at the end of pruning, annealed linearly; null keeps it constant.</param>
+/// <param name="StructureDropout">The dropout probability on the structured part's output.</param>
+public sealed record DopingSettings(double FinalSparsity, double InitialSparsity, double PruneStartEpoch, double PruneEndEpoch, int PruneEvents,
+    double CoMatrixDropout, double? CoMatrixDropoutFinal, double StructureDropout);
