@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Dopant.Data;
 using Dopant.IO;
 using Dopant.Inference;
 using Dopant.Matrices;
@@ -18,16 +19,37 @@ internal static class ExportCommand
         var output = new Option<string>("--out") { Description = "The compact file to write.", Required = true };
         var force = new Option<bool>("--force") { Description = "Overwrite an existing --out file." };
         var precision = PrecisionOption.Create("How the dense matrices (embedding, dense recurrent matrices, decoder) are stored");
-        foreach (Option o in new Option[] { model, vocab, output, precision, force }) command.Options.Add(o);
+        var head = new Option<string?>("--head")
+        {
+            Description = "Import a PyTorch tagger (token_labels) or classifier (sequence_label) state dict: nn.Embedding 'encoder', nn.LSTM/nn.GRU 'rnn' (bidirectional allowed), nn.Linear 'decoder'; needs --vocab and --labels.",
+        };
+        head.AcceptOnlyFromAmong("token_labels", "sequence_label");
+        var labels = new Option<string?>("--labels") { Description = "With --head: the labels, one a line in id order." };
+        var pooling = new Option<string?>("--pooling") { Description = "With --head sequence_label: final (default) or mean." };
+        pooling.AcceptOnlyFromAmong("final", "mean");
+        var names = new Option<string?>("--names") { Description = "With --head: a file of 'FROM TO' lines rewriting tensor-name prefixes, e.g. 'lstm. rnn.' and 'fc. decoder.'." };
+        foreach (Option o in new Option[] { model, vocab, output, precision, force, head, labels, pooling, names }) command.Options.Add(o);
         command.SetAction(parse =>
         {
             string path = parse.GetValue(output)!;
             if (File.Exists(path) && !parse.GetValue(force))
                 throw new ArgumentException($"'{path}' exists; pass --force to overwrite it.");
             WeightPrecision weights = PrecisionOption.Get(parse, precision);
-            if (LabelerCheckpoint.Holds(parse.GetValue(model)!))
+            if (parse.GetValue(head) is null && (parse.GetValue(labels) ?? parse.GetValue(pooling) ?? parse.GetValue(names)) is not null)
+                throw new ArgumentException("--labels, --pooling and --names import a tagger or classifier; give --head too.");
+            if (parse.GetValue(head) is { } headName || LabelerCheckpoint.Holds(parse.GetValue(model)!))
             {
-                LabelerCheckpoint labeler = LabelerCheckpoint.Load(parse.GetValue(model)!);
+                LabelerImport? import = null;
+                if (parse.GetValue(head) is not null)
+                    import = new LabelerImport(
+                        Vocabulary.ReadWordList(parse.GetValue(vocab) ?? throw new ArgumentException("--head needs --vocab, the words one a line in id order.")),
+                        LabelerImport.ReadLabels(parse.GetValue(labels) ?? throw new ArgumentException("--head needs --labels, the labels one a line in id order.")),
+                        parse.GetValue(head) == "token_labels" ? LabelHead.TokenLabels : LabelHead.SequenceLabel,
+                        parse.GetValue(pooling) == "mean" ? SentencePooling.Mean : SentencePooling.Final)
+                    {
+                        Names = parse.GetValue(names) is { } map ? LabelerImport.ReadNames(map) : [],
+                    };
+                LabelerCheckpoint labeler = LabelerCheckpoint.Load(parse.GetValue(model)!, import);
                 LabelerCheckpoint.Save(path, labeler.Model, labeler.Vocabulary, labeler.Labels, compact: true, precision: weights);
                 Console.WriteLine($"wrote {path}: {new FileInfo(path).Length:N0} bytes on disk, " +
                     $"{SafeTensorsFile.Load(path).Tensors.Sum(t => (long)t.Data.Length):N0} bytes of tensors");

@@ -55,4 +55,38 @@ public static class ModelArchitecture
         config.Validate();
         return config;
     }
+
+    /// <summary>
+    /// The architecture of a tagger or classifier state dict (<c>encoder.weight</c> [V, E], <c>rnn.*</c> with
+    /// <c>_reverse</c> tensors for a bidirectional stack, <c>decoder.weight</c> [C, D]); the head and pooling are not in
+    /// the tensors and are given.
+    /// </summary>
+    /// <exception cref="ArgumentException">A tensor is missing or its shape does not fit the others; the message names it.</exception>
+    public static SentenceModelConfig InferSentenceModel(IReadOnlyDictionary<string, ImmutableArray<long>> shapes, LabelHead head, SentencePooling pooling)
+    {
+        ArgumentNullException.ThrowIfNull(shapes);
+        ImmutableArray<long> Matrix(string name) =>
+            !shapes.TryGetValue(name, out ImmutableArray<long> shape) ? throw new ArgumentException($"The state dict has no tensor '{name}'.")
+            : shape.Length != 2 || shape[0] < 1 || shape[1] < 1 || shape[0] > int.MaxValue || shape[1] > int.MaxValue
+                ? throw new ArgumentException($"Tensor '{name}' has shape [{string.Join(", ", shape)}]; expected a matrix.")
+            : shape;
+        ImmutableArray<long> encoder = Matrix("encoder.weight"), recurrent = Matrix("rnn.weight_hh_l0"), decoder = Matrix("decoder.weight");
+        long hidden = recurrent[1];
+        RecurrentCell cell = recurrent[0] == 4 * hidden ? RecurrentCell.Lstm
+            : recurrent[0] == 3 * hidden ? RecurrentCell.Gru
+            : throw new ArgumentException($"Tensor 'rnn.weight_hh_l0' has shape [{recurrent[0]}, {hidden}]: {recurrent[0]} rows are neither 4H (an LSTM) nor 3H (a GRU) for H = {hidden}.");
+        int layers = 0;
+        while (shapes.ContainsKey($"rnn.weight_ih_l{layers}")) layers++;
+        if (layers == 0) throw new ArgumentException("The state dict has no tensor 'rnn.weight_ih_l0'.");
+        bool bidirectional = shapes.ContainsKey("rnn.weight_hh_l0_reverse");
+        long output = bidirectional ? 2 * hidden : hidden;
+        if (decoder[1] != output)
+            throw new ArgumentException($"Tensor 'decoder.weight' has {decoder[1]} columns; the {(bidirectional ? "bidirectional " : "")}recurrent stack gives {output}.");
+        var config = new SentenceModelConfig((int)encoder[0], (int)encoder[1], (int)hidden, layers, (int)decoder[0], head)
+        {
+            Cell = cell, Bidirectional = bidirectional, Pooling = pooling,
+        };
+        config.Validate();
+        return config;
+    }
 }

@@ -107,12 +107,22 @@ public sealed class LabelerCheckpoint
         new SafeTensorsFile(tensors, metadata).Save(path);
     }
 
-    /// <summary>Reads a checkpoint; a missing or malformed file, metadata or tensor gives one message naming the file and the problem.</summary>
-    public static LabelerCheckpoint Load(string path)
+    /// <summary>
+    /// Reads a checkpoint, or with <paramref name="import"/> a plain PyTorch state dict of a tagger or classifier (its
+    /// tensor names rewritten by <see cref="LabelerImport.Names"/>; without <c>dopant.config</c> the architecture is
+    /// inferred from the tensors, <see cref="ModelArchitecture.InferSentenceModel"/>). A missing or malformed file,
+    /// metadata or tensor gives one message naming the file and the problem.
+    /// </summary>
+    public static LabelerCheckpoint Load(string path, LabelerImport? import = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"Model file '{path}' does not exist.", path);
         SafeTensorsFile file = SafeTensorsFile.Load(path);
+        if (import is { Names.Count: > 0 })
+            file = new SafeTensorsFile(file.Tensors.Select(t => SafeTensor.FromBytes(import.Rename(t.Name), t.DType, t.Data.Span, [.. t.Shape])), file.Metadata);
+        if (!file.Metadata.ContainsKey(ModelCheckpoint.ConfigKey))
+            return FromStateDict(path, file, import ?? throw new InvalidDataException(
+                $"'{path}' has no '{ModelCheckpoint.ConfigKey}' metadata; a PyTorch tagger or classifier needs --vocab, --labels and --head."));
         T Parse<T>(string key) where T : class
         {
             if (!file.Metadata.TryGetValue(key, out string? text)) throw new InvalidDataException($"'{path}' has no '{key}' metadata.");
@@ -187,6 +197,30 @@ public sealed class LabelerCheckpoint
                 throw new InvalidDataException($"'{path}' has a tensor {DiagnosticText.Quote(tensor.Name)} that the configured model does not have.");
         }
         return new LabelerCheckpoint(model, vocabulary, labels, options, state, optimizerState);
+    }
+
+    private static LabelerCheckpoint FromStateDict(string path, SafeTensorsFile file, LabelerImport import)
+    {
+        SentenceModelConfig config;
+        try
+        {
+            config = ModelArchitecture.InferSentenceModel(file.Tensors.ToDictionary(t => t.Name, t => t.Shape, StringComparer.Ordinal), import.Head, import.Pooling);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"'{path}' has no '{ModelCheckpoint.ConfigKey}' metadata and its tensors do not describe a tagger or classifier: {DiagnosticText.OneLine(e.Message)}", e);
+        }
+        if (import.Vocabulary.Count != config.VocabularySize)
+            throw new InvalidDataException($"'{path}': the vocabulary has {import.Vocabulary.Count} words but 'encoder.weight' {config.VocabularySize} rows.");
+        if (import.Labels.Count != config.LabelCount)
+            throw new InvalidDataException($"'{path}': {import.Labels.Count} labels given but 'decoder.weight' has {config.LabelCount} rows.");
+        var model = new SentenceLabeler<float>(config);
+        var expected = new HashSet<string>(StringComparer.Ordinal);
+        WeightTensors.Read(path, file, model.Parameters, model.WeightMatrices, compact: false, WeightPrecision.Float32, expected);
+        foreach (SafeTensor tensor in file.Tensors)
+            if (!expected.Contains(tensor.Name))
+                throw new InvalidDataException($"'{path}' has a tensor {DiagnosticText.Quote(tensor.Name)} that a {config.Layers}-layer {(config.Bidirectional ? "bidirectional " : "")}model does not have (map other names with --names).");
+        return new LabelerCheckpoint(model, import.Vocabulary, import.Labels, null, null, new Dictionary<string, float[]>());
     }
 
     private sealed record ConfigJson(string Head, int VocabSize, int EmbeddingSize, int HiddenSize, int NumLayers, int NumLabels)

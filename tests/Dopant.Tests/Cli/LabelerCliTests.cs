@@ -92,6 +92,42 @@ public sealed class LabelerCliTests : IDisposable
         Assert.Contains("is already compressed", again.StandardError);
     }
 
+    [Fact]
+    public void A_pytorch_tagger_state_dict_with_other_names_imports_and_scores_as_pytorch_does()
+    {
+        // The BiLSTM tagger of the golden fixture as a user's nn.Module would name it: embedding, lstm, fc.
+        JsonElement root = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "tagger_golden.json"))).RootElement;
+        var tensors = new List<Dopant.IO.SafeTensor>();
+        foreach (JsonProperty p in root.GetProperty("initial_params").EnumerateObject())
+        {
+            string name = p.Name.Replace("encoder.", "embedding.").Replace("rnn.", "lstm.").Replace("decoder.", "fc.");
+            float[] values = [.. p.Value.GetProperty("values").EnumerateArray().Select(e => (float)e.GetDouble())];
+            long[] shape = [.. p.Value.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64())];
+            tensors.Add(Dopant.IO.SafeTensor.Create<float>(name, values, shape));
+        }
+        string stateDict = Path.Combine(_folder.Path, "tagger_sd.safetensors");
+        new Dopant.IO.SafeTensorsFile(tensors, new Dictionary<string, string> { ["format"] = "pt" }).Save(stateDict);
+        int vocabularySize = root.GetProperty("config").GetProperty("vocab_size").GetInt32(), labelCount = root.GetProperty("config").GetProperty("num_labels").GetInt32();
+        string vocab = _folder.Write("vocab.txt", string.Concat(Enumerable.Range(0, vocabularySize).Select(i => i == 0 ? "<unk>\n" : $"w{i}\n")));
+        string labels = _folder.Write("labels.txt", string.Concat(Enumerable.Range(0, labelCount).Select(i => $"T{i}\n")));
+        string names = _folder.Write("names.txt", "# their prefix, ours\nembedding. encoder.\nlstm. rnn.\nfc. decoder.\n");
+        string imported = Path.Combine(_folder.Path, "tagger.safetensors");
+
+        CliProcess.Result missing = CliProcess.Run("export", "--model", stateDict, "--vocab", vocab, "--labels", labels, "--head", "token_labels", "--out", imported);
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("has no tensor 'encoder.weight'", missing.StandardError);
+        CliProcess.Result export = CliProcess.Run("export", "--model", stateDict, "--vocab", vocab, "--labels", labels, "--head", "token_labels", "--names", names, "--out", imported);
+        Assert.True(export.ExitCode == 0, export.StandardError);
+
+        var checkpoint = Dopant.Training.LabelerCheckpoint.Load(imported);
+        Assert.True(checkpoint.Model.Config.Bidirectional);
+        int[][] rows = [.. root.GetProperty("tokens").EnumerateArray().Select(r => r.EnumerateArray().Select(e => e.GetInt32()).ToArray())];
+        int[] lengths = [.. root.GetProperty("lengths").EnumerateArray().Select(e => e.GetInt32())];
+        int[] tags = [.. root.GetProperty("labels").EnumerateArray().SelectMany(r => r.EnumerateArray().Select(e => Math.Max(0, e.GetInt32())))];
+        double loss = checkpoint.Model.Forward([.. rows.SelectMany(r => r)], lengths, tags, rows.Length, rows[0].Length);
+        Assert.Equal(root.GetProperty("loss_sum").GetDouble(), loss, 4);
+    }
+
     [Theory]
     [InlineData(new[] { "train", "--task", "tag", "--preset", "small", "--data", "TAGS", "--out", "OUT" }, "--preset names a language-model preset")]
     [InlineData(new[] { "train", "--task", "tag", "--bptt", "5", "--data", "TAGS", "--out", "OUT" }, "--bptt, --tied and --eval-batch-size apply to language models")]
