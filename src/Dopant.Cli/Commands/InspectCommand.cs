@@ -21,6 +21,11 @@ internal static class InspectCommand
         command.SetAction(parse =>
         {
             string path = parse.GetValue(file)!;
+            if (LabelerCheckpoint.Holds(path))
+            {
+                DescribeLabeler(path, parse.GetValue(json));
+                return 0;
+            }
             ModelCheckpoint checkpoint = VocabularyOption.LoadModel(parse, vocab, path);
             LanguageModel<float> model = checkpoint.Model;
             LanguageModelConfig config = model.Config;
@@ -63,5 +68,38 @@ internal static class InspectCommand
             return 0;
         });
         return command;
+    }
+
+    private static void DescribeLabeler(string path, bool json)
+    {
+        LabelerCheckpoint checkpoint = LabelerCheckpoint.Load(path);
+        SentenceModelConfig c = checkpoint.Model.Config;
+        var matrices = checkpoint.Model.WeightMatrices.Select(m => new
+        {
+            name = m.Name,
+            rows = m.Matrix.Rows,
+            columns = m.Matrix.Columns,
+            form = WeightForms.Describe(m.Matrix).Kind,
+            parameters = m.Matrix.ParameterCount,
+            bytes = m.Matrix.StorageBytes,
+        }).ToList();
+        string head = c.Head == LabelHead.TokenLabels ? "token_labels" : "sequence_label";
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(new
+            {
+                file = path, head, pooling = c.Head == LabelHead.SequenceLabel ? (c.Pooling == SentencePooling.Mean ? "mean" : "final") : null,
+                cell = c.Cell.Name(), bidirectional = c.Bidirectional, vocab_size = c.VocabularySize, embedding_size = c.EmbeddingSize,
+                hidden_size = c.HiddenSize, num_layers = c.Layers, labels = checkpoint.Labels, matrices, epochs_completed = checkpoint.State?.EpochsCompleted,
+            }, ModelCheckpoint.Json));
+            return;
+        }
+        Console.WriteLine($"{path}: a {(c.Head == LabelHead.TokenLabels ? "tagger" : $"classifier ({(c.Pooling == SentencePooling.Mean ? "mean" : "final-state")} pooling)")}, " +
+            $"{c.Layers}x{c.HiddenSize} {(c.Bidirectional ? "bidirectional " : "")}{c.Cell.Name().ToUpperInvariant()}, embedding {c.EmbeddingSize}, " +
+            $"vocabulary {c.VocabularySize}, {c.LabelCount} labels ({string.Join(" ", checkpoint.Labels.Take(12))}{(c.LabelCount > 12 ? " ..." : "")})");
+        int width = matrices.Max(m => m.name.Length);
+        foreach (var m in matrices)
+            Console.WriteLine($"  {m.name.PadRight(width)}  {m.rows,6} x {m.columns,-6} {m.form,-14} {m.parameters,12:N0} parameters {m.bytes,14:N0} bytes");
+        if (checkpoint.State is { } state) Console.WriteLine($"  a training checkpoint after epoch {state.EpochsCompleted}");
     }
 }

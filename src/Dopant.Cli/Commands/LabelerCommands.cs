@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Text;
 using System.Text.Json;
 using Dopant.Data;
+using Dopant.Inference;
+using Dopant.Matrices;
 using Dopant.Models;
 using Dopant.Numerics;
 using Dopant.Training;
@@ -98,7 +100,8 @@ internal static class LabelerCommands
         var model = new Option<string>("--model") { Description = $"A {(tagging ? "tagger" : "classifier")} file from train --task {(tagging ? "tag" : "classify")}.", Required = true };
         var text = new Option<string>("--text") { Description = "The text file.", Required = true };
         var threads = ThreadsOption.Create();
-        foreach (Option o in new Option[] { model, text, threads }) command.Options.Add(o);
+        var precision = PrecisionOption.Create("How the streaming runtime of a unidirectional model stores its dense matrices; a bidirectional model runs whole sentences in fp32");
+        foreach (Option o in new Option[] { model, text, precision, threads }) command.Options.Add(o);
         command.SetAction(parse =>
         {
             ThreadsOption.Apply(parse, threads);
@@ -110,7 +113,12 @@ internal static class LabelerCommands
             if (!File.Exists(textPath)) throw new FileNotFoundException($"Text file '{textPath}' does not exist.", textPath);
             Vocabulary vocabulary = checkpoint.Vocabulary;
             SentenceLabeler<float> labeler = checkpoint.Model;
+            WeightPrecision weights = PrecisionOption.Get(parse, precision);
+            if (labeler.Config.Bidirectional && weights != WeightPrecision.Float32)
+                throw new ArgumentException($"'{path}' is bidirectional: it runs whole sentences in fp32 (--precision applies to unidirectional models, which stream).");
+            StreamingLabeler? streaming = labeler.Config.Bidirectional ? null : StreamingLabeler.From(labeler, weights);
             int classes = labeler.Config.LabelCount, number = 0;
+            var logits = new float[classes];
             var output = new StringBuilder();
             foreach (string line in File.ReadLines(textPath))
             {
@@ -118,6 +126,24 @@ internal static class LabelerCommands
                 string[] words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
                 if (words.Length == 0) throw new InvalidDataException($"'{textPath}' line {number}: the sentence is empty.");
                 int[] tokens = [.. words.Select(vocabulary.GetIdOrUnknown)];
+                if (streaming is not null)
+                {
+                    streaming.Reset();
+                    for (int t = 0; t < tokens.Length; t++)
+                    {
+                        streaming.Advance(tokens[t]);
+                        if (!tagging) continue;
+                        streaming.TokenLogits(logits);
+                        output.Append(words[t]).Append('\t').Append(checkpoint.Labels[System.Numerics.Tensors.TensorPrimitives.IndexOfMax(logits)]).Append('\n');
+                    }
+                    if (tagging) output.Append('\n');
+                    else
+                    {
+                        streaming.SentenceLogits(logits);
+                        output.Append(checkpoint.Labels[System.Numerics.Tensors.TensorPrimitives.IndexOfMax(logits)]).Append('\n');
+                    }
+                    continue;
+                }
                 labeler.Forward(tokens, [tokens.Length], new int[tagging ? tokens.Length : 1], tokens.Length, 1);
                 ReadOnlySpan<float> p = labeler.Probabilities;
                 if (tagging)

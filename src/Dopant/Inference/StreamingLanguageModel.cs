@@ -22,15 +22,8 @@ public sealed class StreamingLanguageModel
     {
         VocabularySize = model.Config.VocabularySize;
         HiddenSize = model.Config.HiddenSize;
-        _embedding = model.Encoder.Table is DenseMatrix<float> table
-            ? new EmbeddingTable(table.Weight.Value, VocabularySize, model.Config.EmbeddingSize, precision)
-            : new FormEmbeddingRows(model.Encoder.Table, LanguageModel<float>.EncoderWeightName);
-        _layers = [.. model.Layers.Select(IStepLayer (l) => l switch
-        {
-            LstmLayer<float> lstm => new LstmStepLayer(lstm, precision),
-            GruLayer<float> gru => new GruStepLayer(gru, precision),
-            _ => throw new NotSupportedException($"The streaming runtime has no kernel for {l.GetType().Name}."),
-        })];
+        _embedding = StepLayers.Embedding(model.Encoder, precision);
+        _layers = [.. model.Layers.Select(l => StepLayers.From(l, precision))];
         _decoder = StepMatrices.From(model.Decoder.Weight, precision);
         Precision = precision;
         _decoderBias = (float[])model.Decoder.Bias.Value.Clone();

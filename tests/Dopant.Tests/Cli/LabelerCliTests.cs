@@ -62,6 +62,13 @@ public sealed class LabelerCliTests : IDisposable
         CliProcess.Result classified = CliProcess.Run("classify", "--model", model, "--text", text);
         Assert.True(classified.ExitCode == 0, classified.StandardError);
         Assert.Equal("place\nplain\n", classified.StandardOutput);
+        CliProcess.Result quantized = CliProcess.Run("classify", "--model", model, "--text", text, "--precision", "int8");
+        Assert.True(quantized.ExitCode == 0, quantized.StandardError);
+        Assert.Equal("place\nplain\n", quantized.StandardOutput);
+        CliProcess.Result inspect = CliProcess.Run("inspect", model);
+        Assert.True(inspect.ExitCode == 0, inspect.StandardError);
+        Assert.Contains("a classifier (mean pooling), 2x12 GRU, embedding 8", inspect.StandardOutput);
+        Assert.Contains("2 labels (place plain)", inspect.StandardOutput);
     }
 
     [Fact]

@@ -1,0 +1,113 @@
+using System.Numerics.Tensors;
+using Dopant.Matrices;
+using Dopant.Models;
+
+namespace Dopant.Inference;
+
+/// <summary>
+/// A unidirectional tagger or classifier prepared for streaming, one token at a time with no allocation: its weights
+/// copied into the runtime's forms (dense ones at a <see cref="WeightPrecision"/>). A tagger's labels for the last
+/// token come from <see cref="TokenLogits"/>; a classifier's for the sentence so far from <see cref="SentenceLogits"/>
+/// (the final state, or the mean of the top layer's outputs). In fp32 they equal the training model's forward on the
+/// sentence up to float rounding. <see cref="Reset"/> starts the next sentence.
+/// </summary>
+public sealed class StreamingLabeler
+{
+    private readonly IEmbeddingRows _embedding;
+    private readonly IStepLayer[] _layers;
+    private readonly IStepMatrix _decoder;
+    private readonly float[] _decoderBias, _embedded, _sum, _mean;
+    private readonly SentencePooling _pooling;
+    private int _tokens;
+
+    private StreamingLabeler(SentenceLabeler<float> model, WeightPrecision precision)
+    {
+        SentenceModelConfig config = model.Config;
+        VocabularySize = config.VocabularySize;
+        LabelCount = config.LabelCount;
+        Head = config.Head;
+        _pooling = config.Pooling;
+        _embedding = StepLayers.Embedding(model.Encoder, precision);
+        _layers = [.. model.Layers.Select(l => StepLayers.From(l.Forward, precision))];
+        _decoder = StepMatrices.From(model.Decoder.Weight, precision);
+        _decoderBias = (float[])model.Decoder.Bias.Value.Clone();
+        _embedded = new float[config.EmbeddingSize];
+        _sum = new float[config.HiddenSize];
+        _mean = new float[config.HiddenSize];
+    }
+
+    /// <summary>Prepares a unidirectional <paramref name="model"/>'s current weights.</summary>
+    /// <exception cref="NotSupportedException">The model is bidirectional: its reverse direction needs the whole sentence first.</exception>
+    public static StreamingLabeler From(SentenceLabeler<float> model, WeightPrecision precision = WeightPrecision.Float32)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (model.Config.Bidirectional)
+            throw new NotSupportedException("A bidirectional model reads every sentence backwards too, so it cannot label a stream token by token; run SentenceLabeler.Forward on whole sentences.");
+        return new StreamingLabeler(model, precision);
+    }
+
+    /// <summary>The vocabulary size V.</summary>
+    public int VocabularySize { get; }
+
+    /// <summary>The number of labels C (length of the logits).</summary>
+    public int LabelCount { get; }
+
+    /// <summary>Token labels (a tagger) or a sentence label (a classifier).</summary>
+    public LabelHead Head { get; }
+
+    /// <summary>Tokens read since the last <see cref="Reset"/>.</summary>
+    public int Tokens => _tokens;
+
+    /// <summary>Starts a new sentence: every state back to zero.</summary>
+    public void Reset()
+    {
+        foreach (IStepLayer layer in _layers) layer.Reset();
+        Array.Clear(_sum);
+        _tokens = 0;
+    }
+
+    /// <summary>Reads one token.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The token is not in [0, V).</exception>
+    public void Advance(int token)
+    {
+        if ((uint)token >= (uint)VocabularySize)
+            throw new ArgumentOutOfRangeException(nameof(token), token, $"Token ids are in [0, {VocabularySize}).");
+        _embedding.CopyRow(token, _embedded);
+        ReadOnlySpan<float> x = _embedded;
+        foreach (IStepLayer layer in _layers)
+        {
+            layer.Step(x);
+            x = layer.Hidden;
+        }
+        TensorPrimitives.Add(_sum, x, _sum);
+        _tokens++;
+    }
+
+    /// <summary>A tagger's label logits (C values) for the last token read.</summary>
+    public void TokenLogits(Span<float> logits)
+    {
+        if (Head != LabelHead.TokenLabels) throw new InvalidOperationException("A classifier labels sentences; use SentenceLogits.");
+        Decode(_layers[^1].Hidden, logits);
+    }
+
+    /// <summary>A classifier's label logits (C values) for the sentence read so far.</summary>
+    public void SentenceLogits(Span<float> logits)
+    {
+        if (Head != LabelHead.SequenceLabel) throw new InvalidOperationException("A tagger labels tokens; use TokenLogits.");
+        if (_tokens == 0) throw new InvalidOperationException("No token has been read since the last Reset.");
+        if (_pooling == SentencePooling.Final)
+        {
+            Decode(_layers[^1].Hidden, logits);
+            return;
+        }
+        TensorPrimitives.Multiply(_sum, 1f / _tokens, _mean);
+        Decode(_mean, logits);
+    }
+
+    private void Decode(ReadOnlySpan<float> features, Span<float> logits)
+    {
+        if (logits.Length < LabelCount) throw new ArgumentException($"logits needs {LabelCount} elements.", nameof(logits));
+        _decoderBias.CopyTo(logits);
+        _decoder.MultiplyAdd(features, logits[..LabelCount]);
+    }
+}
