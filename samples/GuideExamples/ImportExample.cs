@@ -10,7 +10,7 @@ internal static class ImportExample
         // A PyTorch state dict saved with safetensors, and its words one a line in id order.
         ModelCheckpoint imported = ModelCheckpoint.Load("model.safetensors", Vocabulary.ReadWordList("vocab.txt"));
         Console.WriteLine(imported.Model.Config.Describe());         // e.g. "2x650 GRU, embedding 400, vocabulary 10000"
-        var method = new LstmCompression("dkp", 25) { Matrices = @"rnn\..*|decoder\.weight" };
+        var method = new LstmCompression(CompressionMethod.Dkp, 25) { Matrices = @"rnn\..*|decoder\.weight" };
         CompressionReport start = method.Apply(imported.Model);      // the forms, initialized from the weights
         Console.WriteLine($"whole model: {start.ModelParameterFactor:F1}x fewer parameters");
     }

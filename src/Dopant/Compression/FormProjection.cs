@@ -17,7 +17,7 @@ public sealed class FormProjection : ICompressionOperator
     {
         ArgumentNullException.ThrowIfNull(method);
         method.Validate();
-        if (method.Method == "prune") throw new ArgumentException("A form projection needs a structured method; magnitude pruning is the prune operator.", nameof(method));
+        if (method.Method == CompressionMethod.Prune) throw new ArgumentException("A form projection needs a structured method; magnitude pruning is the prune operator.", nameof(method));
         Method = method;
     }
 
@@ -25,7 +25,7 @@ public sealed class FormProjection : ICompressionOperator
     public LstmCompression Method { get; }
 
     /// <inheritdoc/>
-    public string Description => $"{Method.Method}(factor={Method.Factor:G4}" + (Method.IsDoped ? $", doping_share={Method.DopingShare:G3}" : "") +
+    public string Description => $"{Method.Method.Name()}(factor={Method.Factor:G4}" + (Method.IsDoped ? $", doping_share={Method.DopingShare:G3}" : "") +
                                  (Method.Block is null ? "" : $", block={Method.Block}") + ")";
 
     /// <inheritdoc/>

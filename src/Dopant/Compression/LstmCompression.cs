@@ -11,21 +11,18 @@ namespace Dopant.Compression;
 /// structure plus a sparse S that keeps <see cref="DopingShare"/> of the budget (density share/f at the end of the
 /// anneal) while the structure takes the rest (factor f/(1 − share)).
 /// </summary>
-/// <param name="Method">One of <see cref="Methods"/>.</param>
+/// <param name="Method">The method.</param>
 /// <param name="Factor">The target compression factor of each LSTM matrix, greater than 1.</param>
 /// <param name="DopingShare">For doped methods, the share of the parameter budget that the doping matrix S keeps, in (0, 1).</param>
 /// <param name="KroneckerFactors">
 /// For <c>kp</c> and <c>dkp</c>, the number of Kronecker factors, 2 to 4: 2 is a sum of products A ⊗ B
 /// (<see cref="KroneckerMatrix{T}"/>), more a sum of chains A_1 ⊗ … ⊗ A_k (<see cref="KroneckerChainMatrix{T}"/>).
 /// </param>
-public sealed record LstmCompression(string Method, double Factor, double DopingShare = LstmCompression.DefaultDopingShare,
+public sealed record LstmCompression(CompressionMethod Method, double Factor, double DopingShare = LstmCompression.DefaultDopingShare,
     int KroneckerFactors = 2)
 {
     /// <summary>The default share of the budget for S: a quarter, so at 25x S ends 99% sparse.</summary>
     public const double DefaultDopingShare = 0.25;
-
-    /// <summary>The method names.</summary>
-    public static IReadOnlyList<string> Methods { get; } = ["kp", "dkp", "lmf", "dlmf", "hmd", "dhmd", "prune"];
 
     /// <summary>
     /// Whether each layer's two matrices are compressed as one, W = [W_ih | W_hh] (4H × (I + H)), rather than
@@ -35,9 +32,9 @@ public sealed record LstmCompression(string Method, double Factor, double Doping
 
     /// <summary>
     /// For <c>prune</c> and the doped methods: the blocks (RxC, such as <c>16x1</c>) that pruning keeps or removes
-    /// whole; null for single entries (unstructured).
+    /// whole; null for single entries (unstructured). Stored in files as its text.
     /// </summary>
-    public string? Block { get; init; }
+    public BlockShape? Block { get; init; }
 
     /// <summary>
     /// A regular expression that selects the weight matrices to compress by state-dict name (it must match the whole
@@ -45,17 +42,17 @@ public sealed record LstmCompression(string Method, double Factor, double Doping
     /// </summary>
     public string? Matrices { get; init; }
 
-    /// <summary><see cref="Block"/> parsed (<see cref="BlockShape.Element"/> when null).</summary>
+    /// <summary><see cref="Block"/>, or <see cref="BlockShape.Element"/> when null.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
-    public BlockShape BlockShape => Block is null ? BlockShape.Element : BlockShape.Parse(Block);
+    public BlockShape BlockShape => Block ?? BlockShape.Element;
 
     /// <summary>Whether the method adds a doping matrix S.</summary>
-    public bool IsDoped => Method is "dkp" or "dlmf" or "dhmd";
+    public bool IsDoped => Method.IsDoped();
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid field.</summary>
     public void Validate()
     {
-        if (!Methods.Contains(Method)) throw new ArgumentException($"Unknown compression method '{Method}'; expected one of: {string.Join(", ", Methods)}.");
+        if (!Enum.IsDefined(Method)) throw new ArgumentException($"Unknown compression method {(int)Method}; expected one of: {string.Join(", ", CompressionMethods.All)}.");
         if (!(Factor > 1) || !double.IsFinite(Factor)) throw new ArgumentException($"--factor must be greater than 1 (got {Factor}).");
         if (IsDoped && !(DopingShare > 0 && DopingShare < 1)) throw new ArgumentException($"--doping-share must be in (0, 1) (got {DopingShare}).");
         if (IsDoped && !double.IsFinite(Factor / (1 - DopingShare)))
@@ -66,19 +63,11 @@ public sealed record LstmCompression(string Method, double Factor, double Doping
             _ = new LayerSelector(Matrices);
         }
         if (KroneckerFactors is < 2 or > 4) throw new ArgumentException($"--kron-factors must be 2, 3 or 4 (got {KroneckerFactors}).");
-        if (KroneckerFactors != 2 && Method is not ("kp" or "dkp"))
-            throw new ArgumentException($"--kron-factors applies only to kp and dkp, not to {Method}.");
+        if (KroneckerFactors != 2 && Method is not (CompressionMethod.Kp or CompressionMethod.Dkp))
+            throw new ArgumentException($"--kron-factors applies only to kp and dkp, not to {Method.Name()}.");
         if (Block is not null)
         {
-            if (!IsDoped && Method != "prune") throw new ArgumentException($"--block applies only to prune and the doped methods, not to {Method}.");
-            try
-            {
-                _ = BlockShape.Parse(Block);
-            }
-            catch (FormatException e)
-            {
-                throw new ArgumentException($"--block: {e.Message}");
-            }
+            if (!IsDoped && Method != CompressionMethod.Prune) throw new ArgumentException($"--block applies only to prune and the doped methods, not to {Method.Name()}.");
             if (BlockShape.Group > 0 && BlockShape.KeptPerGroup(FinalSparsity) < 1)
                 throw new ArgumentException($"--block {Block}: at the final sparsity {FinalSparsity:P2} a group of {BlockShape.Group} blocks keeps none; " +
                     $"take groups of at least {(int)Math.Floor(0.5 / (1 - FinalSparsity)) + 1} blocks.");
@@ -89,7 +78,7 @@ public sealed record LstmCompression(string Method, double Factor, double Doping
     /// The sparsity the pruned parts must reach: 1 − 1/f for pruning, 1 − share/f for the doping matrices, 0 for the
     /// purely structured methods.
     /// </summary>
-    public double FinalSparsity => Method == "prune" ? 1 - 1 / Factor : IsDoped ? 1 - DopingShare / Factor : 0;
+    public double FinalSparsity => Method == CompressionMethod.Prune ? 1 - 1 / Factor : IsDoped ? 1 - DopingShare / Factor : 0;
 
     /// <summary>The form of an m×n matrix under this method.</summary>
     public WeightFormSpec SpecFor(int rows, int columns)
@@ -98,9 +87,9 @@ public sealed record LstmCompression(string Method, double Factor, double Doping
         double structureFactor = IsDoped ? Factor / (1 - DopingShare) : Factor;
         WeightFormSpec structure = Method switch
         {
-            "kp" or "dkp" => Kronecker(rows, columns, structureFactor),
-            "lmf" or "dlmf" => WeightFormSpec.LowRank(Math.Max(1, LowRankMatrix<float>.RankFor(rows, columns, structureFactor))),
-            "hmd" or "dhmd" => Hybrid(rows, columns, structureFactor),
+            CompressionMethod.Kp or CompressionMethod.Dkp => Kronecker(rows, columns, structureFactor),
+            CompressionMethod.Lmf or CompressionMethod.Dlmf => WeightFormSpec.LowRank(Math.Max(1, LowRankMatrix<float>.RankFor(rows, columns, structureFactor))),
+            CompressionMethod.Hmd or CompressionMethod.Dhmd => Hybrid(rows, columns, structureFactor),
             _ => BlockShape.IsUnstructured ? WeightFormSpec.Pruned : WeightFormSpec.PrunedInBlocks(BlockShape),
         };
         return IsDoped ? WeightFormSpec.Doped(structure, BlockShape) : structure;

@@ -178,11 +178,11 @@ public sealed class SchemeFile
                     });
                 case "kp" or "dkp" or "lmf" or "dlmf" or "hmd" or "dhmd":
                     Object(e, where, ["op", "factor", "doping_share", "block", "kron_factors"]);
-                    var method = new LstmCompression(op, Number(Required(e, "factor", where), where + " factor"),
+                    var method = new LstmCompression(CompressionMethods.Parse(op), Number(Required(e, "factor", where), where + " factor"),
                         e.TryGetProperty("doping_share", out JsonElement s) ? Number(s, where + " doping_share") : LstmCompression.DefaultDopingShare,
                         e.TryGetProperty("kron_factors", out JsonElement kf) ? Integer(kf, where + " kron_factors") : 2)
                     {
-                        Block = e.TryGetProperty("block", out JsonElement bl) ? String(bl, where + " block") : null,
+                        Block = e.TryGetProperty("block", out JsonElement bl) ? Block(String(bl, where + " block"), where) : null,
                     };
                     return new FormProjection(method);
                 case "compose":
@@ -230,7 +230,19 @@ public sealed class SchemeFile
             _ => throw new FormatException($"{where} must be true or false."),
         };
 
-        private static string String(JsonElement e, string where) =>
+        private static BlockShape Block(string text, string where)
+    {
+        try
+        {
+            return BlockShape.Parse(text);
+        }
+        catch (FormatException e)
+        {
+            throw new FormatException($"{where} block: {e.Message}", e);
+        }
+    }
+
+    private static string String(JsonElement e, string where) =>
             e.ValueKind == JsonValueKind.String ? e.GetString()! : throw new FormatException($"{where} must be a string.");
 
         private static List<string> Strings(JsonElement e, string where) => e.ValueKind == JsonValueKind.Array

@@ -22,6 +22,7 @@ namespace Dopant.Matrices;
 /// <param name="LoosePercent">The percentage of the kept entries that may lie outside whole blocks, 1 to 99; 0 for none.</param>
 /// <param name="TileRows">Rows of a balanced tile of single entries, 1 to 256; 0 for no tiles.</param>
 /// <param name="TileColumns">Columns of a balanced tile of single entries, 1 to 256; 0 for no tiles.</param>
+[System.Text.Json.Serialization.JsonConverter(typeof(BlockShapeJsonConverter))]
 public readonly record struct BlockShape(int Rows, int Columns, int Group = 0, int LoosePercent = 0, int TileRows = 0, int TileColumns = 0)
 {
     /// <summary>Single entries: unstructured pruning.</summary>

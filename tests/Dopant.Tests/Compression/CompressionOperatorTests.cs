@@ -222,7 +222,7 @@ public class CompressionOperatorTests
             nameof(StructurePrune) => new StructurePrune(0.6, StructureAxis.Both),
             nameof(BlockPrune) => new BlockPrune(0.3, new BlockShape(4, 4)),
             nameof(NMPrune) => new NMPrune(1, 4),
-            _ => new FormProjection(new LstmCompression("lmf", 5)),
+            _ => new FormProjection(new LstmCompression(CompressionMethod.Lmf, 5)),
         };
         CompressibleWeight w = Weight("rnn.weight_hh_l0", 40, 24, 11);
         op.Project([w]);
@@ -239,7 +239,7 @@ public class CompressionOperatorTests
     public void Form_projection_equals_the_form_fitted_to_the_matrix_and_meets_the_factor(string method, double factor)
     {
         CompressibleWeight w = Weight("rnn.weight_hh_l0", 80, 20, 12);
-        var compression = new LstmCompression(method, factor);
+        var compression = new LstmCompression(CompressionMethods.Parse(method), factor);
         IWeightMatrix<float> form = new FormProjection(compression).Fit(w.Clone());
         var op = new FormProjection(compression);
         op.Project([w]);
@@ -259,7 +259,7 @@ public class CompressionOperatorTests
         Assert.Contains("balanced in tiles", Assert.Throws<ArgumentException>(() => new BlockPrune(0.5, BlockShape.Parse("1x1@16x64"))).Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => new NMPrune(5, 4));
         Assert.Throws<ArgumentOutOfRangeException>(() => new Quantize(WeightPrecision.Float32));
-        Assert.Throws<ArgumentException>(() => new FormProjection(new LstmCompression("prune", 10)));
+        Assert.Throws<ArgumentException>(() => new FormProjection(new LstmCompression(CompressionMethod.Prune, 10)));
         Assert.Throws<ArgumentException>(() => new MagnitudePrune(0.5).Project([Of([float.NaN, 1], 1, 2)]));
     }
 }

@@ -19,10 +19,10 @@ public class LstmCompressionTests
     [InlineData(2600, 650)]
     public void Every_method_meets_the_target_factor_without_wasting_much_of_the_budget(int rows, int columns)
     {
-        foreach (string method in LstmCompression.Methods)
+        foreach (string method in CompressionMethods.All)
             foreach (double factor in new[] { 10.0, 25.0 })
             {
-                double achieved = (double)rows * columns / FinalParameters(new LstmCompression(method, factor), rows, columns);
+                double achieved = (double)rows * columns / FinalParameters(new LstmCompression(CompressionMethods.Parse(method), factor), rows, columns);
                 Assert.True(achieved >= factor * 0.999, $"{method} at {factor}x on {rows}x{columns}: {achieved:F2}x, short of the target");
                 Assert.True(achieved <= factor * 1.6, $"{method} at {factor}x on {rows}x{columns}: {achieved:F2}x leaves most of the budget unused");
             }
@@ -31,13 +31,13 @@ public class LstmCompressionTests
     [Fact]
     public void Doped_methods_split_the_budget_between_the_structure_and_s()
     {
-        var dkp = new LstmCompression("dkp", 25);
+        var dkp = new LstmCompression(CompressionMethod.Dkp, 25);
         Assert.True(dkp.IsDoped);
         Assert.Equal(1 - 0.25 / 25, dkp.FinalSparsity, 12);
         Assert.Equal(WeightFormSpec.DopedKind, dkp.SpecFor(800, 200).Kind);
         Assert.Equal(WeightFormSpec.KroneckerKind, dkp.SpecFor(800, 200).Structure!.Kind);
-        Assert.Equal(1 - 1 / 25.0, new LstmCompression("prune", 25).FinalSparsity, 12);
-        Assert.Equal(0, new LstmCompression("lmf", 25).FinalSparsity);
+        Assert.Equal(1 - 1 / 25.0, new LstmCompression(CompressionMethod.Prune, 25).FinalSparsity, 12);
+        Assert.Equal(0, new LstmCompression(CompressionMethod.Lmf, 25).FinalSparsity);
     }
 
     [Theory]
@@ -48,7 +48,7 @@ public class LstmCompressionTests
     {
         foreach (string method in new[] { "kp", "dkp" })
         {
-            var compression = new LstmCompression(method, 25, KroneckerFactors: factors);
+            var compression = new LstmCompression(CompressionMethods.Parse(method), 25, KroneckerFactors: factors);
             WeightFormSpec spec = compression.SpecFor(rows, columns);
             WeightFormSpec structure = compression.IsDoped ? spec.Structure! : spec;
             Assert.Equal(WeightFormSpec.KroneckerChainKind, structure.Kind);
@@ -58,7 +58,7 @@ public class LstmCompressionTests
             double achieved = (double)rows * columns / FinalParameters(compression, rows, columns);
             Assert.True(achieved >= 25 * 0.999, $"{method} with {factors} factors on {rows}x{columns}: {achieved:F2}x");
         }
-        Assert.Equal(WeightFormSpec.KroneckerKind, new LstmCompression("kp", 25).SpecFor(rows, columns).Kind);
+        Assert.Equal(WeightFormSpec.KroneckerKind, new LstmCompression(CompressionMethod.Kp, 25).SpecFor(rows, columns).Kind);
     }
 
     [Fact]
@@ -67,7 +67,7 @@ public class LstmCompressionTests
         var model = new LanguageModel<float>(new LanguageModelConfig(30, 12, 2));
         model.InitializeUniform(0.1, new Dopant.Numerics.Xoshiro256(3));
         float[] denseHh = model.Layers[1].RecurrentWeights.ToDense();
-        new LstmCompression("dkp", 4, KroneckerFactors: 3).Apply(model);
+        new LstmCompression(CompressionMethod.Dkp, 4, KroneckerFactors: 3).Apply(model);
         foreach (LstmLayer<float> layer in model.Layers)
             foreach (IWeightMatrix<float> matrix in new[] { layer.InputWeights, layer.RecurrentWeights })
             {
@@ -79,7 +79,7 @@ public class LstmCompressionTests
 
         var plain = new LanguageModel<float>(new LanguageModelConfig(30, 12, 2));
         plain.InitializeUniform(0.1, new Dopant.Numerics.Xoshiro256(3));
-        new LstmCompression("kp", 4, KroneckerFactors: 3).Apply(plain);
+        new LstmCompression(CompressionMethod.Kp, 4, KroneckerFactors: 3).Apply(plain);
         Assert.IsType<KroneckerChainMatrix<float>>(plain.Layers[0].InputWeights);
     }
 
@@ -88,7 +88,7 @@ public class LstmCompressionTests
     {
         var model = new LanguageModel<float>(new LanguageModelConfig(30, 16, 2));
         model.InitializeUniform(0.1, new Dopant.Numerics.Xoshiro256(4));
-        var dkp = new LstmCompression("dkp", 8, 0.9) { Block = "16x1" };
+        var dkp = new LstmCompression(CompressionMethod.Dkp, 8, 0.9) { Block = BlockShape.Parse("16x1") };
         dkp.ApplyFinal(model);
         var doped = Assert.IsType<DopedMatrix<float>>(model.Layers[0].RecurrentWeights);
         Assert.Equal(new BlockShape(16, 1), doped.Sparse.Block);
@@ -97,9 +97,9 @@ public class LstmCompressionTests
         Assert.True(doped.Sparse.ParameterCount <= 0.9 / 8 * 64 * 16 && doped.Sparse.ParameterCount % 16 == 0, $"S keeps {doped.Sparse.ParameterCount}");
         Assert.Equal("16x1", WeightForms.Describe(doped).Block);
 
-        Assert.Equal(WeightFormSpec.PrunedInBlocks(new BlockShape(4, 4)), new LstmCompression("prune", 10) { Block = "4x4" }.SpecFor(64, 16));
-        Assert.Contains("--block applies only to prune and the doped methods", Assert.Throws<ArgumentException>(() => new LstmCompression("kp", 10) { Block = "4x4" }.Validate()).Message);
-        Assert.Contains("RxC", Assert.Throws<ArgumentException>(() => new LstmCompression("prune", 10) { Block = "4" }.Validate()).Message);
+        Assert.Equal(WeightFormSpec.PrunedInBlocks(new BlockShape(4, 4)), new LstmCompression(CompressionMethod.Prune, 10) { Block = BlockShape.Parse("4x4") }.SpecFor(64, 16));
+        Assert.Contains("--block applies only to prune and the doped methods", Assert.Throws<ArgumentException>(() => new LstmCompression(CompressionMethod.Kp, 10) { Block = BlockShape.Parse("4x4") }.Validate()).Message);
+        Assert.Contains("RxC", Assert.Throws<FormatException>(() => BlockShape.Parse("4")).Message);
     }
 
     [Fact]
@@ -108,7 +108,7 @@ public class LstmCompressionTests
         var model = new LanguageModel<float>(new LanguageModelConfig(30, 16, 2));
         model.InitializeUniform(0.1, new Dopant.Numerics.Xoshiro256(5));
         // 25x with S holding 90% of the budget: S ends 96.4% sparse, one block kept in every 28.
-        var dkp = new LstmCompression("dkp", 25, 0.9) { Block = "1x1/28" };
+        var dkp = new LstmCompression(CompressionMethod.Dkp, 25, 0.9) { Block = BlockShape.Parse("1x1/28") };
         dkp.ApplyFinal(model);
         var doped = Assert.IsType<DopedMatrix<float>>(model.Layers[1].InputWeights);
         Assert.Equal(new BlockShape(1, 1, 28), doped.Sparse.Block);
@@ -116,11 +116,11 @@ public class LstmCompressionTests
         // 64 × 16: every row is one group of 16 (shorter than 28), which keeps min(1, 16) = 1.
         Assert.Equal(64, doped.Sparse.ParameterCount);
 
-        string message = Assert.Throws<ArgumentException>(() => new LstmCompression("dkp", 25, 0.9) { Block = "16x1/8" }.Validate()).Message;
+        string message = Assert.Throws<ArgumentException>(() => new LstmCompression(CompressionMethod.Dkp, 25, 0.9) { Block = BlockShape.Parse("16x1/8") }.Validate()).Message;
         Assert.Contains("keeps none", message);
         Assert.Contains("at least 14 blocks", message);
-        new LstmCompression("dkp", 25, 0.9) { Block = "16x1/14" }.Validate();
-        Assert.Contains("N:M", Assert.Throws<ArgumentException>(() => new LstmCompression("prune", 10) { Block = "4x4/0" }.Validate()).Message);
+        new LstmCompression(CompressionMethod.Dkp, 25, 0.9) { Block = BlockShape.Parse("16x1/14") }.Validate();
+        Assert.Contains("N:M", Assert.Throws<FormatException>(() => BlockShape.Parse("4x4/0")).Message);
     }
 
     [Fact]
@@ -129,7 +129,7 @@ public class LstmCompressionTests
         var model = new LanguageModel<float>(new LanguageModelConfig(30, 12, 2));
         model.InitializeUniform(0.1, new Dopant.Numerics.Xoshiro256(2));
         float[] denseHh = model.Layers[1].RecurrentWeights.ToDense();
-        CompressionReport report = new LstmCompression("dlmf", 4).Apply(model);
+        CompressionReport report = new LstmCompression(CompressionMethod.Dlmf, 4).Apply(model);
         foreach (LstmLayer<float> layer in model.Layers)
         {
             Assert.IsType<DopedMatrix<float>>(layer.InputWeights);
@@ -147,7 +147,7 @@ public class LstmCompressionTests
         var model = new LanguageModel<float>(new LanguageModelConfig(30, 12, 2));
         model.InitializeUniform(0.1, new Dopant.Numerics.Xoshiro256(3));
         float[][] joined = [.. model.Layers.Cast<LstmLayer<float>>().Select(l => l.CombinedDense())];
-        CompressionReport report = new LstmCompression("kp", 8) { Concatenated = true }.Apply(model);
+        CompressionReport report = new LstmCompression(CompressionMethod.Kp, 8) { Concatenated = true }.Apply(model);
         for (int l = 0; l < model.Layers.Length; l++)
         {
             var layer = (LstmLayer<float>)model.Layers[l];
@@ -166,7 +166,7 @@ public class LstmCompressionTests
     [InlineData("dkp", 10, 1.0, "--doping-share")]
     public void Bad_settings_name_the_option(string method, double factor, double share, string expected)
     {
-        var e = Assert.Throws<ArgumentException>(() => new LstmCompression(method, factor, share).Validate());
+        var e = Assert.Throws<ArgumentException>(() => new LstmCompression(CompressionMethods.Parse(method), factor, share).Validate());
         Assert.Contains(expected, e.Message);
     }
 
@@ -176,7 +176,7 @@ public class LstmCompressionTests
     [InlineData("lmf", 3, "--kron-factors applies only to kp and dkp")]
     public void Bad_kronecker_factors_are_rejected_in_one_line(string method, int factors, string expected)
     {
-        var e = Assert.Throws<ArgumentException>(() => new LstmCompression(method, 10, KroneckerFactors: factors).Validate());
+        var e = Assert.Throws<ArgumentException>(() => new LstmCompression(CompressionMethods.Parse(method), 10, KroneckerFactors: factors).Validate());
         Assert.Contains(expected, e.Message);
         Assert.DoesNotContain('\n', e.Message);
     }

@@ -1,3 +1,4 @@
+using Dopant.Compression;
 using Dopant.Data;
 using Dopant.IO;
 using Dopant.Matrices;
@@ -122,8 +123,8 @@ public sealed class LabelerTrainerTests : IDisposable
         LabeledCorpus corpus = LabeledCorpus.Load(tags, LabelingTask.Tagging);
         string dense = Path.Combine(_folder.Path, "dense.safetensors"), compressed = Path.Combine(_folder.Path, method + ".safetensors");
         new LabelerTrainer(Small(LabelingTask.Tagging), corpus).Run(dense);
-        var compression = new Dopant.Compression.LstmCompression(method, 3) { Matrices = matrices };
-        LabelerTrainer trainer = Dopant.Compression.MethodCompressionRun.StartLabeler(compression,
+        var compression = new Dopant.Compression.LstmCompression(CompressionMethods.Parse(method), 3) { Matrices = matrices };
+        LabelerTrainer trainer = MethodCompressionRun.StartLabeler(compression,
             Small(LabelingTask.Tagging) with { PruneStartEpoch = 0, PruneEndEpoch = 2 }, dense, tags);
         Assert.True(trainer.Model.WeightMatrices.Where(m => m.Name.StartsWith("rnn.", StringComparison.Ordinal)).All(m => m.Matrix is not DenseMatrix<float>));
         (_, LabelingScore test) = trainer.Run(compressed);

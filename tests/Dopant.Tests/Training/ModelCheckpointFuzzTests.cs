@@ -188,7 +188,7 @@ public sealed class ModelCheckpointFuzzTests : IDisposable
     [InlineData(ModelCheckpoint.OptionsKey, "batch_size", "-3", "--batch-size must be at least 1 (got -3)")]
     [InlineData(ModelCheckpoint.OptionsKey, "learning_rate", "\"NaN\"", "--lr must be positive")]
     [InlineData(ModelCheckpoint.OptionsKey, "optimizer", "null", "--optimizer must be sgd or adam")]
-    [InlineData(ModelCheckpoint.OptionsKey, "compression", """{"method":"dkp","factor":2,"block":"3y1"}""", "--block: A block shape is RxC")]
+    [InlineData(ModelCheckpoint.OptionsKey, "compression", """{"method":"dkp","factor":2,"block":"3y1"}""", "A block shape is RxC")]
     [InlineData(ModelCheckpoint.OptionsKey, "epochs", "1e99", "dopant.training' is not valid")]
     [InlineData(ModelCheckpoint.StateKey, "random_state", "null", "the random state is not four words")]
     [InlineData(ModelCheckpoint.StateKey, "random_state", "[0,0,0,0]", "the random state is not four words")]
@@ -269,25 +269,25 @@ public sealed class ModelCheckpointFuzzTests : IDisposable
             Add("tied", path => ModelCheckpoint.Save(path, tied, vocabulary));
 
             (LanguageModel<float> doped, _) = ModelCheckpointTests.TinyModel(tied: false);
-            var dkp = new LstmCompression("dkp", 2);
+            var dkp = new LstmCompression(CompressionMethod.Dkp, 2);
             dkp.ApplyFinal(doped);
             Add("dkp", path => ModelCheckpoint.Save(path, doped, vocabulary, options with { Compression = dkp, FinalSparsity = dkp.FinalSparsity }, state));
 
             (LanguageModel<float> pruned, _) = ModelCheckpointTests.TinyModel(tied: false);
-            new LstmCompression("prune", 2) { Block = "4x1" }.ApplyFinal(pruned);
+            new LstmCompression(CompressionMethod.Prune, 2) { Block = BlockShape.Parse("4x1") }.ApplyFinal(pruned);
             Add("prune-blocks-compact", path => ModelCheckpoint.Save(path, pruned, vocabulary, compact: true));
 
             (LanguageModel<float> loose, _) = ModelCheckpointTests.TinyModel(tied: false);
-            new LstmCompression("dkp", 2) { Block = "2x2+25%" }.ApplyFinal(loose);
+            new LstmCompression(CompressionMethod.Dkp, 2) { Block = BlockShape.Parse("2x2+25%") }.ApplyFinal(loose);
             Add("dkp-loose-compact", path => ModelCheckpoint.Save(path, loose, vocabulary, compact: true));
 
             (LanguageModel<float> lowRank, _) = ModelCheckpointTests.TinyModel(tied: false);
-            new LstmCompression("dlmf", 2) { Concatenated = true }.ApplyFinal(lowRank);
+            new LstmCompression(CompressionMethod.Dlmf, 2) { Concatenated = true }.ApplyFinal(lowRank);
             Add("dlmf-combined-int8", path => ModelCheckpoint.Save(path, lowRank, vocabulary, compact: true, precision: WeightPrecision.Int8));
             Add("dlmf-combined-fp16", path => ModelCheckpoint.Save(path, lowRank, vocabulary, compact: true, precision: WeightPrecision.Float16));
 
             (LanguageModel<float> chain, _) = ModelCheckpointTests.TinyModel(tied: true);
-            new LstmCompression("hmd", 2).Apply(chain);
+            new LstmCompression(CompressionMethod.Hmd, 2).Apply(chain);
             Add("hmd-tied", path => ModelCheckpoint.Save(path, chain, vocabulary));
             return [.. seeds];
         }
