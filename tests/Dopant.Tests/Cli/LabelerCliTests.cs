@@ -135,6 +135,48 @@ public sealed class LabelerCliTests : IDisposable
         Assert.Equal(root.GetProperty("loss_sum").GetDouble(), loss, 4);
     }
 
+    [Fact]
+    public void A_compressing_tagger_killed_mid_run_resumes_and_ends_as_the_uninterrupted_run()
+    {
+        string dense = Path.Combine(_folder.Path, "dense.safetensors");
+        Assert.Equal(0, CliProcess.Run(["train", "--task", "tag", "--cell", "gru", "--data", _tags, "--out", dense, "--epochs", "2", .. Small]).ExitCode);
+        string[] Compress(string output) => ["compress", "--method", "dkp", "--factor", "3", "--model", dense, "--data", _tags, "--out", output,
+            "--epochs", "8", "--prune-start", "0", "--prune-end", "5", "--cmr", "0.2", "--json", "--threads", "1"];
+        string whole = Path.Combine(_folder.Path, "whole.safetensors");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        CliProcess.Result uninterrupted = CliProcess.Run(Compress(whole));
+        double milliseconds = clock.Elapsed.TotalMilliseconds;
+        Assert.True(uninterrupted.ExitCode == 0, uninterrupted.StandardError);
+        string expected = JsonDocument.Parse(uninterrupted.StandardOutput).RootElement.GetProperty("test").GetRawText();
+
+        var random = new Random(20261207);
+        int killedInTraining = 0;
+        for (int trial = 0; trial < 3; trial++)
+        {
+            string path = Path.Combine(_folder.Path, $"killed{trial}.safetensors");
+            CliProcess.Result? finished = null;
+            for (int attempt = 0; finished is null; attempt++)
+            {
+                string[] args = File.Exists(path) ? ["compress", "--resume", "--out", path, "--data", _tags, "--json", "--threads", "1"] : Compress(path);
+                using CliProcess.Running running = CliProcess.Start(args);
+                if (attempt < 2 && !running.WaitForExit(TimeSpan.FromMilliseconds(milliseconds * (0.2 + 0.7 * random.NextDouble()))))
+                {
+                    running.Kill();
+                    if (File.Exists(path) && Dopant.Training.LabelerCheckpoint.Load(path).State!.EpochsCompleted < 8) killedInTraining++;
+                    continue;
+                }
+                Assert.True(running.WaitForExit(TimeSpan.FromMinutes(2)), $"trial {trial} did not finish");
+                finished = running.Result;
+            }
+            Assert.True(finished.ExitCode == 0, finished.StandardError);
+            Assert.Equal(expected, JsonDocument.Parse(finished.StandardOutput).RootElement.GetProperty("test").GetRawText());
+            Dopant.IO.SafeTensorsFile a = Dopant.IO.SafeTensorsFile.Load(whole), b = Dopant.IO.SafeTensorsFile.Load(path);
+            foreach (Dopant.IO.SafeTensor tensor in a.Tensors)
+                Assert.True(tensor.Data.Span.SequenceEqual(b.Tensors.Single(t => t.Name == tensor.Name).Data.Span), $"{tensor.Name} differs after resuming");
+        }
+        Assert.True(killedInTraining >= 2, $"only {killedInTraining} kills landed between checkpoints");
+    }
+
     [Theory]
     [InlineData(new[] { "train", "--task", "tag", "--preset", "small", "--data", "TAGS", "--out", "OUT" }, "--preset names a language-model preset")]
     [InlineData(new[] { "train", "--task", "tag", "--bptt", "5", "--data", "TAGS", "--out", "OUT" }, "--bptt, --tied and --eval-batch-size apply to language models")]
