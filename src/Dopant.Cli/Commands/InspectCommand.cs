@@ -29,15 +29,7 @@ internal static class InspectCommand
             ModelCheckpoint checkpoint = VocabularyOption.LoadModel(parse, vocab, path);
             LanguageModel<float> model = checkpoint.Model;
             LanguageModelConfig config = model.Config;
-            var matrices = model.WeightMatrices.Select(m => new
-            {
-                name = m.Name,
-                rows = m.Matrix.Rows,
-                columns = m.Matrix.Columns,
-                form = WeightForms.Describe(m.Matrix).Kind,
-                parameters = m.Matrix.ParameterCount,
-                bytes = m.Matrix.StorageBytes,
-            }).ToList();
+            List<MatrixRow> matrices = MatrixRow.Of(model.WeightMatrices);
             CompressionReport report = model.CompressionReport();
             if (parse.GetValue(json))
             {
@@ -59,9 +51,7 @@ internal static class InspectCommand
             }
             Console.WriteLine($"{path}: {config.Describe()}" +
                 (checkpoint.ArchitectureInferred ? " (no dopant.config: inferred from the tensors' names and shapes)" : ""));
-            int width = matrices.Max(m => m.name.Length);
-            foreach (var m in matrices)
-                Console.WriteLine($"  {m.name.PadRight(width)}  {m.rows,6} x {m.columns,-6} {m.form,-14} {m.parameters,12:N0} parameters {m.bytes,14:N0} bytes");
+            MatrixRow.Print(matrices);
             Console.WriteLine($"  whole model: {report.ModelParameters:N0} parameters, {report.ModelBytes:N0} bytes" +
                 (report.IsCompressed ? $" ({report.ModelParameterFactor:F2}x fewer parameters, {report.ModelByteFactor:F2}x fewer bytes than dense)" : ", all dense"));
             if (checkpoint.State is { } state) Console.WriteLine($"  a training checkpoint after epoch {state.EpochsCompleted}");
@@ -74,15 +64,7 @@ internal static class InspectCommand
     {
         LabelerCheckpoint checkpoint = LabelerCheckpoint.Load(path);
         SentenceModelConfig c = checkpoint.Model.Config;
-        var matrices = checkpoint.Model.WeightMatrices.Select(m => new
-        {
-            name = m.Name,
-            rows = m.Matrix.Rows,
-            columns = m.Matrix.Columns,
-            form = WeightForms.Describe(m.Matrix).Kind,
-            parameters = m.Matrix.ParameterCount,
-            bytes = m.Matrix.StorageBytes,
-        }).ToList();
+        List<MatrixRow> matrices = MatrixRow.Of(checkpoint.Model.WeightMatrices);
         string head = c.Head == LabelHead.TokenLabels ? "token_labels" : "sequence_label";
         if (json)
         {
@@ -97,9 +79,24 @@ internal static class InspectCommand
         Console.WriteLine($"{path}: a {(c.Head == LabelHead.TokenLabels ? "tagger" : $"classifier ({(c.Pooling == SentencePooling.Mean ? "mean" : "final-state")} pooling)")}, " +
             $"{c.Layers}x{c.HiddenSize} {(c.Bidirectional ? "bidirectional " : "")}{c.Cell.Name().ToUpperInvariant()}, embedding {c.EmbeddingSize}, " +
             $"vocabulary {c.VocabularySize}, {c.LabelCount} labels ({string.Join(" ", checkpoint.Labels.Take(12))}{(c.LabelCount > 12 ? " ..." : "")})");
-        int width = matrices.Max(m => m.name.Length);
-        foreach (var m in matrices)
-            Console.WriteLine($"  {m.name.PadRight(width)}  {m.rows,6} x {m.columns,-6} {m.form,-14} {m.parameters,12:N0} parameters {m.bytes,14:N0} bytes");
+        MatrixRow.Print(matrices);
         if (checkpoint.State is { } state) Console.WriteLine($"  a training checkpoint after epoch {state.EpochsCompleted}");
+    }
+
+    // One weight matrix as inspect shows it (snake_case in --json: name, rows, columns, form, parameters, bytes).
+    private sealed record MatrixRow(string Name, int Rows, int Columns, string Form, long Parameters, long Bytes)
+    {
+        public static List<MatrixRow> Of(IReadOnlyList<(string Name, IWeightMatrix<float> Matrix)> matrices) =>
+        [
+            .. matrices.Select(m => new MatrixRow(m.Name, m.Matrix.Rows, m.Matrix.Columns, WeightForms.Describe(m.Matrix).Kind,
+                m.Matrix.ParameterCount, m.Matrix.StorageBytes)),
+        ];
+
+        public static void Print(List<MatrixRow> rows)
+        {
+            int width = rows.Max(m => m.Name.Length);
+            foreach (MatrixRow m in rows)
+                Console.WriteLine($"  {m.Name.PadRight(width)}  {m.Rows,6} x {m.Columns,-6} {m.Form,-14} {m.Parameters,12:N0} parameters {m.Bytes,14:N0} bytes");
+        }
     }
 }

@@ -48,6 +48,23 @@ public static class CompressibleModels
         return converted.Count;
     }
 
+    /// <summary>Fills every parameter with uniform values in [−range, range] (Zaremba et al.), in state-dict order.</summary>
+    public static void InitializeUniform<T>(this ICompressibleModel<T> model, double range, Xoshiro256 random) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(random);
+        foreach (Parameter<T> p in model.Parameters)
+            for (int k = 0; k < p.Value.Length; k++)
+                p.Value[k] = T.CreateChecked((2 * random.NextDouble() - 1) * range);
+    }
+
+    /// <summary>Clears every gradient.</summary>
+    public static void ZeroGradients<T>(this ICompressibleModel<T> model) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        foreach (Parameter<T> p in model.Parameters) p.ZeroGradient();
+    }
+
     /// <summary>Every pruned part of the model's matrices (pruned forms, doped matrices' S), in state-dict order.</summary>
     public static IEnumerable<PrunedMatrix<T>> PrunedParts<T>(this ICompressibleModel<T> model) where T : unmanaged, IFloatingPointIeee754<T> =>
         model.WeightMatrices.SelectMany(m => WeightForms.PrunedParts(m.Matrix));

@@ -228,19 +228,10 @@ public sealed class LanguageModel<T> : ICompressibleModel<T> where T : unmanaged
     }
 
     /// <summary>Fills every parameter with uniform values in [−range, range] (Zaremba et al.), in state-dict order.</summary>
-    public void InitializeUniform(double range, Xoshiro256 random)
-    {
-        ArgumentNullException.ThrowIfNull(random);
-        foreach (Parameter<T> p in Parameters)
-            for (int k = 0; k < p.Value.Length; k++)
-                p.Value[k] = T.CreateChecked((2 * random.NextDouble() - 1) * range);
-    }
+    public void InitializeUniform(double range, Xoshiro256 random) => CompressibleModels.InitializeUniform(this, range, random);
 
     /// <summary>Clears every gradient.</summary>
-    public void ZeroGradients()
-    {
-        foreach (Parameter<T> p in Parameters) p.ZeroGradient();
-    }
+    public void ZeroGradients() => CompressibleModels.ZeroGradients(this);
 
     /// <summary>Creates a zero recurrent state for <paramref name="batch"/> sequences.</summary>
     public RecurrentState<T> CreateState(int batch) => new(Config.Layers, batch, Config.HiddenSize, Config.Cell.HasCellState());

@@ -19,31 +19,18 @@ public static class ModelArchitecture
     public static LanguageModelConfig Infer(IReadOnlyDictionary<string, ImmutableArray<long>> shapes)
     {
         ArgumentNullException.ThrowIfNull(shapes);
-        ImmutableArray<long> Matrix(string name) =>
-            !shapes.TryGetValue(name, out ImmutableArray<long> shape) ? throw new ArgumentException($"The state dict has no tensor '{name}'.")
-            : shape.Length != 2 || shape[0] < 1 || shape[1] < 1 || shape[0] > int.MaxValue || shape[1] > int.MaxValue
-                ? throw new ArgumentException($"Tensor '{name}' has shape [{string.Join(", ", shape)}]; expected a matrix.")
-            : shape;
 
         if (shapes.Keys.FirstOrDefault(name => name.StartsWith("rnn.", StringComparison.Ordinal) && name.EndsWith("_reverse", StringComparison.Ordinal)) is { } reverse)
             throw new ArgumentException($"Tensor '{reverse}' belongs to a bidirectional layer; Dopant loads unidirectional language models only.");
-        ImmutableArray<long> encoder = Matrix("encoder.weight");
-        ImmutableArray<long> recurrent = Matrix("rnn.weight_hh_l0");
-        long hidden = recurrent[1], rows = recurrent[0];
-        RecurrentCell cell = rows == 4 * hidden ? RecurrentCell.Lstm
-            : rows == 3 * hidden ? RecurrentCell.Gru
-            : throw new ArgumentException(
-                $"Tensor 'rnn.weight_hh_l0' has shape [{rows}, {hidden}]: {rows} rows are neither 4H (an LSTM) nor 3H (a GRU) for H = {hidden}.");
-        int layers = 0;
-        while (shapes.ContainsKey($"rnn.weight_ih_l{layers}")) layers++;
-        if (layers == 0) throw new ArgumentException("The state dict has no tensor 'rnn.weight_ih_l0'.");
-        ImmutableArray<long> input = Matrix("rnn.weight_ih_l0");
+        ImmutableArray<long> encoder = Matrix(shapes, "encoder.weight");
+        (RecurrentCell cell, long hidden, int layers) = Recurrent(shapes);
+        ImmutableArray<long> input = Matrix(shapes, "rnn.weight_ih_l0");
         if (input[1] != encoder[1])
             throw new ArgumentException($"Tensor 'rnn.weight_ih_l0' has {input[1]} columns but 'encoder.weight' is {encoder[1]} wide.");
         bool tied = !shapes.ContainsKey("decoder.weight");
         if (!tied)
         {
-            ImmutableArray<long> decoder = Matrix("decoder.weight");
+            ImmutableArray<long> decoder = Matrix(shapes, "decoder.weight");
             if (decoder[0] != encoder[0] || decoder[1] != hidden)
                 throw new ArgumentException(
                     $"Tensor 'decoder.weight' has shape [{decoder[0]}, {decoder[1]}]; expected [{encoder[0]}, {hidden}] (vocabulary × hidden size).");
@@ -65,19 +52,8 @@ public static class ModelArchitecture
     public static SentenceModelConfig InferSentenceModel(IReadOnlyDictionary<string, ImmutableArray<long>> shapes, LabelHead head, SentencePooling pooling)
     {
         ArgumentNullException.ThrowIfNull(shapes);
-        ImmutableArray<long> Matrix(string name) =>
-            !shapes.TryGetValue(name, out ImmutableArray<long> shape) ? throw new ArgumentException($"The state dict has no tensor '{name}'.")
-            : shape.Length != 2 || shape[0] < 1 || shape[1] < 1 || shape[0] > int.MaxValue || shape[1] > int.MaxValue
-                ? throw new ArgumentException($"Tensor '{name}' has shape [{string.Join(", ", shape)}]; expected a matrix.")
-            : shape;
-        ImmutableArray<long> encoder = Matrix("encoder.weight"), recurrent = Matrix("rnn.weight_hh_l0"), decoder = Matrix("decoder.weight");
-        long hidden = recurrent[1];
-        RecurrentCell cell = recurrent[0] == 4 * hidden ? RecurrentCell.Lstm
-            : recurrent[0] == 3 * hidden ? RecurrentCell.Gru
-            : throw new ArgumentException($"Tensor 'rnn.weight_hh_l0' has shape [{recurrent[0]}, {hidden}]: {recurrent[0]} rows are neither 4H (an LSTM) nor 3H (a GRU) for H = {hidden}.");
-        int layers = 0;
-        while (shapes.ContainsKey($"rnn.weight_ih_l{layers}")) layers++;
-        if (layers == 0) throw new ArgumentException("The state dict has no tensor 'rnn.weight_ih_l0'.");
+        ImmutableArray<long> encoder = Matrix(shapes, "encoder.weight"), decoder = Matrix(shapes, "decoder.weight");
+        (RecurrentCell cell, long hidden, int layers) = Recurrent(shapes);
         bool bidirectional = shapes.ContainsKey("rnn.weight_hh_l0_reverse");
         long output = bidirectional ? 2 * hidden : hidden;
         if (decoder[1] != output)
@@ -89,4 +65,25 @@ public static class ModelArchitecture
         config.Validate();
         return config;
     }
+
+    // The cell from the rows of rnn.weight_hh_l0 (4H or 3H), H from its columns, the layers from the rnn.weight_ih_l{k} present.
+    private static (RecurrentCell Cell, long Hidden, int Layers) Recurrent(IReadOnlyDictionary<string, ImmutableArray<long>> shapes)
+    {
+        ImmutableArray<long> recurrent = Matrix(shapes, "rnn.weight_hh_l0");
+        long hidden = recurrent[1], rows = recurrent[0];
+        RecurrentCell cell = rows == 4 * hidden ? RecurrentCell.Lstm
+            : rows == 3 * hidden ? RecurrentCell.Gru
+            : throw new ArgumentException(
+                $"Tensor 'rnn.weight_hh_l0' has shape [{rows}, {hidden}]: {rows} rows are neither 4H (an LSTM) nor 3H (a GRU) for H = {hidden}.");
+        int layers = 0;
+        while (shapes.ContainsKey($"rnn.weight_ih_l{layers}")) layers++;
+        if (layers == 0) throw new ArgumentException("The state dict has no tensor 'rnn.weight_ih_l0'.");
+        return (cell, hidden, layers);
+    }
+
+    private static ImmutableArray<long> Matrix(IReadOnlyDictionary<string, ImmutableArray<long>> shapes, string name) =>
+        !shapes.TryGetValue(name, out ImmutableArray<long> shape) ? throw new ArgumentException($"The state dict has no tensor '{name}'.")
+        : shape.Length != 2 || shape[0] < 1 || shape[1] < 1 || shape[0] > int.MaxValue || shape[1] > int.MaxValue
+            ? throw new ArgumentException($"Tensor '{name}' has shape [{string.Join(", ", shape)}]; expected a matrix.")
+        : shape;
 }

@@ -124,19 +124,10 @@ public sealed class SentenceLabeler<T> : ICompressibleModel<T> where T : unmanag
     public ReadOnlySpan<T> Features => _features.AsSpan(0, _count * Config.OutputSize);
 
     /// <summary>Fills every parameter with uniform values in [−range, range], in state-dict order.</summary>
-    public void InitializeUniform(double range, Xoshiro256 random)
-    {
-        ArgumentNullException.ThrowIfNull(random);
-        foreach (Parameter<T> p in Parameters)
-            for (int k = 0; k < p.Value.Length; k++)
-                p.Value[k] = T.CreateChecked((2 * random.NextDouble() - 1) * range);
-    }
+    public void InitializeUniform(double range, Xoshiro256 random) => CompressibleModels.InitializeUniform(this, range, random);
 
     /// <summary>Clears every gradient.</summary>
-    public void ZeroGradients()
-    {
-        foreach (Parameter<T> p in Parameters) p.ZeroGradient();
-    }
+    public void ZeroGradients() => CompressibleModels.ZeroGradients(this);
 
     /// <summary>
     /// Runs a batch of <paramref name="batch"/> sentences padded to <paramref name="steps"/> and returns the summed

@@ -123,18 +123,7 @@ public sealed class LabelerCheckpoint
         if (!file.Metadata.ContainsKey(ModelCheckpoint.ConfigKey))
             return FromStateDict(path, file, import ?? throw new InvalidDataException(
                 $"'{path}' has no '{ModelCheckpoint.ConfigKey}' metadata; a PyTorch tagger or classifier needs --vocab, --labels and --head."));
-        T Parse<T>(string key) where T : class
-        {
-            if (!file.Metadata.TryGetValue(key, out string? text)) throw new InvalidDataException($"'{path}' has no '{key}' metadata.");
-            try
-            {
-                return JsonSerializer.Deserialize<T>(text, ModelCheckpoint.Json) ?? throw new InvalidDataException($"'{path}': metadata '{key}' is null.");
-            }
-            catch (JsonException e)
-            {
-                throw new InvalidDataException($"'{path}': metadata '{key}' is not valid: {DiagnosticText.OneLine(e.Message)}", e);
-            }
-        }
+        T Parse<T>(string key) where T : class => MetadataJson.Parse<T>(file, path, key);
 
         SentenceModelConfig config;
         Vocabulary vocabulary;

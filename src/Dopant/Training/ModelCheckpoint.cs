@@ -181,19 +181,7 @@ public sealed class ModelCheckpoint
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"Model file '{path}' does not exist.", path);
         SafeTensorsFile file = SafeTensorsFile.Load(path);
-        string Meta(string key) => file.Metadata.TryGetValue(key, out string? value) ? value
-            : throw new InvalidDataException($"'{path}' has no '{key}' metadata.");
-        T Parse<T>(string key) where T : class
-        {
-            try
-            {
-                return JsonSerializer.Deserialize<T>(Meta(key), Json) ?? throw new InvalidDataException($"'{path}': metadata '{key}' is null.");
-            }
-            catch (JsonException e)
-            {
-                throw new InvalidDataException($"'{path}': metadata '{key}' is not valid: {DiagnosticText.OneLine(e.Message)}", e);
-            }
-        }
+        T Parse<T>(string key) where T : class => MetadataJson.Parse<T>(file, path, key);
 
         LanguageModelConfig config;
         bool inferred = !file.Metadata.ContainsKey(ConfigKey);
