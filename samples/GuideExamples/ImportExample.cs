@@ -1,3 +1,4 @@
+using Dopant.Matrices;
 using Dopant.Compression;
 using Dopant.Data;
 using Dopant.Models;

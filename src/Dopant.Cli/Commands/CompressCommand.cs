@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Dopant.Matrices;
 using Dopant.Cli.Runs;
 using Dopant.Compression;
 using Dopant.Data;

@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
-using Dopant.Compression;
 using Dopant.Data;
+using Dopant.Matrices;
 using Dopant.Models;
 using Dopant.Tasks;
 using Dopant.Training;

@@ -1,5 +1,4 @@
-using System.Collections.Concurrent;
-using System.Text.RegularExpressions;
+using Dopant.Matrices;
 
 namespace Dopant.Compression;
 
@@ -10,10 +9,8 @@ namespace Dopant.Compression;
 /// </summary>
 public sealed class LayerSelector
 {
-    private const int MaxCompiled = 256;
-    private static readonly ConcurrentDictionary<string, Regex> Compiled = new(StringComparer.Ordinal);
-    private readonly Regex? _names;
-    private readonly Regex[] _exclude;
+    private readonly NamePattern? _names;
+    private readonly NamePattern[] _exclude;
 
     /// <summary>Creates a selector; null or empty arguments select everything.</summary>
     /// <exception cref="ArgumentException">
@@ -25,8 +22,8 @@ public sealed class LayerSelector
         Names = string.IsNullOrEmpty(names) ? null : names;
         Kinds = kinds?.Distinct().ToArray() ?? [];
         Exclude = exclude?.ToArray() ?? [];
-        _names = Names is null ? null : Compile(Names);
-        _exclude = [.. Exclude.Select(Compile)];
+        _names = Names is null ? null : NamePattern.Parse(Names);
+        _exclude = [.. Exclude.Select(NamePattern.Parse)];
     }
 
     /// <summary>Selects every weight matrix.</summary>
@@ -76,30 +73,5 @@ public sealed class LayerSelector
         if (Kinds.Count > 0) parts.Add("kinds " + string.Join(", ", Kinds));
         if (Exclude.Count > 0) parts.Add("except " + string.Join(", ", Exclude.Select(e => $"/{e}/")));
         return parts.Count == 0 ? "all" : string.Join("; ", parts);
-    }
-
-    // Patterns come from scheme files: the non-backtracking engine matches in time linear in the name whatever the
-    // pattern, so that one like (a+)+$ cannot stall a run; the timeout is a second line of defence. Its automaton
-    // costs milliseconds to build, and a search builds the same scheme for every trial, hence the cache.
-    private static Regex Compile(string pattern)
-    {
-        if (Compiled.TryGetValue(pattern, out Regex? cached)) return cached;
-        try
-        {
-            var regex = new Regex($"^(?:{pattern})$", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking, TimeSpan.FromSeconds(1));
-            if (Compiled.Count >= MaxCompiled) Compiled.Clear();
-            Compiled[pattern] = regex;
-            return regex;
-        }
-        catch (ArgumentException e)
-        {
-            throw new ArgumentException($"Invalid name pattern {DiagnosticText.Quote(pattern)}: {DiagnosticText.OneLine(e.Message)}", e);
-        }
-        catch (NotSupportedException e)
-        {
-            throw new ArgumentException(
-                $"Name pattern {DiagnosticText.Quote(pattern)} uses a construct that linear-time matching does not support " +
-                $"(backreferences, lookarounds, atomic groups): {DiagnosticText.OneLine(e.Message)}", e);
-        }
     }
 }

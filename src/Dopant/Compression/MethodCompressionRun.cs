@@ -1,3 +1,4 @@
+using Dopant.Matrices;
 using Dopant.Data;
 using Dopant.Models;
 using Dopant.Training;

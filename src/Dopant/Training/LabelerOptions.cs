@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
-using Dopant.Compression;
 using Dopant.Data;
+using Dopant.Matrices;
 using Dopant.Models;
 
 namespace Dopant.Training;

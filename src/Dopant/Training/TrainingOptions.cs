@@ -1,5 +1,5 @@
 using System.Text.Json.Serialization;
-using Dopant.Compression;
+using Dopant.Matrices;
 using Dopant.Models;
 
 namespace Dopant.Training;

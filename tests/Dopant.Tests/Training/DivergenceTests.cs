@@ -30,7 +30,7 @@ public class DivergenceTests : IDisposable
         Layers = 2, HiddenSize = 8, Bptt = 6, BatchSize = 4, Epochs = 3, LearningRate = optimizer == "adam" ? 0.01 : 1, Decay = 0.5,
         DecayAfter = 3, InitRange = 0.1, Dropout = 0.2, Clip = 5, Seed = 9, EvalBatchSize = 3, Optimizer = optimizer,
         FinalSparsity = 0.9, PruneStartEpoch = 0.5, PruneEndEpoch = 2.5, PruneEvents = 20, CoMatrixDropout = 0.3,
-        Compression = new Dopant.Compression.LstmCompression(CompressionMethod.Dlmf, 4),
+        Compression = new LstmCompression(CompressionMethod.Dlmf, 4),
     };
 
     private static LanguageModel<float> DopedModel(TrainingOptions options, int vocabulary)

@@ -28,7 +28,7 @@ public class DopingScheduleTests : IDisposable
         Layers = 2, HiddenSize = 8, Bptt = 6, BatchSize = 4, Epochs = 3, LearningRate = 1, Decay = 0.5, DecayAfter = 2,
         InitRange = 0.1, Clip = 5, Seed = 9, EvalBatchSize = 3,
         FinalSparsity = 0.9, PruneStartEpoch = 0.5, PruneEndEpoch = 2, PruneEvents = 10, CoMatrixDropout = 0.5,
-        Compression = new Dopant.Compression.LstmCompression(CompressionMethod.Dlmf, 4),
+        Compression = new LstmCompression(CompressionMethod.Dlmf, 4),
     };
 
     // A dense model compressed to doped low-rank matrices (rank 2, S dense) — what `dopant compress` starts from.
@@ -151,7 +151,7 @@ public class DopingScheduleTests : IDisposable
     {
         var e = Assert.Throws<ArgumentException>((Options() with { CoMatrixDropoutFinal = 1.0 }).Validate);
         Assert.Contains("--cmr-final", e.Message);
-        e = Assert.Throws<ArgumentException>((Options() with { Compression = new Dopant.Compression.LstmCompression(CompressionMethod.Dkp, 0.5) }).Validate);
+        e = Assert.Throws<ArgumentException>((Options() with { Compression = new LstmCompression(CompressionMethod.Dkp, 0.5) }).Validate);
         Assert.Contains("--factor", e.Message);
     }
 

@@ -123,7 +123,7 @@ public sealed class LabelerTrainerTests : IDisposable
         LabeledCorpus corpus = LabeledCorpus.Load(tags, LabelingTask.Tagging);
         string dense = Path.Combine(_folder.Path, "dense.safetensors"), compressed = Path.Combine(_folder.Path, method + ".safetensors");
         new LabelerTrainer(Small(LabelingTask.Tagging), corpus).Run(dense);
-        var compression = new Dopant.Compression.LstmCompression(CompressionMethods.Parse(method), 3) { Matrices = matrices };
+        var compression = new LstmCompression(CompressionMethods.Parse(method), 3) { Matrices = matrices };
         LabelerTrainer trainer = MethodCompressionRun.StartLabeler(compression,
             Small(LabelingTask.Tagging) with { PruneStartEpoch = 0, PruneEndEpoch = 2 }, dense, tags);
         Assert.True(trainer.Model.WeightMatrices.Where(m => m.Name.StartsWith("rnn.", StringComparison.Ordinal)).All(m => m.Matrix is not DenseMatrix<float>));

@@ -1,7 +1,5 @@
-using Dopant.Matrices;
-using Dopant.Models;
 
-namespace Dopant.Compression;
+namespace Dopant.Matrices;
 
 /// <summary>
 /// The compression methods of the doping papers for the LSTM matrices of a language model, at a target compression
@@ -60,7 +58,7 @@ public sealed record LstmCompression(CompressionMethod Method, double Factor, do
         if (Matrices is not null)
         {
             if (Concatenated) throw new ArgumentException("--matrices selects single matrices; --concatenate compresses each layer's [W_ih | W_hh] as one.");
-            _ = new LayerSelector(Matrices);
+            _ = NamePattern.Parse(Matrices);
         }
         if (KroneckerFactors is < 2 or > 4) throw new ArgumentException($"--kron-factors must be 2, 3 or 4 (got {KroneckerFactors}).");
         if (KroneckerFactors != 2 && Method is not (CompressionMethod.Kp or CompressionMethod.Dkp))
@@ -93,79 +91,6 @@ public sealed record LstmCompression(CompressionMethod Method, double Factor, do
             _ => BlockShape.IsUnstructured ? WeightFormSpec.Pruned : WeightFormSpec.PrunedInBlocks(BlockShape),
         };
         return IsDoped ? WeightFormSpec.Doped(structure, BlockShape) : structure;
-    }
-
-    /// <summary>
-    /// Replaces every recurrent matrix of <paramref name="model"/> (or those <see cref="Matrices"/> selects, or, when
-    /// <see cref="Concatenated"/>, every layer's [W_ih | W_hh]) by its form under this method, initialized from the
-    /// current dense values (nearest Kronecker product, truncated SVD; S = W − M), and returns the accounting.
-    /// </summary>
-    /// <exception cref="ArgumentException"><see cref="Matrices"/> selects none of the model's matrices, or a form does not fit.</exception>
-    public CompressionReport Apply(LanguageModel<float> model)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        Validate();
-        if (!Concatenated)
-        {
-            ApplyForms(model);
-            return model.CompressionReport();
-        }
-        if (model.Config.Cell != RecurrentCell.Lstm)
-            throw new ArgumentException($"--concatenate needs LSTM layers; a {model.Config.Cell.Name().ToUpperInvariant()} multiplies W_hn·h by its reset gate, so W_ih and W_hh stay apart.");
-        var layers = model.Layers.ToDictionary(l => l.CombinedWeightsName);
-        model.CombineLstm(name => SpecFor(4 * layers[name].HiddenSize, layers[name].InputSize + layers[name].HiddenSize));
-        return model.CompressionReport();
-    }
-
-    /// <summary>
-    /// Gives every matrix of any model that this method selects (<see cref="Matrices"/>, default the recurrent ones)
-    /// its form, initialized from the current values, and returns how many it replaced.
-    /// </summary>
-    /// <exception cref="ArgumentException">The selection is empty, a form does not fit, or <see cref="Concatenated"/> is asked of a model that is not a language model.</exception>
-    public int ApplyForms(ICompressibleModel<float> model)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        Validate();
-        if (Concatenated) throw new ArgumentException("--concatenate combines the layers of a language model; compress the matrices one by one here.");
-        var sizes = model.WeightMatrices.ToDictionary(m => m.Name, m => (m.Matrix.Rows, m.Matrix.Columns));
-        LayerSelector? selector = Matrices is null ? null : new LayerSelector(Matrices);
-        int compressed = model.Compress(name => selector?.SelectsName(name) ?? LanguageModel<float>.IsRecurrent(name)
-            ? SpecFor(sizes[name].Rows, sizes[name].Columns) : null);
-        if (compressed == 0)
-            throw new ArgumentException($"--matrices '{Matrices}' selects none of the model's weight matrices ({string.Join(", ", sizes.Keys)}).");
-        return compressed;
-    }
-
-    /// <summary>
-    /// Checks that the factor leaves at least one stored weight of every matrix this method would compress in
-    /// <paramref name="model"/>, before anything is built or trained.
-    /// </summary>
-    /// <exception cref="ArgumentException">The factor is above some selected matrix's size; the message names the matrix.</exception>
-    public void CheckFactorFits(ICompressibleModel<float> model)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        LayerSelector? selector = Matrices is null ? null : new LayerSelector(Matrices);
-        IEnumerable<(string Name, long Rows, long Columns)> sizes = Concatenated && model is LanguageModel<float> language
-            ? language.Layers.Select(l => (l.CombinedWeightsName, (long)language.Config.GateCount * l.HiddenSize, (long)(l.InputSize + l.HiddenSize)))
-            : model.WeightMatrices.Where(m => selector?.SelectsName(m.Name) ?? LanguageModel<float>.IsRecurrent(m.Name))
-                .Select(m => (m.Name, (long)m.Matrix.Rows, (long)m.Matrix.Columns));
-        foreach ((string name, long rows, long columns) in sizes)
-            if (rows * columns / Factor < 1)
-                throw new ArgumentException(
-                    $"--factor {Factor:G} leaves less than one stored weight of '{name}' ({rows} × {columns} = {rows * columns:N0} weights); the factor can be at most {rows * columns:N0}.");
-    }
-
-    /// <summary>
-    /// <see cref="Apply"/>, then every pruned part (the doping matrices S, or the pruned matrices) pruned by magnitude
-    /// straight to <see cref="FinalSparsity"/> in one shot, without training: the final shapes and nonzero counts of
-    /// a finished run, for timing or sizing a method before training it.
-    /// </summary>
-    public CompressionReport ApplyFinal(LanguageModel<float> model)
-    {
-        Apply(model);
-        foreach (PrunedMatrix<float> part in model.WeightMatrices.SelectMany(m => WeightForms.PrunedParts(m.Matrix)))
-            part.PruneToSparsity(FinalSparsity);
-        return model.CompressionReport();
     }
 
     private WeightFormSpec Kronecker(int rows, int columns, double factor)

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Dopant.Compression;
+namespace Dopant.Matrices;
 
 /// <summary>The compression methods of the doping papers (<see cref="LstmCompression"/>).</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<CompressionMethod>))]
