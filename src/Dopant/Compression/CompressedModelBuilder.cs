@@ -5,8 +5,8 @@ namespace Dopant.Compression;
 
 /// <summary>
 /// Turns a model whose weights hold their compressed values Δ(θ) (the end of learning-compression) into a model that
-/// stores them in compressed form for masked fine-tuning, the runtime and the checkpoint: an LSTM matrix under a
-/// structured projection becomes that form, a pruned LSTM matrix a <see cref="PrunedMatrix{T}"/> (in the rule's blocks)
+/// stores them in compressed form for masked fine-tuning, the runtime and the checkpoint: any matrix under a structured
+/// projection (the embedding and decoder included) becomes that form, a pruned LSTM matrix a <see cref="PrunedMatrix{T}"/> (in the rule's blocks)
 /// holding its zero pattern as the mask; a pruned embedding or decoder keeps a mask that <see cref="ApplyMasks"/>
 /// re-applies after every update. Quantization is applied again to the fine-tuned values by <see cref="Quantize"/>.
 /// </summary>
@@ -18,8 +18,8 @@ public sealed class CompressedModelBuilder
 
     /// <summary>Binds the scheme to a dense model.</summary>
     /// <exception cref="ArgumentException">
-    /// The scheme selects nothing, puts a structured form on a weight that is not an LSTM matrix, or quantizes a
-    /// structured form (not supported: the factors would need their own scales).
+    /// The scheme selects nothing, or quantizes a structured form (not supported: the factors would need their own
+    /// scales), or gives a structured form other operators.
     /// </exception>
     public CompressedModelBuilder(LanguageModel<float> model, CompressionScheme scheme)
     {
@@ -33,8 +33,6 @@ public sealed class CompressedModelBuilder
         {
             var ops = Flatten(rule.Operator).ToList();
             if (!ops.OfType<FormProjection>().Any()) continue;
-            if (weights.FirstOrDefault(w => w.Kind is not (WeightKind.LstmInput or WeightKind.LstmRecurrent)) is { } other)
-                throw new ArgumentException($"{rule.Operator.Description} is a structured form, which only LSTM matrices take; the rule also selects '{other.Name}'.");
             if (ops.OfType<Quantize>().Any())
                 throw new ArgumentException($"{rule.Operator.Description}: quantizing a structured form is not supported; quantize pruned or dense weights.");
             if (ops.Count > 1)
@@ -66,6 +64,13 @@ public sealed class CompressedModelBuilder
             IWeightMatrix<float> recurrent = Form(layer.RecurrentWeights, layer.RecurrentWeightsName, WeightKind.LstmRecurrent);
             layer.ReplaceWeights(input, recurrent);
         }
+        // The embedding and the decoder take a structured form when their rule projects onto one; pruned, they stay
+        // dense under the masks recorded above.
+        foreach ((string name, IWeightMatrix<float> matrix, WeightKind kind) in (IEnumerable<(string, IWeightMatrix<float>, WeightKind)>)
+                 [(LanguageModel<float>.EncoderWeightName, _model.Encoder.Table, WeightKind.Embedding),
+                  .. _model.Config.TiedWeights ? [] : new[] { (LanguageModel<float>.DecoderWeightName, _model.Decoder.Weight, WeightKind.Decoder) }])
+            if (rules.TryGetValue(name, out SchemeRule? rule) && Flatten(rule.Operator).OfType<FormProjection>().FirstOrDefault() is { } projection)
+                _model.ReplaceMatrix(name, projection.Fit(new CompressibleWeight(name, kind, matrix.Rows, matrix.Columns, matrix.ToDense())));
 
         IWeightMatrix<float> Form(IWeightMatrix<float> matrix, string name, WeightKind kind)
         {

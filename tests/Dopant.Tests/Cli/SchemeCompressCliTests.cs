@@ -98,11 +98,31 @@ public sealed class SchemeCompressCliTests : IDisposable
         Assert.Equal(first.RootElement.GetProperty("test_ppl").GetDouble(), second.RootElement.GetProperty("test_ppl").GetDouble(), 9);
     }
 
+    [Fact]
+    public void A_scheme_gives_the_embedding_and_the_decoder_structured_forms()
+    {
+        string scheme = Scheme("""
+            { "rules": [
+                { "select": { "kinds": ["embedding", "decoder"] }, "operators": [ { "op": "lmf", "factor": 2 } ] },
+                { "select": { "kinds": ["lstm"] }, "operators": [ { "op": "prune", "factor": 2 } ] } ] }
+            """);
+        string output = Path.Combine(_folder.Path, "structured.safetensors");
+        CliProcess.Result run = CliProcess.Run(Compress(output, scheme));
+        Assert.True(run.ExitCode == 0, run.StandardError);
+        ModelCheckpoint model = ModelCheckpoint.Load(output);
+        Assert.IsType<LowRankMatrix<float>>(model.Model.Encoder.Table);
+        Assert.IsType<LowRankMatrix<float>>(model.Model.Decoder.Weight);
+        Assert.IsType<PrunedMatrix<float>>(model.Model.Layers[0].RecurrentWeights);
+        CliProcess.Result eval = CliProcess.Run("eval", "--model", output, "--data", Data, "--json");
+        Assert.True(eval.ExitCode == 0, eval.StandardError);
+        Assert.True(JsonDocument.Parse(eval.StandardOutput).RootElement.GetProperty("test_ppl").GetDouble() < 20);
+    }
+
     [Theory]
     [InlineData("missing", "does not exist")]
     [InlineData("level", "give a level")]
     [InlineData("method", "--scheme and --method are alternatives")]
-    [InlineData("embedding-kp", "only LSTM matrices take")]
+    [InlineData("kp-quantized", "quantizing a structured form is not supported")]
     public void Bad_scheme_runs_fail_with_a_clear_error_and_write_nothing(string problem, string expected)
     {
         string output = Path.Combine(_folder.Path, problem + ".safetensors");
@@ -112,7 +132,7 @@ public sealed class SchemeCompressCliTests : IDisposable
             "missing" => Compress(output, Path.Combine(_folder.Path, "nope.json")),
             "level" => Compress(output, levelled),
             "method" => Compress(output, levelled, "--level", "4", "--method", "dkp"),
-            _ => Compress(output, Scheme("""{ "rules": [ { "operators": [ { "op": "kp", "factor": 4 } ] } ] }""")),
+            _ => Compress(output, Scheme("""{ "rules": [ { "operators": [ { "op": "lmf", "factor": 2 }, { "op": "quantize", "precision": "int8" } ] } ] }""")),
         };
         CliProcess.Result run = CliProcess.Run(args);
         Assert.NotEqual(0, run.ExitCode);
