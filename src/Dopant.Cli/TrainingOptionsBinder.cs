@@ -77,6 +77,8 @@ internal sealed class TrainingOptionsBinder
             Clip = parse.GetValue(_clip) ?? preset.Clip,
             Seed = parse.GetValue(_seed) ?? preset.Seed,
             Optimizer = parse.GetValue(_optimizer) ?? preset.Optimizer,
+            MaxRollbacks = parse.GetValue(_maxRollbacks) ?? preset.MaxRollbacks,
+            RollbackLearningRateFactor = parse.GetValue(_rollbackLr) ?? preset.RollbackLearningRateFactor,
         };
         o.Validate();
         return o;

@@ -62,10 +62,14 @@ internal static class LabelerCommands
             $"epoch {e.Epoch}/{o.Epochs} done: train loss {e.TrainLoss:F4}, valid accuracy {e.Valid.Accuracy:P2}, macro-F1 {e.Valid.MacroF1:F4}, " +
             (e.Sparsity is double sparsity ? $"sparsity {sparsity:P2}, " : "") +
             $"lr {e.LearningRate:G4}, {e.LabelsPerSecond:N0} labels/s; checkpoint {path}");
+        trainer.Diverged += d => Console.Error.WriteLine(
+            $"epoch {d.Epoch}/{o.Epochs} diverged at batch {d.Window} (loss {d.Loss:G4} per label): rolled back to the epoch's start; " +
+            $"initial learning rate now {o.LearningRate * d.LearningRateScale:G4} ({d.LearningRateScale:G4} x --lr)");
         (LabelingScore valid, LabelingScore test) = trainer.Run(path, new ConsoleProgress(), cancellationToken);
         if (json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(new { model = path, task = TaskName(o.Task), valid, test, options = o, epochs = trainer.History }, ModelCheckpoint.Json));
+            Console.WriteLine(JsonSerializer.Serialize(new { model = path, task = TaskName(o.Task), valid, test, options = o, epochs = trainer.History, divergences = trainer.Divergences },
+                ModelCheckpoint.Json));
             return;
         }
         Console.WriteLine($"{"epoch",5} {"lr",9} {"train loss",10} {"valid acc",10} {"macro-F1",9}");

@@ -18,7 +18,7 @@ public interface ICompressibleModel<T> where T : unmanaged, IFloatingPointIeee75
     IReadOnlyList<Parameter<T>> Parameters { get; }
 
     /// <summary>The generator that draws dropout masks (co-matrix dropout draws from it too).</summary>
-    Xoshiro256 Random { get; }
+    Xoshiro256 Random { get; set; }
 
     /// <summary>Replaces the weight matrix <paramref name="name"/> by <paramref name="form"/> of the same shape.</summary>
     /// <exception cref="ArgumentException">The model has no such matrix, or the form has another shape.</exception>

@@ -158,7 +158,8 @@ public sealed class LabelerCheckpoint
                 [config.VocabularySize, config.EmbeddingSize]);
         LabelerOptions? options = file.Metadata.ContainsKey(ModelCheckpoint.OptionsKey) ? Parse<LabelerOptions>(ModelCheckpoint.OptionsKey) : null;
         LabelerState? state = file.Metadata.ContainsKey(ModelCheckpoint.StateKey) ? Parse<LabelerState>(ModelCheckpoint.StateKey) : null;
-        if (state is not null && (state.RandomState is not { Length: 4 } || state.RandomState.All(w => w == 0) || state.History is null || state.EpochsCompleted < 0))
+        if (state is not null && (state.RandomState is not { Length: 4 } || state.RandomState.All(w => w == 0) || state.History is null || state.EpochsCompleted < 0
+                                  || state.Divergences is null || !(state.LearningRateScale > 0 && double.IsFinite(state.LearningRateScale))))
             throw new InvalidDataException($"'{path}': metadata '{ModelCheckpoint.StateKey}' is not valid.");
 
         var model = new SentenceLabeler<float>(config);

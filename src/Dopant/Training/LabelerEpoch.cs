@@ -24,4 +24,10 @@ public sealed record LabelerState
 
     /// <summary>One entry per finished epoch.</summary>
     public IReadOnlyList<LabelerEpoch> History { get; init; } = [];
+
+    /// <summary>The factor on the learning rate left by roll-backs after divergence (1 when there were none).</summary>
+    public double LearningRateScale { get; init; } = 1;
+
+    /// <summary>Every diverged epoch that was rolled back.</summary>
+    public IReadOnlyList<DivergenceEvent> Divergences { get; init; } = [];
 }

@@ -96,6 +96,12 @@ public sealed record LabelerOptions
     public DopingSettings Doping => new(FinalSparsity, 0, PruneStartEpoch, PruneEndEpoch > 0 ? PruneEndEpoch : 0.75 * Epochs, PruneEvents,
         CoMatrixDropout, null, 0);
 
+    /// <summary>How often a diverged epoch is rolled back and trained again at a lower learning rate before the run stops.</summary>
+    public int MaxRollbacks { get; init; } = 3;
+
+    /// <summary>The learning-rate factor applied at each roll-back.</summary>
+    public double RollbackLearningRateFactor { get; init; } = 0.5;
+
     /// <summary>The preset names.</summary>
     public static IReadOnlyList<string> PresetNames { get; } = ["tagger", "classifier"];
 
@@ -155,6 +161,8 @@ public sealed record LabelerOptions
             $"pruning must end (epoch {Doping.PruneEndEpoch:G}) after it starts (epoch {PruneStartEpoch:G}).");
         Require(PruneEvents >= 1, $"--prune-events must be at least 1 (got {PruneEvents}).");
         Require(CoMatrixDropout >= 0 && CoMatrixDropout < 1, $"--cmr must be in [0, 1) (got {CoMatrixDropout}).");
+        Require(MaxRollbacks >= 0, $"--max-rollbacks must not be negative (got {MaxRollbacks}).");
+        Require(RollbackLearningRateFactor > 0 && RollbackLearningRateFactor < 1, $"--rollback-lr-factor must be in (0, 1) (got {RollbackLearningRateFactor}).");
         Compression?.Validate();
     }
 }

@@ -15,11 +15,13 @@ namespace Dopant.Training;
 public sealed class LabelerTrainer
 {
     private readonly List<LabelerEpoch> _history = [];
-    private Xoshiro256 _random;
     private readonly IOptimizer<float> _optimizer;
     private readonly IReadOnlyList<Parameter<float>> _parameters;
     private readonly ParameterChunks<float> _chunks;
     private readonly DopingSchedule? _doping;
+    private readonly List<DivergenceEvent> _divergences = [];
+    private readonly int[] _tokens, _labels, _lengths;
+    private double _learningRateScale = 1;
 
     /// <summary>Creates a trainer for a fresh model of <paramref name="options"/> on <paramref name="corpus"/>, or for <paramref name="model"/>.</summary>
     public LabelerTrainer(LabelerOptions options, LabeledCorpus corpus, SentenceLabeler<float>? model = null)
@@ -30,18 +32,21 @@ public sealed class LabelerTrainer
         if (corpus.Task != options.Task) throw new ArgumentException($"The corpus is for {corpus.Task}, the options for {options.Task}.");
         Options = options;
         Corpus = corpus;
-        _random = new Xoshiro256(options.Seed);
+        var random = new Xoshiro256(options.Seed);
         if (model is null)
         {
             model = new SentenceLabeler<float>(options.ModelConfig(corpus.Vocabulary.Count, corpus.Labels.Count));
-            model.InitializeUniform(options.InitRange, _random);
+            model.InitializeUniform(options.InitRange, random);
         }
         Model = model;
-        Model.Random = _random;
+        Model.Random = random;
         _parameters = model.Parameters;
         _chunks = new ParameterChunks<float>(_parameters);
         _optimizer = options.Optimizer == "adam" ? new AdamOptimizer<float>() : new SgdOptimizer<float>();
         TrainBatches = new SentenceBatches(corpus.Train, options.Task, options.BatchSize, options.MaxLength, Path.Combine(corpus.Folder, PtbCorpus.TrainFileName));
+        _tokens = new int[Math.Max(1, TrainBatches.MaxSteps) * options.BatchSize];
+        _labels = new int[_tokens.Length];
+        _lengths = new int[options.BatchSize];
         // Co-matrix dropout holds one mask row per sentence of a batch, which only the recurrent products see whole.
         _doping = model.IsCompressed() ? new DopingSchedule(model, options.Doping, TrainBatches.Count, LanguageModel<float>.IsRecurrent) : null;
     }
@@ -76,51 +81,41 @@ public sealed class LabelerTrainer
         var trainer = new LabelerTrainer(options, corpus, checkpoint.Model);
         trainer.EpochsCompleted = state.EpochsCompleted;
         trainer._history.AddRange(state.History);
-        trainer._random = new Xoshiro256(state.RandomState);
-        trainer.Model.Random = trainer._random;
+        trainer.Model.Random = new Xoshiro256(state.RandomState);
+        trainer._learningRateScale = state.LearningRateScale;
+        trainer._divergences.AddRange(state.Divergences);
         trainer._optimizer.StepCount = state.OptimizerSteps;
         if (trainer._optimizer is AdamOptimizer<float> adam)
             foreach ((string key, float[] values) in checkpoint.OptimizerState) adam.RestoreState(key, (float[])values.Clone());
         return trainer;
     }
 
-    /// <summary>Trains the remaining epochs, writing <paramref name="checkpointPath"/> after each, and returns the test score.</summary>
+    /// <summary>Raised when an epoch diverged and was rolled back to train again at a lower learning rate.</summary>
+    public event Action<DivergenceEvent>? Diverged;
+
+    /// <summary>
+    /// Trains the remaining epochs, writing <paramref name="checkpointPath"/> after each, and returns the validation and
+    /// test scores. An epoch whose batch loss is not finite or above twice a uniform guess's is rolled back to its start
+    /// and trained again at <see cref="LabelerOptions.RollbackLearningRateFactor"/> times the learning rate, at most
+    /// <see cref="LabelerOptions.MaxRollbacks"/> times in a run.
+    /// </summary>
+    /// <exception cref="TrainingDivergedException">The run diverged more often than it may roll back.</exception>
     public (LabelingScore Valid, LabelingScore Test) Run(string checkpointPath, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(checkpointPath);
-        var tokens = new int[TrainBatches.MaxSteps * Options.BatchSize];
-        var labels = new int[tokens.Length];
-        var lengths = new int[Options.BatchSize];
         while (EpochsCompleted < Options.Epochs)
         {
             int epoch = EpochsCompleted + 1;
-            double rate = LearningRateSchedule.Zaremba(Options.LearningRate, Options.Decay, Options.DecayAfter, epoch);
-            Model.Training = true;
-            var clock = Stopwatch.StartNew();
-            double lossSum = 0;
-            long labelCount = 0;
-            int[] order = TrainBatches.Order(_random);
-            for (int i = 0; i < order.Length; i++)
+            TrainingSnapshot? lastGood = Options.MaxRollbacks > 0 ? TrainingSnapshot.Capture(Model, _optimizer) : null;
+            double rate, lossSum, seconds;
+            long labelCount;
+            while (true)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                (int steps, int batch) = TrainBatches.Fill(order[i], tokens, lengths, labels);
-                _chunks.ZeroGradients();
-                _doping?.BeforeWindow(batch, _optimizer.StepCount);
-                double loss = Model.Forward(tokens.AsSpan(0, steps * batch), lengths.AsSpan(0, batch),
-                    labels.AsSpan(0, Options.Task == LabelingTask.Tagging ? steps * batch : batch), steps, batch);
-                if (!double.IsFinite(loss))
-                    throw new TrainingDivergedException($"Training diverged in epoch {epoch}, batch {i + 1}: the loss is {loss}; lower --lr.", []);
-                Model.Backward(1f / Model.Count);
-                double coefficient = GradientClipping.Coefficient(GradientClipping.GlobalNorm(_chunks), Options.Clip);
-                _optimizer.Step(_parameters, rate, coefficient);
-                _doping?.AfterStep(_optimizer.StepCount);
-                lossSum += loss;
-                labelCount += Model.Count;
-                double elapsed = clock.Elapsed.TotalSeconds;
-                progress?.Report(new TrainingProgress("train", epoch, Options.Epochs, (i + 1.0) / order.Length, lossSum / labelCount, rate,
-                    labelCount / Math.Max(elapsed, 1e-9), TimeSpan.FromSeconds(elapsed / (i + 1) * (order.Length - i - 1))));
+                rate = LearningRateSchedule.Zaremba(Options.LearningRate * _learningRateScale, Options.Decay, Options.DecayAfter, epoch);
+                (lossSum, labelCount, seconds, int divergedBatch, double divergedLoss) = TrainEpoch(epoch, rate, progress, cancellationToken);
+                if (divergedBatch == 0) break;
+                RollBack(lastGood, new DivergenceEvent(epoch, divergedBatch, divergedLoss, _learningRateScale * Options.RollbackLearningRateFactor));
             }
-            double seconds = clock.Elapsed.TotalSeconds;
             Model.Training = false;
             LabelingScore valid = Evaluate(Model, Corpus.Valid, Corpus, Options);
             var result = new LabelerEpoch(epoch, rate, lossSum / labelCount, valid, labelCount / Math.Max(seconds, 1e-9), seconds,
@@ -128,12 +123,72 @@ public sealed class LabelerTrainer
             _history.Add(result);
             EpochsCompleted = epoch;
             LabelerCheckpoint.Save(checkpointPath, Model, Corpus.Vocabulary, Corpus.Labels, Options,
-                new LabelerState { EpochsCompleted = epoch, RandomState = _random.GetState(), OptimizerSteps = _optimizer.StepCount, History = [.. _history] },
+                new LabelerState
+                {
+                    EpochsCompleted = epoch, RandomState = Model.Random.GetState(), OptimizerSteps = _optimizer.StepCount, History = [.. _history],
+                    LearningRateScale = _learningRateScale, Divergences = [.. _divergences],
+                },
                 _optimizer);
             EpochCompleted?.Invoke(result);
         }
         Model.Training = false;
         return (Evaluate(Model, Corpus.Valid, Corpus, Options), Evaluate(Model, Corpus.Test, Corpus, Options));
+    }
+
+    /// <summary>Every epoch that diverged and was rolled back.</summary>
+    public IReadOnlyList<DivergenceEvent> Divergences => _divergences;
+
+    // One pass over the training batches; returns the batch (1-based) at which it diverged and that batch's loss per label, or batch 0.
+    private (double LossSum, long Labels, double Seconds, int DivergedBatch, double DivergedLoss) TrainEpoch(int epoch, double rate,
+        IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    {
+        Model.Training = true;
+        var clock = Stopwatch.StartNew();
+        double lossSum = 0;
+        long labelCount = 0;
+        // Twice the cross-entropy of a uniform guess: a model that far off has left any sensible region.
+        double divergedLoss = 2 * Math.Log(Math.Max(Model.Config.LabelCount, 2));
+        int[] order = TrainBatches.Order(Model.Random);
+        for (int i = 0; i < order.Length; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            (int steps, int batch) = TrainBatches.Fill(order[i], _tokens, _lengths, _labels);
+            _chunks.ZeroGradients();
+            _doping?.BeforeWindow(batch, _optimizer.StepCount);
+            double loss = Model.Forward(_tokens.AsSpan(0, steps * batch), _lengths.AsSpan(0, batch),
+                _labels.AsSpan(0, Options.Task == LabelingTask.Tagging ? steps * batch : batch), steps, batch);
+            if (!(loss / Model.Count <= divergedLoss))
+            {
+                _doping?.AfterStep(_optimizer.StepCount);
+                return (double.NaN, labelCount, clock.Elapsed.TotalSeconds, i + 1, loss / Model.Count);
+            }
+            Model.Backward(1f / Model.Count);
+            double coefficient = GradientClipping.Coefficient(GradientClipping.GlobalNorm(_chunks), Options.Clip);
+            _optimizer.Step(_parameters, rate, coefficient);
+            _doping?.AfterStep(_optimizer.StepCount);
+            lossSum += loss;
+            labelCount += Model.Count;
+            double elapsed = clock.Elapsed.TotalSeconds;
+            progress?.Report(new TrainingProgress("train", epoch, Options.Epochs, (i + 1.0) / order.Length, lossSum / labelCount, rate,
+                labelCount / Math.Max(elapsed, 1e-9), TimeSpan.FromSeconds(elapsed / (i + 1) * (order.Length - i - 1))));
+        }
+        return (lossSum, labelCount, clock.Elapsed.TotalSeconds, 0, 0);
+    }
+
+    private void RollBack(TrainingSnapshot? lastGood, DivergenceEvent divergence)
+    {
+        _divergences.Add(divergence);
+        if (lastGood is null || _divergences.Count > Options.MaxRollbacks)
+        {
+            lastGood?.Restore();
+            throw new TrainingDivergedException(
+                $"Training diverged in epoch {divergence.Epoch} at batch {divergence.Window} (loss {divergence.Loss:G4} per label) after {_divergences.Count - 1} roll-back(s) " +
+                $"(--max-rollbacks {Options.MaxRollbacks}); the last good state is {(divergence.Epoch > 1 ? $"the checkpoint of epoch {divergence.Epoch - 1}" : "the starting model")}. Try a lower --lr.",
+                [.. _divergences]);
+        }
+        lastGood.Restore();
+        _learningRateScale = divergence.LearningRateScale;
+        Diverged?.Invoke(divergence);
     }
 
     /// <summary>

@@ -11,7 +11,7 @@ namespace Dopant.Training;
 /// </summary>
 internal sealed class TrainingSnapshot
 {
-    private readonly LanguageModel<float> _model;
+    private readonly ICompressibleModel<float> _model;
     private readonly IOptimizer<float> _optimizer;
     private readonly float[][] _values;
     private readonly (PrunedMatrix<float> Matrix, float[] Mask)[] _masks;
@@ -19,7 +19,7 @@ internal sealed class TrainingSnapshot
     private readonly long _steps;
     private readonly ulong[] _random;
 
-    private TrainingSnapshot(LanguageModel<float> model, IOptimizer<float> optimizer)
+    private TrainingSnapshot(ICompressibleModel<float> model, IOptimizer<float> optimizer)
     {
         _model = model;
         _optimizer = optimizer;
@@ -31,7 +31,7 @@ internal sealed class TrainingSnapshot
     }
 
     /// <summary>Copies the current state of <paramref name="model"/> and <paramref name="optimizer"/>.</summary>
-    public static TrainingSnapshot Capture(LanguageModel<float> model, IOptimizer<float> optimizer) => new(model, optimizer);
+    public static TrainingSnapshot Capture(ICompressibleModel<float> model, IOptimizer<float> optimizer) => new(model, optimizer);
 
     /// <summary>Puts the model and optimizer back as they were when the snapshot was taken.</summary>
     public void Restore()
@@ -49,6 +49,6 @@ internal sealed class TrainingSnapshot
         _model.ZeroGradients();
     }
 
-    private static IEnumerable<PrunedMatrix<float>> PrunedParts(LanguageModel<float> model) =>
+    private static IEnumerable<PrunedMatrix<float>> PrunedParts(ICompressibleModel<float> model) =>
         model.WeightMatrices.SelectMany(named => WeightForms.PrunedParts(named.Matrix));
 }

@@ -140,4 +140,35 @@ public sealed class LabelerTrainerTests : IDisposable
         Assert.Equal(test, LabelerTrainer.Evaluate(LabelerCheckpoint.Load(compact).Model, corpus.Test, corpus, loaded.Options));
         Assert.True(new FileInfo(compact).Length < new FileInfo(dense).Length / 2, "the compact file drops the optimizer state and the pruned values");
     }
+
+    [Fact]
+    public void A_diverging_epoch_is_rolled_back_and_trained_again_at_a_lower_rate_and_a_resumed_run_keeps_that_rate()
+    {
+        (string tags, _) = WriteToyCorpora(_folder);
+        LabeledCorpus corpus = LabeledCorpus.Load(tags, LabelingTask.Tagging);
+        // Plain SGD at a rate of 500 with clipping off leaves any sensible region at once; a thousandth of it trains.
+        LabelerOptions options = Small(LabelingTask.Tagging) with
+        {
+            Optimizer = "sgd", LearningRate = 500, Clip = 1e9, Epochs = 3, MaxRollbacks = 3, RollbackLearningRateFactor = 0.002,
+        };
+        var trainer = new LabelerTrainer(options, corpus);
+        var seen = new List<DivergenceEvent>();
+        trainer.Diverged += seen.Add;
+        string path = Path.Combine(_folder.Path, "rolled.safetensors");
+        (_, LabelingScore test) = trainer.Run(path);
+        Assert.NotEmpty(seen);
+        Assert.Equal(1, seen[0].Epoch);
+        // After the roll-back the run trains: finite losses that go down, below a uniform guess's.
+        Assert.All(trainer.History, e => Assert.True(double.IsFinite(e.TrainLoss) && e.TrainLoss < Math.Log(corpus.Labels.Count), $"epoch {e.Epoch}: {e.TrainLoss}"));
+        Assert.True(trainer.History[^1].TrainLoss < trainer.History[0].TrainLoss);
+        Assert.True(double.IsFinite(test.Loss));
+        LabelerState state = LabelerCheckpoint.Load(path).State!;
+        Assert.Equal(seen.Count, state.Divergences.Count);
+        Assert.Equal(seen[^1].LearningRateScale, state.LearningRateScale);
+
+        var strict = new LabelerTrainer(options with { MaxRollbacks = 0 }, corpus);
+        string message = Assert.Throws<TrainingDivergedException>(() => strict.Run(Path.Combine(_folder.Path, "strict.safetensors"))).Message;
+        Assert.Contains("Training diverged in epoch 1 at batch", message);
+        Assert.Contains("--max-rollbacks 0", message);
+    }
 }
