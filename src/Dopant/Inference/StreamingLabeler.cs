@@ -13,10 +13,9 @@ namespace Dopant.Inference;
 /// </summary>
 public sealed class StreamingLabeler
 {
-    private readonly IEmbeddingRows _embedding;
-    private readonly IStepLayer[] _layers;
+    private readonly StepStack _stack;
     private readonly IStepMatrix _decoder;
-    private readonly float[] _decoderBias, _embedded, _sum, _mean;
+    private readonly float[] _decoderBias, _sum, _mean;
     private readonly SentencePooling _pooling;
     private int _tokens;
 
@@ -27,11 +26,9 @@ public sealed class StreamingLabeler
         LabelCount = config.LabelCount;
         Head = config.Head;
         _pooling = config.Pooling;
-        _embedding = StepLayers.Embedding(model.Encoder, precision);
-        _layers = [.. model.Layers.Select(l => StepLayers.From(l.Forward, precision))];
+        _stack = new StepStack(model.Encoder, model.Layers.Select(l => l.Forward), precision);
         _decoder = StepMatrices.From(model.Decoder.Weight, precision);
         _decoderBias = (float[])model.Decoder.Bias.Value.Clone();
-        _embedded = new float[config.EmbeddingSize];
         _sum = new float[config.HiddenSize];
         _mean = new float[config.HiddenSize];
     }
@@ -61,7 +58,7 @@ public sealed class StreamingLabeler
     /// <summary>Starts a new sentence: every state back to zero.</summary>
     public void Reset()
     {
-        foreach (IStepLayer layer in _layers) layer.Reset();
+        _stack.Reset();
         Array.Clear(_sum);
         _tokens = 0;
     }
@@ -70,16 +67,8 @@ public sealed class StreamingLabeler
     /// <exception cref="ArgumentOutOfRangeException">The token is not in [0, V).</exception>
     public void Advance(int token)
     {
-        if ((uint)token >= (uint)VocabularySize)
-            throw new ArgumentOutOfRangeException(nameof(token), token, $"Token ids are in [0, {VocabularySize}).");
-        _embedding.CopyRow(token, _embedded);
-        ReadOnlySpan<float> x = _embedded;
-        foreach (IStepLayer layer in _layers)
-        {
-            layer.Step(x);
-            x = layer.Hidden;
-        }
-        TensorPrimitives.Add(_sum, x, _sum);
+        _stack.Advance(token);
+        TensorPrimitives.Add(_sum, _stack.Hidden, _sum);
         _tokens++;
     }
 
@@ -87,7 +76,7 @@ public sealed class StreamingLabeler
     public void TokenLogits(Span<float> logits)
     {
         if (Head != LabelHead.TokenLabels) throw new InvalidOperationException("A classifier labels sentences; use SentenceLogits.");
-        Decode(_layers[^1].Hidden, logits);
+        Decode(_stack.Hidden, logits);
     }
 
     /// <summary>A classifier's label logits (C values) for the sentence read so far.</summary>
@@ -97,7 +86,7 @@ public sealed class StreamingLabeler
         if (_tokens == 0) throw new InvalidOperationException("No token has been read since the last Reset.");
         if (_pooling == SentencePooling.Final)
         {
-            Decode(_layers[^1].Hidden, logits);
+            Decode(_stack.Hidden, logits);
             return;
         }
         TensorPrimitives.Multiply(_sum, 1f / _tokens, _mean);

@@ -13,21 +13,18 @@ namespace Dopant.Inference;
 /// </summary>
 public sealed class StreamingLanguageModel
 {
-    private readonly IEmbeddingRows _embedding;
-    private readonly float[] _decoderBias, _embedded;
-    private readonly IStepLayer[] _layers;
+    private readonly StepStack _stack;
+    private readonly float[] _decoderBias;
     private readonly IStepMatrix _decoder;
 
     private StreamingLanguageModel(LanguageModel<float> model, WeightPrecision precision)
     {
         VocabularySize = model.Config.VocabularySize;
         HiddenSize = model.Config.HiddenSize;
-        _embedding = StepLayers.Embedding(model.Encoder, precision);
-        _layers = [.. model.Layers.Select(l => StepLayers.From(l, precision))];
+        _stack = new StepStack(model.Encoder, model.Layers, precision);
         _decoder = StepMatrices.From(model.Decoder.Weight, precision);
         Precision = precision;
         _decoderBias = (float[])model.Decoder.Bias.Value.Clone();
-        _embedded = new float[model.Config.EmbeddingSize];
     }
 
     /// <summary>
@@ -51,34 +48,20 @@ public sealed class StreamingLanguageModel
     public int HiddenSize { get; }
 
     /// <summary>Bytes of weights one <see cref="Advance"/> reads: the recurrent layers' matrices and biases, and one embedding row.</summary>
-    public long RecurrentWeightBytes => _layers.Sum(l => l.WeightBytes) + _embedding.RowBytes;
+    public long RecurrentWeightBytes => _stack.WeightBytes;
 
     /// <summary>Bytes of weights one <see cref="Logits"/> reads: the decoder matrix and bias.</summary>
     public long DecoderWeightBytes => _decoder.WeightBytes + (long)_decoderBias.Length * sizeof(float);
 
     /// <summary>The top layer's hidden state after the last token, H values.</summary>
-    public ReadOnlySpan<float> Hidden => _layers[^1].Hidden;
+    public ReadOnlySpan<float> Hidden => _stack.Hidden;
 
     /// <summary>Sets every layer's state back to zero (the start of a stream).</summary>
-    public void Reset()
-    {
-        foreach (IStepLayer layer in _layers) layer.Reset();
-    }
+    public void Reset() => _stack.Reset();
 
     /// <summary>Feeds one token through the embedding and the recurrent layers.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The token is not in [0, V).</exception>
-    public void Advance(int token)
-    {
-        if ((uint)token >= (uint)VocabularySize)
-            throw new ArgumentOutOfRangeException(nameof(token), token, $"Token ids are in [0, {VocabularySize}).");
-        _embedding.CopyRow(token, _embedded);
-        ReadOnlySpan<float> x = _embedded;
-        foreach (IStepLayer layer in _layers)
-        {
-            layer.Step(x);
-            x = layer.Hidden;
-        }
-    }
+    public void Advance(int token) => _stack.Advance(token);
 
     /// <summary>Writes the next-token logits (V values) for the state after the last <see cref="Advance"/>.</summary>
     public void Logits(Span<float> logits)
