@@ -68,7 +68,7 @@ public sealed class StreamingLabeler
     public void Advance(int token)
     {
         _stack.Advance(token);
-        TensorPrimitives.Add(_sum, _stack.Hidden, _sum);
+        if (Head == LabelHead.SequenceLabel && _pooling == SentencePooling.Mean) TensorPrimitives.Add(_sum, _stack.Hidden, _sum);
         _tokens++;
     }
 

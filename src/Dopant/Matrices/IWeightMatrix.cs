@@ -59,21 +59,7 @@ public interface IWeightMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
     void GatherRows(ReadOnlySpan<int> rows, Span<T> output)
     {
         if (output.Length < rows.Length * Columns) throw new ArgumentException($"output holds {output.Length} values; {rows.Length}×{Columns} needed.", nameof(output));
-        int chunk = Math.Max(1, Math.Min(rows.Length, OneHotChunk.Rows(Rows)));
-        T[] oneHot = ArrayPool<T>.Shared.Rent(chunk * Rows);
-        try
-        {
-            for (int start = 0; start < rows.Length; start += chunk)
-            {
-                int count = Math.Min(chunk, rows.Length - start);
-                Span<T> batch = OneHotChunk.Fill(oneHot, rows.Slice(start, count), Rows);
-                BackwardInput(batch, output.Slice(start * Columns, count * Columns), count, accumulate: false);
-            }
-        }
-        finally
-        {
-            ArrayPool<T>.Shared.Return(oneHot);
-        }
+        OneHotChunk.Run(this, rows, output, default);
     }
 
     /// <summary>
@@ -84,21 +70,7 @@ public interface IWeightMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
     void AccumulateRowGradients(ReadOnlySpan<int> rows, ReadOnlySpan<T> dOutput)
     {
         if (dOutput.Length < rows.Length * Columns) throw new ArgumentException($"dOutput holds {dOutput.Length} values; {rows.Length}×{Columns} needed.", nameof(dOutput));
-        int chunk = Math.Max(1, Math.Min(rows.Length, OneHotChunk.Rows(Rows)));
-        T[] oneHot = ArrayPool<T>.Shared.Rent(chunk * Rows);
-        try
-        {
-            for (int start = 0; start < rows.Length; start += chunk)
-            {
-                int count = Math.Min(chunk, rows.Length - start);
-                Span<T> batch = OneHotChunk.Fill(oneHot, rows.Slice(start, count), Rows);
-                AccumulateGradients(dOutput.Slice(start * Columns, count * Columns), batch, count);
-            }
-        }
-        finally
-        {
-            ArrayPool<T>.Shared.Return(oneHot);
-        }
+        OneHotChunk.Run(this, rows, default, dOutput);
     }
 }
 
@@ -106,9 +78,36 @@ public interface IWeightMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
 internal static class OneHotChunk
 {
     // About a megabyte of one-hot values per batch: enough rows to amortize a product, few enough to stay in cache.
-    public static int Rows(int width) => Math.Max(1, (1 << 18) / Math.Max(1, width));
+    private static int Rows(int width) => Math.Max(1, (1 << 18) / Math.Max(1, width));
 
-    public static Span<T> Fill<T>(T[] buffer, ReadOnlySpan<int> rows, int width) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>
+    /// The rows of <paramref name="matrix"/> through one-hot batches: into <paramref name="output"/> by
+    /// <see cref="IWeightMatrix{T}.BackwardInput"/> when it is not empty, else the gradients of <paramref name="dOutput"/>
+    /// by <see cref="IWeightMatrix{T}.AccumulateGradients"/>.
+    /// </summary>
+    public static void Run<T>(IWeightMatrix<T> matrix, ReadOnlySpan<int> rows, Span<T> output, ReadOnlySpan<T> dOutput)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int width = matrix.Rows, columns = matrix.Columns;
+        int chunk = Math.Max(1, Math.Min(rows.Length, Rows(width)));
+        T[] oneHot = ArrayPool<T>.Shared.Rent(chunk * width);
+        try
+        {
+            for (int start = 0; start < rows.Length; start += chunk)
+            {
+                int count = Math.Min(chunk, rows.Length - start);
+                Span<T> batch = Fill(oneHot, rows.Slice(start, count), width);
+                if (!output.IsEmpty) matrix.BackwardInput(batch, output.Slice(start * columns, count * columns), count, accumulate: false);
+                else matrix.AccumulateGradients(dOutput.Slice(start * columns, count * columns), batch, count);
+            }
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(oneHot);
+        }
+    }
+
+    private static Span<T> Fill<T>(T[] buffer, ReadOnlySpan<int> rows, int width) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Span<T> batch = buffer.AsSpan(0, rows.Length * width);
         batch.Clear();
