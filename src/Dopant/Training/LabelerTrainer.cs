@@ -19,9 +19,8 @@ public sealed class LabelerTrainer
     private readonly IReadOnlyList<Parameter<float>> _parameters;
     private readonly ParameterChunks<float> _chunks;
     private readonly DopingSchedule? _doping;
-    private readonly List<DivergenceEvent> _divergences = [];
     private readonly int[] _tokens, _labels, _lengths;
-    private double _learningRateScale = 1;
+    private DivergenceRollbacks _rollbacks;
 
     /// <summary>Creates a trainer for a fresh model of <paramref name="options"/> on <paramref name="corpus"/>, or for <paramref name="model"/>.</summary>
     public LabelerTrainer(LabelerOptions options, LabeledCorpus corpus, SentenceLabeler<float>? model = null)
@@ -47,6 +46,7 @@ public sealed class LabelerTrainer
         _tokens = new int[Math.Max(1, TrainBatches.MaxSteps) * options.BatchSize];
         _labels = new int[_tokens.Length];
         _lengths = new int[options.BatchSize];
+        _rollbacks = new DivergenceRollbacks(options.MaxRollbacks, options.RollbackLearningRateFactor, [], 1);
         // Co-matrix dropout holds one mask row per sentence of a batch, which only the recurrent products see whole.
         _doping = model.IsCompressed() ? new DopingSchedule(model, options.Doping, TrainBatches.Count, LanguageModel<float>.IsRecurrent) : null;
     }
@@ -82,8 +82,7 @@ public sealed class LabelerTrainer
         trainer.EpochsCompleted = state.EpochsCompleted;
         trainer._history.AddRange(state.History);
         trainer.Model.Random = new Xoshiro256(state.RandomState);
-        trainer._learningRateScale = state.LearningRateScale;
-        trainer._divergences.AddRange(state.Divergences);
+        trainer._rollbacks = new DivergenceRollbacks(options.MaxRollbacks, options.RollbackLearningRateFactor, state.Divergences, state.LearningRateScale);
         trainer._optimizer.StepCount = state.OptimizerSteps;
         if (trainer._optimizer is AdamOptimizer<float> adam)
             foreach ((string key, float[] values) in checkpoint.OptimizerState) adam.RestoreState(key, (float[])values.Clone());
@@ -111,10 +110,10 @@ public sealed class LabelerTrainer
             long labelCount;
             while (true)
             {
-                rate = LearningRateSchedule.Zaremba(Options.LearningRate * _learningRateScale, Options.Decay, Options.DecayAfter, epoch);
+                rate = LearningRateSchedule.Zaremba(Options.LearningRate * _rollbacks.LearningRateScale, Options.Decay, Options.DecayAfter, epoch);
                 (lossSum, labelCount, seconds, int divergedBatch, double divergedLoss) = TrainEpoch(epoch, rate, progress, cancellationToken);
                 if (divergedBatch == 0) break;
-                RollBack(lastGood, new DivergenceEvent(epoch, divergedBatch, divergedLoss, _learningRateScale * Options.RollbackLearningRateFactor));
+                RollBack(lastGood, _rollbacks.Diverged(epoch, divergedBatch, divergedLoss));
             }
             Model.Training = false;
             LabelingScore valid = Evaluate(Model, Corpus.Valid, Corpus, Options);
@@ -126,7 +125,7 @@ public sealed class LabelerTrainer
                 new LabelerState
                 {
                     EpochsCompleted = epoch, RandomState = Model.Random.GetState(), OptimizerSteps = _optimizer.StepCount, History = [.. _history],
-                    LearningRateScale = _learningRateScale, Divergences = [.. _divergences],
+                    LearningRateScale = _rollbacks.LearningRateScale, Divergences = [.. _rollbacks.Events],
                 },
                 _optimizer);
             EpochCompleted?.Invoke(result);
@@ -136,7 +135,7 @@ public sealed class LabelerTrainer
     }
 
     /// <summary>Every epoch that diverged and was rolled back.</summary>
-    public IReadOnlyList<DivergenceEvent> Divergences => _divergences;
+    public IReadOnlyList<DivergenceEvent> Divergences => _rollbacks.Events;
 
     // One pass over the training batches; returns the batch (1-based) at which it diverged and that batch's loss per label, or batch 0.
     private (double LossSum, long Labels, double Seconds, int DivergedBatch, double DivergedLoss) TrainEpoch(int epoch, double rate,
@@ -177,17 +176,7 @@ public sealed class LabelerTrainer
 
     private void RollBack(TrainingSnapshot? lastGood, DivergenceEvent divergence)
     {
-        _divergences.Add(divergence);
-        if (lastGood is null || _divergences.Count > Options.MaxRollbacks)
-        {
-            lastGood?.Restore();
-            throw new TrainingDivergedException(
-                $"Training diverged in epoch {divergence.Epoch} at batch {divergence.Window} (loss {divergence.Loss:G4} per label) after {_divergences.Count - 1} roll-back(s) " +
-                $"(--max-rollbacks {Options.MaxRollbacks}); the last good state is {(divergence.Epoch > 1 ? $"the checkpoint of epoch {divergence.Epoch - 1}" : "the starting model")}. Try a lower --lr.",
-                [.. _divergences]);
-        }
-        lastGood.Restore();
-        _learningRateScale = divergence.LearningRateScale;
+        _rollbacks.RollBack(lastGood, divergence, $"at batch {divergence.Window}", "label");
         Diverged?.Invoke(divergence);
     }
 

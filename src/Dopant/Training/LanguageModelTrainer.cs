@@ -26,9 +26,8 @@ public sealed class LanguageModelTrainer
     private readonly DopingSchedule _doping;
     private readonly DistillationTeacher<float>? _teacher;
     private readonly List<EpochResult> _history;
-    private readonly List<DivergenceEvent> _divergences;
+    private readonly DivergenceRollbacks _rollbacks;
     private readonly double _divergedLoss;
-    private double _learningRateScale = 1;
     private int _epochsCompleted;
     private double _trainSeconds;
     private long _trainTokens;
@@ -86,7 +85,7 @@ public sealed class LanguageModelTrainer
         _step = new TbpttStep<float>(Model, _optimizer, options.Clip, options.TimeSummedLoss, _teacher);
         _doping = CreateDopingSchedule();
         _history = [];
-        _divergences = [];
+        _rollbacks = new DivergenceRollbacks(options.MaxRollbacks, options.RollbackLearningRateFactor, [], 1);
         _divergedLoss = DivergedLoss(corpus.Vocabulary.Count);
     }
 
@@ -116,9 +115,8 @@ public sealed class LanguageModelTrainer
         if (_optimizer is AdamOptimizer<float> adam)
             foreach ((string key, float[] values) in checkpoint.OptimizerState) adam.RestoreState(key, values);
         _history = [.. state.History];
-        _divergences = [.. state.Divergences];
+        _rollbacks = new DivergenceRollbacks(Options.MaxRollbacks, Options.RollbackLearningRateFactor, state.Divergences, state.LearningRateScale);
         _divergedLoss = DivergedLoss(corpus.Vocabulary.Count);
-        _learningRateScale = state.LearningRateScale;
         _epochsCompleted = state.EpochsCompleted;
         _trainSeconds = state.TrainSeconds;
         _trainTokens = state.TrainTokens;
@@ -162,8 +160,8 @@ public sealed class LanguageModelTrainer
         OptimizerSteps = _optimizer.StepCount,
         TrainSeconds = _trainSeconds,
         TrainTokens = _trainTokens,
-        LearningRateScale = _learningRateScale,
-        Divergences = [.. _divergences],
+        LearningRateScale = _rollbacks.LearningRateScale,
+        Divergences = [.. _rollbacks.Events],
         History = [.. _history],
     };
 
@@ -191,12 +189,12 @@ public sealed class LanguageModelTrainer
             long tokens;
             while (true)
             {
-                lr = LearningRateSchedule.Zaremba(Options.LearningRate * _learningRateScale, Options.Decay, Options.DecayAfter, epoch);
+                lr = LearningRateSchedule.Zaremba(Options.LearningRate * _rollbacks.LearningRateScale, Options.Decay, Options.DecayAfter, epoch);
                 (trainLoss, tokens, seconds, int divergedWindow, double divergedLoss) = TrainEpoch(train, epoch, lr, progress, cancellationToken);
                 valid = divergedWindow > 0 ? double.NaN : Evaluate(_corpus.Valid, "valid", epoch, lr, progress).Value;
                 if (divergedWindow == 0 && (!double.IsFinite(valid) || !ParametersFinite())) divergedLoss = Math.Log(valid);
                 else if (divergedWindow == 0) break;
-                RollBack(lastGood, new DivergenceEvent(epoch, divergedWindow, divergedLoss, _learningRateScale * Options.RollbackLearningRateFactor));
+                RollBack(lastGood, _rollbacks.Diverged(epoch, divergedWindow, divergedLoss));
             }
             _trainSeconds += seconds;
             _trainTokens += tokens;
@@ -214,7 +212,7 @@ public sealed class LanguageModelTrainer
         double validPerplexity = _history.Count > 0 ? _history[^1].ValidPerplexity : Evaluate(_corpus.Valid, "valid", Options.Epochs, finalLr, progress).Value;
         double testPerplexity = Evaluate(_corpus.Test, "test", Options.Epochs, finalLr, progress).Value;
         return new TrainingResult([.. _history], validPerplexity, testPerplexity, _trainSeconds > 0 ? _trainTokens / _trainSeconds : 0, _trainSeconds,
-            [.. _divergences]);
+            [.. _rollbacks.Events]);
     }
 
     // Twice the cross-entropy of a uniform guess: a model that far off has left any sensible region.
@@ -236,18 +234,7 @@ public sealed class LanguageModelTrainer
 
     private void RollBack(TrainingSnapshot? lastGood, DivergenceEvent divergence)
     {
-        _divergences.Add(divergence);
-        string where = divergence.Window > 0 ? $"at training window {divergence.Window}" : "by the end of the epoch";
-        if (lastGood is null || _divergences.Count > Options.MaxRollbacks)
-        {
-            lastGood?.Restore();
-            throw new TrainingDivergedException(
-                $"Training diverged in epoch {divergence.Epoch} {where} (loss {divergence.Loss:G4} per token) after {_divergences.Count - 1} roll-back(s) " +
-                $"(--max-rollbacks {Options.MaxRollbacks}); the last good state is {(divergence.Epoch > 1 ? $"the checkpoint of epoch {divergence.Epoch - 1}" : "the starting model")}. Try a lower --lr.",
-                [.. _divergences]);
-        }
-        lastGood.Restore();
-        _learningRateScale = divergence.LearningRateScale;
+        _rollbacks.RollBack(lastGood, divergence, divergence.Window > 0 ? $"at training window {divergence.Window}" : "by the end of the epoch", "token");
         Diverged?.Invoke(divergence);
     }
 
