@@ -22,8 +22,8 @@ internal static class StepMatrixTimes
                      { ("dense", null, null), ("kp", null, null), ("dkp", 0.25, null), ("lmf", null, null), ("hmd", null, null), ("prune", null, null),
                        ("dkp", 0.9, null), ("dkp", 0.9, "16x1"), ("dkp", 0.9, "4x4"), ("dkp", 0.25, "16x1"), ("prune", null, "16x1") })
             {
-                Dopant.Compression.LstmCompression? compression = method == "dense" ? null
-                    : new(method, 25, share ?? Dopant.Compression.LstmCompression.DefaultDopingShare) { Block = block };
+                LstmCompression? compression = method == "dense" ? null
+                    : new(CompressionMethods.Parse(method), 25, share ?? LstmCompression.DefaultDopingShare) { Block = block is null ? null : BlockShape.Parse(block) };
                 WeightFormSpec spec = compression?.SpecFor(rows, columns) ?? WeightFormSpec.Dense;
                 IWeightMatrix<float> form = WeightForms.Create<float>(spec, "w", rows, columns);
                 var random = new Random(1);

@@ -7,7 +7,8 @@ namespace Dopant.Inference;
 
 /// <summary>
 /// One LSTM layer of the streaming runtime (PyTorch's equations, as <see cref="LstmLayer{T}"/>): per token,
-/// gates = b_ih + b_hh + W_ih·x + W_hh·h (or W·[x; h] for a combined matrix), then the cell update.
+/// gates = b_ih + b_hh + W_ih·x + W_hh·h (or W·[x; h] for a combined matrix, and for dense fp32 W_ih and
+/// W_hh, which are joined into one; quantized rows keep a scale per matrix), then the cell update.
 /// Holds its own state h, c and gate buffer.
 /// </summary>
 internal sealed class LstmStepLayer : IStepLayer
@@ -25,6 +26,8 @@ internal sealed class LstmStepLayer : IStepLayer
         HiddenSize = layer.HiddenSize;
         InputSize = layer.InputSize;
         if (layer.CombinedWeights is { } combined) _combined = StepMatrices.From(combined, precision);
+        else if (precision == WeightPrecision.Float32 && layer is { InputWeights: DenseMatrix<float> input, RecurrentWeights: DenseMatrix<float> recurrent })
+            _combined = StepMatrices.Dense(Joined(input, recurrent), 4 * HiddenSize, InputSize + HiddenSize, precision);
         else
         {
             _input = StepMatrices.From(layer.InputWeights, precision);
@@ -83,6 +86,19 @@ internal sealed class LstmStepLayer : IStepLayer
             _recurrent!.MultiplyAdd(Hidden, _gates);
         }
         FusedLstmCell.Update(_gates, Cell, Hidden);
+    }
+
+    // [W_ih | W_hh] row by row: one dense product over [x; h] reads both matrices as one stream.
+    private static float[] Joined(DenseMatrix<float> input, DenseMatrix<float> recurrent)
+    {
+        int rows = input.Rows, n = input.Columns, h = recurrent.Columns;
+        var joined = new float[rows * (n + h)];
+        for (int i = 0; i < rows; i++)
+        {
+            input.Weight.Value.AsSpan(i * n, n).CopyTo(joined.AsSpan(i * (n + h)));
+            recurrent.Weight.Value.AsSpan(i * h, h).CopyTo(joined.AsSpan(i * (n + h) + n));
+        }
+        return joined;
     }
 
     // Range [0, 2) split in two: index 0 is W_ih·x into the gates, index 1 W_hh·h into a second gate buffer.

@@ -39,9 +39,9 @@ internal static class StepMatrices
     /// <summary>A dense W (row-major <paramref name="rows"/> × <paramref name="columns"/>) stored at <paramref name="precision"/>.</summary>
     public static IStepMatrix Dense(ReadOnlySpan<float> weights, int rows, int columns, WeightPrecision precision) => precision switch
     {
-        WeightPrecision.Float32 => new DenseStepMatrix(weights, rows, columns),
-        WeightPrecision.Float16 => new RowScaledStepMatrix<Half>(weights, rows, columns),
-        WeightPrecision.Int8 => new RowScaledStepMatrix<sbyte>(weights, rows, columns),
+        WeightPrecision.Float32 => new PanelStepMatrix<float>(weights, rows, columns),
+        WeightPrecision.Float16 => new PanelStepMatrix<Half>(weights, rows, columns),
+        WeightPrecision.Int8 => new PanelStepMatrix<sbyte>(weights, rows, columns),
         _ => throw new ArgumentOutOfRangeException(nameof(precision), precision, "Unknown weight precision."),
     };
 

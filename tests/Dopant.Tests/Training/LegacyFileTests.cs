@@ -40,7 +40,10 @@ public class LegacyFileTests
         ModelCheckpoint checkpoint = ModelCheckpoint.Load(Path.Combine(Folder, file));
         int[] tokens = PtbCorpus.ReadFile(Path.Combine(Folder, "test.txt"), checkpoint.Vocabulary);
         double perplexity = StreamingScorer.Score(StreamingLanguageModel.From(checkpoint.Model, precision), tokens).Value;
-        Assert.Equal(Expected.GetProperty("score").GetProperty(file).GetProperty("perplexity").GetDouble(), perplexity);
+        // The runtime's kernels are free to sum in another order than the old build's; the printed digits (F2) hold.
+        double expected = Expected.GetProperty("score").GetProperty(file).GetProperty("perplexity").GetDouble();
+        Assert.Equal(expected.ToString("F2"), perplexity.ToString("F2"));
+        Assert.True(Math.Abs(perplexity - expected) <= 1e-6 * expected, $"{perplexity} vs {expected}");
     }
 
     [Fact]
