@@ -64,6 +64,9 @@ internal static class BenchCommand
         var block = BlockOption.Create("With prune and doped --method: prune in blocks of RxC (e.g. 16x1).");
         var concatenate = new Option<bool>("--concatenate") { Description = "With --method: compress each layer's [W_ih | W_hh] as one matrix." };
         var against = new Option<string?>("--against") { Description = "A second model (e.g. the dense one) timed alternately in the same run." };
+        var onnx = new Option<bool>("--onnx") { Description = "Also time ONNX Runtime running the reference model (the preset's dense model, or --against, else --model) exported by 'dopant export --format onnx' in fp32, with and without its head, in the same run." };
+        var againstOnnx = new Option<string?>("--against-onnx") { Description = "Also time ONNX Runtime running this ONNX step file (Dopant's or PyTorch's export: an int64 token, float states fed back, logits) in the same run." };
+        var againstOnnxRecurrent = new Option<string?>("--against-onnx-recurrent") { Description = "With --against-onnx: the same step without its head, timed for the recurrent part." };
         var data = new Option<string?>("--data") { Description = "PTB-format folder whose validation text is fed; default: the cached brown-ptb." };
         var tokens = new Option<int>("--tokens") { Description = "Tokens per timed pass.", DefaultValueFactory = _ => 2000 };
         var repeats = new Option<int>("--repeats") { Description = "Timed passes per model; medians are reported.", DefaultValueFactory = _ => 7 };
@@ -72,7 +75,7 @@ internal static class BenchCommand
         var precision = PrecisionOption.Create("How the runtime stores the dense matrices of --model (or of the --preset's compressed models, and of a second dense one when no --method is given); the reference stays fp32");
         var scoreTokens = new Option<int>("--score-tokens") { Description = "Tokens of validation text for batched scoring (tokens/s, fp32 only); 0 skips it.", DefaultValueFactory = _ => 20000 };
         var batchSize = new Option<int>("--batch-size") { Description = "Streams of batched scoring.", DefaultValueFactory = _ => 10 };
-        foreach (Option o in new Option[] { model, preset, methods, factor, share, block, concatenate, against, precision, data, tokens, repeats, scoreTokens, batchSize, json, threads }) infer.Options.Add(o);
+        foreach (Option o in new Option[] { model, preset, methods, factor, share, block, concatenate, against, onnx, againstOnnx, againstOnnxRecurrent, precision, data, tokens, repeats, scoreTokens, batchSize, json, threads }) infer.Options.Add(o);
         infer.SetAction(parse =>
         {
             ThreadsOption.Apply(parse, threads);
@@ -126,7 +129,16 @@ internal static class BenchCommand
                 reference = names.Length - 1;
             }
             int[] text = corpus.Valid[..Math.Min(count, corpus.Valid.Length)].ToArray();
-            IReadOnlyList<InferenceTiming> timings = InferenceBenchmark.Compare(runtimes, text, runs);
+            if (parse.GetValue(againstOnnxRecurrent) is not null && parse.GetValue(againstOnnx) is null)
+                throw new ArgumentException("--against-onnx-recurrent goes with --against-onnx.");
+            using var peers = new OnnxPeers();
+            if (parse.GetValue(onnx)) peers.Export(models[reference], $"ONNX Runtime {names[reference]} fp32");
+            if (parse.GetValue(againstOnnx) is string file) peers.Open(file, parse.GetValue(againstOnnxRecurrent), $"ONNX Runtime {file}");
+            foreach ((string peerName, IStreamingModel peer) in peers.Models)
+                if (peer.VocabularySize != runtimes[0].VocabularySize)
+                    throw new ArgumentException($"{peerName} has {peer.VocabularySize} logits; the model has a vocabulary of {runtimes[0].VocabularySize}.");
+            IReadOnlyList<InferenceTiming> all = InferenceBenchmark.Compare([.. runtimes, .. peers.Models.Select(p => p.Model)], text, runs);
+            IReadOnlyList<InferenceTiming> timings = [.. all.Take(runtimes.Length)];
             int scored = parse.GetValue(scoreTokens), streams = parse.GetValue(batchSize);
             if (scored < 0 || streams < 1) throw new ArgumentException("--score-tokens must be at least 0 and --batch-size at least 1.");
             // Batched scoring runs the fp32 training forms: it is timed only when fp32 is asked for.
@@ -156,6 +168,27 @@ internal static class BenchCommand
                         $"with decoder {t.TotalMicroseconds:F2} µs/token" + (scoring is null ? "" : $", batched scoring {scoring[m]:N0} tokens/s") +
                         (speedup is double s ? $"; {s:F2}x (recurrent) and {totalSpeedup:F2}x (with decoder) against {names[reference]}" : "") +
                         (compared && scoring is not null ? $", {scoring[m] / scoring[reference]:F2}x scoring" : ""));
+            }
+            for (int p = 0; p < peers.Models.Count; p++)
+            {
+                InferenceTiming t = all[runtimes.Length + p];
+                string peerName = peers.Models[p].Name;
+                if (parse.GetValue(json))
+                    Console.WriteLine(JsonSerializer.Serialize(new
+                    {
+                        bench = "infer", model = peerName, runtime = "onnxruntime", mode = "streaming", tokens = text.Length, threads = WorkerPool.SharedThreadCount,
+                        recurrent_us_per_token = t.RecurrentMicroseconds, total_us_per_token = t.TotalMicroseconds,
+                        recurrent_samples = t.RecurrentSamples, total_samples = t.TotalSamples,
+                        dopant_recurrent_speedups = timings.Select(d => t.RecurrentMicroseconds / d.RecurrentMicroseconds).ToArray(),
+                        dopant_total_speedups = timings.Select(d => t.TotalMicroseconds / d.TotalMicroseconds).ToArray(),
+                        dopant_models = names,
+                    }));
+                else
+                {
+                    Console.WriteLine($"{peerName}: recurrent {t.RecurrentMicroseconds:F2} µs/token, with decoder {t.TotalMicroseconds:F2} µs/token");
+                    for (int m = 0; m < timings.Count; m++)
+                        Console.WriteLine($"  {names[m]} against it: {t.RecurrentMicroseconds / timings[m].RecurrentMicroseconds:F2}x (recurrent), {t.TotalMicroseconds / timings[m].TotalMicroseconds:F2}x (with decoder)");
+                }
             }
             return 0;
         });

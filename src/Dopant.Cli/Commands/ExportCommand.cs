@@ -4,6 +4,7 @@ using Dopant.IO;
 using Dopant.Inference;
 using Dopant.Matrices;
 using Dopant.Models;
+using Dopant.Onnx;
 using Dopant.Training;
 
 namespace Dopant.Cli.Commands;
@@ -13,7 +14,7 @@ internal static class ExportCommand
 {
     public static Command Create()
     {
-        var command = new Command("export", "Write a model's compact file: pruned parts as CSR arrays, dense matrices optionally in fp16 or int8 with per-row scales, no training state; in fp32 its tensor bytes are the compression accounting's.");
+        var command = new Command("export", "Write a model's compact file (or, with --format onnx, its ONNX step): pruned parts as CSR arrays, dense matrices optionally in fp16 or int8 with per-row scales, no training state; in fp32 its tensor bytes are the compression accounting's.");
         var model = new Option<string>("--model") { Description = "Model or checkpoint file (safetensors).", Required = true };
         var vocab = VocabularyOption.Create();
         var output = new Option<string>("--out") { Description = "The compact file to write.", Required = true };
@@ -27,8 +28,10 @@ internal static class ExportCommand
         var labels = new Option<string?>("--labels") { Description = "With --head: the labels, one a line in id order." };
         var pooling = new Option<string?>("--pooling") { Description = "With --head sequence_label: final (default) or mean." };
         pooling.AcceptOnlyFromAmong("final", "mean");
+        var format = new Option<string>("--format") { Description = "safetensors (the compact file, default) or onnx (the one-token step of a language model for ONNX Runtime: inputs token, h[, c]; outputs logits, h_out[, c_out]).", DefaultValueFactory = _ => "safetensors" };
+        format.AcceptOnlyFromAmong("safetensors", "onnx");
         var names = new Option<string?>("--names") { Description = "With --head: a file of 'FROM TO' lines rewriting tensor-name prefixes, e.g. 'lstm. rnn.' and 'fc. decoder.'." };
-        foreach (Option o in new Option[] { model, vocab, output, precision, force, head, labels, pooling, names }) command.Options.Add(o);
+        foreach (Option o in new Option[] { model, vocab, output, format, precision, force, head, labels, pooling, names }) command.Options.Add(o);
         command.SetAction(parse =>
         {
             string path = parse.GetValue(output)!;
@@ -37,8 +40,10 @@ internal static class ExportCommand
             WeightPrecision weights = PrecisionOption.Get(parse, precision);
             if (parse.GetValue(head) is null && (parse.GetValue(labels) ?? parse.GetValue(pooling) ?? parse.GetValue(names)) is not null)
                 throw new ArgumentException("--labels, --pooling and --names import a tagger or classifier; give --head too.");
+            bool onnx = parse.GetValue(format) == "onnx";
             if (parse.GetValue(head) is { } headName || LabelerCheckpoint.Holds(parse.GetValue(model)!))
             {
+                if (onnx) throw new ArgumentException("--format onnx exports language models; taggers and classifiers are written as safetensors only.");
                 LabelerImport? import = null;
                 if (parse.GetValue(head) is not null)
                     import = new LabelerImport(
@@ -56,6 +61,15 @@ internal static class ExportCommand
                 return 0;
             }
             ModelCheckpoint checkpoint = VocabularyOption.LoadModel(parse, vocab, parse.GetValue(model)!);
+            if (onnx)
+            {
+                long bytes = OnnxExport.Write(checkpoint.Model, path, weights);
+                Console.WriteLine($"wrote {path}: {bytes:N0} bytes, the one-token step of {checkpoint.Model.Config.Describe()}" +
+                    $"{(weights == WeightPrecision.Float32 ? "" : $", dense matrices in {parse.GetValue(precision)}")}; " +
+                    $"inputs token (int64 [1]), h{(checkpoint.Model.Config.Cell == RecurrentCell.Lstm ? ", c" : "")} (float [{checkpoint.Model.Config.Layers}, {checkpoint.Model.Config.HiddenSize}], zeros at the start); " +
+                    $"outputs logits [1, {checkpoint.Model.Config.VocabularySize}] and the next state");
+                return 0;
+            }
             ModelCheckpoint.Save(path, checkpoint.Model, checkpoint.Vocabulary, compact: true, precision: weights);
             CompressionReport report = checkpoint.Model.CompressionReport();
             long tensorBytes = SafeTensorsFile.Load(path).Tensors.Sum(t => (long)t.Data.Length);

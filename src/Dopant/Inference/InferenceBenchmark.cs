@@ -14,7 +14,7 @@ public static class InferenceBenchmark
     /// Times every model over <paramref name="tokens"/>, <paramref name="repeats"/> passes each for the recurrent part
     /// and for whole steps (after one untimed warm-up pass), and returns their medians, in the order given.
     /// </summary>
-    public static IReadOnlyList<InferenceTiming> Compare(IReadOnlyList<StreamingLanguageModel> models, ReadOnlySpan<int> tokens, int repeats)
+    public static IReadOnlyList<InferenceTiming> Compare(IReadOnlyList<IStreamingModel> models, ReadOnlySpan<int> tokens, int repeats)
     {
         ArgumentNullException.ThrowIfNull(models);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(repeats);
@@ -57,7 +57,7 @@ public static class InferenceBenchmark
     }
 
     // µs per token of one pass from a reset state; with logits, whole steps, else the recurrent part alone.
-    private static double Pass(StreamingLanguageModel model, ReadOnlySpan<int> tokens, float[]? logits)
+    private static double Pass(IStreamingModel model, ReadOnlySpan<int> tokens, float[]? logits)
     {
         model.Reset();
         long start = Stopwatch.GetTimestamp();

@@ -1,8 +1,8 @@
 namespace Dopant.Inference;
 
-/// <summary>Per-token cost of a <see cref="StreamingLanguageModel"/>, medians over alternating timed passes.</summary>
-/// <param name="RecurrentMicroseconds">µs per token of <see cref="StreamingLanguageModel.Advance"/> (embedding and LSTM layers).</param>
-/// <param name="TotalMicroseconds">µs per token of <see cref="StreamingLanguageModel.Step"/> (with the decoder).</param>
+/// <summary>Per-token cost of an <see cref="IStreamingModel"/>, medians over alternating timed passes.</summary>
+/// <param name="RecurrentMicroseconds">µs per token of <see cref="IStreamingModel.Advance"/> (embedding and recurrent layers).</param>
+/// <param name="TotalMicroseconds">µs per token of <see cref="IStreamingModel.Step"/> (with the decoder).</param>
 /// <param name="RecurrentWeightBytes">Weight bytes one Advance reads.</param>
 /// <param name="DecoderWeightBytes">Weight bytes the decoder reads per token.</param>
 /// <param name="RecurrentSamples">The timed passes' µs per token, recurrent part.</param>

@@ -11,7 +11,7 @@ namespace Dopant.Inference;
 /// the training model's forward (up to float rounding). One instance holds one stream's state; build one per
 /// concurrent stream.
 /// </summary>
-public sealed class StreamingLanguageModel
+public sealed class StreamingLanguageModel : IStreamingModel
 {
     private readonly StepStack _stack;
     private readonly float[] _decoderBias;

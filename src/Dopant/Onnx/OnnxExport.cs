@@ -20,9 +20,12 @@ namespace Dopant.Onnx;
 /// </remarks>
 public static class OnnxExport
 {
-    /// <summary>Writes <paramref name="model"/>'s step to <paramref name="path"/> (atomically); returns the file's size in bytes.</summary>
-    /// <exception cref="NotSupportedException">The model has a form this exporter cannot express.</exception>
-    public static long Write(LanguageModel<float> model, string path, WeightPrecision precision = WeightPrecision.Float32)
+    /// <summary>
+    /// Writes <paramref name="model"/>'s step to <paramref name="path"/> (atomically) and returns the file's size in
+    /// bytes; without <paramref name="withHead"/> the step stops at the new state (no decoder, no <c>logits</c>), which
+    /// is how the recurrent part alone is timed.
+    /// </summary>
+    public static long Write(LanguageModel<float> model, string path, WeightPrecision precision = WeightPrecision.Float32, bool withHead = true)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -46,11 +49,14 @@ public static class OnnxExport
             else newH[l] = builder.GruStep(layer, x, h[l]);
             x = newH[l];
         }
-        string logits = g.Node("Add", [builder.Product(model.Decoder.Weight, x), g.Initializer("decoder.bias", model.Decoder.Bias.Value, 1, config.VocabularySize)]);
-        g.NodeInto("Identity", [logits], ["logits"]);
+        if (withHead)
+        {
+            string logits = g.Node("Add", [builder.Product(model.Decoder.Weight, x), g.Initializer("decoder.bias", model.Decoder.Bias.Value, 1, config.VocabularySize)]);
+            g.NodeInto("Identity", [logits], ["logits"]);
+            g.Output("logits", ElementType.Float, 1L, (long)config.VocabularySize);
+        }
         g.NodeInto("Concat", newH, ["h_out"], OnnxAttribute.Of("axis", 0L));
         if (lstm) g.NodeInto("Concat", newC, ["c_out"], OnnxAttribute.Of("axis", 0L));
-        g.Output("logits", ElementType.Float, 1L, (long)config.VocabularySize);
         g.Output("h_out", ElementType.Float, (long)layers, (long)hidden);
         if (lstm) g.Output("c_out", ElementType.Float, (long)layers, (long)hidden);
         return g.Write(path, "dopant_language_model_step", typeof(OnnxExport).Assembly.GetName().Version?.ToString() ?? "",
