@@ -95,6 +95,35 @@ public sealed class DopedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFloa
     }
 
     /// <inheritdoc/>
+    /// <remarks>M's rows plus S's, each read directly (no co-matrix dropout: a row read is not a product's output).</remarks>
+    public void GatherRows(ReadOnlySpan<int> rows, Span<T> output)
+    {
+        int length = rows.Length * Columns;
+        if (output.Length < length) throw new ArgumentException($"output holds {output.Length} values; {rows.Length}×{Columns} needed.", nameof(output));
+        Structure.GatherRows(rows, output);
+        if (!SparseEnabled || length == 0) return;
+        T[] rented = ArrayPool<T>.Shared.Rent(length);
+        try
+        {
+            Span<T> sparse = rented.AsSpan(0, length);
+            Sparse.GatherRows(rows, sparse);
+            TensorPrimitives.Add(output[..length], sparse, output[..length]);
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(rented);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void AccumulateRowGradients(ReadOnlySpan<int> rows, ReadOnlySpan<T> dOutput)
+    {
+        if (dOutput.Length < rows.Length * Columns) throw new ArgumentException($"dOutput holds {dOutput.Length} values; {rows.Length}×{Columns} needed.", nameof(dOutput));
+        Structure.AccumulateRowGradients(rows, dOutput);
+        if (SparseEnabled) Sparse.AccumulateRowGradients(rows, dOutput);
+    }
+
+    /// <inheritdoc/>
     public void BeginSteps()
     {
         Structure.BeginSteps();
