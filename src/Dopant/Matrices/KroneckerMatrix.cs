@@ -13,9 +13,8 @@ namespace Dopant.Matrices;
 /// </summary>
 /// <remarks>
 /// W is never formed in the passes. A sample x of length N1·N2, read row-major as X (N1 × N2), maps to
-/// Y = Σ_r A_r·X·B_rᵀ (M1 × M2), which read row-major is y = W·x. All samples of a batch go through the same few
-/// GEMMs: first X·B_rᵀ for every sample and rank at once, then A_r times every sample side by side, with the
-/// samples moved between layouts in pooled scratch buffers.
+/// Y = Σ_r A_r·X·B_rᵀ (M1 × M2), which read row-major is y = W·x. A whole batch goes through two GEMMs per pass, the
+/// rank folded into one of their dimensions (<see cref="KroneckerSumProducts{T}"/>).
 /// </remarks>
 public sealed class KroneckerMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -126,71 +125,27 @@ public sealed class KroneckerMatrix<T> : IWeightMatrix<T> where T : unmanaged, I
     /// <inheritdoc/>
     public void Forward(ReadOnlySpan<T> x, Span<T> y, int count, bool accumulate)
     {
-        // Y = Σ_r A_r · X · B_rᵀ: the right factors act on X (N1 × N2) from the right, transposed.
         BatchCheck.Rows(x.Length, Columns, y.Length, Rows, count, nameof(x), nameof(y));
-        Apply(x, y, count, accumulate, Shape.N1, Shape.N2, Shape.M1, Shape.M2, transposeLeft: false, transposeRight: true);
+        KroneckerSumProducts<T>.Apply(Shape, Rank, Left.Value, Right.Value, x, y, count, accumulate, transposed: false);
     }
 
     /// <inheritdoc/>
     public void BackwardInput(ReadOnlySpan<T> dy, Span<T> dx, int count, bool accumulate)
     {
-        // dx = dy · W = (Wᵀ dy) per sample, and Wᵀ = Σ_r A_rᵀ ⊗ B_rᵀ, so dX = Σ_r A_rᵀ · dY · B_r.
+        // dx = Wᵀ·dy per sample, and Wᵀ = Σ_r A_rᵀ ⊗ B_rᵀ, so dX = Σ_r A_rᵀ · dY · B_r.
         BatchCheck.Rows(dy.Length, Rows, dx.Length, Columns, count, nameof(dy), nameof(dx));
-        Apply(dy, dx, count, accumulate, Shape.M1, Shape.M2, Shape.N1, Shape.N2, transposeLeft: true, transposeRight: false);
+        KroneckerSumProducts<T>.Apply(Shape, Rank, Left.Value, Right.Value, dy, dx, count, accumulate, transposed: true);
     }
 
     /// <inheritdoc/>
     /// <remarks>
     /// With L depending on Y_s = Σ_r A_r·X_s·B_rᵀ through G_s = ∂L/∂Y_s:
-    /// ∂L/∂A_r = Σ_s G_s·B_r·X_sᵀ = Σ_s G_s·(X_s·B_rᵀ)ᵀ and ∂L/∂B_r = Σ_s G_sᵀ·(A_r·X_s).
-    /// Both sums over samples become single GEMMs once the sample index sits next to the summed factor index.
+    /// ∂L/∂A_r = Σ_s G_s·B_r·X_sᵀ and ∂L/∂B_r = Σ_s G_sᵀ·A_r·X_s.
     /// </remarks>
     public void AccumulateGradients(ReadOnlySpan<T> x, ReadOnlySpan<T> dy, int count)
     {
         BatchCheck.Rows(x.Length, Columns, dy.Length, Rows, count, nameof(x), nameof(dy));
-        if (count == 0) return;
-        int m1 = Shape.M1, n1 = Shape.N1, m2 = Shape.M2, n2 = Shape.N2, rank = Rank;
-        int leftSize = m1 * n1, rightSize = m2 * n2;
-
-        T[] gradientRows = ArrayPool<T>.Shared.Rent(count * Rows);        // G as [i1][s][i2]
-        T[] inputRows = ArrayPool<T>.Shared.Rent(count * Columns);        // X as [j1][s][j2]
-        T[] rightProducts = ArrayPool<T>.Shared.Rent(count * n1 * rank * m2);
-        T[] rightByRank = ArrayPool<T>.Shared.Rent(count * n1 * rank * m2); // X·B_rᵀ as [r][j1][s][i2]
-        T[] leftProduct = ArrayPool<T>.Shared.Rent(count * m1 * n2);      // A_r·X as [i1][s][j2]
-        try
-        {
-            Span<T> g = gradientRows.AsSpan(0, count * Rows);
-            Span<T> xs = inputRows.AsSpan(0, count * Columns);
-            SwapLeadingAxes(dy, g, count, m1, m2, accumulate: false);
-            SwapLeadingAxes(x, xs, count, n1, n2, accumulate: false);
-            RightProducts(x, rightProducts, rightByRank, count, n1, n2, m2, transposeRight: true);
-
-            int samples = count * m2;
-            for (int r = 0; r < rank; r++)
-            {
-                // ∂L/∂A_r [M1 × N1] += G [M1 × (count·M2)] · (X·B_rᵀ)ᵀ, the latter stored N1 × (count·M2).
-                Blas.Gemm(false, true, m1, n1, samples, T.One, g, samples,
-                    rightByRank.AsSpan(r * n1 * samples, n1 * samples), samples,
-                    T.One, Left.Gradient.AsSpan(r * leftSize, leftSize), n1);
-
-                // A_r·X for every sample: [M1 × N1] · [N1 × (count·N2)].
-                Span<T> ax = leftProduct.AsSpan(0, count * m1 * n2);
-                Blas.Gemm(false, false, m1, count * n2, n1, T.One, Left.Value.AsSpan(r * leftSize, leftSize), n1,
-                    xs, count * n2, T.Zero, ax, count * n2);
-
-                // ∂L/∂B_r [M2 × N2] += Gᵀ · (A_r·X), both read as ((M1·count) × ·) stacks.
-                Blas.Gemm(true, false, m2, n2, m1 * count, T.One, g, m2, ax, n2,
-                    T.One, Right.Gradient.AsSpan(r * rightSize, rightSize), n2);
-            }
-        }
-        finally
-        {
-            ArrayPool<T>.Shared.Return(gradientRows);
-            ArrayPool<T>.Shared.Return(inputRows);
-            ArrayPool<T>.Shared.Return(rightProducts);
-            ArrayPool<T>.Shared.Return(rightByRank);
-            ArrayPool<T>.Shared.Return(leftProduct);
-        }
+        KroneckerSumProducts<T>.AccumulateGradients(Shape, Rank, Left.Value, Right.Value, x, dy, count, Left.Gradient, Right.Gradient);
     }
 
     /// <inheritdoc/>
@@ -272,82 +227,5 @@ public sealed class KroneckerMatrix<T> : IWeightMatrix<T> where T : unmanaged, I
                 }
         }
         return dense;
-    }
-
-    /// <summary>
-    /// output_s (Q1 × Q2) (+)= Σ_r op(A_r) · input_s · op'(B_r) for every sample s, input_s being P1 × P2.
-    /// Forward: op(A) = A, op'(B) = Bᵀ. Backward: op(A) = Aᵀ, op'(B) = B.
-    /// </summary>
-    private void Apply(ReadOnlySpan<T> input, Span<T> output, int count, bool accumulate,
-        int p1, int p2, int q1, int q2, bool transposeLeft, bool transposeRight)
-    {
-        if (count == 0) return;
-        int rank = Rank, samples = count * q2;
-        T[] rightProducts = ArrayPool<T>.Shared.Rent(count * p1 * rank * q2);
-        T[] rightByRank = ArrayPool<T>.Shared.Rent(count * p1 * rank * q2);
-        T[] result = ArrayPool<T>.Shared.Rent(count * q1 * q2);
-        try
-        {
-            RightProducts(input, rightProducts, rightByRank, count, p1, p2, q2, transposeRight);
-            // Z [Q1 × (count·Q2)] = Σ_r op(A_r) [Q1 × P1] · (input·op'(B_r)) [P1 × (count·Q2)].
-            Span<T> z = result.AsSpan(0, count * q1 * q2);
-            int leftSize = Shape.M1 * Shape.N1;
-            for (int r = 0; r < rank; r++)
-                Blas.Gemm(transposeLeft, false, q1, samples, p1, T.One, Left.Value.AsSpan(r * leftSize, leftSize), Shape.N1,
-                    rightByRank.AsSpan(r * p1 * samples, p1 * samples), samples, r == 0 ? T.Zero : T.One, z, samples);
-            // Z is [i1][s][i2]; the output wants [s][i1][i2].
-            SwapLeadingAxes(z, output, q1, count, q2, accumulate);
-        }
-        finally
-        {
-            ArrayPool<T>.Shared.Return(rightProducts);
-            ArrayPool<T>.Shared.Return(rightByRank);
-            ArrayPool<T>.Shared.Return(result);
-        }
-    }
-
-    /// <summary>
-    /// input_s · op'(B_r) for every sample s (P1 × P2 each) and every rank r, left in <paramref name="byRank"/> as
-    /// [r][j1][s][i2] (per rank, a P1 × (count·Q2) matrix). <paramref name="scratch"/> holds count·P1·R·Q2 values.
-    /// </summary>
-    private void RightProducts(ReadOnlySpan<T> input, T[] scratch, T[] byRank, int count, int p1, int p2, int q2, bool transposeRight)
-    {
-        int rank = Rank, rightSize = Shape.M2 * Shape.N2, width = rank * q2;
-        Span<T> products = scratch.AsSpan(0, count * p1 * width); // [s][j1][r][i2]
-        if (transposeRight)
-        {
-            // B stacked over r is (R·M2) × N2, so all ranks come out of one GEMM: [count·P1 × P2] · [P2 × R·Q2].
-            Blas.Gemm(false, true, count * p1, width, p2, T.One, input, p2, Right.Value, p2, T.Zero, products, width);
-        }
-        else
-        {
-            for (int r = 0; r < rank; r++)
-                Blas.Gemm(false, false, count * p1, q2, p2, T.One, input, p2, Right.Value.AsSpan(r * rightSize, rightSize), q2,
-                    T.Zero, products[(r * q2)..], width);
-        }
-
-        Span<T> target = byRank.AsSpan(0, count * p1 * width);
-        for (int s = 0; s < count; s++)
-            for (int j1 = 0; j1 < p1; j1++)
-            {
-                ReadOnlySpan<T> source = products.Slice((s * p1 + j1) * width, width);
-                for (int r = 0; r < rank; r++)
-                    source.Slice(r * q2, q2).CopyTo(target.Slice(((r * p1 + j1) * count + s) * q2, q2));
-            }
-    }
-
-    /// <summary>destination[b][a][c] = (or +=) source[a][b][c], for a source of <paramref name="outer"/> × <paramref name="middle"/> blocks of <paramref name="inner"/>.</summary>
-    private static void SwapLeadingAxes(ReadOnlySpan<T> source, Span<T> destination, int outer, int middle, int inner, bool accumulate)
-    {
-        for (int a = 0; a < outer; a++)
-            for (int b = 0; b < middle; b++)
-            {
-                ReadOnlySpan<T> from = source.Slice((a * middle + b) * inner, inner);
-                Span<T> to = destination.Slice((b * outer + a) * inner, inner);
-                if (accumulate)
-                    for (int c = 0; c < inner; c++) to[c] += from[c];
-                else
-                    from.CopyTo(to);
-            }
     }
 }

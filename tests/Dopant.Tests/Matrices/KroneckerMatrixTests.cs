@@ -10,13 +10,16 @@ public class KroneckerMatrixTests
     private static readonly KroneckerShape Odd = new(3, 5, 7, 2);
     private static readonly KroneckerShape Flipped = new(7, 2, 3, 5);
 
-    public static TheoryData<int, int, bool> RankCountAccumulate()
+    // The products take A·(X·Bᵀ) or (A·X)·Bᵀ, whichever is cheaper: Odd takes one order forward and the other
+    // backward, Flipped the reverse, so each order and each gradient path is checked on both.
+    public static TheoryData<int, int, bool, bool> RankCountAccumulate()
     {
-        var data = new TheoryData<int, int, bool>();
+        var data = new TheoryData<int, int, bool, bool>();
         foreach (int rank in new[] { 1, 3 })
             foreach (int count in new[] { 1, 13 })
                 foreach (bool accumulate in new[] { false, true })
-                    data.Add(rank, count, accumulate);
+                    foreach (bool flipped in new[] { false, true })
+                        data.Add(rank, count, accumulate, flipped);
         return data;
     }
 
@@ -44,14 +47,15 @@ public class KroneckerMatrixTests
 
     [Theory]
     [MemberData(nameof(RankCountAccumulate))]
-    public void Forward_in_double_equals_x_times_dense_transpose(int rank, int count, bool accumulate)
+    public void Forward_in_double_equals_x_times_dense_transpose(int rank, int count, bool accumulate, bool flipped)
     {
+        KroneckerShape shape = flipped ? Flipped : Odd;
         var random = new Random(10 * rank + count);
-        KroneckerMatrix<double> matrix = RandomMatrix(Odd, rank, seed: 2);
+        KroneckerMatrix<double> matrix = RandomMatrix(shape, rank, seed: 2);
         double[] w = matrix.ToDense();
-        double[] x = FiniteDifferences.RandomArray(random, count * Odd.Columns);
-        double[] y0 = FiniteDifferences.RandomArray(random, count * Odd.Rows);
-        double[] expected = DenseProduct(x, w, count, Odd.Rows, Odd.Columns, transposeW: true, accumulate ? y0 : null);
+        double[] x = FiniteDifferences.RandomArray(random, count * shape.Columns);
+        double[] y0 = FiniteDifferences.RandomArray(random, count * shape.Rows);
+        double[] expected = DenseProduct(x, w, count, shape.Rows, shape.Columns, transposeW: true, accumulate ? y0 : null);
 
         var y = (double[])y0.Clone();
         matrix.Forward(x, y, count, accumulate);
@@ -60,14 +64,15 @@ public class KroneckerMatrixTests
 
     [Theory]
     [MemberData(nameof(RankCountAccumulate))]
-    public void BackwardInput_in_double_equals_dy_times_dense(int rank, int count, bool accumulate)
+    public void BackwardInput_in_double_equals_dy_times_dense(int rank, int count, bool accumulate, bool flipped)
     {
+        KroneckerShape shape = flipped ? Flipped : Odd;
         var random = new Random(100 + 10 * rank + count);
-        KroneckerMatrix<double> matrix = RandomMatrix(Odd, rank, seed: 3);
+        KroneckerMatrix<double> matrix = RandomMatrix(shape, rank, seed: 3);
         double[] w = matrix.ToDense();
-        double[] dy = FiniteDifferences.RandomArray(random, count * Odd.Rows);
-        double[] dx0 = FiniteDifferences.RandomArray(random, count * Odd.Columns);
-        double[] expected = DenseProduct(dy, w, count, Odd.Rows, Odd.Columns, transposeW: false, accumulate ? dx0 : null);
+        double[] dy = FiniteDifferences.RandomArray(random, count * shape.Rows);
+        double[] dx0 = FiniteDifferences.RandomArray(random, count * shape.Columns);
+        double[] expected = DenseProduct(dy, w, count, shape.Rows, shape.Columns, transposeW: false, accumulate ? dx0 : null);
 
         var dx = (double[])dx0.Clone();
         matrix.BackwardInput(dy, dx, count, accumulate);
@@ -76,24 +81,25 @@ public class KroneckerMatrixTests
 
     [Theory]
     [MemberData(nameof(RankCountAccumulate))]
-    public void Forward_and_backward_in_float_match_the_double_dense_product(int rank, int count, bool accumulate)
+    public void Forward_and_backward_in_float_match_the_double_dense_product(int rank, int count, bool accumulate, bool flipped)
     {
+        KroneckerShape shape = flipped ? Flipped : Odd;
         var random = new Random(200 + 10 * rank + count);
-        KroneckerMatrix<double> reference = RandomMatrix(Odd, rank, seed: 4);
-        var matrix = new KroneckerMatrix<float>("w", Odd, rank);
+        KroneckerMatrix<double> reference = RandomMatrix(shape, rank, seed: 4);
+        var matrix = new KroneckerMatrix<float>("w", shape, rank);
         CopyFactors(reference, matrix);
         double[] w = reference.ToDense();
-        double[] x = FiniteDifferences.RandomArray(random, count * Odd.Columns);
-        double[] y0 = FiniteDifferences.RandomArray(random, count * Odd.Rows);
-        double[] dy = FiniteDifferences.RandomArray(random, count * Odd.Rows);
-        double[] dx0 = FiniteDifferences.RandomArray(random, count * Odd.Columns);
+        double[] x = FiniteDifferences.RandomArray(random, count * shape.Columns);
+        double[] y0 = FiniteDifferences.RandomArray(random, count * shape.Rows);
+        double[] dy = FiniteDifferences.RandomArray(random, count * shape.Rows);
+        double[] dx0 = FiniteDifferences.RandomArray(random, count * shape.Columns);
 
         float[] y = ToFloat(y0), dx = ToFloat(dx0);
         matrix.Forward(ToFloat(x), y, count, accumulate);
         matrix.BackwardInput(ToFloat(dy), dx, count, accumulate);
 
-        AssertClose(DenseProduct(x, w, count, Odd.Rows, Odd.Columns, true, accumulate ? y0 : null), y.Select(v => (double)v).ToArray(), 1e-5);
-        AssertClose(DenseProduct(dy, w, count, Odd.Rows, Odd.Columns, false, accumulate ? dx0 : null), dx.Select(v => (double)v).ToArray(), 1e-5);
+        AssertClose(DenseProduct(x, w, count, shape.Rows, shape.Columns, true, accumulate ? y0 : null), y.Select(v => (double)v).ToArray(), 1e-5);
+        AssertClose(DenseProduct(dy, w, count, shape.Rows, shape.Columns, false, accumulate ? dx0 : null), dx.Select(v => (double)v).ToArray(), 1e-5);
         AssertClose(w, matrix.ToDense().Select(v => (double)v).ToArray(), 1e-6);
     }
 
@@ -124,16 +130,19 @@ public class KroneckerMatrixTests
     }
 
     [Theory]
-    [InlineData(1, 1)]
-    [InlineData(1, 13)]
-    [InlineData(3, 1)]
-    [InlineData(3, 13)]
-    public void Gradients_match_finite_differences(int rank, int count)
+    [InlineData(1, 1, false)]
+    [InlineData(1, 13, false)]
+    [InlineData(3, 1, false)]
+    [InlineData(3, 13, false)]
+    [InlineData(1, 13, true)]
+    [InlineData(3, 13, true)]
+    public void Gradients_match_finite_differences(int rank, int count, bool flipped)
     {
+        KroneckerShape shape = flipped ? Flipped : Odd;
         var random = new Random(300 + 10 * rank + count);
-        KroneckerMatrix<double> matrix = RandomMatrix(Odd, rank, seed: 7);
-        double[] x = FiniteDifferences.RandomArray(random, count * Odd.Columns);
-        double[] g = FiniteDifferences.RandomArray(random, count * Odd.Rows);
+        KroneckerMatrix<double> matrix = RandomMatrix(shape, rank, seed: 7);
+        double[] x = FiniteDifferences.RandomArray(random, count * shape.Columns);
+        double[] g = FiniteDifferences.RandomArray(random, count * shape.Rows);
         var y = new double[g.Length];
         double Loss()
         {
