@@ -221,6 +221,8 @@ def main():
     ap.add_argument("--doping-share", type=float, default=0.9, help="structured suite: S's share of the budget")
     ap.add_argument("--cmr", type=float, default=0, help="structured suite: co-matrix dropout on S")
     ap.add_argument("--method", choices=["dkp", "dhmd", "dlmf"], default="dkp", help="structured suite: the doped form")
+    ap.add_argument("--matrices", help="structured suite: compress the weight matrices this regular expression selects (compress --matrices), "
+                                       "e.g. '.*' for the whole model (named -whole); default the recurrent ones")
     ap.add_argument("--dropout", type=float, default=0, help="dropout on non-recurrent connections while fine-tuning")
     ap.add_argument("--distill", type=float, default=0,
                     help="structured suite: knowledge distillation, the teacher's share of the targets")
@@ -314,6 +316,12 @@ def main():
             sys.exit(f"--start-from {args.start_from}: its model file {os.path.relpath(dense_model, ROOT)} is missing")
         dense = done[args.start_from]
         runs = [(f"{name}-from-{args.start_from}", method, factor, extra) for name, method, factor, extra in runs]
+    if args.matrices:
+        if args.suite != "structured":
+            sys.exit("--matrices belongs to the structured suite")
+        label = "whole" if args.matrices == ".*" else "m-" + re.sub(r"[^a-z0-9]+", "-", args.matrices.lower()).strip("-")
+        runs = [(f"{name}-{label}", method, factor, extra + ["--matrices", args.matrices]) if method != "dense" else (name, method, factor, extra)
+                for name, method, factor, extra in runs]
     teacher = None
     if args.teacher:
         if not args.distill:
@@ -363,6 +371,8 @@ def record(name, method, factor, r, dense, args, commit):
         "cmr": r["options"].get("co_matrix_dropout"),
         "lstm_parameters": c.get("lstm_parameters"), "lstm_bytes": c.get("lstm_bytes"),
         "lstm_parameter_factor": r.get("lstm_parameter_factor"), "lstm_byte_factor": r.get("lstm_byte_factor"),
+        "model_parameters": c.get("model_parameters"), "model_bytes": c.get("model_bytes"),
+        "model_parameter_factor": c.get("model_parameter_factor"), "model_byte_factor": c.get("model_byte_factor"),
         "valid_ppl": r["valid_ppl"], "test_ppl": r["test_ppl"],
         "train_seconds": r.get("train_seconds"), "tokens_per_s": r.get("tokens_per_s"),
         "dense_valid_ppl": dense["valid_ppl"] if dense else None, "dense_test_ppl": dense["test_ppl"] if dense else None,
