@@ -7,7 +7,7 @@ namespace Dopant.Cli;
 /// <summary>The command-line options that override a training preset, field by field.</summary>
 internal sealed class TrainingOptionsBinder
 {
-    private readonly Option<string> _preset = new("--preset") { Description = "Zaremba et al.'s configuration: small, medium or large.", DefaultValueFactory = _ => "small" };
+    private readonly Option<string> _preset = new("--preset") { Description = "Zaremba et al.'s configuration: small, medium or large; or charlm, a 2x512 character language model (the default of --task charlm).", DefaultValueFactory = _ => "small" };
     private readonly Option<int?> _epochs = new("--epochs") { Description = "Training epochs." };
     private readonly Option<int?> _layers = new("--layers") { Description = "Recurrent layers." };
     private readonly Option<int?> _hidden = new("--hidden") { Description = "Hidden size (and the embedding width unless --emsize)." };
@@ -84,9 +84,9 @@ internal sealed class TrainingOptionsBinder
         return o;
     }
 
-    public TrainingOptions Bind(ParseResult parse)
+    public TrainingOptions Bind(ParseResult parse, string defaultPreset = "small")
     {
-        TrainingOptions o = TrainingOptions.FromPreset(parse.GetValue(_preset)!);
+        TrainingOptions o = TrainingOptions.FromPreset(GivesPreset(parse) ? parse.GetValue(_preset)! : defaultPreset);
         o = o with
         {
             Epochs = parse.GetValue(_epochs) ?? o.Epochs,

@@ -39,11 +39,12 @@ internal static class DataCommand
     }
 
     /// <summary>The folder to read when <c>--data</c> is not given: the cached brown-ptb, if it has been built.</summary>
-    public static string ResolveDataFolder(string? given)
+    public static string ResolveDataFolder(string? given, BrownDataset dataset = BrownDataset.Ptb)
     {
         if (!string.IsNullOrEmpty(given)) return given;
-        string cached = new BrownCorpus().DefaultOutputFolder;
+        string cached = new BrownCorpus().DefaultOutputFolderOf(dataset);
         if (File.Exists(Path.Combine(cached, PtbCorpus.TrainFileName))) return cached;
-        throw new ArgumentException("No --data folder given and no cached brown-ptb: run 'dopant data brown' first or pass --data DIR (a folder with train.txt, valid.txt, test.txt).");
+        string command = dataset == BrownDataset.Ptb ? "brown" : dataset.Name();
+        throw new ArgumentException($"No --data folder given and no cached {dataset.Name()}: run 'dopant data {command}' first or pass --data DIR (a folder with train.txt, valid.txt, test.txt).");
     }
 }

@@ -14,7 +14,7 @@ internal static class EvalCommand
 {
     public static Command Create()
     {
-        var command = new Command("eval", "Report a model's perplexity on the valid and test splits of a PTB-format folder.");
+        var command = new Command("eval", "Report a model's perplexity (bits per character for a character model) on the valid and test splits of a PTB-format folder, or a tagger's or classifier's accuracy.");
         var model = new Option<string>("--model") { Description = "Model file (safetensors): from train, compress, export or search, or a PyTorch state dict (with --vocab when it has no dopant.vocab metadata).", Required = true };
         var vocab = VocabularyOption.Create();
         var data = new Option<string?>("--data") { Description = "PTB-format folder; default: the cached brown-ptb." };
@@ -33,7 +33,8 @@ internal static class EvalCommand
                 return 0;
             }
             ModelCheckpoint checkpoint = VocabularyOption.LoadModel(parse, vocab, parse.GetValue(model)!);
-            PtbCorpus corpus = PtbCorpus.Load(DataCommand.ResolveDataFolder(parse.GetValue(data)), checkpoint.Vocabulary);
+            bool characters = checkpoint.Vocabulary.IsCharacterLevel;
+            PtbCorpus corpus = PtbCorpus.Load(DataCommand.ResolveDataFolder(parse.GetValue(data), characters ? BrownDataset.Characters : BrownDataset.Ptb), checkpoint.Vocabulary);
             int batchSize = parse.GetValue(batch) ?? checkpoint.Options?.EvalBatchSize ?? 10;
             int window = parse.GetValue(bptt) ?? checkpoint.Options?.Bptt ?? 35;
             if (batchSize < 1 || window < 1) throw new ArgumentException("--batch-size and --bptt must be at least 1.");
@@ -50,6 +51,8 @@ internal static class EvalCommand
                     model = parse.GetValue(model),
                     valid_ppl = valid.Value,
                     test_ppl = test.Value,
+                    valid_bpc = characters ? valid.BitsPerToken : (double?)null,
+                    test_bpc = characters ? test.BitsPerToken : (double?)null,
                     tokens_per_s = tokensPerSecond,
                     method = checkpoint.Options?.Compression,
                     compression = compressed ? report : null,
@@ -59,7 +62,9 @@ internal static class EvalCommand
             if (checkpoint.Options?.Compression is { } method)
                 Console.WriteLine($"{method.Method.Name()} at {method.Factor:G}x" + (method.IsDoped ? $", doping share {method.DopingShare:G}" : ""));
             if (compressed) Console.WriteLine(TrainCommand.Describe(report));
-            Console.WriteLine($"valid perplexity {valid.Value:F2} ({valid.Tokens:N0} tokens), test perplexity {test.Value:F2} ({test.Tokens:N0} tokens), {tokensPerSecond:N0} tokens/s");
+            Console.WriteLine(characters
+                ? $"valid {valid.BitsPerToken:F4} bits per character (perplexity {valid.Value:F3}, {valid.Tokens:N0} characters), test {test.BitsPerToken:F4} bits per character (perplexity {test.Value:F3}, {test.Tokens:N0} characters), {tokensPerSecond:N0} characters/s"
+                : $"valid perplexity {valid.Value:F2} ({valid.Tokens:N0} tokens), test perplexity {test.Value:F2} ({test.Tokens:N0} tokens), {tokensPerSecond:N0} tokens/s");
             return 0;
         });
         return command;

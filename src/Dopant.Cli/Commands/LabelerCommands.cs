@@ -17,16 +17,6 @@ namespace Dopant.Cli.Commands;
 /// </summary>
 internal static class LabelerCommands
 {
-    /// <summary>The <c>--task</c> values.</summary>
-    public static readonly string[] Tasks = ["lm", "tag", "classify"];
-
-    public static LabelingTask Task(string name) => name switch
-    {
-        "tag" => LabelingTask.Tagging,
-        "classify" => LabelingTask.Classification,
-        _ => throw new ArgumentException($"--task {name} is not a labeling task."),
-    };
-
     /// <summary>Trains (or resumes) a tagger or classifier into <paramref name="path"/> and prints the result.</summary>
     public static void Train(LabelerOptions? options, string folder, string path, bool resume, bool force, bool json, CancellationToken cancellationToken)
     {

@@ -22,12 +22,13 @@ internal static class TrainCommand
         var json = new Option<bool>("--json") { Description = "Print the result as one JSON object on standard output." };
         var from = new Option<string?>("--model") { Description = "Fine-tune this dense model (its weights, architecture and vocabulary) instead of training a fresh one." };
         var threads = ThreadsOption.Create();
-        var task = new Option<string>("--task")
+        var task = new Option<string?>("--task")
         {
-            Description = "lm (a language model, the default), tag (a tagger: word<TAB>tag lines, a blank line after each sentence) or classify (a classifier: label<TAB>text lines); the files are train.txt, valid.txt and test.txt of --data.",
-            DefaultValueFactory = _ => "lm",
+            Description = "lm (a word language model), charlm (a character language model: single-character tokens, measured in bits per character), " +
+                "tag (a tagger: word<TAB>tag lines, a blank line after each sentence) or classify (a classifier: label<TAB>text lines); " +
+                "the files are train.txt, valid.txt and test.txt of --data. Default: inferred from --data's train.txt, else lm.",
         };
-        task.AcceptOnlyFromAmong(LabelerCommands.Tasks);
+        task.AcceptOnlyFromAmong([.. CorpusTasks.All]);
         var bidirectional = new Option<bool?>("--bidirectional") { Description = "tag/classify: read every sentence backwards too (default: on for tag, off for classify)." };
         var pooling = new Option<string?>("--pooling") { Description = "classify: the sentence's features, final (the final states, default) or mean (the mean over its words)." };
         pooling.AcceptOnlyFromAmong("final", "mean");
@@ -41,7 +42,9 @@ internal static class TrainCommand
         {
             ThreadsOption.Apply(parse, threads);
             string? labelerFile = parse.GetValue(resume) && parse.GetValue(output) is { } saved && LabelerCheckpoint.Holds(saved) ? saved : null;
-            if (parse.GetValue(task) != "lm" || labelerFile is not null)
+            CorpusTask chosen = parse.GetValue(task) is string name ? CorpusTasks.Parse(name)
+                : parse.GetValue(data) is string given && !parse.GetValue(resume) ? CorpusTasks.Infer(given) : CorpusTask.LanguageModel;
+            if (chosen.IsLabeling() || labelerFile is not null)
             {
                 if (parse.GetValue(run) is not null || parse.GetValue(from) is not null)
                     throw new ArgumentException("--run and --model apply to language models; a tagger or classifier trains into --out.");
@@ -54,7 +57,9 @@ internal static class TrainCommand
                 }
                 else
                 {
-                    LabelingTask labeling = LabelerCommands.Task(parse.GetValue(task)!);
+                    LabelingTask labeling = chosen.Labeling();
+                    if (labeling == LabelingTask.Tagging && parse.GetValue(pooling) is not null)
+                        throw new ArgumentException("--pooling applies to --task classify; a tagger labels every word and pools nothing.");
                     options = binder.BindLabeler(parse, LabelerOptions.FromPreset(labeling == LabelingTask.Tagging ? "tagger" : "classifier"));
                     options = options with
                     {
@@ -70,7 +75,8 @@ internal static class TrainCommand
             }
             if (parse.GetValue(bidirectional) is not null || parse.GetValue(pooling) is not null || parse.GetValue(minCount) is not null || parse.GetValue(maxLength) is not null)
                 throw new ArgumentException("--bidirectional, --pooling, --min-count and --max-length apply to --task tag and --task classify.");
-            string folder = DataCommand.ResolveDataFolder(parse.GetValue(data));
+            bool characters = chosen == CorpusTask.CharacterLanguageModel;
+            string folder = DataCommand.ResolveDataFolder(parse.GetValue(data), characters ? BrownDataset.Characters : BrownDataset.Ptb);
             LanguageModelTrainer trainer;
             string path;
             TrainingRecorder? recorder;
@@ -82,7 +88,7 @@ internal static class TrainCommand
             }
             else
             {
-                TrainingOptions options = binder.Bind(parse);
+                TrainingOptions options = binder.Bind(parse, characters ? "charlm" : "small");
                 trainer = parse.GetValue(from) is string start ? TrainingRuns.FineTune(start, options, folder) : new LanguageModelTrainer(options, PtbCorpus.Load(folder));
                 (path, recorder) = RunOption.Start(parse.GetValue(run), parse.GetValue(output), "train", "dense", "dense", 1, parse.GetValue(force));
             }
@@ -121,6 +127,7 @@ internal static class TrainCommand
         }
         CompressionReport report = trainer.Model.CompressionReport();
         bool compressed = report.IsCompressed;
+        bool characters = trainer.Corpus.Vocabulary.IsCharacterLevel;
         if (json)
         {
             Console.WriteLine(JsonSerializer.Serialize(new
@@ -128,6 +135,8 @@ internal static class TrainCommand
                 model = path,
                 valid_ppl = result.ValidPerplexity,
                 test_ppl = result.TestPerplexity,
+                valid_bpc = characters ? Math.Log2(result.ValidPerplexity) : (double?)null,
+                test_bpc = characters ? Math.Log2(result.TestPerplexity) : (double?)null,
                 tokens_per_s = result.TokensPerSecond,
                 train_seconds = result.TrainSeconds,
                 threads = WorkerPool.SharedThreadCount,
@@ -146,7 +155,9 @@ internal static class TrainCommand
         if (compressed) Console.WriteLine(Describe(report));
         if (result.Divergences.Count > 0)
             Console.WriteLine($"{result.Divergences.Count} diverged epoch(s) rolled back; the learning rate ended at {result.Divergences[^1].LearningRateScale:G4} x the initial one");
-        Console.WriteLine($"valid perplexity {result.ValidPerplexity:F2}, test perplexity {result.TestPerplexity:F2}, {result.TokensPerSecond:N0} tokens/s; model saved to {path}");
+        Console.WriteLine((characters
+            ? $"valid {Math.Log2(result.ValidPerplexity):F4} bits per character, test {Math.Log2(result.TestPerplexity):F4} bits per character"
+            : $"valid perplexity {result.ValidPerplexity:F2}, test perplexity {result.TestPerplexity:F2}") + $", {result.TokensPerSecond:N0} tokens/s; model saved to {path}");
     }
 
     /// <summary>The trainer that continues the run saved in <paramref name="path"/> on the corpus in <paramref name="folder"/>.</summary>

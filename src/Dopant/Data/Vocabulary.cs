@@ -43,7 +43,11 @@ public sealed class Vocabulary
         Words = new ReadOnlyCollection<string>(_words);
         UnknownId = _ids.GetValueOrDefault(UnknownWord, -1);
         EndOfSentenceId = _ids.GetValueOrDefault(EndOfSentenceWord, -1);
+        IsCharacterLevel = _words.Length > 0 && _words.All(w => w.Length == 1 || w is UnknownWord or EndOfSentenceWord);
     }
+
+    /// <summary>Whether every word is a single character (besides <see cref="UnknownWord"/> and <see cref="EndOfSentenceWord"/>): a character model's vocabulary.</summary>
+    public bool IsCharacterLevel { get; }
 
     /// <summary>Reads a vocabulary file: one word a line, in id order (UTF-8; a final newline is optional).</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>

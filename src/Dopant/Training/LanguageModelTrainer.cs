@@ -149,6 +149,9 @@ public sealed class LanguageModelTrainer
     /// <summary>The model being trained.</summary>
     public LanguageModel<float> Model { get; }
 
+    /// <summary>The corpus trained on and evaluated against.</summary>
+    public PtbCorpus Corpus => _corpus;
+
     /// <summary>Epochs finished so far.</summary>
     public int EpochsCompleted => _epochsCompleted;
 

@@ -148,9 +148,12 @@ public sealed record TrainingOptions
     public double EffectivePruneEndEpoch => PruneEndEpoch > 0 ? PruneEndEpoch : 0.75 * Epochs;
 
     /// <summary>The names <see cref="FromPreset"/> accepts.</summary>
-    public static IReadOnlyList<string> PresetNames { get; } = ["small", "medium", "large"];
+    public static IReadOnlyList<string> PresetNames { get; } = ["small", "medium", "large", "charlm"];
 
-    /// <summary>Zaremba et al.'s configuration by name: <c>small</c>, <c>medium</c> or <c>large</c>.</summary>
+    /// <summary>
+    /// Zaremba et al.'s word-level configuration by name (<c>small</c>, <c>medium</c> or <c>large</c>), or <c>charlm</c>: a 2 × 512
+    /// character language model with 64-wide character embeddings trained by Adam for 4 epochs.
+    /// </summary>
     public static TrainingOptions FromPreset(string name) => name switch
     {
         "small" => new TrainingOptions
@@ -167,6 +170,11 @@ public sealed record TrainingOptions
         {
             Preset = "large", Layers = 2, HiddenSize = 1500, Bptt = 35, Epochs = 55, LearningRate = 1,
             Decay = 1 / 1.15, DecayAfter = 14, InitRange = 0.04, Dropout = 0.65, Clip = 10,
+        },
+        "charlm" => new TrainingOptions
+        {
+            Preset = "charlm", Layers = 2, HiddenSize = 512, EmbeddingSize = 64, Bptt = 50, BatchSize = 32, Epochs = 4, Optimizer = "adam",
+            LearningRate = 2e-3, Decay = 0.5, DecayAfter = 2, InitRange = 0.1, Dropout = 0.1, Clip = 5,
         },
         _ => throw new ArgumentException($"Unknown preset '{name}'; expected one of: {string.Join(", ", PresetNames)}."),
     };

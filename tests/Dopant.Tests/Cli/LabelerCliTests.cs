@@ -181,7 +181,8 @@ public sealed class LabelerCliTests : IDisposable
     [Theory]
     [InlineData(new[] { "train", "--task", "tag", "--preset", "small", "--data", "TAGS", "--out", "OUT" }, "--preset names a language-model preset")]
     [InlineData(new[] { "train", "--task", "tag", "--bptt", "5", "--data", "TAGS", "--out", "OUT" }, "--bptt, --tied and --eval-batch-size apply to language models")]
-    [InlineData(new[] { "train", "--pooling", "mean", "--data", "TAGS", "--out", "OUT" }, "--bidirectional, --pooling, --min-count and --max-length apply to --task tag")]
+    [InlineData(new[] { "train", "--task", "lm", "--pooling", "mean", "--data", "TAGS", "--out", "OUT" }, "--bidirectional, --pooling, --min-count and --max-length apply to --task tag")]
+    [InlineData(new[] { "train", "--pooling", "mean", "--data", "TAGS", "--out", "OUT" }, "--pooling applies to --task classify")]
     [InlineData(new[] { "train", "--task", "tag", "--data", "CLASSES", "--out", "OUT" }, "train.txt' line 1: expected word<TAB>tag")]
     [InlineData(new[] { "train", "--task", "classify", "--max-length", "2", "--data", "CLASSES", "--out", "OUT" }, "is longer than the longest batch allows (2; see --max-length)")]
     public void Bad_input_fails_with_one_line_and_writes_nothing(string[] args, string expected)
