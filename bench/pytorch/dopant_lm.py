@@ -225,7 +225,7 @@ def lr_for_epoch(lr, decay, decay_after, epoch):
 # ----------------------------------------------------------------------------- safetensors
 
 _ST_DTYPES = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "I64": "<i8", "I32": "<i4",
-              "I16": "<i2", "I8": "i1", "U8": "u1", "BOOL": "?"}
+              "I16": "<i2", "U16": "<u2", "I8": "i1", "U8": "u1", "BOOL": "?"}
 
 
 def read_safetensors(path):

@@ -152,12 +152,15 @@ internal static class BenchCommand
                 bool compared = m != reference;
                 double? speedup = compared ? timings[reference].RecurrentMicroseconds / t.RecurrentMicroseconds : null;
                 double? totalSpeedup = compared ? timings[reference].TotalMicroseconds / t.TotalMicroseconds : null;
+                long weightBytes = t.RecurrentWeightBytes + t.DecoderWeightBytes;
+                double? byteFactor = compared ? (double)(timings[reference].RecurrentWeightBytes + timings[reference].DecoderWeightBytes) / weightBytes : null;
                 if (parse.GetValue(json))
                     Console.WriteLine(JsonSerializer.Serialize(new
                     {
                         bench = "infer", model = names[m], mode = "streaming", tokens = text.Length, threads = WorkerPool.SharedThreadCount,
                         recurrent_us_per_token = t.RecurrentMicroseconds, total_us_per_token = t.TotalMicroseconds,
                         recurrent_weight_bytes = t.RecurrentWeightBytes, decoder_weight_bytes = t.DecoderWeightBytes,
+                        weight_bytes = weightBytes, weight_byte_factor = byteFactor,
                         recurrent_gb_per_s = t.RecurrentGigabytesPerSecond, recurrent_speedup = speedup, total_speedup = totalSpeedup,
                         against = compared ? names[reference] : null,
                         scoring_tokens_per_s = scoring?[m], scoring_speedup = compared && scoring is not null ? scoring[m] / scoring[reference] : (double?)null,
@@ -167,6 +170,7 @@ internal static class BenchCommand
                 else
                     Console.WriteLine($"{names[m]}: recurrent {t.RecurrentMicroseconds:F2} µs/token ({t.RecurrentWeightBytes:N0} weight bytes, {t.RecurrentGigabytesPerSecond:F1} GB/s), " +
                         $"with decoder {t.TotalMicroseconds:F2} µs/token" + (scoring is null ? "" : $", batched scoring {scoring[m]:N0} tokens/s") +
+                        $"; whole model {weightBytes:N0} weight bytes" + (byteFactor is double f ? $" ({f:F1}x fewer)" : "") +
                         (speedup is double s ? $"; {s:F2}x (recurrent) and {totalSpeedup:F2}x (with decoder) against {names[reference]}" : "") +
                         (compared && scoring is not null ? $", {scoring[m] / scoring[reference]:F2}x scoring" : ""));
             }

@@ -74,7 +74,8 @@ internal static class ExportCommand
             CompressionReport report = checkpoint.Model.CompressionReport();
             long tensorBytes = SafeTensorsFile.Load(path).Tensors.Sum(t => (long)t.Data.Length);
             Console.WriteLine($"wrote {path}: {new FileInfo(path).Length:N0} bytes on disk, {tensorBytes:N0} bytes of tensors " +
-                $"({report.ModelBytes:N0} in fp32){(weights == WeightPrecision.Float32 ? "" : $", dense matrices in {parse.GetValue(precision)}")}; {TrainCommand.Describe(report)}");
+                $"({report.ModelBytes:N0} in fp32){(weights == WeightPrecision.Float32 ? "" : $", dense matrices and single sparse entries in {parse.GetValue(precision)}")}, " +
+                $"{(double)report.DenseModelBytes / tensorBytes:F2}x fewer than the dense fp32 model's {report.DenseModelBytes:N0}; {TrainCommand.Describe(report)}");
             return 0;
         });
         return command;

@@ -10,11 +10,17 @@ namespace Dopant.Training;
 /// (pruned forms, doped matrices' S) with their masks, or in a compact file as CSR and block-CSR arrays. The file's
 /// metadata (<c>dopant.forms</c> and the rest) is the caller's.
 /// </summary>
+/// <remarks>
+/// A quantized compact file also stores single entries' CSR values per row at its precision (one scale a row, as the
+/// runtime's quantized sparse kernels hold them) and their column indices in 16 bits when the matrix has at most 65,536
+/// columns; whole blocks stay fp32.
+/// </remarks>
 internal static class WeightTensors
 {
     private const string ScalesSuffix = ".scales";
     private const string BlockValuesSuffix = ".bsr_values", BlockColumnsSuffix = ".bsr_columns", BlockRowPointersSuffix = ".bsr_row_pointers";
     private const string CsrValuesSuffix = ".csr_values", CsrColumnsSuffix = ".csr_columns", CsrRowPointersSuffix = ".csr_row_pointers";
+    private const string CsrScalesSuffix = ".csr_scales";
 
     /// <summary>
     /// The tensors of <paramref name="parameters"/>, and the forms of <paramref name="matrices"/> that are not dense
@@ -59,8 +65,12 @@ internal static class WeightTensors
                 if (entries is not null)
                 {
                     CsrMatrix<float> csr = entries.ToCsr();
-                    tensors.Add(SafeTensor.Create<float>(part.Weight.Name + CsrValuesSuffix, csr.Values, csr.NonZeroCount));
-                    tensors.Add(SafeTensor.Create<int>(part.Weight.Name + CsrColumnsSuffix, csr.ColumnIndices, csr.NonZeroCount));
+                    if (precision == WeightPrecision.Float32)
+                    {
+                        tensors.Add(SafeTensor.Create<float>(part.Weight.Name + CsrValuesSuffix, csr.Values, csr.NonZeroCount));
+                        tensors.Add(SafeTensor.Create<int>(part.Weight.Name + CsrColumnsSuffix, csr.ColumnIndices, csr.NonZeroCount));
+                    }
+                    else tensors.AddRange(QuantizedCsr(part.Weight.Name, csr, precision));
                     tensors.Add(SafeTensor.Create<int>(part.Weight.Name + CsrRowPointersSuffix, csr.RowPointers, csr.Rows + 1));
                 }
                 continue;
@@ -102,7 +112,7 @@ internal static class WeightTensors
                 var dense = new float[pruned.Rows * pruned.Columns];
                 var kept = new float[dense.Length];
                 if (!pruned.Block.IsElement) RestoreFromBlockCsr(path, file, pruned, expected, dense, kept);
-                if (pruned.Block.IsElement || pruned.Block.HasLooseEntries) RestoreFromCsr(path, file, pruned, expected, dense, kept);
+                if (pruned.Block.IsElement || pruned.Block.HasLooseEntries) RestoreFromCsr(path, file, pruned, precision, expected, dense, kept);
                 dense.CopyTo(pruned.Weight.Value, 0);
                 pruned.RestoreMask(kept);
                 continue;
@@ -241,20 +251,30 @@ internal static class WeightTensors
 
     // A compact file's single entries: the CSR arrays, checked, fill the dense values and the mask (loose entries
     // must lie outside the whole blocks read before them).
-    private static void RestoreFromCsr(string path, SafeTensorsFile file, PrunedMatrix<float> pruned, HashSet<string> expected, float[] dense, float[] mask)
+    private static void RestoreFromCsr(string path, SafeTensorsFile file, PrunedMatrix<float> pruned, WeightPrecision precision, HashSet<string> expected,
+        float[] dense, float[] mask)
     {
         string name = pruned.Weight.Name;
         SafeTensor rowPointers = file.Require(name + CsrRowPointersSuffix, SafeTensorsDType.Int32, pruned.Rows + 1);
         ReadOnlySpan<int> starts = rowPointers.AsSpan<int>();
-        int count = starts[^1];
-        ReadOnlySpan<float> values = file.Require(name + CsrValuesSuffix, SafeTensorsDType.Float32, count).AsSpan<float>();
-        ReadOnlySpan<int> columns = file.Require(name + CsrColumnsSuffix, SafeTensorsDType.Int32, count).AsSpan<int>();
-        expected.UnionWith([name + CsrRowPointersSuffix, name + CsrValuesSuffix, name + CsrColumnsSuffix]);
         if (starts[0] != 0) throw new InvalidDataException($"'{path}': '{name}{CsrRowPointersSuffix}' does not start at 0.");
         for (int i = 0; i < pruned.Rows; i++)
-        {
             if (starts[i + 1] < starts[i])
                 throw new InvalidDataException($"'{path}': '{name}{CsrRowPointersSuffix}' decreases at row {i}.");
+        int count = starts[^1];
+        expected.Add(name + CsrRowPointersSuffix);
+        float[] values = precision == WeightPrecision.Float32
+            ? file.Require(Expect(expected, name + CsrValuesSuffix), SafeTensorsDType.Float32, count).AsSpan<float>().ToArray()
+            : RestoreQuantizedCsrValues(path, file, name, precision, starts, expected);
+        SafeTensor columnTensor = file.TryGetTensor(name + CsrColumnsSuffix, out SafeTensor? found) && found.DType == SafeTensorsDType.UInt16 && precision != WeightPrecision.Float32
+            ? file.Require(name + CsrColumnsSuffix, SafeTensorsDType.UInt16, count)
+            : file.Require(name + CsrColumnsSuffix, SafeTensorsDType.Int32, count);
+        int[] columns = columnTensor.DType == SafeTensorsDType.UInt16
+            ? [.. columnTensor.AsSpan<ushort>().ToArray().Select(c => (int)c)]
+            : columnTensor.AsSpan<int>().ToArray();
+        expected.Add(name + CsrColumnsSuffix);
+        for (int i = 0; i < pruned.Rows; i++)
+        {
             for (int k = starts[i]; k < starts[i + 1]; k++)
             {
                 int j = columns[k];
@@ -266,6 +286,71 @@ internal static class WeightTensors
                 mask[i * pruned.Columns + j] = 1;
             }
         }
+    }
+
+    private static string Expect(HashSet<string> expected, string name)
+    {
+        expected.Add(name);
+        return name;
+    }
+
+    // Single entries at a quantized precision: each row's values with its own scale, columns in 16 bits where they fit.
+    private static SafeTensor[] QuantizedCsr(string name, CsrMatrix<float> csr, WeightPrecision precision)
+    {
+        var scales = new float[csr.Rows];
+        SafeTensor values;
+        ReadOnlySpan<int> starts = csr.RowPointers;
+        if (precision == WeightPrecision.Int8)
+        {
+            var q = new sbyte[csr.NonZeroCount];
+            for (int i = 0; i < csr.Rows; i++)
+            {
+                int length = starts[i + 1] - starts[i];
+                RowQuantization.ToInt8(csr.Values.Slice(starts[i], length), 1, length, q.AsSpan(starts[i], length), scales.AsSpan(i, 1));
+            }
+            values = SafeTensor.Create<sbyte>(name + CsrValuesSuffix + ".int8", q, q.Length);
+        }
+        else
+        {
+            var h = new Half[csr.NonZeroCount];
+            for (int i = 0; i < csr.Rows; i++)
+            {
+                int length = starts[i + 1] - starts[i];
+                RowQuantization.ToFloat16(csr.Values.Slice(starts[i], length), 1, length, h.AsSpan(starts[i], length), scales.AsSpan(i, 1));
+            }
+            values = SafeTensor.Create<Half>(name + CsrValuesSuffix + ".fp16", h, h.Length);
+        }
+        SafeTensor columns = csr.Columns <= ushort.MaxValue + 1
+            ? SafeTensor.Create<ushort>(name + CsrColumnsSuffix, [.. csr.ColumnIndices[..csr.NonZeroCount].ToArray().Select(c => (ushort)c)], csr.NonZeroCount)
+            : SafeTensor.Create<int>(name + CsrColumnsSuffix, csr.ColumnIndices, csr.NonZeroCount);
+        return [values, columns, SafeTensor.Create<float>(name + CsrScalesSuffix, scales, csr.Rows)];
+    }
+
+    private static float[] RestoreQuantizedCsrValues(string path, SafeTensorsFile file, string name, WeightPrecision precision, ReadOnlySpan<int> starts,
+        HashSet<string> expected)
+    {
+        int rows = starts.Length - 1, count = starts[^1];
+        ReadOnlySpan<float> scales = file.Require(Expect(expected, name + CsrScalesSuffix), SafeTensorsDType.Float32, rows).AsSpan<float>();
+        for (int i = 0; i < rows; i++)
+            if (!float.IsFinite(scales[i]) || scales[i] < 0)
+                throw new InvalidDataException($"'{path}': '{name}{CsrScalesSuffix}' holds {scales[i]} at row {i}; a scale is finite and not negative.");
+        string valuesName = name + CsrValuesSuffix + "." + PrecisionName(precision);
+        var values = new float[count];
+        if (precision == WeightPrecision.Int8)
+        {
+            ReadOnlySpan<sbyte> quantized = file.Require(Expect(expected, valuesName), SafeTensorsDType.Int8, count).AsSpan<sbyte>();
+            for (int i = 0; i < rows; i++)
+                RowQuantization.Dequantize(quantized[starts[i]..starts[i + 1]], scales.Slice(i, 1), starts[i + 1] - starts[i], values.AsSpan(starts[i]..starts[i + 1]));
+        }
+        else
+        {
+            ReadOnlySpan<Half> halves = file.Require(Expect(expected, valuesName), SafeTensorsDType.Float16, count).AsSpan<Half>();
+            foreach (Half h in halves)
+                if (!Half.IsFinite(h)) throw new InvalidDataException($"'{path}': '{valuesName}' holds a value that is not finite.");
+            for (int i = 0; i < rows; i++)
+                RowQuantization.Dequantize(halves[starts[i]..starts[i + 1]], scales.Slice(i, 1), starts[i + 1] - starts[i], values.AsSpan(starts[i]..starts[i + 1]));
+        }
+        return values;
     }
 
     /// <summary>The description of a matrix to save, after checking that loading would rebuild it with the same tensor names.</summary>

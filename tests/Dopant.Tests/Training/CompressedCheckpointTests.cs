@@ -194,8 +194,14 @@ public class CompressedCheckpointTests : IDisposable
         int v = model.Config.VocabularySize, h = model.Config.HiddenSize;
         long quantizedValues = (long)v * h + 4L * h * h + (tied ? 0 : (long)v * h), scales = v + 4L * h + (tied ? 0 : v);
         long floatsSaved = quantizedValues * 4 - (quantizedValues * bytes + scales * 4);
-        Assert.Equal(model.CompressionReport().ModelBytes - floatsSaved, file.Tensors.Sum(t => (long)t.Data.Length));
+        // S's single entries: a value and a 32-bit column each in fp32; at this precision the value, a 16-bit column and a scale a row.
+        List<PrunedMatrix<float>> sparse = [.. model.WeightMatrices.SelectMany(m => WeightForms.PrunedParts(m.Matrix))];
+        long sparseSaved = sparse.Sum(part => part.ParameterCount * 8 - (part.ParameterCount * (bytes + 2) + part.Rows * 4L));
+        Assert.NotEmpty(sparse);
+        Assert.Equal(model.CompressionReport().ModelBytes - floatsSaved - sparseSaved, file.Tensors.Sum(t => (long)t.Data.Length));
         Assert.Contains(file.Tensors, t => t.Name == "rnn.weight_hh_l1." + name);
+        Assert.All(sparse, part => Assert.Equal(SafeTensorsDType.UInt16, file.Tensors.Single(t => t.Name == part.Weight.Name + ".csr_columns").DType));
+        Assert.All(sparse, part => Assert.Contains(file.Tensors, t => t.Name == part.Weight.Name + ".csr_values." + name));
 
         LanguageModel<float> loaded = ModelCheckpoint.Load(path).Model;
         // Loading gives the dequantized values; the runtime quantizes them again to the same values, so the two agree.
@@ -266,6 +272,17 @@ public class CompressedCheckpointTests : IDisposable
         new SafeTensorsFile(file.Tensors.Where(t => t.Name != "encoder.weight.int8").ToList(), file.Metadata).Save(path);
         e = Assert.Throws<InvalidDataException>(() => ModelCheckpoint.Load(path));
         Assert.Contains("encoder.weight.int8", e.Message);
+
+        string sparse = model.WeightMatrices.SelectMany(m => WeightForms.PrunedParts(m.Matrix)).First().Weight.Name;
+        float[] sparseScales = file.Tensors.Single(t => t.Name == sparse + ".csr_scales").ToSingleArray();
+        sparseScales[0] = -1;
+        new SafeTensorsFile(file.Tensors.Select(t => t.Name == sparse + ".csr_scales" ? SafeTensor.Create<float>(t.Name, sparseScales, sparseScales.Length) : t).ToList(), file.Metadata).Save(path);
+        e = Assert.Throws<InvalidDataException>(() => ModelCheckpoint.Load(path));
+        Assert.Contains(sparse + ".csr_scales' holds -1 at row 0", e.Message);
+
+        new SafeTensorsFile(file.Tensors.Where(t => t.Name != sparse + ".csr_values.int8").ToList(), file.Metadata).Save(path);
+        e = Assert.Throws<InvalidDataException>(() => ModelCheckpoint.Load(path));
+        Assert.Contains(sparse + ".csr_values.int8", e.Message);
     }
 
     [Fact]
