@@ -7,15 +7,21 @@ using Dopant.Numerics;
 namespace Dopant.Bench;
 
 /// <summary>
-/// `step-matrices [--reps 2000]`: µs per single-vector product of each streaming kernel (one thread) on the LSTM
-/// shapes of the small (800×200) and medium (2600×650) presets, with the forms the 25x compression gives them.
+/// `step-matrices [--reps 2000] [--decoder]`: µs per single-vector product of each streaming kernel (one thread) on the LSTM
+/// shapes of the small (800×200) and medium (2600×650) presets, with the forms the 25x compression gives them; then
+/// medium's decoder (10,000×650) doped at 25x, whole and by part, in fp32 and int8.
 /// </summary>
 internal static class StepMatrixTimes
 {
     public static int Run(string[] args)
     {
-        int reps = args.Length == 2 && args[0] == "--reps" ? int.Parse(args[1]) : 2000;
+        int reps = args.Length >= 2 && args[0] == "--reps" ? int.Parse(args[1]) : 2000;
         WorkerPool.SharedThreadCount = 1;
+        if (args.Contains("--decoder"))
+        {
+            DopedDecoder(reps / 10);
+            return 0;
+        }
         foreach ((int rows, int columns) in new[] { (800, 200), (2600, 650) })
             // (method, S's share for doped forms, block shape); dense has no compression.
             foreach ((string method, double? share, string? block) in new (string, double?, string?)[]
@@ -34,8 +40,30 @@ internal static class StepMatrixTimes
                 string name = method + (share is double s ? $" S{100 * s:0}%" : "") + (block is null ? "" : $" {block}");
                 Console.WriteLine($"{rows}x{columns} {name,-16} {spec.ToJson(),-80} {step.WeightBytes,12:N0} B {MedianMicroseconds(step, reps),9:F2} µs");
             }
+        DopedDecoder(reps / 10);
         KroneckerPaths(reps);
         return 0;
+    }
+
+    // The head of a whole-model compression: its structured part and S timed apart, S at both precisions.
+    private static void DopedDecoder(int reps)
+    {
+        const int rows = 10000, columns = 650;
+        var compression = new LstmCompression(CompressionMethod.Dkp, 25, 0.9) { Block = BlockShape.Parse("1x1@16x64") };
+        WeightFormSpec spec = compression.SpecFor(rows, columns);
+        var doped = (DopedMatrix<float>)WeightForms.Create<float>(spec, "decoder.weight", rows, columns);
+        var random = new Random(3);
+        foreach (Parameter<float> p in doped.Parameters)
+            for (int k = 0; k < p.Length; k++) p.Value[k] = (float)random.NextDouble() - 0.5f;
+        doped.Sparse.PruneToSparsity(compression.FinalSparsity);
+        Console.WriteLine($"decoder {rows}x{columns} dkp 25x S90% 1x1@16x64 {spec.ToJson()}");
+        foreach ((string part, IStepMatrix step) in new (string, IStepMatrix)[]
+                 {
+                     ("whole fp32", StepMatrices.From(doped)), ("whole int8", StepMatrices.From(doped, WeightPrecision.Int8)),
+                     ("structure", StepMatrices.From(doped.Structure)),
+                     ("S fp32", StepMatrices.From(doped.Sparse)), ("S int8", StepMatrices.From(doped.Sparse, WeightPrecision.Int8)),
+                 })
+            Console.WriteLine($"  {part,-12} {step.WeightBytes,12:N0} B {MedianMicroseconds(step, reps),9:F2} µs");
     }
 
     // The Kronecker kernel's two paths on the same factors, alternately: the direct small products and two GEMM calls.
