@@ -21,13 +21,22 @@ import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 PRESETS = {
-    "small": dict(layers=2, hidden=200, bptt=20, epochs=13, lr=1.0, decay=0.5,
-                  decay_after=4, init=0.1, dropout=0.0, clip=5.0, batch_size=20, tied=False),
-    "medium": dict(layers=2, hidden=650, bptt=35, epochs=39, lr=1.0, decay=0.8,
-                   decay_after=6, init=0.05, dropout=0.5, clip=5.0, batch_size=20, tied=False),
-    "large": dict(layers=2, hidden=1500, bptt=35, epochs=55, lr=1.0, decay=1 / 1.15,
-                  decay_after=14, init=0.04, dropout=0.65, clip=10.0, batch_size=20, tied=False),
+    "small": dict(layers=2, hidden=200, emsize=None, bptt=20, epochs=13, lr=1.0, decay=0.5,
+                  decay_after=4, init=0.1, dropout=0.0, clip=5.0, batch_size=20, tied=False,
+                  optimizer="sgd"),
+    "medium": dict(layers=2, hidden=650, emsize=None, bptt=35, epochs=39, lr=1.0, decay=0.8,
+                   decay_after=6, init=0.05, dropout=0.5, clip=5.0, batch_size=20, tied=False,
+                   optimizer="sgd"),
+    "large": dict(layers=2, hidden=1500, emsize=None, bptt=35, epochs=55, lr=1.0, decay=1 / 1.15,
+                  decay_after=14, init=0.04, dropout=0.65, clip=10.0, batch_size=20, tied=False,
+                  optimizer="sgd"),
+    # Dopant's character LM (TrainingOptions.FromPreset("charlm")): 2 x 512 LSTM, 64-wide
+    # character embeddings, Adam at 2e-3 halved every epoch after the 2nd.
+    "charlm": dict(layers=2, hidden=512, emsize=64, bptt=50, epochs=4, lr=2e-3, decay=0.5,
+                   decay_after=2, init=0.1, dropout=0.1, clip=5.0, batch_size=32, tied=False,
+                   optimizer="adam"),
 }
+# emsize None = the hidden size (Dopant's EmbeddingSize null).
 
 EOS = "<eos>"
 UNK = "<unk>"
@@ -188,16 +197,60 @@ def clip_and_step(params, clip, lr):
     return float(norm), scale
 
 
-def train_window(model, inputs, targets, hidden, clip, lr):
-    """One SGD step. Reported loss: mean CE over the window. Gradient: of mean CE * seq_len
+def make_optimizer(model, name, lr):
+    """None for "sgd" (clip_and_step updates in place); for "adam", torch.optim.Adam with
+    Dopant's AdamOptimizer settings (beta1 0.9, beta2 0.999, eps 1e-8, bias-corrected, no weight
+    decay, single-tensor update). Set the lr of every epoch with set_lr."""
+    if name == "sgd":
+        return None
+    if name == "adam":
+        return torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.999), eps=1e-8,
+                                weight_decay=0, amsgrad=False, foreach=False)
+    raise ValueError(f"optimizer must be sgd or adam (got {name!r})")
+
+
+def set_lr(optimizer, lr):
+    if optimizer is not None:
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+
+
+def clip_and_adam_step(params, clip, optimizer):
+    """The same global-norm clipping as clip_and_step (the gradients scaled in place), then
+    one step of `optimizer` at its current lr. Returns the pre-clipping norm and the scale."""
+    params = [p for p in params if p.grad is not None]
+    norm = torch.norm(torch.stack([torch.norm(p.grad.detach(), 2) for p in params]), 2)
+    scale = min(1.0, clip / (float(norm) + 1e-6))
+    if scale < 1.0:
+        with torch.no_grad():
+            for p in params:
+                p.grad.mul_(scale)
+    optimizer.step()
+    return float(norm), scale
+
+
+def train_window(model, inputs, targets, hidden, clip, lr, optimizer=None):
+    """One step: SGD at `lr` (optimizer None) or a step of `optimizer` (Adam; `lr` unused, set
+    it with set_lr). Reported loss: mean CE over the window. Gradient: of mean CE * seq_len
     (CE summed over time, averaged over the batch; Zaremba). Returns (loss, norm, hidden)."""
     hidden = detach(hidden)
     model.zero_grad(set_to_none=True)
     logits, hidden = model(inputs, hidden)
     loss = F.cross_entropy(logits.view(-1, model.ntoken), targets.reshape(-1))
     (loss * inputs.size(0)).backward()
-    norm, _ = clip_and_step(model.parameters(), clip, lr)
+    if optimizer is None:
+        norm, _ = clip_and_step(model.parameters(), clip, lr)
+    else:
+        norm, _ = clip_and_adam_step(model.parameters(), clip, optimizer)
     return loss.item(), norm, hidden
+
+
+def is_character_vocab(words):
+    """Dopant's Vocabulary.IsCharacterLevel: non-empty, every word one character besides <eos>
+    and <unk>. A character is one UTF-16 code unit there (C# string.Length), so a character
+    outside the BMP does not count as one."""
+    words = list(words)
+    return bool(words) and all(w in (EOS, UNK) or len(w.encode("utf-16-le")) == 2 for w in words)
 
 
 @torch.no_grad()

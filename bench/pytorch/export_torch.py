@@ -26,7 +26,8 @@ def main():
 
     ck = torch.load(args.checkpoint, map_location="cpu")
     cfg, vocab = ck["config"], ck["vocab"]
-    model = dl.RNNModel(len(vocab), cfg["hidden"], cfg["layers"], cfg["dropout"], cfg["tied"])
+    model = dl.RNNModel(len(vocab), cfg["hidden"], cfg["layers"], cfg["dropout"], cfg["tied"],
+                        ninp=cfg.get("emsize"))  # absent/None: E = H
     model.load_state_dict(ck["model"])
     extra = {k: cfg[k] for k in ("init", "bptt", "batch_size", "lr", "decay", "decay_after", "clip",
                                  "epochs", "seed", "preset")}

@@ -30,8 +30,9 @@ def main():
     vocab = corpus.idx2word
     tokens = corpus.valid[: args.tokens].tolist()
     hidden, layers = cfg["hidden"], cfg["layers"]
-    embedding = nn.Embedding(len(vocab), hidden)
-    lstm = nn.LSTM(hidden, hidden, layers)
+    emsize = cfg.get("emsize") or hidden
+    embedding = nn.Embedding(len(vocab), emsize)
+    lstm = nn.LSTM(emsize, hidden, layers)
     decoder = nn.Linear(hidden, len(vocab))
 
     def run(with_decoder):

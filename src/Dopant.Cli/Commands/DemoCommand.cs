@@ -163,20 +163,33 @@ internal static class DemoCommand
         Console.Error.WriteLine($"{name}: valid ppl {result.ValidPerplexity:F2}, test ppl {result.TestPerplexity:F2}; {TrainCommand.Describe(trainer.Model.CompressionReport())}");
     }
 
-    // Every model against dense, batch 1, passes alternating, on the start of the validation text.
+    // Every model against dense, batch 1, passes alternating, on the start of the validation text; beside them the dense
+    // model at int8 and ONNX Runtime running the dense model, the runtimes a user would otherwise pick.
     private static void Measure(RunFolder run, DemoSettings settings)
     {
         var results = RunFolder.ReadLines<ModelResult>(run.Results);
-        if (RunFolder.ReadLines<SpeedResult>(run.Speed).Select(s => s.Name).ToHashSet().SetEquals(results.Select(r => r.Name))) return;
-        Console.Error.WriteLine($"timing {results.Count} models, batch 1, {settings.BenchTokens} tokens x {settings.BenchRepeats} passes each, alternating");
+        if (results.Select(r => r.Name).ToHashSet().IsSubsetOf(RunFolder.ReadLines<SpeedResult>(run.Speed).Select(s => s.Name))) return;
+        Console.Error.WriteLine($"timing {results.Count} models, the dense one at int8 and ONNX Runtime's, batch 1, {settings.BenchTokens} tokens x {settings.BenchRepeats} passes each, alternating");
         var checkpoints = results.Select(r => ModelCheckpoint.Load(run.CompactModel(r.Name))).ToList();
         int[] tokens = PtbCorpus.ReadFile(Path.Combine(run.Data, PtbCorpus.ValidFileName), checkpoints[0].Vocabulary);
-        var models = checkpoints.Select(c => StreamingLanguageModel.From(c.Model)).ToList();
-        IReadOnlyList<InferenceTiming> timings = InferenceBenchmark.Compare(models, tokens.AsSpan(0, Math.Min(settings.BenchTokens, tokens.Length)), settings.BenchRepeats);
         int dense = results.FindIndex(r => r.Name == "dense");
-        var lines = results.Select((r, i) => new SpeedResult(r.Name, timings[i].RecurrentMicroseconds, timings[i].TotalMicroseconds,
+        var models = checkpoints.Select(c => (IStreamingModel)StreamingLanguageModel.From(c.Model)).ToList();
+        models.Add(StreamingLanguageModel.From(checkpoints[dense].Model, WeightPrecision.Int8));
+        using var peers = new OnnxPeers();
+        peers.Export(checkpoints[dense].Model, OnnxRuntimeName);
+        models.Add(peers.Models[0].Model);
+        IReadOnlyList<InferenceTiming> timings = InferenceBenchmark.Compare(models, tokens.AsSpan(0, Math.Min(settings.BenchTokens, tokens.Length)), settings.BenchRepeats);
+        string[] names = [.. results.Select(r => r.Name), DenseInt8Name, OnnxRuntimeName];
+        long[] bytes = [.. timings.Take(results.Count + 1).Select(t => t.RecurrentWeightBytes + t.DecoderWeightBytes), peers.FileBytes(0)];
+        var lines = names.Select((name, i) => new SpeedResult(name, timings[i].RecurrentMicroseconds, timings[i].TotalMicroseconds,
             timings[dense].RecurrentMicroseconds / timings[i].RecurrentMicroseconds, timings[dense].TotalMicroseconds / timings[i].TotalMicroseconds,
-            timings[i].RecurrentWeightBytes, WorkerPool.SharedThreadCount));
+            timings[i].RecurrentWeightBytes, WorkerPool.SharedThreadCount, bytes[i], Reference: i >= results.Count));
         RunFolder.WriteAtomically(run.Speed, string.Concat(lines.Select(l => JsonSerializer.Serialize(l, RunFolder.Json) + "\n")));
     }
+
+    /// <summary>The speed line of the dense model run by Dopant at int8.</summary>
+    internal const string DenseInt8Name = "dense, int8 runtime";
+
+    /// <summary>The speed line of ONNX Runtime running the dense model's ONNX export.</summary>
+    internal const string OnnxRuntimeName = "dense, ONNX Runtime";
 }

@@ -14,9 +14,14 @@ internal sealed record ModelResult(string Name, string Method, double Factor, do
 /// <summary>One point of a training curve: position in epochs (fractional), mean training loss so far this epoch, and the pruned parts' sparsity.</summary>
 internal sealed record CurvePoint(string Run, double Position, double Loss, double? Sparsity);
 
-/// <summary>Streaming speed of one model, timed against the dense model in the same process (batch 1).</summary>
+/// <summary>
+/// Streaming speed of one model, timed against the dense model in the same process (batch 1); <see cref="Reference"/>
+/// marks the runtimes a user would pick instead (the dense model at int8, ONNX Runtime running it), timed in the same
+/// passes. <see cref="WeightBytes"/> is what the runtime reads for the whole model, head included (for ONNX Runtime,
+/// its file's bytes).
+/// </summary>
 internal sealed record SpeedResult(string Name, double RecurrentMicroseconds, double TotalMicroseconds, double RecurrentSpeedup,
-    double TotalSpeedup, long RecurrentWeightBytes, int Threads);
+    double TotalSpeedup, long RecurrentWeightBytes, int Threads, long WeightBytes = 0, bool Reference = false);
 
 /// <summary>
 /// The settings of a <c>dopant train --run</c> or <c>compress --run</c> folder, its <c>run.json</c>: the command line,

@@ -57,9 +57,20 @@ internal sealed class RunReport
         AnsiConsole.Write(table);
         Console.WriteLine("factor: compression of the LSTM layers' parameters; µs/token: the recurrent part (embedding row and LSTM layers), " +
             "batch 1, median of passes alternating with dense; file MB: the exported deployment file (10^6 bytes).");
+        foreach (string line in EndToEndLines()) Console.WriteLine(line);
         foreach (ModelResult r in Ordered)
             foreach (Dopant.Training.DivergenceEvent d in r.Divergences ?? [])
                 Console.WriteLine(Diverged(r, d));
+    }
+
+    private List<SpeedResult> References => [.. _speed.Values.Where(s => s.Reference)];
+
+    // Every model's whole-model cost (softmax head included) against the references timed in the same run.
+    private IEnumerable<string> EndToEndLines()
+    {
+        if (References.Count == 0) yield break;
+        yield return "end to end (head included), µs/token: " + string.Join(", ", Ordered.Where(r => _speed.ContainsKey(r.Name))
+            .Select(r => _speed[r.Name]).Concat(References).Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Name} {s.TotalMicroseconds:F1}")));
     }
 
     private static string Diverged(ModelResult r, Dopant.Training.DivergenceEvent d) => string.Create(CultureInfo.InvariantCulture,
@@ -96,6 +107,7 @@ internal sealed class RunReport
                 sb.Append("<p><strong>").Append(E(Diverged(r, divergence))).Append("</strong></p>\n");
         sb.Append("<p>Speed: batch 1, token by token, every model timed in one process with passes alternating; medians")
           .Append(_speed.Values.FirstOrDefault() is { } any ? string.Create(CultureInfo.InvariantCulture, $", {any.Threads} thread(s)") : "").Append(".</p>\n");
+        if (References.Count > 0) EndToEndTable(sb);
 
         var compressed = _results.Where(r => r.Method != "dense").ToList();
         var byMethod = compressed.GroupBy(r => r.Method).OrderBy(g => g.Key).ToList();
@@ -128,6 +140,28 @@ internal sealed class RunReport
         if (_speed.Count > 0) Figure(sb, SpeedBars());
         sb.Append("</body></html>\n");
         return sb.ToString();
+    }
+
+    // The whole model with its softmax head: bytes the runtime reads and µs per token, against dense fp32 and each reference.
+    private void EndToEndTable(StringBuilder sb)
+    {
+        var rows = Ordered.Where(r => _speed.ContainsKey(r.Name)).Select(r => _speed[r.Name]).Concat(References).ToList();
+        SpeedResult? dense = Dense is { } d && _speed.TryGetValue(d.Name, out SpeedResult? s) ? s : null;
+        sb.Append("<h2>End to end</h2>\n<table><tr><th>runtime, model</th><th>weight bytes (whole model)</th><th>with head µs/token</th><th>vs dense fp32</th>");
+        foreach (SpeedResult reference in References) sb.Append("<th>vs ").Append(E(reference.Name)).Append("</th>");
+        sb.Append("</tr>\n");
+        foreach (SpeedResult row in rows)
+        {
+            sb.Append("<tr><td>").Append(E(row.Name)).Append("</td>")
+              .Append(CultureInfo.InvariantCulture, $"<td>{(row.WeightBytes > 0 ? row.WeightBytes.ToString("N0", CultureInfo.InvariantCulture) : "-")}</td><td>{row.TotalMicroseconds:F1}</td>")
+              .Append(dense is null ? "<td>-</td>" : string.Create(CultureInfo.InvariantCulture, $"<td>{dense.TotalMicroseconds / row.TotalMicroseconds:F2}x</td>"));
+            foreach (SpeedResult reference in References)
+                sb.Append(CultureInfo.InvariantCulture, $"<td>{reference.TotalMicroseconds / row.TotalMicroseconds:F2}x</td>");
+            sb.Append("</tr>\n");
+        }
+        sb.Append("</table>\n<p>The same passes as above, the softmax head included: Dopant's dense model at int8 (one scale a row) and ONNX Runtime ")
+          .Append("running the dense model's ONNX export (<code>dopant export --format onnx</code>) are what a user would otherwise deploy; ")
+          .Append("a ratio above 1 is that many times faster than the runtime of its column.</p>\n");
     }
 
     // Horizontal bars: recurrent µs per token of every timed model, its speed-up over dense at the end of the bar.

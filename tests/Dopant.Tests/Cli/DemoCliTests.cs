@@ -33,8 +33,17 @@ public sealed class DemoCliTests : IDisposable
         string[] methods = [.. first.StandardOutput.Split('\n').Where(r => r.StartsWith('│')).Select(r => r.Split('│')[1].Trim())];
         Assert.Equal(["method", "dense", "dkp", "prune", "dkp", "prune"], methods);
         Assert.Equal(5, Lines(Path.Combine(run, "results.jsonl")));
-        Assert.Equal(5, Lines(Path.Combine(run, "speed.jsonl")));
+        // Every model, then the dense one at int8 and under ONNX Runtime, timed in the same passes.
+        Assert.Equal(7, Lines(Path.Combine(run, "speed.jsonl")));
+        JsonElement[] speed = [.. File.ReadLines(Path.Combine(run, "speed.jsonl")).Select(l => JsonDocument.Parse(l).RootElement)];
+        Assert.Equal(["dense, int8 runtime", "dense, ONNX Runtime"], speed.Where(s => s.GetProperty("reference").GetBoolean()).Select(s => s.GetProperty("name").GetString()));
+        Assert.All(speed, s => Assert.True(s.GetProperty("weight_bytes").GetInt64() > 0 && s.GetProperty("total_microseconds").GetDouble() > 0));
+        // The int8 dense model reads a quarter of the fp32 one's bytes plus a float scale a row and the fp32 biases (a third at hidden 16).
+        Assert.InRange(speed[5].GetProperty("weight_bytes").GetInt64() / (double)speed[0].GetProperty("weight_bytes").GetInt64(), 0.25, 0.4);
+        Assert.Contains("end to end (head included), µs/token: dense ", first.StandardOutput);
         string html = File.ReadAllText(Path.Combine(run, "report.html"));
+        Assert.Contains("<h2>End to end</h2>", html);
+        Assert.Contains("<th>vs dense, ONNX Runtime</th>", html);
         Assert.Equal(5, CountOf(html, "<svg "));
         Assert.DoesNotContain("<script", html);
         Assert.DoesNotContain("http://", html.Replace("http://www.w3.org/2000/svg", ""));
