@@ -8,7 +8,7 @@ namespace Dopant.Tests;
 /// </summary>
 public class GuideExamplesTests
 {
-    private static string Repository()
+    internal static string RepositoryRoot()
     {
         for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
             if (File.Exists(Path.Combine(folder.FullName, "Dopant.slnx"))) return folder.FullName;
@@ -18,7 +18,7 @@ public class GuideExamplesTests
     [Fact]
     public void Every_csharp_block_of_the_guide_is_in_the_compiled_samples()
     {
-        string root = Repository();
+        string root = RepositoryRoot();
         string guide = File.ReadAllText(Path.Combine(root, "docs", "GUIDE.md"));
         string[] blocks = [.. Regex.Matches(guide, "```csharp\n(.*?)```", RegexOptions.Singleline).Select(m => m.Groups[1].Value)];
         Assert.True(blocks.Length >= 3, $"the guide has {blocks.Length} csharp blocks");
