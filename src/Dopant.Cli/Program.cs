@@ -2,6 +2,7 @@ using System.CommandLine;
 using Dopant.Cli;
 using Dopant.Cli.Commands;
 
+ParentProcessWatch.ExitWithParent();
 var root = new RootCommand("Dopant: train, compress and run LSTM and GRU language models on the CPU.");
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(ReportCommand.Create());
@@ -17,4 +18,6 @@ root.Subcommands.Add(ScoreCommand.Create());
 root.Subcommands.Add(LabelerCommands.CreateLabelCommand(Dopant.Data.LabelingTask.Tagging));
 root.Subcommands.Add(LabelerCommands.CreateLabelCommand(Dopant.Data.LabelingTask.Classification));
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(SweepCommand.Create());
+root.Subcommands.Add(WorkerCommand.Create());
 return CommandLineErrors.Invoke(root, args);

@@ -124,7 +124,7 @@ public sealed class PostgresTrialStorage : ITrialStorage
 
     /// <inheritdoc/>
     public bool Complete(long trial, string worker, string result) => Run(connection =>
-        Execute(connection, "UPDATE dopant_trials SET state = 'complete', result = @result, checkpoint = NULL " +
+        Execute(connection, "UPDATE dopant_trials SET state = 'complete', result = @result " +
             "WHERE id = @id AND state = 'running' AND worker = @worker", ("result", result), ("id", trial), ("worker", worker)) == 1);
 
     /// <inheritdoc/>
