@@ -2,7 +2,8 @@ using BenchmarkDotNet.Running;
 using Dopant.Bench;
 
 // `sgemm-compare` prints ours next to OpenBLAS in one run, `read-bandwidth` the memory's read speed, `step-matrices` and
-// `step-parts` the per-token costs of the streaming kernels and of the rest of an LSTM step; anything else goes to BenchmarkDotNet
+// `step-parts` the per-token costs of the streaming kernels and of the rest of an LSTM step, `trial-claims` PostgreSQL's
+// trial throughput; anything else goes to BenchmarkDotNet
 // (e.g. `--filter *Sgemm*`), which lists every suite in this assembly.
 if (args.Length > 0 && args[0] == "sgemm-compare")
     return SgemmCompare.Run(args[1..]);
@@ -14,6 +15,8 @@ if (args.Length > 0 && args[0] == "sparse-kernels")
     return SparseKernelTimes.Run(args[1..]);
 if (args.Length > 0 && args[0] == "read-bandwidth")
     return ReadBandwidth.Run(args[1..]);
+if (args.Length > 0 && args[0] == "trial-claims")
+    return TrialClaims.Run(args[1..]);
 
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;

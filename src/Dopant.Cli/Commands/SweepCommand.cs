@@ -7,12 +7,12 @@ using Dopant.Trials;
 
 namespace Dopant.Cli.Commands;
 
-/// <summary><c>dopant sweep</c>: queues an experiment grid in PostgreSQL for workers, reports its state, exports its results.</summary>
+/// <summary><c>dopant sweep</c>: queues an experiment grid in a trial storage for workers, reports its state, exports its results.</summary>
 internal static class SweepCommand
 {
     public static Command Create()
     {
-        var command = new Command("sweep", "Queue an experiment grid (--plan) as a study in PostgreSQL for 'dopant worker' processes to run, show the study's state, or --export its finished runs as JSON lines.");
+        var command = new Command("sweep", "Queue an experiment grid (--plan) as a study in PostgreSQL (or a local folder) for 'dopant worker' processes to run, show the study's state, or --export its finished runs as JSON lines.");
         var storage = StorageOption.Create();
         var study = new Option<string>("--study") { Description = "The study's name.", Required = true };
         var plan = new Option<string?>("--plan") { Description = "A plan file: {\"max_retries\": 2, \"runs\": [{\"name\": \"dense\", \"command\": [\"train\", \"--preset\", \"small\"]}, ...]}; queues its runs and closes the study." };
@@ -22,7 +22,7 @@ internal static class SweepCommand
         {
             string name = parse.GetValue(study)!;
             SweepPlan? grid = parse.GetValue(plan) is string file ? SweepPlan.Load(file) : null;
-            using PostgresTrialStorage trials = PostgresTrialStorage.Open(StorageOption.Get(parse, storage));
+            using ITrialStorage trials = StorageOption.Open(parse, storage);
             if (grid is not null)
             {
                 Study created = trials.CreateStudy(name, File.ReadAllText(parse.GetValue(plan)!));
@@ -30,7 +30,7 @@ internal static class SweepCommand
                 trials.CloseStudy(created);
                 Console.WriteLine($"study '{name}': {grid.Runs.Count} run(s) queued; start 'dopant worker --storage ... --study {name}' on any number of machines");
             }
-            Study found = trials.FindStudy(name) ?? throw new ArgumentException($"No study '{name}' in {trials.Url}; queue one with --plan.");
+            Study found = trials.FindStudy(name) ?? throw new ArgumentException($"No study '{name}' in {parse.GetValue(storage)}; queue one with --plan.");
             IReadOnlyList<Trial> all = trials.Trials(found);
             if (parse.GetValue(export) is string output)
             {

@@ -6,12 +6,12 @@ using Dopant.Trials;
 
 namespace Dopant.Cli.Commands;
 
-/// <summary><c>dopant worker</c>: claims a study's trials from PostgreSQL and runs them until the study is done.</summary>
+/// <summary><c>dopant worker</c>: claims a study's trials from its storage and runs them until the study is done.</summary>
 internal static class WorkerCommand
 {
     public static Command Create()
     {
-        var command = new Command("worker", "Run the trials of a study stored in PostgreSQL (dopant sweep queues them), on any number of machines at once, until the study is done; a trial whose worker dies is re-queued after the grace period and resumes from its last checkpoint.");
+        var command = new Command("worker", "Run the trials of a study (dopant sweep queues them) stored in PostgreSQL, on any number of machines at once, or in a local folder, until the study is done; a trial whose worker dies is re-queued after the grace period and resumes from its last checkpoint.");
         var storage = StorageOption.Create();
         var study = new Option<string>("--study") { Description = "The study whose trials to run.", Required = true };
         var grace = new Option<double>("--grace") { Description = "Seconds a trial's heartbeat may be old before the trial is taken from its worker and re-queued.", DefaultValueFactory = _ => 30 };
@@ -26,7 +26,7 @@ internal static class WorkerCommand
                 Grace = TimeSpan.FromSeconds(parse.GetValue(grace)), HeartbeatInterval = TimeSpan.FromSeconds(parse.GetValue(heartbeat)),
             };
             options.Validate();
-            using PostgresTrialStorage trials = PostgresTrialStorage.Open(StorageOption.Get(parse, storage));
+            using ITrialStorage trials = StorageOption.Open(parse, storage);
             var worker = new TrialWorker(trials, TrialWorker.DefaultName(), options);
             Action<string> log = line => Console.Error.WriteLine($"[{worker.Name}] {line}");
             var runner = new SweepTrialRunner(WorkerPool.SharedThreadCount, log);

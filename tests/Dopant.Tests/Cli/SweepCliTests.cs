@@ -76,6 +76,27 @@ public sealed class SweepCliTests(PostgresServer server) : IDisposable
     }
 
     [Fact]
+    public void Two_local_workers_share_a_folder_storage_and_run_each_run_once()
+    {
+        string data = TinyCorpus.Write(_folder), storage = Path.Combine(_folder.Path, "trials");
+        string[] quick = ["train", "--hidden", "8", "--layers", "1", "--epochs", "2"];
+        string plan = Plan(data, ("a", quick), ("b", [.. quick, "--seed", "3"]), ("c", [.. quick, "--seed", "4"]));
+        Assert.Equal(0, CliProcess.Run("sweep", "--plan", plan, "--storage", storage, "--study", "local").ExitCode);
+        using CliProcess.Running first = CliProcess.Start("worker", "--storage", storage, "--study", "local", "--threads", "1");
+        using CliProcess.Running second = CliProcess.Start("worker", "--storage", storage, "--study", "local", "--threads", "1");
+        Assert.True(first.WaitForExit(TimeSpan.FromMinutes(2)) && second.WaitForExit(TimeSpan.FromMinutes(2)));
+        Assert.True(first.Result.ExitCode == 0, first.Result.StandardError);
+        Assert.True(second.Result.ExitCode == 0, second.Result.StandardError);
+        string results = Path.Combine(_folder.Path, "local.jsonl");
+        CliProcess.Result exported = CliProcess.Run("sweep", "--storage", storage, "--study", "local", "--export", results);
+        Assert.Contains("0 waiting, 0 running, 3 complete, 0 failed", exported.StandardOutput);
+        JsonElement[] lines = [.. File.ReadLines(results).Select(l => JsonDocument.Parse(l).RootElement)];
+        Assert.Equal(["a", "b", "c"], lines.Select(l => l.GetProperty("name").GetString()));
+        Assert.All(lines, l => Assert.Equal(1, l.GetProperty("attempts").GetInt32()));
+        Assert.Equal(3, lines.Select(l => l.GetProperty("result").GetProperty("test_ppl").GetDouble()).Distinct().Count());
+    }
+
+    [Fact]
     public void Bad_plans_and_storage_urls_fail_in_one_line()
     {
         string storage = server.NewDatabase().ToString();
