@@ -10,7 +10,6 @@ namespace Dopant.Cli;
 internal sealed class OnnxPeers : IDisposable
 {
     private readonly List<(string Name, IStreamingModel Model)> _models = [];
-    private readonly List<string> _files = [];
     private string? _folder;
 
     /// <summary>The peers, in the order added.</summary>
@@ -27,14 +26,8 @@ internal sealed class OnnxPeers : IDisposable
     }
 
     /// <summary>Opens a step file (and optionally its recurrent part) on the shared pool's thread count.</summary>
-    public void Open(string step, string? recurrent, string name)
-    {
+    public void Open(string step, string? recurrent, string name) =>
         _models.Add((name, new OnnxRuntimeModel(step, recurrent, WorkerPool.SharedThreadCount)));
-        _files.Add(step);
-    }
-
-    /// <summary>The bytes of peer <paramref name="index"/>'s step file.</summary>
-    public long FileBytes(int index) => new FileInfo(_files[index]).Length;
 
     public void Dispose()
     {

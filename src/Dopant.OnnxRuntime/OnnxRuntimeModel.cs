@@ -30,7 +30,11 @@ public sealed class OnnxRuntimeModel : IStreamingModel, IDisposable
         VocabularySize = _step.VocabularySize;
         RecurrentWeightBytes = new FileInfo(recurrentFile ?? stepFile).Length;
         DecoderWeightBytes = recurrentFile is null ? 0 : Math.Max(0, new FileInfo(stepFile).Length - RecurrentWeightBytes);
+        ModelWeightBytes = new FileInfo(stepFile).Length;
     }
+
+    /// <summary>The size of the step file: every weight and the graph.</summary>
+    public long ModelWeightBytes { get; }
 
     /// <inheritdoc/>
     public int VocabularySize { get; }

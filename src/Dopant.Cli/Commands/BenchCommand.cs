@@ -152,8 +152,8 @@ internal static class BenchCommand
                 bool compared = m != reference;
                 double? speedup = compared ? timings[reference].RecurrentMicroseconds / t.RecurrentMicroseconds : null;
                 double? totalSpeedup = compared ? timings[reference].TotalMicroseconds / t.TotalMicroseconds : null;
-                long weightBytes = t.RecurrentWeightBytes + t.DecoderWeightBytes;
-                double? byteFactor = compared ? (double)(timings[reference].RecurrentWeightBytes + timings[reference].DecoderWeightBytes) / weightBytes : null;
+                long weightBytes = t.ModelWeightBytes;
+                double? byteFactor = compared ? (double)timings[reference].ModelWeightBytes / weightBytes : null;
                 if (parse.GetValue(json))
                     Console.WriteLine(JsonSerializer.Serialize(new
                     {

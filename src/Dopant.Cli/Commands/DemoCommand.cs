@@ -180,7 +180,7 @@ internal static class DemoCommand
         models.Add(peers.Models[0].Model);
         IReadOnlyList<InferenceTiming> timings = InferenceBenchmark.Compare(models, tokens.AsSpan(0, Math.Min(settings.BenchTokens, tokens.Length)), settings.BenchRepeats);
         string[] names = [.. results.Select(r => r.Name), DenseInt8Name, OnnxRuntimeName];
-        long[] bytes = [.. timings.Take(results.Count + 1).Select(t => t.RecurrentWeightBytes + t.DecoderWeightBytes), peers.FileBytes(0)];
+        long[] bytes = [.. timings.Select(t => t.ModelWeightBytes)];
         var lines = names.Select((name, i) => new SpeedResult(name, timings[i].RecurrentMicroseconds, timings[i].TotalMicroseconds,
             timings[dense].RecurrentMicroseconds / timings[i].RecurrentMicroseconds, timings[dense].TotalMicroseconds / timings[i].TotalMicroseconds,
             timings[i].RecurrentWeightBytes, WorkerPool.SharedThreadCount, bytes[i], Reference: i >= results.Count));

@@ -44,6 +44,9 @@ internal sealed class EmbeddingTable : IEmbeddingRows
     /// <summary>Bytes of one row (and its scale).</summary>
     public long RowBytes => _floats.Length > 0 ? Dimension * sizeof(float) : Dimension * (_bytes.Length > 0 ? 1 : 2) + sizeof(float);
 
+    /// <summary>Bytes of every row and its scale.</summary>
+    public long TableBytes => RowBytes * Rows;
+
     /// <summary>Writes row <paramref name="row"/> as floats.</summary>
     public void CopyRow(int row, Span<float> destination)
     {

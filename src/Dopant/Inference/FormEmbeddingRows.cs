@@ -25,8 +25,11 @@ internal sealed class FormEmbeddingRows : IEmbeddingRows
 
     public int Dimension => _table.Columns;
 
-    /// <summary>At most the whole form's bytes: what a row read may touch (a low-rank row reads all of V, a Kronecker row one row of each factor).</summary>
-    public long RowBytes => _table.StorageBytes;
+    /// <summary>The form's bytes shared out over its rows (a Kronecker row reads one row of each factor, a low-rank row all of V).</summary>
+    public long RowBytes => (_table.StorageBytes + Rows - 1) / Rows;
+
+    /// <summary>The form's bytes.</summary>
+    public long TableBytes => _table.StorageBytes;
 
     public void CopyRow(int row, Span<float> destination)
     {

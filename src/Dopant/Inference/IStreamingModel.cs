@@ -15,6 +15,9 @@ public interface IStreamingModel
     /// <summary>Bytes of weights the head reads per token.</summary>
     long DecoderWeightBytes { get; }
 
+    /// <summary>Bytes of every weight the runtime holds: the whole embedding, the recurrent layers and the head.</summary>
+    long ModelWeightBytes { get; }
+
     /// <summary>Sets the state back to the start of a stream.</summary>
     void Reset();
 

@@ -30,7 +30,7 @@ public static class InferenceBenchmark
                 total[m][r] = Pass(models[m], tokens, logits[m]);
             }
         return [.. models.Select((model, m) => new InferenceTiming(Median(recurrent[m]), Median(total[m]),
-            model.RecurrentWeightBytes, model.DecoderWeightBytes, recurrent[m], total[m]))];
+            model.RecurrentWeightBytes, model.DecoderWeightBytes, recurrent[m], total[m], model.ModelWeightBytes))];
     }
 
     /// <summary>

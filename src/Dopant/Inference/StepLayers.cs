@@ -14,8 +14,15 @@ internal static class StepLayers
         _ => throw new NotSupportedException($"The streaming runtime has no kernel for {layer.GetType().Name}."),
     };
 
-    /// <summary>The rows of an embedding: a dense table at <paramref name="precision"/>, or a copy of its compressed form read row by row.</summary>
-    public static IEmbeddingRows Embedding(Embedding<float> embedding, WeightPrecision precision) => embedding.Table is DenseMatrix<float> table
-        ? new EmbeddingTable(table.Weight.Value, embedding.VocabularySize, embedding.Dimension, precision)
-        : new FormEmbeddingRows(embedding.Table, LanguageModel<float>.EncoderWeightName);
+    /// <summary>
+    /// The rows of an embedding: a dense table at <paramref name="precision"/>; at int8 a pruned or doped table's sparse
+    /// entries in 8 bits; else a copy of its compressed form read row by row.
+    /// </summary>
+    public static IEmbeddingRows Embedding(Embedding<float> embedding, WeightPrecision precision) => embedding.Table switch
+    {
+        DenseMatrix<float> table => new EmbeddingTable(table.Weight.Value, embedding.VocabularySize, embedding.Dimension, precision),
+        { } form when precision == WeightPrecision.Int8 && QuantizedSparseEmbeddingRows.Supports(form) =>
+            new QuantizedSparseEmbeddingRows(form, LanguageModel<float>.EncoderWeightName),
+        { } form => new FormEmbeddingRows(form, LanguageModel<float>.EncoderWeightName),
+    };
 }

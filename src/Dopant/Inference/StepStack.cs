@@ -30,6 +30,9 @@ internal sealed class StepStack
     /// <summary>Bytes of weights one <see cref="Advance"/> reads: the layers' and one embedding row.</summary>
     public long WeightBytes => _layers.Sum(l => l.WeightBytes) + _embedding.RowBytes;
 
+    /// <summary>Bytes of every weight held: the layers' and the whole embedding.</summary>
+    public long ModelWeightBytes => _layers.Sum(l => l.WeightBytes) + _embedding.TableBytes;
+
     /// <summary>Every state back to zero.</summary>
     public void Reset()
     {

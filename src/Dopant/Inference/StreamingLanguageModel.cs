@@ -53,6 +53,9 @@ public sealed class StreamingLanguageModel : IStreamingModel
     /// <summary>Bytes of weights one <see cref="Logits"/> reads: the decoder matrix and bias.</summary>
     public long DecoderWeightBytes => _decoder.WeightBytes + (long)_decoderBias.Length * sizeof(float);
 
+    /// <inheritdoc/>
+    public long ModelWeightBytes => _stack.ModelWeightBytes + DecoderWeightBytes;
+
     /// <summary>The top layer's hidden state after the last token, H values.</summary>
     public ReadOnlySpan<float> Hidden => _stack.Hidden;
 
