@@ -133,6 +133,31 @@ public sealed class PostgresTrialStorage : ITrialStorage
             "WHERE id = @id AND state = 'running' AND worker = @worker", ("error", error), ("id", trial), ("worker", worker)));
 
     /// <inheritdoc/>
+    /// <remarks>A session advisory lock on a connection of its own, released when disposed (or when the connection drops).</remarks>
+    public IDisposable LockStudy(Study study)
+    {
+        NpgsqlConnection connection = Connect();
+        Execute(connection, "SELECT pg_advisory_lock(7355609, @id)", ("id", (int)study.Id));
+        return new StudyLock(connection, (int)study.Id);
+    }
+
+    private sealed class StudyLock(NpgsqlConnection connection, int study) : IDisposable
+    {
+        public void Dispose()
+        {
+            try
+            {
+                Execute(connection, "SELECT pg_advisory_unlock(7355609, @id)", ("id", study));
+            }
+            catch (NpgsqlException)
+            {
+                // The server dropped the session, and the lock with it.
+            }
+            connection.Dispose();
+        }
+    }
+
+    /// <inheritdoc/>
     public int Unfinished(Study study) => Run(connection =>
     {
         using NpgsqlCommand count = Command(connection, "SELECT count(*) FROM dopant_trials WHERE study_id = @study AND state IN ('waiting', 'running')", ("study", study.Id));

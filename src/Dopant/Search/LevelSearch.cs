@@ -86,8 +86,30 @@ public sealed class LevelSearch
         return _next;
     }
 
-    /// <summary>Records the measurement of the level that <see cref="Next"/> proposed.</summary>
-    /// <param name="proposal">What <see cref="Next"/> returned.</param>
+    /// <summary>
+    /// The level to measure next while other levels are still being measured (by other workers), or null when the search
+    /// has nothing more to propose until they finish. Constant liar: each pending level enters as if it had measured
+    /// the mean of the finite measurements so far (the threshold, and no objective gain, before there are any), so that
+    /// a free worker does not propose what a busy one is running. With nothing pending this is <see cref="Next()"/>.
+    /// </summary>
+    /// <param name="pending">The proposals being measured, which count against the budget.</param>
+    public LevelProposal? Next(IReadOnlyList<LevelProposal> pending)
+    {
+        ArgumentNullException.ThrowIfNull(pending);
+        if (pending.Count == 0) return Next();
+        double[] finite = [.. _trials.Select(t => t.ConstraintValue).Where(double.IsFinite)];
+        double constraintLie = finite.Length > 0 ? finite.Average() : Options.Threshold;
+        double[] objectives = [.. _trials.Select(t => t.ObjectiveValue).OfType<double>().Where(double.IsFinite)];
+        double? objectiveLie = objectives.Length > 0 ? objectives.Average() : Options.Goal == LevelSearchGoal.MaximizeObjective ? 0 : null;
+        IEnumerable<SearchTrial> lies = pending.Select(p => new SearchTrial(0, p.Stage, p.Level, constraintLie, objectiveLie, IsFeasible(constraintLie)));
+        // Stage-1 trials first, as a sequential search would have them.
+        SearchTrial[] all = [.. _trials.Concat(lies).OrderBy(t => t.Stage == SearchStage.Objective ? 1 : 0).Select((t, i) => t with { Index = i })];
+        if (all.Length >= Options.Budget) return null;
+        return new LevelSearch(Options, all).Next();
+    }
+
+    /// <summary>Records the measurement of the level that <see cref="Next()"/> proposed.</summary>
+    /// <param name="proposal">What <see cref="Next()"/> returned.</param>
     /// <param name="measurement">What the trial at that level measured.</param>
     /// <returns>The new trial.</returns>
     /// <exception cref="InvalidOperationException">The search is finished.</exception>

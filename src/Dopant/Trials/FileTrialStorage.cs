@@ -147,6 +147,9 @@ public sealed class FileTrialStorage : ITrialStorage
     });
 
     /// <inheritdoc/>
+    public IDisposable LockStudy(Study study) => Lock(Path.Combine(Folder, $"study-{study.Id}.lock"));
+
+    /// <inheritdoc/>
     public int Unfinished(Study study) => Change(c => c.Trials.Count(t => t.Study == study.Id && t.State is TrialState.Waiting or TrialState.Running));
 
     /// <inheritdoc/>
@@ -173,7 +176,7 @@ public sealed class FileTrialStorage : ITrialStorage
     // Reads, changes and (when changed) rewrites the contents under the folder's lock, which other processes wait for.
     private T Change<T>(Func<Contents, T> change)
     {
-        using FileStream held = Lock();
+        using FileStream held = Lock(_lock);
         Contents contents = File.Exists(_state)
             ? JsonSerializer.Deserialize<Contents>(File.ReadAllText(_state), Json) ?? throw new InvalidDataException($"'{_state}' is empty.")
             : new Contents();
@@ -184,13 +187,13 @@ public sealed class FileTrialStorage : ITrialStorage
         return result;
     }
 
-    private FileStream Lock()
+    private static FileStream Lock(string path)
     {
         for (int wait = 1; ; wait = Math.Min(wait * 2, 50))
         {
             try
             {
-                return new FileStream(_lock, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
             }
             catch (IOException)
             {

@@ -35,7 +35,7 @@ public interface ITrialStorage : IDisposable
     /// <exception cref="TrialLostException">The trial is no longer running under <paramref name="worker"/>.</exception>
     void SaveCheckpoint(long trial, string worker, ReadOnlySpan<byte> checkpoint);
 
-    /// <summary>The trial's last checkpoint, or null when it has none.</summary>
+    /// <summary>The trial's last checkpoint (kept after it completes: the finished model), or null when it has none.</summary>
     byte[]? LoadCheckpoint(long trial);
 
     /// <summary>Records the trial's result once: returns false, recording nothing, when the trial is not running under <paramref name="worker"/>.</summary>
@@ -43,6 +43,9 @@ public interface ITrialStorage : IDisposable
 
     /// <summary>Records a failure: the trial is re-queued while it has retries left, else failed.</summary>
     void Fail(long trial, string worker, string error);
+
+    /// <summary>Holds the study's lock until disposed: workers that propose new trials (a search) take turns under it.</summary>
+    IDisposable LockStudy(Study study);
 
     /// <summary>How many of the study's trials are waiting or running.</summary>
     int Unfinished(Study study);

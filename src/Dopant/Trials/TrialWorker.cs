@@ -34,7 +34,17 @@ public sealed class TrialWorker
     /// is closed and finished (or <paramref name="cancellationToken"/> fires); returns how many trials this worker completed.
     /// </summary>
     /// <exception cref="ArgumentException">The study does not exist.</exception>
-    public int Run(string study, Func<TrialContext, string> execute, Action<string>? log = null, CancellationToken cancellationToken = default)
+    public int Run(string study, Func<TrialContext, string> execute, Action<string>? log = null, CancellationToken cancellationToken = default) =>
+        Run(study, execute, propose: null, log, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="Run(string, Func{TrialContext, string}, Action{string}?, CancellationToken)"/>, for a study whose trials
+    /// the workers propose themselves (a search): when none waits, this worker calls <paramref name="propose"/> with every
+    /// trial so far, under the study's lock, and queues and claims what it returns; the study is done when
+    /// <paramref name="propose"/> returns null and no trial is waiting or running.
+    /// </summary>
+    public int Run(string study, Func<TrialContext, string> execute, Func<IReadOnlyList<Trial>, TrialProposal?>? propose, Action<string>? log = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(execute);
         int completed = 0;
@@ -42,9 +52,19 @@ public sealed class TrialWorker
         {
             Study current = _storage.FindStudy(study) ?? throw new ArgumentException($"No study '{study}' in the storage.");
             Trial? trial = _storage.Claim(current, Name, _options.Grace);
+            if (trial is null && propose is not null)
+            {
+                using IDisposable held = _storage.LockStudy(current);
+                trial = _storage.Claim(current, Name, _options.Grace);
+                if (trial is null && propose(_storage.Trials(current)) is { } proposal)
+                {
+                    _storage.Enqueue(current, proposal.Key, proposal.Payload, proposal.MaxRetries);
+                    trial = _storage.Claim(current, Name, _options.Grace);
+                }
+            }
             if (trial is null)
             {
-                if (current.Closed && _storage.Unfinished(current) == 0) break;
+                if ((current.Closed || propose is not null) && _storage.Unfinished(current) == 0) break;
                 cancellationToken.WaitHandle.WaitOne(_options.PollInterval);
                 continue;
             }
