@@ -16,11 +16,10 @@ internal static class StorageOption
         Required = true,
     };
 
-    public static ITrialStorage Open(ParseResult parse, Option<string> option)
-    {
-        string text = parse.GetValue(option)!;
-        return text.StartsWith("postgresql:", StringComparison.Ordinal) || text.StartsWith("postgres:", StringComparison.Ordinal)
+    public static ITrialStorage Open(ParseResult parse, Option<string> option) => Open(parse.GetValue(option)!);
+
+    public static ITrialStorage Open(string text) =>
+        text.StartsWith("postgresql:", StringComparison.Ordinal) || text.StartsWith("postgres:", StringComparison.Ordinal)
             ? PostgresTrialStorage.Open(PostgresUrl.Parse(text))
             : new FileTrialStorage(text);
-    }
 }

@@ -8,6 +8,7 @@ using Dopant.Inference;
 using Dopant.Matrices;
 using Dopant.Tasks;
 using Dopant.Training;
+using Dopant.Trials;
 
 namespace Dopant.Search;
 
@@ -18,6 +19,8 @@ namespace Dopant.Search;
 /// (<c>search.json</c>), the trials (<c>trials.jsonl</c>), every trial's model (<c>trial-{i}.safetensors</c>), and at
 /// the end the report (<c>report.md</c>, <c>constraint.svg</c>, <c>objective.svg</c>) and the chosen model
 /// (<c>best.safetensors</c>). An interrupted search continues where it stopped, the interrupted trial included.
+/// The same search runs on many workers as a study in an <see cref="ITrialStorage"/> (<see cref="CreateStudy"/>,
+/// <see cref="RunWorker"/>, <see cref="StudyResult"/>): each trial's model is stored with it.
 /// </summary>
 public static class SchemeSearch
 {
@@ -69,15 +72,9 @@ public static class SchemeSearch
             string model = TrialModel(folder, index);
             log?.Invoke($"trial {index} ({(proposal.Stage == SearchStage.LevelSet ? "level set" : "objective")}): level {proposal.Level:G4}");
             bool resume = File.Exists(model) || File.Exists(SchemeCompressionRun.StatePath(model));
-            SchemeRunResult run = SchemeCompressionRun.Run(stored.DenseModel, dataFolder, model, s.Run with { Level = proposal.Level }, resume,
-                progress, null, cancellationToken);
-            double objective = s.Objective switch
-            {
-                SearchObjective.Memory => run.ByteFactor,
-                SearchObjective.Parameters => (double)run.Storage.Sum(m => m.Dense.Values) / run.Storage.Sum(m => m.Compressed.Values),
-                _ => SpeedUp(stored.DenseModel, model, s.Run.Scheme, s.LatencyTokens),
-            };
-            SearchTrial trial = search.Record(proposal, new LevelMeasurement(run.ValidPerplexity, objective));
+            LevelMeasurement measurement = Measure(stored, dataFolder, model, proposal.Level, resume, progress, cancellationToken);
+            double objective = measurement.ObjectiveValue!.Value;
+            SearchTrial trial = search.Record(proposal, measurement);
             store.Append(trial);
             log?.Invoke($"trial {index}: level {trial.Level:G4}, valid ppl {trial.ConstraintValue:F2} ({(trial.Feasible ? "meets" : "breaks")} the constraint), " +
                         $"{s.Objective.ToString().ToLowerInvariant()} {objective:F2}x");
@@ -91,6 +88,107 @@ public static class SchemeSearch
             File.Move(best + ".tmp", best, overwrite: true);
         }
         return result;
+    }
+
+    /// <summary>
+    /// Queues a search as study <paramref name="study"/> of <paramref name="storage"/>, for workers on any machines
+    /// (<see cref="RunWorker"/>): measures the dense model's validation perplexity once for the constraint and stores it
+    /// with the settings. The dense model and the corpus must be at the same paths on every worker.
+    /// </summary>
+    /// <exception cref="ArgumentException">The settings are invalid, or a study of that name holds other settings.</exception>
+    public static Study CreateStudy(ITrialStorage storage, string study, string denseModel, string dataFolder, SchemeSearchSettings settings,
+        Action<string>? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(storage);
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.Validate();
+        OptionsFor(settings, 1).Validate();
+        if (!SchemeFile.Parse(settings.Run.Scheme).UsesLevel) throw new ArgumentException("The scheme has no \"$level\" setting to search.");
+        ModelCheckpoint dense = ModelCheckpoint.Load(denseModel);
+        PtbCorpus corpus = PtbCorpus.Load(dataFolder, dense.Vocabulary);
+        double densePerplexity = PerplexityEvaluator.Evaluate(dense.Model, corpus.Valid, settings.Run.Training.EvalBatchSize, settings.Run.Training.Bptt).Value;
+        double threshold = settings.MaxPerplexity ?? densePerplexity * (1 + settings.MaxPerplexityIncrease!.Value);
+        log?.Invoke($"dense model: valid perplexity {densePerplexity:F2}; constraint: at most {threshold:F2}");
+        return storage.CreateStudy(study, JsonSerializer.Serialize(new Stored(settings, Path.GetFullPath(denseModel), densePerplexity, threshold), ModelCheckpoint.Json));
+    }
+
+    /// <summary>Whether a study holds a search (rather than, say, a sweep).</summary>
+    public static bool IsSearch(Study study)
+    {
+        ArgumentNullException.ThrowIfNull(study);
+        try
+        {
+            return JsonDocument.Parse(study.Settings).RootElement is { ValueKind: JsonValueKind.Object } root && root.TryGetProperty("dense_model", out _);
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Runs the search's trials on this worker until the search is done: when no trial waits, the worker proposes the
+    /// next level itself (the running trials counted by a constant liar), compresses the dense model at it, measures,
+    /// and stores the model with the trial. A trial taken from a lost worker starts again from the beginning.
+    /// </summary>
+    public static int RunWorker(ITrialStorage storage, Study study, string dataFolder, TrialWorker worker, Action<string>? log = null,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(storage);
+        ArgumentNullException.ThrowIfNull(worker);
+        Stored stored = StoredOf(study);
+        LevelSearchOptions options = OptionsFor(stored.Settings, stored.Threshold);
+        return worker.Run(study.Name, context =>
+        {
+            LevelProposal proposal = DistributedLevelSearch.ProposalOf(context.Trial);
+            string folder = Directory.CreateTempSubdirectory("dopant-search-trial-").FullName;
+            try
+            {
+                string model = Path.Combine(folder, "trial.safetensors");
+                log?.Invoke($"trial {context.Trial.Key}: level {proposal.Level:G4}");
+                LevelMeasurement measurement = Measure(stored, dataFolder, model, proposal.Level, resume: false, progress, context.Lost);
+                context.SaveCheckpoint(File.ReadAllBytes(model));
+                log?.Invoke($"trial {context.Trial.Key}: level {proposal.Level:G4}, valid ppl {measurement.ConstraintValue:F2}, objective {measurement.ObjectiveValue:F2}x");
+                return DistributedLevelSearch.Result(measurement);
+            }
+            finally
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }, trials => DistributedLevelSearch.Propose(options, trials, maxRetries: 2), log, cancellationToken);
+    }
+
+    /// <summary>The search's result from its finished trials, and the chosen trial's model (null when none is chosen).</summary>
+    public static (LevelSearchResult Result, byte[]? Model) StudyResult(ITrialStorage storage, Study study)
+    {
+        ArgumentNullException.ThrowIfNull(storage);
+        Stored stored = StoredOf(study);
+        IReadOnlyList<Trial> trials = storage.Trials(study);
+        LevelSearchResult result = DistributedLevelSearch.Replay(OptionsFor(stored.Settings, stored.Threshold), trials).Result();
+        if (result.Chosen is not { } chosen) return (result, null);
+        // Replay orders the finished trials stage by stage; find the stored trial at the chosen level.
+        Trial source = trials.First(t => t.State == TrialState.Complete && DistributedLevelSearch.ProposalOf(t).Level == chosen.Level);
+        return (result, storage.LoadCheckpoint(source.Id));
+    }
+
+    private static Stored StoredOf(Study study) =>
+        IsSearch(study) ? JsonSerializer.Deserialize<Stored>(study.Settings, ModelCheckpoint.Json)!
+            : throw new ArgumentException($"Study '{study.Name}' is not a search.");
+
+    // One trial: the scheme run at a level, its validation perplexity and its objective.
+    private static LevelMeasurement Measure(Stored stored, string dataFolder, string model, double level, bool resume,
+        IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    {
+        SchemeSearchSettings s = stored.Settings;
+        SchemeRunResult run = SchemeCompressionRun.Run(stored.DenseModel, dataFolder, model, s.Run with { Level = level }, resume,
+            progress, null, cancellationToken);
+        double objective = s.Objective switch
+        {
+            SearchObjective.Memory => run.ByteFactor,
+            SearchObjective.Parameters => (double)run.Storage.Sum(m => m.Dense.Values) / run.Storage.Sum(m => m.Compressed.Values),
+            _ => SpeedUp(stored.DenseModel, model, s.Run.Scheme, s.LatencyTokens),
+        };
+        return new LevelMeasurement(run.ValidPerplexity, objective);
     }
 
     private static LevelSearchOptions OptionsFor(SchemeSearchSettings s, double threshold) => new()

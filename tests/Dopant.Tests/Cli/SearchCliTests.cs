@@ -67,6 +67,37 @@ public sealed class SearchCliTests : IDisposable
         Assert.Equal(result.RootElement.GetProperty("trials").GetRawText(), resumed.RootElement.GetProperty("trials").GetRawText());
     }
 
+    [Fact]
+    public void A_search_queued_in_a_storage_runs_on_two_workers_and_gives_its_chosen_model()
+    {
+        string scheme = Path.Combine(_folder.Path, "prune.json");
+        File.WriteAllText(scheme, """{ "rules": [ { "select": { "kinds": ["lstm"] }, "operators": [ { "op": "prune", "factor": "$level" } ] } ] }""");
+        string storage = Path.Combine(_folder.Path, "trials");
+        string[] queue = [.. Search("unused", scheme, "--levels", "1.5:40", "--max-ppl-increase", "3", "--budget", "4").Where(a => a != "--json")];
+        int at = Array.IndexOf(queue, "--out");
+        queue = [.. queue[..at], .. queue[(at + 2)..], "--storage", storage, "--study", "prune"];
+        CliProcess.Result queued = CliProcess.Run(queue);
+        Assert.True(queued.ExitCode == 0, queued.StandardError);
+        Assert.Contains("search 'prune' queued", queued.StandardOutput);
+
+        string[] worker = ["worker", "--storage", storage, "--study", "prune", "--data", Data, "--threads", "1"];
+        using CliProcess.Running first = CliProcess.Start(worker);
+        using CliProcess.Running second = CliProcess.Start(worker);
+        Assert.True(first.WaitForExit(TimeSpan.FromMinutes(2)) && second.WaitForExit(TimeSpan.FromMinutes(2)));
+        Assert.True(first.Result.ExitCode == 0, first.Result.StandardError);
+        Assert.True(second.Result.ExitCode == 0, second.Result.StandardError);
+
+        string best = Path.Combine(_folder.Path, "best.safetensors");
+        CliProcess.Result fetched = CliProcess.Run("search", "--storage", storage, "--study", "prune", "--fetch-best", best);
+        Assert.True(fetched.ExitCode == 0, fetched.StandardError);
+        Assert.Matches(@"chosen level [\d.]+ of [234] finished trials: valid perplexity ([\d.]+)", fetched.StandardOutput);
+        double recorded = double.Parse(System.Text.RegularExpressions.Regex.Match(fetched.StandardOutput, @"valid perplexity ([\d.]+)").Groups[1].Value,
+            System.Globalization.CultureInfo.InvariantCulture);
+        CliProcess.Result eval = CliProcess.Run("eval", "--model", best, "--data", Data, "--bptt", "5", "--batch-size", "10", "--json");
+        Assert.True(eval.ExitCode == 0, eval.StandardError);
+        Assert.Equal(recorded, JsonDocument.Parse(eval.StandardOutput).RootElement.GetProperty("valid_ppl").GetDouble(), 2);
+    }
+
     [Theory]
     [InlineData("no-level", "no \"$level\"")]
     [InlineData("resume-empty", "no search to continue")]
