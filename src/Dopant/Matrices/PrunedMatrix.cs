@@ -24,12 +24,6 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
     private readonly T[] _mask;
     private long _prunedCount;
     private StepPacking<T>? _steps;
-    private SparseTrainingPattern<T>? _pattern;
-    private long _patternPruned = -1;
-
-    // At or below this share of kept entries the passes run on the kept entries alone (one multiply-add over the batch
-    // per entry) rather than as a dense product of the masked matrix.
-    private const double SparsePassDensity = 0.25;
 
     /// <summary>
     /// Creates a zero, unpruned matrix whose values are named <c>{prefix}.weight</c> [rows, columns], pruned in blocks
@@ -144,7 +138,6 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
         CheckBlocks(mask, Rows, Columns, Block, nameof(mask));
         mask.CopyTo(_mask);
         _prunedCount = pruned;
-        _pattern = null;
         TensorPrimitives.Multiply(Weight.Gradient, _mask, Weight.Gradient);
     }
 
@@ -480,28 +473,11 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
     /// <summary>The kept entries in compressed sparse row form, for inference.</summary>
     public CsrMatrix<T> ToCsr() => CsrMatrix<T>.FromMasked(Weight.Value, _mask, Rows, Columns);
 
-    // The kept entries' pattern while few enough are kept, rebuilt after pruning (entries only ever leave it, so the count says when).
-    private SparseTrainingPattern<T>? SparsePattern
-    {
-        get
-        {
-            if (ParameterCount > SparsePassDensity * _mask.Length) return null;
-            if (_pattern is null || _patternPruned != _prunedCount) (_pattern, _patternPruned) = (new SparseTrainingPattern<T>(_mask, Rows, Columns), _prunedCount);
-            return _pattern;
-        }
-    }
-
     /// <inheritdoc/>
-    /// <remarks>Once at most a quarter of the entries are kept, on the kept entries alone (<see cref="SparseTrainingPattern{T}"/>).</remarks>
     public void Forward(ReadOnlySpan<T> x, Span<T> y, int count, bool accumulate)
     {
         BatchCheck.Rows(x.Length, Columns, y.Length, Rows, count, nameof(x), nameof(y));
         if (count == 0) return;
-        if (SparsePattern is { } pattern)
-        {
-            pattern.Forward(Weight.Value, x, y, count, accumulate);
-            return;
-        }
         if (_steps is { IsOpen: true } steps)
         {
             if (steps.NeedsForwardPack) WithMaskedWeights(static (weights, packing) => packing.PackForward(weights), steps);
@@ -524,11 +500,6 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
     {
         BatchCheck.Rows(dy.Length, Rows, dx.Length, Columns, count, nameof(dy), nameof(dx));
         if (count == 0) return;
-        if (SparsePattern is { } pattern)
-        {
-            pattern.BackwardInput(Weight.Value, dy, dx, count, accumulate);
-            return;
-        }
         if (_steps is { IsOpen: true } steps)
         {
             if (steps.NeedsBackwardPack) WithMaskedWeights(static (weights, packing) => packing.PackBackward(weights), steps);
@@ -555,11 +526,6 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
     {
         BatchCheck.Rows(x.Length, Columns, dy.Length, Rows, count, nameof(x), nameof(dy));
         if (count == 0) return;
-        if (SparsePattern is { } pattern)
-        {
-            pattern.AccumulateGradients(x, dy, count, Weight.Gradient);
-            return;
-        }
         Blas.Gemm(true, false, Rows, Columns, count, T.One, dy, Rows, x, Columns, T.One, Weight.Gradient, Columns);
         if (_prunedCount > 0) TensorPrimitives.Multiply(Weight.Gradient, _mask, Weight.Gradient);
     }
