@@ -127,7 +127,11 @@ public sealed class FileTrialStorage : ITrialStorage
     }
 
     /// <inheritdoc/>
-    public byte[]? LoadCheckpoint(long trial) => Change(_ => File.Exists(CheckpointPath(trial)) ? File.ReadAllBytes(CheckpointPath(trial)) : null);
+    public byte[]? LoadCheckpoint(long trial)
+    {
+        using FileStream held = Lock(_lock);
+        return File.Exists(CheckpointPath(trial)) ? File.ReadAllBytes(CheckpointPath(trial)) : null;
+    }
 
     /// <inheritdoc/>
     public bool Complete(long trial, string worker, string result) => Change(c =>

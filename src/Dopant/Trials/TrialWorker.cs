@@ -105,8 +105,6 @@ public sealed class TrialWorker
         try
         {
             string result = execute(new TrialContext(_storage, trial, Name, lost.Token));
-            stopHeartbeat.Cancel();
-            heartbeat.Join();
             if (_storage.Complete(trial.Id, Name, result))
             {
                 log?.Invoke($"trial {trial.Key}: complete in {clock.Elapsed.TotalSeconds:F1} s");
