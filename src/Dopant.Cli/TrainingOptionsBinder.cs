@@ -10,7 +10,22 @@ internal sealed class TrainingOptionsBinder
     private readonly Option<string> _preset = new("--preset") { Description = "Zaremba et al.'s configuration: small, medium or large; or charlm, a 2x512 character language model (the default of --task charlm).", DefaultValueFactory = _ => "small" };
     private readonly Option<int?> _epochs = new("--epochs") { Description = "Training epochs." };
     private readonly Option<int?> _layers = new("--layers") { Description = "Recurrent layers." };
-    private readonly Option<int?> _hidden = new("--hidden") { Description = "Hidden size (and the embedding width unless --emsize)." };
+    private readonly Option<LayerSizes?> _hidden = new("--hidden")
+    {
+        Description = "Hidden size of every layer (and the embedding width unless --emsize), or one per layer bottom first, e.g. 650,400 (then --layers may be left out).",
+        CustomParser = result =>
+        {
+            try
+            {
+                return LayerSizes.Parse(result.Tokens.Count == 1 ? result.Tokens[0].Value : "");
+            }
+            catch (FormatException e)
+            {
+                result.AddError($"--hidden: {e.Message}");
+                return null;
+            }
+        },
+    };
     private readonly Option<int?> _embedding = new("--emsize") { Description = "Embedding width (default: the hidden size)." };
     private readonly Option<string?> _cell = new("--cell") { Description = "Recurrent cell: lstm (default) or gru." };
     private readonly Option<int?> _bptt = new("--bptt") { Description = "Truncated-BPTT window, in steps." };
@@ -64,8 +79,9 @@ internal sealed class TrainingOptionsBinder
         LabelerOptions o = preset with
         {
             Epochs = parse.GetValue(_epochs) ?? preset.Epochs,
-            Layers = parse.GetValue(_layers) ?? preset.Layers,
-            HiddenSize = parse.GetValue(_hidden) ?? preset.HiddenSize,
+            Layers = Layers(parse) ?? preset.Layers,
+            HiddenSize = parse.GetValue(_hidden) is { } sizes ? sizes[^1] : preset.HiddenSize,
+            LayerSizes = parse.GetValue(_hidden) is { } given ? (given.Count > 1 ? given : default) : preset.LayerSizes,
             EmbeddingSize = parse.GetValue(_embedding) ?? preset.EmbeddingSize,
             Cell = parse.GetValue(_cell) is { } cell ? RecurrentCells.Parse(cell) : preset.Cell,
             BatchSize = parse.GetValue(_batch) ?? preset.BatchSize,
@@ -84,14 +100,18 @@ internal sealed class TrainingOptionsBinder
         return o;
     }
 
+    // --layers, or the count of --hidden's sizes when it gives one per layer.
+    private int? Layers(ParseResult parse) => parse.GetValue(_layers) ?? (parse.GetValue(_hidden) is { Count: > 1 } sizes ? sizes.Count : null);
+
     public TrainingOptions Bind(ParseResult parse, string defaultPreset = "small")
     {
         TrainingOptions o = TrainingOptions.FromPreset(GivesPreset(parse) ? parse.GetValue(_preset)! : defaultPreset);
         o = o with
         {
             Epochs = parse.GetValue(_epochs) ?? o.Epochs,
-            Layers = parse.GetValue(_layers) ?? o.Layers,
-            HiddenSize = parse.GetValue(_hidden) ?? o.HiddenSize,
+            Layers = Layers(parse) ?? o.Layers,
+            HiddenSize = parse.GetValue(_hidden) is { } sizes ? sizes[^1] : o.HiddenSize,
+            LayerSizes = parse.GetValue(_hidden) is { } given ? (given.Count > 1 ? given : default) : o.LayerSizes,
             EmbeddingSize = parse.GetValue(_embedding) ?? o.EmbeddingSize,
             Cell = parse.GetValue(_cell) is { } cell ? RecurrentCells.Parse(cell) : o.Cell,
             Bptt = parse.GetValue(_bptt) ?? o.Bptt,

@@ -41,6 +41,7 @@ internal static class InspectCommand
                     vocab_size = config.VocabularySize,
                     embedding_size = config.EmbeddingSize,
                     hidden_size = config.HiddenSize,
+                    hidden_sizes = Enumerable.Range(0, config.Layers).Select(config.HiddenSizeOf).ToArray(),
                     num_layers = config.Layers,
                     tied = config.TiedWeights,
                     matrices,
@@ -72,12 +73,12 @@ internal static class InspectCommand
             {
                 file = path, head, pooling = c.Head == LabelHead.SequenceLabel ? (c.Pooling == SentencePooling.Mean ? "mean" : "final") : null,
                 cell = c.Cell.Name(), bidirectional = c.Bidirectional, vocab_size = c.VocabularySize, embedding_size = c.EmbeddingSize,
-                hidden_size = c.HiddenSize, num_layers = c.Layers, labels = checkpoint.Labels, matrices, epochs_completed = checkpoint.State?.EpochsCompleted,
+                hidden_size = c.HiddenSize, hidden_sizes = Enumerable.Range(0, c.Layers).Select(c.HiddenSizeOf).ToArray(), num_layers = c.Layers, labels = checkpoint.Labels, matrices, epochs_completed = checkpoint.State?.EpochsCompleted,
             }, ModelCheckpoint.Json));
             return;
         }
         Console.WriteLine($"{path}: a {(c.Head == LabelHead.TokenLabels ? "tagger" : $"classifier ({(c.Pooling == SentencePooling.Mean ? "mean" : "final-state")} pooling)")}, " +
-            $"{c.Layers}x{c.HiddenSize} {(c.Bidirectional ? "bidirectional " : "")}{c.Cell.Name().ToUpperInvariant()}, embedding {c.EmbeddingSize}, " +
+            $"{c.DescribeLayers()} {(c.Bidirectional ? "bidirectional " : "")}{c.Cell.Name().ToUpperInvariant()}, embedding {c.EmbeddingSize}, " +
             $"vocabulary {c.VocabularySize}, {c.LabelCount} labels ({string.Join(" ", checkpoint.Labels.Take(12))}{(c.LabelCount > 12 ? " ..." : "")})");
         MatrixRow.Print(matrices);
         if (checkpoint.State is { } state) Console.WriteLine($"  a training checkpoint after epoch {state.EpochsCompleted}");

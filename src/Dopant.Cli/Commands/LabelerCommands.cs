@@ -43,7 +43,7 @@ internal static class LabelerCommands
         string folder = trainer.Corpus.Folder;
         LabelerOptions o = trainer.Options;
         SentenceModelConfig c = trainer.Model.Config;
-        Console.Error.WriteLine($"training a {(o.Task == LabelingTask.Tagging ? "tagger" : "classifier")}: {c.Layers}x{c.HiddenSize} " +
+        Console.Error.WriteLine($"training a {(o.Task == LabelingTask.Tagging ? "tagger" : "classifier")}: {c.DescribeLayers()} " +
             $"{(c.Bidirectional ? "bidirectional " : "")}{c.Cell.Name().ToUpperInvariant()}, embedding {c.EmbeddingSize}, vocabulary {c.VocabularySize}, " +
             $"{c.LabelCount} labels ({trainer.Model.Parameters.Sum(p => (long)p.Length):N0} parameters) on {folder}, {trainer.Corpus.Train.Count:N0} training " +
             $"{(o.Task == LabelingTask.Tagging ? "sentences" : "examples")}, {o.Epochs} epochs, {WorkerPool.SharedThreadCount} threads" +

@@ -16,7 +16,7 @@ namespace Dopant.Models;
 public sealed class LanguageModel<T> : ICompressibleModel<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Dropout<T>[] _dropouts;  // [0] on the embedding, [l + 1] on layer l's output
-    private T[][] _layerInputs;                // x_l [T·B, I_l] (I_0 = E, else H); x_L feeds the decoder
+    private T[][] _layerInputs;                // x_l [T·B, I_l] (I_0 = E, else H_{l-1}); x_L feeds the decoder
     private T[] _logits = [];
     private T[] _gradientA = [], _gradientB = [];
     private int[] _inputs = [], _targets = [];
@@ -33,8 +33,8 @@ public sealed class LanguageModel<T> : ICompressibleModel<T> where T : unmanaged
         Layers = new IRecurrentLayer<T>[config.Layers];
         for (int l = 0; l < config.Layers; l++)
             Layers[l] = config.Cell == RecurrentCell.Gru
-                ? new GruLayer<T>(l, config.InputSize(l), config.HiddenSize)
-                : new LstmLayer<T>(l, config.InputSize(l), config.HiddenSize);
+                ? new GruLayer<T>(l, config.InputSize(l), config.HiddenSizeOf(l))
+                : new LstmLayer<T>(l, config.InputSize(l), config.HiddenSizeOf(l));
         IWeightMatrix<T> decoderWeight = config.TiedWeights
             ? Encoder.Table
             : new DenseMatrix<T>(DecoderWeightName, config.VocabularySize, config.HiddenSize);
@@ -215,7 +215,8 @@ public sealed class LanguageModel<T> : ICompressibleModel<T> where T : unmanaged
         long denseLstm = 0, lstm = 0, lstmBytes = 0;
         foreach (IRecurrentLayer<T> layer in Layers)
         {
-            denseLstm += (long)g * h * (layer.InputSize + h) + 2L * g * h;
+            int units = layer.HiddenSize;
+            denseLstm += (long)g * units * (layer.InputSize + units) + 2L * g * units;
             lstm += layer.ParameterCount;
             lstmBytes += layer.StorageBytes;
         }
@@ -234,7 +235,8 @@ public sealed class LanguageModel<T> : ICompressibleModel<T> where T : unmanaged
     public void ZeroGradients() => CompressibleModels.ZeroGradients(this);
 
     /// <summary>Creates a zero recurrent state for <paramref name="batch"/> sequences.</summary>
-    public RecurrentState<T> CreateState(int batch) => new(Config.Layers, batch, Config.HiddenSize, Config.Cell.HasCellState());
+    public RecurrentState<T> CreateState(int batch) =>
+        new(Layers.Select(l => l.HiddenSize).ToArray(), batch, Config.Cell.HasCellState());
 
     /// <summary>The logits of the last forward, [T·B, V] (softmax probabilities after a forward with targets).</summary>
     public ReadOnlySpan<T> Output => _logits.AsSpan(0, _steps * _batch * Config.VocabularySize);
@@ -265,7 +267,7 @@ public sealed class LanguageModel<T> : ICompressibleModel<T> where T : unmanaged
             layer.Forward(_layerInputs[l].AsSpan(0, rows * layer.InputSize), state.Hidden[l], state.Cell[l], steps, batch);
             layer.FinalHidden.CopyTo(state.Hidden[l]);
             layer.FinalCell.CopyTo(state.Cell[l]);
-            Span<T> next = _layerInputs[l + 1].AsSpan(0, rows * h);
+            Span<T> next = _layerInputs[l + 1].AsSpan(0, rows * layer.HiddenSize);
             layer.Output.CopyTo(next);
             if (Training) _dropouts[l + 1].Forward(next, Random);
         }
@@ -325,10 +327,10 @@ public sealed class LanguageModel<T> : ICompressibleModel<T> where T : unmanaged
 
     private void Reserve(int rows)
     {
-        int h = Config.HiddenSize, v = Config.VocabularySize, widest = Math.Max(h, Config.EmbeddingSize);
+        int v = Config.VocabularySize, widest = Math.Max(Config.EmbeddingSize, Layers.Max(l => l.HiddenSize));
         for (int l = 0; l < _layerInputs.Length; l++)
         {
-            int width = l == 0 ? Config.EmbeddingSize : h;
+            int width = l == 0 ? Config.EmbeddingSize : Layers[l - 1].HiddenSize;
             if (_layerInputs[l].Length < rows * width) _layerInputs[l] = new T[rows * width];
         }
         if (_logits.Length < rows * v) _logits = new T[rows * v];

@@ -5,7 +5,7 @@ namespace Dopant.Models;
 /// <summary>
 /// Infers a language model's architecture from a PyTorch state dict's tensor names and shapes, as PyTorch's
 /// examples/word_language_model <c>RNNModel</c> names them: <c>encoder.weight</c> [V, E], <c>rnn.weight_ih_l{k}</c>
-/// [G·H, I], <c>rnn.weight_hh_l{k}</c> [G·H, H] (G = 4 for an LSTM, 3 for a GRU), <c>decoder.weight</c> [V, H]
+/// [G·H_k, I], <c>rnn.weight_hh_l{k}</c> [G·H_k, H_k] (G = 4 for an LSTM, 3 for a GRU; H_k may differ between layers), <c>decoder.weight</c> [V, H]
 /// (absent when tied to the embedding) and <c>decoder.bias</c> [V].
 /// </summary>
 public static class ModelArchitecture
@@ -23,7 +23,7 @@ public static class ModelArchitecture
         if (shapes.Keys.FirstOrDefault(name => name.StartsWith("rnn.", StringComparison.Ordinal) && name.EndsWith("_reverse", StringComparison.Ordinal)) is { } reverse)
             throw new ArgumentException($"Tensor '{reverse}' belongs to a bidirectional layer; Dopant loads unidirectional language models only.");
         ImmutableArray<long> encoder = Matrix(shapes, "encoder.weight");
-        (RecurrentCell cell, long hidden, int layers) = Recurrent(shapes);
+        (RecurrentCell cell, long hidden, int layers, LayerSizes sizes) = Recurrent(shapes);
         ImmutableArray<long> input = Matrix(shapes, "rnn.weight_ih_l0");
         if (input[1] != encoder[1])
             throw new ArgumentException($"Tensor 'rnn.weight_ih_l0' has {input[1]} columns but 'encoder.weight' is {encoder[1]} wide.");
@@ -38,7 +38,7 @@ public static class ModelArchitecture
         else if (encoder[1] != hidden)
             throw new ArgumentException(
                 $"The state dict has no 'decoder.weight' (a decoder tied to the embedding), but 'encoder.weight' is {encoder[1]} wide and the hidden size {hidden}.");
-        var config = new LanguageModelConfig((int)encoder[0], (int)hidden, layers, 0, tied) { Cell = cell, EmbeddingSize = (int)encoder[1] };
+        var config = new LanguageModelConfig((int)encoder[0], (int)hidden, layers, 0, tied) { Cell = cell, EmbeddingSize = (int)encoder[1], LayerSizes = sizes };
         config.Validate();
         return config;
     }
@@ -53,21 +53,22 @@ public static class ModelArchitecture
     {
         ArgumentNullException.ThrowIfNull(shapes);
         ImmutableArray<long> encoder = Matrix(shapes, "encoder.weight"), decoder = Matrix(shapes, "decoder.weight");
-        (RecurrentCell cell, long hidden, int layers) = Recurrent(shapes);
+        (RecurrentCell cell, long hidden, int layers, LayerSizes sizes) = Recurrent(shapes);
         bool bidirectional = shapes.ContainsKey("rnn.weight_hh_l0_reverse");
         long output = bidirectional ? 2 * hidden : hidden;
         if (decoder[1] != output)
             throw new ArgumentException($"Tensor 'decoder.weight' has {decoder[1]} columns; the {(bidirectional ? "bidirectional " : "")}recurrent stack gives {output}.");
         var config = new SentenceModelConfig((int)encoder[0], (int)encoder[1], (int)hidden, layers, (int)decoder[0], head)
         {
-            Cell = cell, Bidirectional = bidirectional, Pooling = pooling,
+            Cell = cell, Bidirectional = bidirectional, Pooling = pooling, LayerSizes = sizes,
         };
         config.Validate();
         return config;
     }
 
-    // The cell from the rows of rnn.weight_hh_l0 (4H or 3H), H from its columns, the layers from the rnn.weight_ih_l{k} present.
-    private static (RecurrentCell Cell, long Hidden, int Layers) Recurrent(IReadOnlyDictionary<string, ImmutableArray<long>> shapes)
+    // The cell from the rows of rnn.weight_hh_l0 (4H or 3H), each layer's H from the columns of its rnn.weight_hh_l{k},
+    // the layers from the rnn.weight_ih_l{k} present; Hidden is the top layer's.
+    private static (RecurrentCell Cell, long Hidden, int Layers, LayerSizes Sizes) Recurrent(IReadOnlyDictionary<string, ImmutableArray<long>> shapes)
     {
         ImmutableArray<long> recurrent = Matrix(shapes, "rnn.weight_hh_l0");
         long hidden = recurrent[1], rows = recurrent[0];
@@ -78,7 +79,16 @@ public static class ModelArchitecture
         int layers = 0;
         while (shapes.ContainsKey($"rnn.weight_ih_l{layers}")) layers++;
         if (layers == 0) throw new ArgumentException("The state dict has no tensor 'rnn.weight_ih_l0'.");
-        return (cell, hidden, layers);
+        var sizes = new int[layers];
+        for (int l = 0; l < layers; l++)
+        {
+            ImmutableArray<long> layer = Matrix(shapes, $"rnn.weight_hh_l{l}");
+            if (layer[0] != cell.GateCount() * layer[1])
+                throw new ArgumentException(
+                    $"Tensor 'rnn.weight_hh_l{l}' has shape [{layer[0]}, {layer[1]}]; a {cell.Name().ToUpperInvariant()} layer of {layer[1]} units has {cell.GateCount() * layer[1]} rows.");
+            sizes[l] = (int)layer[1];
+        }
+        return (cell, sizes[^1], layers, new LayerSizes(sizes));
     }
 
     private static ImmutableArray<long> Matrix(IReadOnlyDictionary<string, ImmutableArray<long>> shapes, string name) =>

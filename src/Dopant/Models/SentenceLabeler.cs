@@ -36,7 +36,7 @@ public sealed class SentenceLabeler<T> : ICompressibleModel<T> where T : unmanag
         Layers = new SentenceLayer<T>[config.Layers];
         for (int l = 0; l < config.Layers; l++)
         {
-            int input = l == 0 ? config.EmbeddingSize : config.OutputSize;
+            int input = l == 0 ? config.EmbeddingSize : config.OutputSizeOf(l - 1);
             Layers[l] = new SentenceLayer<T>(Direction(l, input, ""), config.Bidirectional ? Direction(l, input, "_reverse") : null);
         }
         Decoder = new Linear<T>(new DenseMatrix<T>("decoder.weight", config.LabelCount, config.OutputSize), "decoder.bias");
@@ -47,8 +47,8 @@ public sealed class SentenceLabeler<T> : ICompressibleModel<T> where T : unmanag
         Random = new Xoshiro256(0);
 
         IRecurrentLayer<T> Direction(int index, int input, string suffix) => config.Cell == RecurrentCell.Gru
-            ? new GruLayer<T>(index, input, config.HiddenSize, suffix)
-            : new LstmLayer<T>(index, input, config.HiddenSize, suffix);
+            ? new GruLayer<T>(index, input, config.HiddenSizeOf(index), suffix)
+            : new LstmLayer<T>(index, input, config.HiddenSizeOf(index), suffix);
     }
 
     /// <summary>The architecture.</summary>
@@ -162,7 +162,7 @@ public sealed class SentenceLabeler<T> : ICompressibleModel<T> where T : unmanag
         for (int l = 0; l < Layers.Length; l++)
         {
             Layers[l].Run(_layerInputs[l].AsSpan(0, rows * Layers[l].InputSize), lengths, steps, batch);
-            Span<T> next = _layerInputs[l + 1].AsSpan(0, rows * d);
+            Span<T> next = _layerInputs[l + 1].AsSpan(0, rows * Layers[l].OutputSize);
             Layers[l].Output.CopyTo(next);
             if (Training) _dropouts[l + 1].Forward(next, Random);
         }
@@ -272,10 +272,10 @@ public sealed class SentenceLabeler<T> : ICompressibleModel<T> where T : unmanag
 
     private void Reserve(int rows)
     {
-        int e = Config.EmbeddingSize, d = Config.OutputSize, c = Config.LabelCount, widest = Math.Max(e, d);
+        int e = Config.EmbeddingSize, d = Config.OutputSize, c = Config.LabelCount, widest = Math.Max(e, Layers.Max(l => l.OutputSize));
         for (int l = 0; l < _layerInputs.Length; l++)
         {
-            int width = l == 0 ? e : d;
+            int width = l == 0 ? e : Layers[l - 1].OutputSize;
             if (_layerInputs[l].Length < rows * width) _layerInputs[l] = new T[rows * width];
         }
         if (_features.Length < rows * d) { _features = new T[rows * d]; _dFeatures = new T[rows * d]; }

@@ -30,6 +30,9 @@ public static class OnnxExport
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(path);
         LanguageModelConfig config = model.Config;
+        if (!config.LayerSizes.IsEmpty)
+            throw new ArgumentException(
+                $"ONNX export keeps every layer's state in one [layers, hidden] tensor, so its layers need one size; this model's are {config.LayerSizes}.", nameof(model));
         int layers = config.Layers, hidden = config.HiddenSize;
         bool lstm = config.Cell == RecurrentCell.Lstm;
         var builder = new StepBuilder(new OnnxGraph(), precision);

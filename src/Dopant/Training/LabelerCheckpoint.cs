@@ -222,12 +222,16 @@ public sealed class LabelerCheckpoint
         [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
         public string? Pooling { get; init; }
 
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public int[]? HiddenSizes { get; init; }
+
         public double Dropout { get; init; }
 
         public static ConfigJson From(SentenceModelConfig c) =>
             new(c.Head == LabelHead.TokenLabels ? "token_labels" : "sequence_label", c.VocabularySize, c.EmbeddingSize, c.HiddenSize, c.Layers, c.LabelCount)
             {
                 Cell = c.Cell.Name(), Bidirectional = c.Bidirectional, Dropout = c.Dropout,
+                HiddenSizes = c.LayerSizes.IsEmpty ? null : [.. c.LayerSizes],
                 Pooling = c.Head == LabelHead.SequenceLabel ? (c.Pooling == SentencePooling.Mean ? "mean" : "final") : null,
             };
 
@@ -254,6 +258,7 @@ public sealed class LabelerCheckpoint
             return new SentenceModelConfig(VocabSize, EmbeddingSize, HiddenSize, NumLayers, NumLabels, head)
             {
                 Cell = cell, Bidirectional = Bidirectional, Pooling = pooling, Dropout = Dropout,
+                LayerSizes = ModelCheckpoint.HiddenSizesField(HiddenSizes, NumLayers, HiddenSize),
             };
         }
     }

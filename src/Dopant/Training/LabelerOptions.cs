@@ -25,6 +25,10 @@ public sealed record LabelerOptions
     /// <summary>Hidden size of each direction.</summary>
     public int HiddenSize { get; init; } = 128;
 
+    /// <summary>The hidden size of each layer, bottom first, when they differ (the last is <see cref="HiddenSize"/>); empty when all equal it.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public LayerSizes LayerSizes { get; init; }
+
     /// <summary>Embedding width.</summary>
     public int EmbeddingSize { get; init; } = 100;
 
@@ -120,7 +124,7 @@ public sealed record LabelerOptions
         return this with
         {
             Task = config.Head == LabelHead.TokenLabels ? LabelingTask.Tagging : LabelingTask.Classification,
-            Layers = config.Layers, HiddenSize = config.HiddenSize, EmbeddingSize = config.EmbeddingSize, Cell = config.Cell,
+            Layers = config.Layers, HiddenSize = config.HiddenSize, LayerSizes = config.LayerSizes, EmbeddingSize = config.EmbeddingSize, Cell = config.Cell,
             Bidirectional = config.Bidirectional, Pooling = config.Pooling,
         };
     }
@@ -129,7 +133,7 @@ public sealed record LabelerOptions
     public SentenceModelConfig ModelConfig(int vocabularySize, int labelCount) =>
         new(vocabularySize, EmbeddingSize, HiddenSize, Layers, labelCount, Task == LabelingTask.Tagging ? LabelHead.TokenLabels : LabelHead.SequenceLabel)
         {
-            Cell = Cell, Bidirectional = Bidirectional, Pooling = Pooling, Dropout = Dropout,
+            Cell = Cell, Bidirectional = Bidirectional, Pooling = Pooling, Dropout = Dropout, LayerSizes = LayerSizes,
         };
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid field as its option.</summary>
@@ -142,6 +146,8 @@ public sealed record LabelerOptions
         Require(Enum.IsDefined(Task), $"--task must be tag or classify (got {(int)Task}).");
         Require(Layers >= 1, $"--layers must be at least 1 (got {Layers}).");
         Require(HiddenSize >= 1, $"--hidden must be at least 1 (got {HiddenSize}).");
+        Require(LayerSizes.IsEmpty || LayerSizes.Count == Layers && LayerSizes[^1] == HiddenSize && LayerSizes.All(size => size >= 1),
+            $"--hidden {LayerSizes} gives {LayerSizes.Count} layer sizes, but --layers is {Layers}.");
         Require(EmbeddingSize >= 1, $"--emsize must be at least 1 (got {EmbeddingSize}).");
         Require(BatchSize >= 1, $"--batch-size must be at least 1 (got {BatchSize}).");
         Require(Epochs >= 1, $"--epochs must be at least 1 (got {Epochs}).");

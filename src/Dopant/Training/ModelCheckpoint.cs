@@ -287,18 +287,20 @@ public sealed class ModelCheckpoint
         // A compressed embedding has no dense table; the decoder's bias then proves the vocabulary.
         if (compressedEmbedding) file.RequireShape("decoder.bias", [vocabulary]);
         else file.RequireShape(precision == WeightPrecision.Float32 ? "encoder.weight" : "encoder.weight." + WeightTensors.PrecisionName(precision), [vocabulary, embedding]);
+        // Values and gradients, in float: the embedding, the decoder, and per layer two G·H-row matrices and the biases.
+        double parameters = vocabulary * (double)embedding + (config.TiedWeights ? 0 : vocabulary * (double)hidden) + vocabulary;
+        bool tooLarge = false;
         for (int l = 0; l < config.Layers; l++)
         {
-            file.RequireShape($"rnn.bias_ih_l{l}", [gates * hidden]);
-            file.RequireShape($"rnn.bias_hh_l{l}", [gates * hidden]);
+            long units = config.HiddenSizeOf(l), input = config.InputSize(l);
+            file.RequireShape($"rnn.bias_ih_l{l}", [gates * units]);
+            file.RequireShape($"rnn.bias_hh_l{l}", [gates * units]);
+            parameters += gates * (double)units * (input + units) + 2.0 * gates * units;
+            tooLarge |= (double)gates * units * Math.Max(input, units) > Array.MaxLength;
         }
-        // Values and gradients, in float: the embedding, the decoder, and per layer two G·H-row matrices and the biases.
-        double parameters = vocabulary * (double)embedding + (config.TiedWeights ? 0 : vocabulary * (double)hidden) + vocabulary
-                            + gates * (double)hidden * (embedding + hidden) + (config.Layers - 1) * gates * 2.0 * hidden * hidden
-                            + config.Layers * 2.0 * gates * hidden;
         double bytes = 2 * sizeof(float) * parameters;
         long fileBytes = new FileInfo(path).Length;
-        if ((double)gates * hidden * Math.Max(embedding, hidden) > Array.MaxLength || bytes > MemoryPerFileByte * (double)fileBytes + MemoryAllowance)
+        if (tooLarge || bytes > MemoryPerFileByte * (double)fileBytes + MemoryAllowance)
             throw new InvalidDataException(
                 $"'{path}': the configuration ({config.Describe()}) needs {bytes / (1 << 20):N0} MiB of " +
                 $"memory, out of proportion to the file's {fileBytes:N0} bytes; its tensors cannot describe such a model.");
@@ -342,7 +344,27 @@ public sealed class ModelCheckpoint
         }
     }
 
-    // Files written before GRUs and embedding widths lack "cell" and "embedding_size": an LSTM with E = H.
+    /// <summary>
+    /// The sizes of a configuration's <c>hidden_sizes</c> field (absent: every layer has <c>hidden_size</c>).
+    /// </summary>
+    /// <exception cref="ArgumentException">The sizes do not fit the layer count or the top layer's size; the message names the field.</exception>
+    internal static LayerSizes HiddenSizesField(int[]? sizes, int layers, int hidden)
+    {
+        if (sizes is null) return default;
+        var result = new LayerSizes(sizes);
+        try
+        {
+            result.Validate(layers, hidden);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"metadata '{ConfigKey}' field 'hidden_sizes': {e.Message}", e);
+        }
+        return result;
+    }
+
+    // Files written before GRUs and embedding widths lack "cell" and "embedding_size": an LSTM with E = H. Files whose
+    // layers all have hidden_size lack "hidden_sizes".
     private sealed record ConfigJson(int VocabSize, int HiddenSize, int NumLayers, bool Tied, double Dropout)
     {
         [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
@@ -352,13 +374,19 @@ public sealed class ModelCheckpoint
         public int? EmbeddingSize { get; init; }
 
         [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public int[]? HiddenSizes { get; init; }
+
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
         public bool? Bidirectional { get; init; }
 
         [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
         public string? Head { get; init; }
 
         public static ConfigJson From(LanguageModelConfig c) =>
-            new(c.VocabularySize, c.HiddenSize, c.Layers, c.TiedWeights, c.Dropout) { Cell = c.Cell.Name(), EmbeddingSize = c.EmbeddingSize };
+            new(c.VocabularySize, c.HiddenSize, c.Layers, c.TiedWeights, c.Dropout)
+            {
+                Cell = c.Cell.Name(), EmbeddingSize = c.EmbeddingSize, HiddenSizes = c.LayerSizes.IsEmpty ? null : [.. c.LayerSizes],
+            };
 
         public LanguageModelConfig ToConfig()
         {
@@ -374,7 +402,10 @@ public sealed class ModelCheckpoint
                 throw new ArgumentException($"metadata '{ConfigKey}' field 'head' is {DiagnosticText.Quote(Head)}; Dopant supports next_token.");
             if (EmbeddingSize is < 1)
                 throw new ArgumentException($"metadata '{ConfigKey}' field 'embedding_size' is {EmbeddingSize}; it must be positive.");
-            return new LanguageModelConfig(VocabSize, HiddenSize, NumLayers, Dropout, Tied) { Cell = cell, EmbeddingSize = EmbeddingSize ?? HiddenSize };
+            return new LanguageModelConfig(VocabSize, HiddenSize, NumLayers, Dropout, Tied)
+            {
+                Cell = cell, EmbeddingSize = EmbeddingSize ?? HiddenSize, LayerSizes = HiddenSizesField(HiddenSizes, NumLayers, HiddenSize),
+            };
         }
     }
 }

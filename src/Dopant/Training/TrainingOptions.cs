@@ -19,6 +19,10 @@ public sealed record TrainingOptions
     /// <summary>Hidden size of every recurrent layer.</summary>
     public int HiddenSize { get; init; } = 200;
 
+    /// <summary>The hidden size of each layer, bottom first, when they differ (the last is <see cref="HiddenSize"/>); empty when all equal it.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public LayerSizes LayerSizes { get; init; }
+
     /// <summary>The recurrent cell (default LSTM).</summary>
     public RecurrentCell Cell { get; init; } = RecurrentCell.Lstm;
 
@@ -181,7 +185,7 @@ public sealed record TrainingOptions
 
     /// <summary>The model architecture for a vocabulary of <paramref name="vocabularySize"/> words.</summary>
     public LanguageModelConfig ModelConfig(int vocabularySize) =>
-        new(vocabularySize, HiddenSize, Layers, Dropout, TiedWeights) { Cell = Cell, EmbeddingSize = EmbeddingSize ?? HiddenSize };
+        new(vocabularySize, HiddenSize, Layers, Dropout, TiedWeights) { Cell = Cell, EmbeddingSize = EmbeddingSize ?? HiddenSize, LayerSizes = LayerSizes };
 
     /// <summary>These options with the architecture (layers, sizes, cell, tying) of an existing model, as when it is fine-tuned or compressed.</summary>
     public TrainingOptions WithArchitectureOf(LanguageModelConfig config)
@@ -189,7 +193,7 @@ public sealed record TrainingOptions
         ArgumentNullException.ThrowIfNull(config);
         return this with
         {
-            Layers = config.Layers, HiddenSize = config.HiddenSize, TiedWeights = config.TiedWeights, Cell = config.Cell,
+            Layers = config.Layers, HiddenSize = config.HiddenSize, LayerSizes = config.LayerSizes, TiedWeights = config.TiedWeights, Cell = config.Cell,
             EmbeddingSize = config.EmbeddingSize == config.HiddenSize ? null : config.EmbeddingSize,
         };
     }
@@ -203,6 +207,8 @@ public sealed record TrainingOptions
         }
         Require(Layers >= 1, $"--layers must be at least 1 (got {Layers}).");
         Require(HiddenSize >= 1, $"--hidden must be at least 1 (got {HiddenSize}).");
+        Require(LayerSizes.IsEmpty || LayerSizes.Count == Layers && LayerSizes[^1] == HiddenSize && LayerSizes.All(size => size >= 1),
+            $"--hidden {LayerSizes} gives {LayerSizes.Count} layer sizes, but --layers is {Layers}.");
         Require(EmbeddingSize is null or >= 1, $"--emsize must be at least 1 (got {EmbeddingSize}).");
         Require(Enum.IsDefined(Cell), $"--cell must be lstm or gru (got {(int)Cell}).");
         Require(!TiedWeights || (EmbeddingSize ?? HiddenSize) == HiddenSize,

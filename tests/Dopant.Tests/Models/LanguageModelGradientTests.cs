@@ -74,6 +74,64 @@ public class LanguageModelGradientTests
             FiniteDifferences.Check(p.Name, p.Value, (double[])p.Gradient.Clone(), Loss, maxChecks: 120);
     }
 
+    [Theory]
+    [InlineData(RecurrentCell.Lstm, 4, new[] { 6, 3 }, 0.0)]
+    [InlineData(RecurrentCell.Gru, 5, new[] { 3, 6, 4 }, 0.3)]
+    [InlineData(RecurrentCell.Lstm, 3, new[] { 2, 7, 5 }, 0.2)]
+    public void Backward_matches_finite_differences_with_a_hidden_size_per_layer(RecurrentCell cell, int embedding, int[] sizes, double dropout)
+    {
+        int vocabulary = 9, steps = 4, batch = 3;
+        var config = new LanguageModelConfig(vocabulary, sizes[^1], sizes.Length, dropout) { Cell = cell, EmbeddingSize = embedding, LayerSizes = new LayerSizes(sizes) };
+        var model = new LanguageModel<double>(config) { Training = true };
+        for (int l = 0; l < sizes.Length; l++)
+        {
+            Assert.Equal(sizes[l], model.Layers[l].HiddenSize);
+            Assert.Equal(l == 0 ? embedding : sizes[l - 1], model.Layers[l].InputSize);
+        }
+        Assert.Equal((vocabulary, sizes[^1]), (model.Decoder.Weight.Rows, model.Decoder.Weight.Columns));
+        model.InitializeUniform(0.5, new Xoshiro256(3));
+        var random = new Random(23);
+        int[] inputs = Enumerable.Range(0, steps * batch).Select(_ => random.Next(vocabulary)).ToArray();
+        int[] targets = Enumerable.Range(0, steps * batch).Select(_ => random.Next(vocabulary)).ToArray();
+        var initial = model.CreateState(batch);
+        for (int l = 0; l < sizes.Length; l++) Assert.Equal(batch * sizes[l], initial.Hidden[l].Length);
+        foreach (double[] s in initial.Hidden.Concat(initial.Cell)) FiniteDifferences.Fill(random, s, 0.5);
+
+        double Loss()
+        {
+            model.Random = new Xoshiro256(42);
+            var state = CopyState(model, initial, batch);
+            return model.Forward(inputs, targets, steps, batch, state) / (steps * batch);
+        }
+
+        Loss();
+        model.ZeroGradients();
+        model.Backward(1.0 / (steps * batch));
+        foreach (Parameter<double> p in model.Parameters)
+            FiniteDifferences.Check(p.Name, p.Value, (double[])p.Gradient.Clone(), Loss, maxChecks: 120);
+    }
+
+    [Theory]
+    [InlineData(new[] { 4, 5 }, 3, "name 2 layers; the model has 3")]
+    [InlineData(new[] { 4, 6 }, 2, "end with 6, but the top layer's hidden size is 5")]
+    [InlineData(new[] { 0, 5 }, 2, "must all be positive")]
+    public void Layer_sizes_that_do_not_fit_the_stack_are_refused(int[] sizes, int layers, string expected)
+    {
+        var e = Assert.Throws<ArgumentException>(() => new LanguageModel<double>(new LanguageModelConfig(9, 5, layers) { LayerSizes = new LayerSizes(sizes) }));
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
+    public void Equal_layer_sizes_are_the_same_configuration_as_none()
+    {
+        var uniform = new LanguageModelConfig(9, 5, 2);
+        Assert.Equal(uniform, uniform with { LayerSizes = new LayerSizes([5, 5]) });
+        Assert.True(uniform.LayerSizes.IsEmpty);
+        Assert.NotEqual(uniform, new LanguageModelConfig(9, 5, 2) { LayerSizes = new LayerSizes([4, 5]) });
+        Assert.Equal(new LanguageModelConfig(9, 5, 2) { LayerSizes = new LayerSizes([4, 5]) }, new LanguageModelConfig(9, 5, 2) { LayerSizes = LayerSizes.Parse("4,5") });
+        Assert.Equal("4,5 LSTM, embedding 5, vocabulary 9", new LanguageModelConfig(9, 5, 2) { LayerSizes = new LayerSizes([4, 5]) }.Describe());
+    }
+
     [Fact]
     public void A_tied_decoder_with_an_embedding_narrower_than_the_hidden_size_is_refused()
     {

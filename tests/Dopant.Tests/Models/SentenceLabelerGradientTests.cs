@@ -41,6 +41,39 @@ public class SentenceLabelerGradientTests
             FiniteDifferences.Check(p.Name, p.Value, (double[])p.Gradient.Clone(), Loss, maxChecks: 60);
     }
 
+    [Theory]
+    [InlineData(RecurrentCell.Lstm, true, LabelHead.TokenLabels, SentencePooling.Final)]
+    [InlineData(RecurrentCell.Gru, true, LabelHead.SequenceLabel, SentencePooling.Final)]
+    [InlineData(RecurrentCell.Lstm, false, LabelHead.SequenceLabel, SentencePooling.Mean)]
+    public void Backward_matches_finite_differences_with_a_hidden_size_per_layer(RecurrentCell cell, bool bidirectional, LabelHead head, SentencePooling pooling)
+    {
+        int vocabulary = 8, steps = 5, batch = 3;
+        var model = new SentenceLabeler<double>(new SentenceModelConfig(vocabulary, 3, 2, 3, 3, head)
+        {
+            Cell = cell, Bidirectional = bidirectional, Pooling = pooling, Dropout = 0.2, LayerSizes = new LayerSizes([5, 3, 2]),
+        }) { Training = true };
+        int directions = bidirectional ? 2 : 1;
+        Assert.Equal([3, 5 * directions, 3 * directions], model.Layers.Select(l => l.InputSize));
+        Assert.Equal(2 * directions, model.Config.OutputSize);
+        model.InitializeUniform(0.6, new Xoshiro256(7));
+        var random = new Random(19);
+        int[] lengths = [5, 2, 4];
+        int[] tokens = [.. Enumerable.Range(0, steps * batch).Select(_ => random.Next(vocabulary))];
+        int[] labels = [.. Enumerable.Range(0, head == LabelHead.TokenLabels ? steps * batch : batch).Select(_ => random.Next(3))];
+
+        double Loss()
+        {
+            model.Random = new Xoshiro256(42);
+            return model.Forward(tokens, lengths, labels, steps, batch) / model.Count;
+        }
+
+        Loss();
+        model.ZeroGradients();
+        model.Backward(1.0 / model.Count);
+        foreach (Parameter<double> p in model.Parameters)
+            FiniteDifferences.Check(p.Name, p.Value, (double[])p.Gradient.Clone(), Loss, maxChecks: 60);
+    }
+
     [Fact]
     public void Padding_does_not_change_a_sentences_loss_or_gradients()
     {

@@ -44,6 +44,52 @@ public class GeneralModelCheckpointTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(RecurrentCell.Lstm, false)]
+    [InlineData(RecurrentCell.Gru, false)]
+    [InlineData(RecurrentCell.Lstm, true)]
+    public void A_hidden_size_per_layer_round_trips_streams_and_loads_from_a_plain_state_dict(RecurrentCell cell, bool compress)
+    {
+        var vocabulary = new Vocabulary(["<unk>", "a", "b", "c", "d", "<eos>"]);
+        var config = new LanguageModelConfig(vocabulary.Count, 4, 3) { Cell = cell, EmbeddingSize = 5, LayerSizes = new LayerSizes([7, 3, 4]) };
+        var model = new LanguageModel<float>(config);
+        model.InitializeUniform(0.4, new Xoshiro256(21));
+        if (compress) model.Compress(name => name == "rnn.weight_hh_l0" ? WeightFormSpec.Parse("""{"kind":"low_rank","rank":2}""") : null);
+        int[] tokens = [1, 2, 3, 4, 5, 0, 2, 4, 1];
+        double expected = model.Forward(tokens.AsSpan(0, 8), tokens.AsSpan(1, 8), 8, 1, model.CreateState(1));
+
+        foreach (bool compact in new[] { false, true })
+        {
+            string path = Path.Combine(_folder.Path, compact ? "c.safetensors" : "t.safetensors");
+            ModelCheckpoint.Save(path, model, vocabulary, compact: compact);
+            var json = JsonDocument.Parse(SafeTensorsFile.Load(path).Metadata[ModelCheckpoint.ConfigKey]).RootElement;
+            Assert.Equal([7, 3, 4], json.GetProperty("hidden_sizes").EnumerateArray().Select(e => e.GetInt32()));
+            LanguageModel<float> loaded = ModelCheckpoint.Load(path).Model;
+            Assert.Equal(config, loaded.Config);
+            Assert.Equal(expected, loaded.Forward(tokens.AsSpan(0, 8), tokens.AsSpan(1, 8), 8, 1, loaded.CreateState(1)));
+        }
+
+        // Token by token, the streaming runtime gives the window's losses.
+        var runtime = StreamingLanguageModel.From(model);
+        var logits = new float[vocabulary.Count];
+        double streamed = 0;
+        for (int t = 0; t < 8; t++)
+        {
+            runtime.Step(tokens[t], logits);
+            double max = logits.Max(), sum = logits.Sum(z => Math.Exp(z - max));
+            streamed -= logits[tokens[t + 1]] - max - Math.Log(sum);
+        }
+        Assert.Equal(expected, streamed, 4);
+
+        if (compress) return;
+        // A plain state dict (no dopant.config): the sizes are read from each layer's W_hh.
+        string plain = Path.Combine(_folder.Path, "plain.safetensors");
+        new SafeTensorsFile([.. model.Parameters.Select(p => SafeTensor.Create<float>(p.Name, p.Value, [.. p.Shape.Select(d => (long)d)]))], new Dictionary<string, string> { ["format"] = "pt" }).Save(plain);
+        ModelCheckpoint inferred = ModelCheckpoint.Load(plain, vocabulary);
+        Assert.True(inferred.ArchitectureInferred);
+        Assert.Equal(config with { Dropout = 0 }, inferred.Model.Config);
+    }
+
     [Fact]
     public void A_compressed_gru_saves_and_loads_as_a_training_checkpoint_and_as_a_compact_file()
     {
@@ -96,6 +142,8 @@ public class GeneralModelCheckpointTests : IDisposable
     [InlineData("\"embedding_size\":0", "field 'embedding_size' is 0")]
     [InlineData("\"embedding_size\":4", "'encoder.weight'")]
     [InlineData("\"cell\":\"gru\"", "'rnn.bias_ih_l0'")]
+    [InlineData("\"hidden_sizes\":[4,5]", "field 'hidden_sizes': The layer sizes 4,5 name 2 layers; the model has 1")]
+    [InlineData("\"hidden_sizes\":[4]", "field 'hidden_sizes': The layer sizes 4 end with 4, but the top layer's hidden size is 6")]
     public void A_configuration_naming_an_unsupported_or_mismatched_architecture_is_refused_naming_the_field(string field, string expected)
     {
         var vocabulary = new Vocabulary(["<unk>", "a", "b", "<eos>"]);
