@@ -178,10 +178,56 @@ class RNNModel(nn.Module):
         return (z, z.clone()) if self.rnn_type == "LSTM" else z
 
 
+class LayeredRNNModel(nn.Module):
+    """RNNModel with a hidden size per layer (nn.LSTM and nn.GRU have one): a single-layer LSTM or
+    GRU per layer, dropout on the embedding, between the layers and after the top one, as RNNModel.
+    dopant_named_parameters() names the tensors as Dopant does (rnn.weight_ih_l{k}, ...). The state
+    is a list with one (h, c) or h of [1, B, H_k] per layer."""
+
+    def __init__(self, ntoken, sizes, dropout=0.0, rnn_type="LSTM", ninp=None):
+        super().__init__()
+        rnn_type = str(rnn_type).upper()
+        cell = RNNModel.CELLS[rnn_type]
+        ninp = sizes[-1] if ninp is None else int(ninp)
+        self.sizes, self.rnn_type = list(sizes), rnn_type
+        self.drop = nn.Dropout(dropout)
+        self.encoder = nn.Embedding(ntoken, ninp)
+        self.rnns = nn.ModuleList(cell(ninp if k == 0 else sizes[k - 1], size, 1) for k, size in enumerate(sizes))
+        self.decoder = nn.Linear(sizes[-1], ntoken)
+
+    def dopant_named_parameters(self):
+        for name, p in self.named_parameters():
+            if name.startswith("rnns."):
+                _, k, tensor = name.split(".")
+                name = "rnn." + tensor[:-len("_l0")] + f"_l{k}"
+            yield name, p
+
+    def init_uniform(self, init):
+        with torch.no_grad():
+            for p in self.parameters():
+                p.uniform_(-init, init)
+
+    def forward(self, inputs, hidden):
+        x = self.drop(self.encoder(inputs))
+        states = []
+        for rnn, state in zip(self.rnns, hidden):
+            x, state = rnn(x, state)
+            states.append(state)
+            x = self.drop(x)
+        return self.decoder(x), states
+
+    def init_hidden(self, bsz):
+        p = next(self.parameters())
+        zeros = [p.new_zeros(1, bsz, size) for size in self.sizes]
+        return [(z, z.clone()) for z in zeros] if self.rnn_type == "LSTM" else zeros
+
+
 def detach(hidden):
-    """A detached copy of an LSTM state (tuple) or a GRU state (tensor)."""
+    """A detached copy of an LSTM state (tuple), a GRU state (tensor) or a list of layers' states."""
     if isinstance(hidden, torch.Tensor):
         return hidden.detach()
+    if isinstance(hidden, list):
+        return [detach(h) for h in hidden]
     return tuple(h.detach() for h in hidden)
 
 

@@ -5,6 +5,8 @@
   tests/Dopant.Tests/Fixtures/lm_golden_tied.json    LSTM, decoder.weight tied to encoder.weight
   tests/Dopant.Tests/Fixtures/lm_golden_gru.json     GRU, untied, embedding width 5 != hidden 7
   tests/Dopant.Tests/Fixtures/lm_golden_emsize.json  LSTM, untied, embedding width 5 != hidden 7
+  tests/Dopant.Tests/Fixtures/lm_golden_layers.json  LSTM, embedding 5, hidden sizes 8, 4, 6 (one per layer)
+  tests/Dopant.Tests/Fixtures/lm_golden_layers_gru.json  GRU, embedding 5, hidden sizes 3, 7
   (--safetensors, on by default:)
   tests/Dopant.Tests/Fixtures/torch_tiny_lm.safetensors
       float32 copy of lm_golden.json's initial parameters + Dopant metadata
@@ -45,13 +47,22 @@ def tensor_json(t):
     return {"shape": list(t.shape), "values": [float(x) for x in t.reshape(-1).tolist()]}
 
 
+def named_parameters(model):
+    """Parameters by Dopant's names; named_parameters() lists a tied weight once (as encoder.weight)."""
+    return getattr(model, "dopant_named_parameters", model.named_parameters)()
+
+
 def params_json(model):
-    # named_parameters() lists a tied weight once (as encoder.weight)
-    return {name: tensor_json(p) for name, p in model.named_parameters()}
+    return {name: tensor_json(p) for name, p in named_parameters(model)}
 
 
 def state_json(hidden):
-    """LSTM (h, c): h_l{k}, c_l{k} per layer; GRU h: h_l{k} only."""
+    """LSTM (h, c): h_l{k}, c_l{k} per layer; GRU h: h_l{k} only. A list holds each layer's [1, B, H_k] state."""
+    if isinstance(hidden, list):
+        out = {}
+        for k, layer in enumerate(hidden):
+            out.update({key.replace("_l0", f"_l{k}"): value for key, value in state_json(layer).items()})
+        return out
     h, c = (hidden, None) if isinstance(hidden, torch.Tensor) else hidden
     out = {}
     for l in range(h.size(0)):
@@ -61,22 +72,27 @@ def state_json(hidden):
     return out
 
 
-# file name -> (tied, cell, embedding width or None for E = H, seed). The stream comes from
-# seed, the parameters from seed + 1. The first two are the original fixtures: their "config"
-# has no "cell"/"embedding_size" keys, so they stay byte-identical to the committed files.
+# file name -> (tied, cell, embedding width or None for E = H, seed, hidden size per layer or None).
+# The stream comes from seed, the parameters from seed + 1. The first two are the original
+# fixtures: their "config" has no "cell"/"embedding_size" keys, so they stay byte-identical to the
+# committed files.
 FIXTURE_SPECS = {
-    "lm_golden.json": (False, "lstm", None, SEED),
-    "lm_golden_tied.json": (True, "lstm", None, SEED),
-    "lm_golden_gru.json": (False, "gru", EMBEDDING_SIZE, SEED + 100),
-    "lm_golden_emsize.json": (False, "lstm", EMBEDDING_SIZE, SEED + 200),
+    "lm_golden.json": (False, "lstm", None, SEED, None),
+    "lm_golden_tied.json": (True, "lstm", None, SEED, None),
+    "lm_golden_gru.json": (False, "gru", EMBEDDING_SIZE, SEED + 100, None),
+    "lm_golden_emsize.json": (False, "lstm", EMBEDDING_SIZE, SEED + 200, None),
+    "lm_golden_layers.json": (False, "lstm", EMBEDDING_SIZE, SEED + 300, [8, 4, 6]),
+    "lm_golden_layers_gru.json": (False, "gru", EMBEDDING_SIZE, SEED + 400, [3, 7]),
 }
 GATE_ORDER = {"lstm": "i,f,g,o", "gru": "r,z,n"}
 
 
-def build(tied, cell="lstm", embedding_size=None, seed=SEED):
+def build(tied, cell="lstm", embedding_size=None, seed=SEED, sizes=None):
     cfg = dict(CONFIG, tied=tied)
     if cell != "lstm" or embedding_size is not None:  # new fixtures name the cell and E
         cfg.update(cell=cell, embedding_size=embedding_size or CONFIG["hidden_size"])
+    if sizes is not None:
+        cfg.update(hidden_size=sizes[-1], num_layers=len(sizes), hidden_sizes=sizes)
     gen = torch.Generator().manual_seed(seed)
     stream = torch.randint(0, cfg["vocab_size"], (STREAM_LENGTH,), generator=gen)
     data = dl.batchify(stream, cfg["batch_size"])
@@ -84,8 +100,12 @@ def build(tied, cell="lstm", embedding_size=None, seed=SEED):
     assert data.size(0) == T + 1, data.shape
 
     torch.manual_seed(seed + 1)
-    model = dl.RNNModel(cfg["vocab_size"], cfg["hidden_size"], cfg["num_layers"],
-                        cfg["dropout"], tied, rnn_type=cell.upper(), ninp=embedding_size).double()
+    if sizes is None:
+        model = dl.RNNModel(cfg["vocab_size"], cfg["hidden_size"], cfg["num_layers"],
+                            cfg["dropout"], tied, rnn_type=cell.upper(), ninp=embedding_size).double()
+    else:
+        model = dl.LayeredRNNModel(cfg["vocab_size"], sizes, cfg["dropout"], rnn_type=cell.upper(),
+                                   ninp=embedding_size).double()
     model.init_uniform(cfg["init"])
     model.train()
     initial = params_json(model)
@@ -101,7 +121,7 @@ def build(tied, cell="lstm", embedding_size=None, seed=SEED):
         "seq_len": inputs.size(0),
         "loss": loss.item(),
         "logits": tensor_json(logits),
-        "grads": {name: tensor_json(p.grad) for name, p in model.named_parameters()},
+        "grads": {name: tensor_json(p.grad) for name, p in named_parameters(model)},
         "final_state": state_json(hidden),
     }
 
@@ -183,8 +203,8 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(1)
 
-    for name, (tied, cell, emsize, seed) in FIXTURE_SPECS.items():
-        doc, model = build(tied, cell, emsize, seed)
+    for name, (tied, cell, emsize, seed, sizes) in FIXTURE_SPECS.items():
+        doc, model = build(tied, cell, emsize, seed, sizes)
         text = dumps(doc) + "\n"
         assert json.loads(text) == json.loads(json.dumps(doc))
         path = os.path.join(args.out_dir, name)

@@ -107,6 +107,8 @@ public sealed class BadInputCliTests(BadInputCliTests.Files files) : IClassFixtu
         // Architectures Dopant does not build, and model files without their words.
         { "cell-rnn", ["train", "--cell", "rnn", "--data", "DATA", "--out", "OUT", .. Tiny], "--cell: Argument 'rnn' not recognized. Must be one of: 'lstm', 'gru'" },
         { "tied-emsize", ["train", "--tied", "--emsize", "4", "--data", "DATA", "--out", "OUT", .. Tiny], "--tied needs the embedding width to equal the hidden size (--emsize 4, --hidden 8)" },
+        { "hidden-8x", ["train", "--hidden", "8,x", "--data", "DATA", "--out", "OUT", "--epochs", "1"], "--hidden: 'x' is not a positive layer size (expected e.g. 650 or 650,400)" },
+        { "hidden-sizes-layers", ["train", "--hidden", "8,6", "--layers", "3", "--data", "DATA", "--out", "OUT", "--epochs", "1"], "--hidden 8,6 gives 2 layer sizes, but --layers is 3" },
         { "gru-concatenate", ["compress", "--method", "kp", "--factor", "4", "--cell", "gru", "--concatenate", "--data", "DATA", "--out", "OUT", .. Tiny], "--concatenate needs LSTM layers" },
         { "state-dict-without-vocab", ["eval", "--model", "STATE_DICT", "--data", "DATA"], "has no 'dopant.vocab' metadata; give the vocabulary as a file of one word a line, in id order (--vocab FILE)" },
         { "vocab-file-missing", ["export", "--model", "STATE_DICT", "--vocab", "DATA_TEST.missing", "--out", "OUT"], "Vocabulary file" },

@@ -63,6 +63,43 @@ public sealed class GeneralModelCliTests : IDisposable
     }
 
     [Fact]
+    public void A_hidden_size_per_layer_trains_compresses_exports_and_evaluates()
+    {
+        string dense = Path.Combine(_folder.Path, "layers.safetensors");
+        CliProcess.Result train = CliProcess.Run(["train", "--data", _data, "--out", dense, "--hidden", "12,6", "--emsize", "5", "--bptt", "5", "--batch-size", "4", "--epochs", "2", "--json"]);
+        Assert.True(train.ExitCode == 0, train.StandardError);
+        Assert.Contains("12,6 LSTM, embedding 5", train.StandardError);
+        double trainedTest = LastJson(train.StandardOutput).GetProperty("test_ppl").GetDouble();
+
+        CliProcess.Result inspect = CliProcess.Run("inspect", dense, "--json");
+        Assert.True(inspect.ExitCode == 0, inspect.StandardError);
+        JsonElement described = JsonDocument.Parse(inspect.StandardOutput).RootElement;
+        Assert.Equal([12, 6], described.GetProperty("hidden_sizes").EnumerateArray().Select(e => e.GetInt32()));
+        Assert.Equal([24, 12], described.GetProperty("matrices").EnumerateArray()
+            .Where(m => m.GetProperty("name").GetString() == "rnn.weight_ih_l1")
+            .Select(m => new[] { m.GetProperty("rows").GetInt32(), m.GetProperty("columns").GetInt32() }).Single());
+
+        string compressed = Path.Combine(_folder.Path, "layers-dkp.safetensors");
+        CliProcess.Result compress = CliProcess.Run(["compress", "--method", "dkp", "--factor", "3", "--model", dense, "--data", _data, "--out", compressed,
+            "--prune-start", "0", "--prune-end", "1", "--bptt", "5", "--batch-size", "4", "--epochs", "2", "--json"]);
+        Assert.True(compress.ExitCode == 0, compress.StandardError);
+        string compact = Path.Combine(_folder.Path, "layers-dkp.int8.safetensors");
+        CliProcess.Result export = CliProcess.Run("export", "--model", compressed, "--out", compact, "--precision", "int8");
+        Assert.True(export.ExitCode == 0, export.StandardError);
+        CliProcess.Result eval = CliProcess.Run("eval", "--model", compact, "--data", _data, "--bptt", "5", "--batch-size", "10", "--json");
+        Assert.True(eval.ExitCode == 0, eval.StandardError);
+        double test = JsonDocument.Parse(eval.StandardOutput).RootElement.GetProperty("test_ppl").GetDouble();
+        Assert.True(test < 1.5 * trainedTest, $"dkp at 3x, int8: test perplexity {test} against dense {trainedTest}");
+
+        // ONNX keeps the state of every layer in one [layers, hidden] tensor: refused in one line, nothing written.
+        string onnx = Path.Combine(_folder.Path, "layers.onnx");
+        CliProcess.Result refused = CliProcess.Run("export", "--model", dense, "--out", onnx, "--format", "onnx");
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("its layers need one size; this model's are 12,6", refused.StandardError);
+        Assert.False(File.Exists(onnx));
+    }
+
+    [Fact]
     public void A_pytorch_state_dict_is_inspected_converted_and_scored_with_a_vocabulary_file()
     {
         string stateDict = Fixture("torch_gru_state_dict.safetensors"), vocab = Fixture("torch_gru_state_dict.vocab.txt");

@@ -142,6 +142,34 @@ public sealed class LabelerTrainerTests : IDisposable
     }
 
     [Fact]
+    public void A_labeler_with_a_hidden_size_per_layer_round_trips_and_streams_as_its_forward()
+    {
+        var vocabulary = new Vocabulary(["<unk>", "a", "b", "c"]);
+        var config = new SentenceModelConfig(4, 3, 2, 3, 3, LabelHead.TokenLabels) { Cell = RecurrentCell.Gru, LayerSizes = new LayerSizes([6, 4, 2]) };
+        var model = new SentenceLabeler<float>(config);
+        model.InitializeUniform(0.5, new Dopant.Numerics.Xoshiro256(3));
+        int[] sentence = [1, 3, 2, 2, 0];
+        model.Forward(sentence, [5], [0, 1, 2, 0, 1], 5, 1);
+        float[] probabilities = model.Probabilities.ToArray();
+        string path = Path.Combine(_folder.Path, "layers.safetensors");
+        LabelerCheckpoint.Save(path, model, vocabulary, ["x", "y", "z"]);
+        LabelerCheckpoint loaded = LabelerCheckpoint.Load(path);
+        Assert.Equal(config, loaded.Model.Config);
+        loaded.Model.Forward(sentence, [5], [0, 1, 2, 0, 1], 5, 1);
+        Assert.Equal(probabilities, loaded.Model.Probabilities.ToArray());
+
+        var streaming = Dopant.Inference.StreamingLabeler.From(loaded.Model);
+        var logits = new float[3];
+        for (int t = 0; t < sentence.Length; t++)
+        {
+            streaming.Advance(sentence[t]);
+            streaming.TokenLogits(logits);
+            double max = logits.Max(), sum = logits.Sum(z => Math.Exp(z - max));
+            for (int c = 0; c < 3; c++) Assert.Equal(probabilities[t * 3 + c], Math.Exp(logits[c] - max) / sum, 5);
+        }
+    }
+
+    [Fact]
     public void A_diverging_epoch_is_rolled_back_and_trained_again_at_a_lower_rate_and_a_resumed_run_keeps_that_rate()
     {
         (string tags, _) = WriteToyCorpora(_folder);

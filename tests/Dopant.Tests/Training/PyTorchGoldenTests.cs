@@ -14,7 +14,7 @@ namespace Dopant.Tests.Training;
 /// </summary>
 public class PyTorchGoldenTests
 {
-    public static TheoryData<string> Fixtures => new() { "lm_golden.json", "lm_golden_tied.json", "lm_golden_gru.json", "lm_golden_emsize.json" };
+    public static TheoryData<string> Fixtures => new() { "lm_golden.json", "lm_golden_tied.json", "lm_golden_gru.json", "lm_golden_emsize.json", "lm_golden_layers.json", "lm_golden_layers_gru.json" };
 
     [Theory]
     [MemberData(nameof(Fixtures))]
@@ -103,6 +103,7 @@ public class PyTorchGoldenTests
         {
             Cell = fixture.Config.TryGetProperty("cell", out JsonElement cell) ? RecurrentCells.Parse(cell.GetString()!) : RecurrentCell.Lstm,
             EmbeddingSize = fixture.Config.TryGetProperty("embedding_size", out JsonElement width) ? width.GetInt32() : fixture.Int("hidden_size"),
+            LayerSizes = fixture.Config.TryGetProperty("hidden_sizes", out JsonElement sizes) ? new LayerSizes(sizes.EnumerateArray().Select(e => e.GetInt32())) : default,
         };
         var model = new LanguageModel<T>(config);
         foreach (Parameter<T> p in model.Parameters)
