@@ -59,11 +59,33 @@ internal static class CompressCommand
         {
             ThreadsOption.Apply(parse, threads);
             string? outPath = parse.GetValue(output);
+            if (parse.GetValue(scheme.Scheme) is not null || (parse.GetValue(resume) && outPath is not null && SchemeCompressOptions.IsSchemeRun(outPath)))
+            {
+                string path = outPath ?? throw new ArgumentException("--scheme needs --out, the compressed model file (--run is for --method runs).");
+                if (parse.GetValue(run) is not null) throw new ArgumentException("--run is for --method runs; a --scheme run keeps its state beside --out.");
+                if (parse.GetValue(method) is not null) throw new ArgumentException("--scheme and --method are alternatives; give one.");
+                string denseModel = parse.GetValue(from) ?? throw new ArgumentException("--scheme needs --model, the trained dense model to compress (also when resuming).");
+                if (parse.GetValue(resume) && (parse.GetValue(scheme.Scheme) is not null || binder.AnyOverride(parse)))
+                    throw new ArgumentException("--resume continues with the scheme and options stored by the run; drop --scheme and the other options.");
+                bool labeler = LabelerCheckpoint.Holds(denseModel);
+                string schemeData = labeler
+                    ? parse.GetValue(data) ?? throw new ArgumentException("Compressing a tagger or classifier needs --data, the folder of its train.txt, valid.txt and test.txt.")
+                    : DataCommand.ResolveDataFolder(parse.GetValue(data));
+                SchemeRunSettings? settings = parse.GetValue(resume) ? null : labeler ? scheme.LabelerSettings(parse, binder, denseModel) : scheme.Settings(parse, binder);
+                if (!parse.GetValue(resume) && parse.GetValue(force))
+                {
+                    File.Delete(path);
+                    File.Delete(SchemeCompressionRun.StatePath(path));
+                }
+                if (labeler) SchemeCompressOptions.ExecuteLabeler(denseModel, schemeData, path, settings, parse.GetValue(resume), parse.GetValue(json), cancellationToken);
+                else SchemeCompressOptions.Execute(denseModel, schemeData, path, settings, parse.GetValue(resume), parse.GetValue(json), cancellationToken);
+                return Task.FromResult(0);
+            }
             bool labelerResume = parse.GetValue(resume) && outPath is not null && LabelerCheckpoint.Holds(outPath);
             if (labelerResume || parse.GetValue(from) is { } start && LabelerCheckpoint.Holds(start))
             {
-                if (parse.GetValue(scheme.Scheme) is not null || parse.GetValue(run) is not null || parse.GetValue(concatenate) || parse.GetValue(distill) is not null)
-                    throw new ArgumentException("A tagger or classifier compresses with --method; --scheme, --run, --concatenate and --distill apply to language models.");
+                if (parse.GetValue(run) is not null || parse.GetValue(concatenate) || parse.GetValue(distill) is not null)
+                    throw new ArgumentException("--run, --concatenate and --distill apply to language models, not to a tagger or classifier.");
                 string labeled = parse.GetValue(data) ?? throw new ArgumentException("Compressing a tagger or classifier needs --data, the folder of its train.txt, valid.txt and test.txt.");
                 string path = outPath ?? throw new ArgumentException("--out is required: the compressed model file, also the per-epoch checkpoint.");
                 if (labelerResume)
@@ -91,23 +113,6 @@ internal static class CompressCommand
                 return Task.FromResult(0);
             }
             string folder = DataCommand.ResolveDataFolder(parse.GetValue(data));
-            if (parse.GetValue(scheme.Scheme) is not null || (parse.GetValue(resume) && outPath is not null && SchemeCompressOptions.IsSchemeRun(outPath)))
-            {
-                string path = outPath ?? throw new ArgumentException("--scheme needs --out, the compressed model file (--run is for --method runs).");
-                if (parse.GetValue(run) is not null) throw new ArgumentException("--run is for --method runs; a --scheme run keeps its state beside --out.");
-                if (parse.GetValue(method) is not null) throw new ArgumentException("--scheme and --method are alternatives; give one.");
-                string denseModel = parse.GetValue(from) ?? throw new ArgumentException("--scheme needs --model, the trained dense model to compress (also when resuming).");
-                if (parse.GetValue(resume) && (parse.GetValue(scheme.Scheme) is not null || binder.AnyOverride(parse)))
-                    throw new ArgumentException("--resume continues with the scheme and options stored by the run; drop --scheme and the other options.");
-                SchemeRunSettings? settings = parse.GetValue(resume) ? null : scheme.Settings(parse, binder);
-                if (!parse.GetValue(resume) && parse.GetValue(force))
-                {
-                    File.Delete(path);
-                    File.Delete(SchemeCompressionRun.StatePath(path));
-                }
-                SchemeCompressOptions.Execute(denseModel, folder, path, settings, parse.GetValue(resume), parse.GetValue(json), cancellationToken);
-                return Task.FromResult(0);
-            }
             LanguageModelTrainer trainer;
             string checkpoint;
             TrainingRecorder? recorder;

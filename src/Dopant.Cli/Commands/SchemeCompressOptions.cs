@@ -25,7 +25,7 @@ internal sealed class SchemeCompressOptions
 
     /// <summary>Whether the run writing <paramref name="output"/> is a scheme run in progress.</summary>
     public static bool IsSchemeRun(string output) => File.Exists(SchemeCompressionRun.StatePath(output))
-        || (File.Exists(output) && ModelCheckpoint.Load(output).Options?.Scheme is not null);
+        || (File.Exists(output) && (LabelerCheckpoint.Holds(output) ? LabelerCheckpoint.Load(output).Options?.Scheme : ModelCheckpoint.Load(output).Options?.Scheme) is not null);
 
     /// <summary>
     /// The run's settings; <paramref name="level"/>, when given, replaces --level (a search's trial level). The L steps and
@@ -36,6 +36,25 @@ internal sealed class SchemeCompressOptions
     {
         TrainingOptions training = binder.Bind(parse);
         if (!binder.GivesLearningRate(parse)) training = training with { LearningRate = DefaultLearningRate };
+        return LearningCompressionSettings(parse, level, training);
+    }
+
+    /// <summary>
+    /// The settings of a tagger's or classifier's run: the dense model's training options with the command line's
+    /// overrides; the L steps (in batches) and the fine-tuning run SGD at --lr if given, else at <see cref="DefaultLearningRate"/>.
+    /// </summary>
+    public SchemeRunSettings LabelerSettings(ParseResult parse, TrainingOptionsBinder binder, string denseModel)
+    {
+        LabelerCheckpoint dense = LabelerCheckpoint.Load(denseModel);
+        LabelerOptions stored = (dense.Options ?? LabelerOptions.FromPreset(dense.Model.Config.Head == Models.LabelHead.TokenLabels ? "tagger" : "classifier"))
+            .WithArchitectureOf(dense.Model.Config);
+        LabelerOptions labeler = binder.BindLabeler(parse, stored) with { Optimizer = "sgd" };
+        if (!binder.GivesLearningRate(parse)) labeler = labeler with { LearningRate = DefaultLearningRate };
+        return LearningCompressionSettings(parse, null, TrainingOptions.FromPreset("small")) with { Labeler = labeler };
+    }
+
+    private SchemeRunSettings LearningCompressionSettings(ParseResult parse, double? level, TrainingOptions training)
+    {
         string path = parse.GetValue(Scheme)!;
         SchemeFile file = SchemeFile.Load(path);
         level ??= parse.GetValue(Level);
@@ -73,11 +92,45 @@ internal sealed class SchemeCompressOptions
             }, ModelCheckpoint.Json));
             return;
         }
-        Console.WriteLine($"{"matrix",-20} {"dense bytes",12} {"bytes",12} {"factor",7}");
-        foreach ((string name, StorageEstimate dense, StorageEstimate compressed) in r.Storage)
-            Console.WriteLine($"{name,-20} {dense.Bytes,12:N0} {compressed.Bytes,12:N0} {(double)dense.Bytes / compressed.Bytes,6:F1}x");
+        PrintStorage(r.Storage);
         Console.WriteLine($"whole model: {r.DenseBytes:N0} -> {r.CompressedBytes:N0} bytes ({r.ByteFactor:F1}x); L-C kept iteration {r.BestIteration}; " +
                           $"valid perplexity {r.ValidPerplexity:F2}, test perplexity {r.TestPerplexity:F2}; model saved to {output}");
+    }
+
+    /// <summary>Runs or resumes a tagger's or classifier's scheme compression and prints its result.</summary>
+    public static void ExecuteLabeler(string denseModel, string folder, string output, SchemeRunSettings? settings, bool resume, bool json, CancellationToken cancellationToken)
+    {
+        var iterations = new Reporter<LearningCompressionIteration>(i => Console.Error.WriteLine(
+            $"L-C iteration {i.Iteration}: μ {i.Mu:G3}, valid loss of the compressed weights {i.ValidationLoss:F4}, ‖w − Δ(θ)‖ {i.Distance:G4}"));
+        LabelerSchemeRunResult r = LabelerSchemeCompressionRun.Run(denseModel, folder, output, settings, resume, new ConsoleProgress(), iterations, cancellationToken);
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(new
+            {
+                model = output,
+                valid_accuracy = r.Valid.Accuracy,
+                test_accuracy = r.Test.Accuracy,
+                valid_macro_f1 = r.Valid.MacroF1,
+                test_macro_f1 = r.Test.MacroF1,
+                dense_bytes = r.DenseBytes,
+                compressed_bytes = r.CompressedBytes,
+                byte_factor = r.ByteFactor,
+                lc_best_iteration = r.BestIteration,
+                lc_history = r.History,
+                matrices = r.Storage.Select(s => new { name = s.Name, dense_bytes = s.Dense.Bytes, bytes = s.Compressed.Bytes, values = s.Compressed.Values }),
+            }, ModelCheckpoint.Json));
+            return;
+        }
+        PrintStorage(r.Storage);
+        Console.WriteLine($"whole model: {r.DenseBytes:N0} -> {r.CompressedBytes:N0} bytes ({r.ByteFactor:F1}x); L-C kept iteration {r.BestIteration}; " +
+                          $"valid accuracy {r.Valid.Accuracy:P2}, test accuracy {r.Test.Accuracy:P2}; model saved to {output}");
+    }
+
+    private static void PrintStorage(IReadOnlyList<(string Name, StorageEstimate Dense, StorageEstimate Compressed)> storage)
+    {
+        Console.WriteLine($"{"matrix",-24} {"dense bytes",12} {"bytes",12} {"factor",7}");
+        foreach ((string name, StorageEstimate dense, StorageEstimate compressed) in storage)
+            Console.WriteLine($"{name,-24} {dense.Bytes,12:N0} {compressed.Bytes,12:N0} {(double)dense.Bytes / compressed.Bytes,6:F1}x");
     }
 
     private sealed class Reporter<T>(Action<T> report) : IProgress<T>

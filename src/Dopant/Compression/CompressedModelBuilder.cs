@@ -6,13 +6,13 @@ namespace Dopant.Compression;
 /// <summary>
 /// Turns a model whose weights hold their compressed values Δ(θ) (the end of learning-compression) into a model that
 /// stores them in compressed form for masked fine-tuning, the runtime and the checkpoint: any matrix under a structured
-/// projection (the embedding and decoder included) becomes that form, a pruned LSTM matrix a <see cref="PrunedMatrix{T}"/> (in the rule's blocks)
+/// projection (the embedding and decoder included) becomes that form, a pruned recurrent matrix a <see cref="PrunedMatrix{T}"/> (in the rule's blocks)
 /// holding its zero pattern as the mask; a pruned embedding or decoder keeps a mask that <see cref="ApplyMasks"/>
 /// re-applies after every update. Quantization is applied again to the fine-tuned values by <see cref="Quantize"/>.
 /// </summary>
 public sealed class CompressedModelBuilder
 {
-    private readonly LanguageModel<float> _model;
+    private readonly ICompressibleModel<float> _model;
     private readonly CompressionScheme _scheme;
     private readonly List<(float[] Values, bool[] Kept)> _masks = [];
 
@@ -21,7 +21,7 @@ public sealed class CompressedModelBuilder
     /// The scheme selects nothing, or quantizes a structured form (not supported: the factors would need their own
     /// scales), or gives a structured form other operators.
     /// </exception>
-    public CompressedModelBuilder(LanguageModel<float> model, CompressionScheme scheme)
+    public CompressedModelBuilder(ICompressibleModel<float> model, CompressionScheme scheme)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(scheme);
@@ -45,7 +45,7 @@ public sealed class CompressedModelBuilder
         op is ComposedOperator composed ? composed.Operators.SelectMany(Flatten) : [op];
 
     /// <summary>
-    /// Replaces the selected LSTM matrices by their compressed forms built from their current values and records the
+    /// Replaces the selected weight matrices by their compressed forms built from their current values and records the
     /// masks of pruned embedding and decoder weights. Call once, on the model holding Δ(θ).
     /// </summary>
     public void Build()
@@ -58,19 +58,19 @@ public sealed class CompressedModelBuilder
             if (!rules.TryGetValue(w.Name, out SchemeRule? rule) || !Prunes(rule) || w.Kind is WeightKind.LstmInput or WeightKind.LstmRecurrent) continue;
             _masks.Add((w.Values, [.. w.Values.Select(v => v != 0)]));
         }
-        foreach (IRecurrentLayer<float> layer in _model.Layers)
+        // Recurrent matrices take their form or become pruned matrices; the embedding and the decoder take a structured
+        // form when their rule projects onto one, and pruned, stay dense under the masks recorded above.
+        foreach ((string name, IWeightMatrix<float> matrix) in _model.WeightMatrices.ToList())
         {
-            IWeightMatrix<float> input = Form(layer.InputWeights, layer.InputWeightsName, WeightKind.LstmInput);
-            IWeightMatrix<float> recurrent = Form(layer.RecurrentWeights, layer.RecurrentWeightsName, WeightKind.LstmRecurrent);
-            layer.ReplaceWeights(input, recurrent);
-        }
-        // The embedding and the decoder take a structured form when their rule projects onto one; pruned, they stay
-        // dense under the masks recorded above.
-        foreach ((string name, IWeightMatrix<float> matrix, WeightKind kind) in (IEnumerable<(string, IWeightMatrix<float>, WeightKind)>)
-                 [(LanguageModel<float>.EncoderWeightName, _model.Encoder.Table, WeightKind.Embedding),
-                  .. _model.Config.TiedWeights ? [] : new[] { (LanguageModel<float>.DecoderWeightName, _model.Decoder.Weight, WeightKind.Decoder) }])
-            if (rules.TryGetValue(name, out SchemeRule? rule) && Flatten(rule.Operator).OfType<FormProjection>().FirstOrDefault() is { } projection)
+            if (WeightKinds.Of(name) is not { } kind) continue;
+            bool recurrent = kind is WeightKind.LstmInput or WeightKind.LstmRecurrent;
+            if (recurrent)
+            {
+                if (Form(matrix, name, kind) is var form && !ReferenceEquals(form, matrix)) _model.ReplaceMatrix(name, form);
+            }
+            else if (rules.TryGetValue(name, out SchemeRule? rule) && Flatten(rule.Operator).OfType<FormProjection>().FirstOrDefault() is { } projection)
                 _model.ReplaceMatrix(name, projection.Fit(new CompressibleWeight(name, kind, matrix.Rows, matrix.Columns, matrix.ToDense())));
+        }
 
         IWeightMatrix<float> Form(IWeightMatrix<float> matrix, string name, WeightKind kind)
         {
@@ -132,13 +132,9 @@ public sealed class CompressedModelBuilder
     // Views of every weight matrix's values: the parameter itself for dense and pruned matrices, a dense copy for forms.
     private List<CompressibleWeight> DenseWeights()
     {
-        var weights = new List<CompressibleWeight> { View(_model.Encoder.Table, LanguageModel<float>.EncoderWeightName, WeightKind.Embedding) };
-        foreach (IRecurrentLayer<float> layer in _model.Layers)
-        {
-            weights.Add(View(layer.InputWeights, layer.InputWeightsName, WeightKind.LstmInput));
-            weights.Add(View(layer.RecurrentWeights, layer.RecurrentWeightsName, WeightKind.LstmRecurrent));
-        }
-        if (!_model.Config.TiedWeights) weights.Add(View(_model.Decoder.Weight, "decoder.weight", WeightKind.Decoder));
+        var weights = new List<CompressibleWeight>();
+        foreach ((string name, IWeightMatrix<float> matrix) in _model.WeightMatrices)
+            if (WeightKinds.Of(name) is { } kind) weights.Add(View(matrix, name, kind));
         return weights;
 
         static CompressibleWeight View(IWeightMatrix<float> m, string name, WeightKind kind) => m switch

@@ -3,32 +3,27 @@ using Dopant.Models;
 
 namespace Dopant.Compression;
 
-/// <summary>The dense weight matrices of a language model as <see cref="CompressibleWeight"/> views of its parameters.</summary>
+/// <summary>The dense weight matrices of a model as <see cref="CompressibleWeight"/> views of its parameters.</summary>
 public static class ModelWeights
 {
     /// <summary>
-    /// <c>encoder.weight</c>, every layer's <c>rnn.weight_ih_l{i}</c> and <c>rnn.weight_hh_l{i}</c>, and
-    /// <c>decoder.weight</c> (left out when tied to the encoder). Projecting them changes the model.
+    /// Every weight matrix in state-dict order: <c>encoder.weight</c>, every layer's <c>rnn.weight_ih_l{i}</c> and
+    /// <c>rnn.weight_hh_l{i}</c> (and their <c>_reverse</c> twins), and <c>decoder.weight</c> (left out when tied to
+    /// the encoder). Projecting them changes the model.
     /// </summary>
-    /// <exception cref="ArgumentException">An LSTM matrix is not dense (the model is already compressed) or a layer's matrices are combined.</exception>
-    public static IReadOnlyList<CompressibleWeight> Of(LanguageModel<float> model)
+    /// <exception cref="ArgumentException">A matrix is not dense (the model is already compressed) or a layer's matrices are combined.</exception>
+    public static IReadOnlyList<CompressibleWeight> Of(ICompressibleModel<float> model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var weights = new List<CompressibleWeight> { Dense(model.Encoder.Table, LanguageModel<float>.EncoderWeightName, WeightKind.Embedding) };
-        foreach (IRecurrentLayer<float> layer in model.Layers)
+        var weights = new List<CompressibleWeight>();
+        foreach ((string name, IWeightMatrix<float> matrix) in model.WeightMatrices)
         {
-            if (layer.CombinedWeights is not null)
-                throw new ArgumentException($"Layer {layer.Index} has a combined [W_ih | W_hh] matrix; schemes work on separate dense matrices.");
-            weights.Add(Dense(layer.InputWeights, layer.InputWeightsName, WeightKind.LstmInput));
-            weights.Add(Dense(layer.RecurrentWeights, layer.RecurrentWeightsName, WeightKind.LstmRecurrent));
+            WeightKind kind = WeightKinds.Of(name)
+                ?? throw new ArgumentException($"'{name}' is a combined [W_ih | W_hh] matrix; schemes work on separate dense matrices.");
+            weights.Add(matrix is DenseMatrix<float> dense
+                ? new CompressibleWeight(name, kind, matrix.Rows, matrix.Columns, dense.Weight.Value, dense.Weight.Gradient)
+                : throw new ArgumentException($"'{name}' is already compressed ({WeightForms.Describe(matrix).Kind}); a scheme starts from a dense model."));
         }
-        if (!model.Config.TiedWeights) weights.Add(Dense(model.Decoder.Weight, "decoder.weight", WeightKind.Decoder));
         return weights;
     }
-
-    private static CompressibleWeight Dense(IWeightMatrix<float> matrix, string name, WeightKind kind) => matrix is DenseMatrix<float> dense
-        ? View(dense.Weight, kind)
-        : throw new ArgumentException($"'{name}' is already compressed ({WeightForms.Describe(matrix).Kind}); a scheme starts from a dense model.");
-
-    private static CompressibleWeight View(Parameter<float> p, WeightKind kind) => new(p.Name, kind, p.Shape[0], p.Shape[1], p.Value, p.Gradient);
 }

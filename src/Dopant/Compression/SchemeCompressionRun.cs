@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Dopant.Data;
+using Dopant.Matrices;
 using Dopant.Models;
 using Dopant.Tasks;
 using Dopant.Training;
@@ -121,10 +122,24 @@ public static class SchemeCompressionRun
         builder.Quantize();
         double valid = PerplexityEvaluator.Evaluate(model, corpus.Valid, fineTune.EvalBatchSize, fineTune.Bptt).Value;
         double test = PerplexityEvaluator.Evaluate(model, corpus.Test, fineTune.EvalBatchSize, fineTune.Bptt).Value;
-        var storage = builder.Account();
-        long biases = model.Parameters.Where(p => p.Shape.Length == 1).Sum(p => (long)p.Length) * sizeof(float);
-        long denseBytes = storage.Sum(s => s.Dense.Bytes) + biases, compressedBytes = storage.Sum(s => s.Compressed.Bytes) + biases;
+        (var storage, long denseBytes, long compressedBytes, Dictionary<string, string> metadata) = Account(builder, model.Parameters, lcState);
         var result = new SchemeRunResult(valid, test, lcState.History, lcState.BestIteration, storage, denseBytes, compressedBytes);
+        // The options (the scheme) are stored even without fine-tuning, so that resuming a finished run re-evaluates it.
+        ModelCheckpoint.Save(output, model, vocabulary, fineTune, trainer?.State, null, metadata);
+        File.Delete(statePath);
+        return result;
+    }
+
+    /// <summary>
+    /// The storage of the built model's matrices, its whole size dense and compressed (biases in fp32), and the
+    /// metadata that records them with the L-C history in the final file.
+    /// </summary>
+    internal static (IReadOnlyList<(string Name, StorageEstimate Dense, StorageEstimate Compressed)> Storage, long DenseBytes, long CompressedBytes,
+        Dictionary<string, string> Metadata) Account(CompressedModelBuilder builder, IEnumerable<Parameter<float>> parameters, LearningCompressionState lcState)
+    {
+        var storage = builder.Account();
+        long biases = parameters.Where(p => p.Shape.Length == 1).Sum(p => (long)p.Length) * sizeof(float);
+        long denseBytes = storage.Sum(s => s.Dense.Bytes) + biases, compressedBytes = storage.Sum(s => s.Compressed.Bytes) + biases;
         var metadata = new Dictionary<string, string>
         {
             [StorageKey] = JsonSerializer.Serialize(new
@@ -134,9 +149,6 @@ public static class SchemeCompressionRun
                 lc_history = lcState.History, lc_best_iteration = lcState.BestIteration,
             }),
         };
-        // The options (the scheme) are stored even without fine-tuning, so that resuming a finished run re-evaluates it.
-        ModelCheckpoint.Save(output, model, vocabulary, fineTune, trainer?.State, null, metadata);
-        File.Delete(statePath);
-        return result;
+        return (storage, denseBytes, compressedBytes, metadata);
     }
 }

@@ -70,12 +70,13 @@ public sealed class LabelerCheckpoint
     /// <summary>
     /// Writes a checkpoint atomically: weight matrices in any form (listed in <c>dopant.forms</c>, their pruned parts
     /// with masks), or with <paramref name="compact"/> the deployment form (pruned parts in CSR, dense matrices at
-    /// <paramref name="precision"/>, no training state), as <see cref="ModelCheckpoint.Save"/> stores a language model.
+    /// <paramref name="precision"/>, no training state), as <see cref="ModelCheckpoint.Save"/> stores a language model;
+    /// <paramref name="metadata"/> adds entries (such as a scheme run's storage accounting).
     /// </summary>
     /// <exception cref="ArgumentException">The vocabulary or labels do not fit the model, or a compact file is given training state.</exception>
     public static void Save(string path, SentenceLabeler<float> model, Vocabulary vocabulary, IReadOnlyList<string> labels,
         LabelerOptions? options = null, LabelerState? state = null, IOptimizer<float>? optimizer = null, bool compact = false,
-        WeightPrecision precision = WeightPrecision.Float32)
+        WeightPrecision precision = WeightPrecision.Float32, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(model);
@@ -92,19 +93,20 @@ public sealed class LabelerCheckpoint
         if (optimizer is not null)
             foreach ((string key, float[] values) in optimizer.State.OrderBy(kv => kv.Key, StringComparer.Ordinal))
                 tensors.Add(SafeTensor.Create<float>(OptimizerPrefix + key, values, values.Length));
-        var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
+        var header = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["format"] = "pt",
             [ModelCheckpoint.ConfigKey] = JsonSerializer.Serialize(ConfigJson.From(c), ModelCheckpoint.Json),
             [ModelCheckpoint.VocabularyKey] = JsonSerializer.Serialize(vocabulary.Words, ModelCheckpoint.Json),
             [LabelsKey] = JsonSerializer.Serialize(labels, ModelCheckpoint.Json),
         };
-        if (forms.Count > 0) metadata[ModelCheckpoint.FormsKey] = JsonSerializer.Serialize(forms, ModelCheckpoint.Json);
-        if (compact) metadata[ModelCheckpoint.StorageKey] = "csr";
-        if (precision != WeightPrecision.Float32) metadata[ModelCheckpoint.PrecisionKey] = WeightTensors.PrecisionName(precision);
-        if (options is not null) metadata[ModelCheckpoint.OptionsKey] = JsonSerializer.Serialize(options, ModelCheckpoint.Json);
-        if (state is not null) metadata[ModelCheckpoint.StateKey] = JsonSerializer.Serialize(state with { OptimizerSteps = optimizer?.StepCount ?? state.OptimizerSteps }, ModelCheckpoint.Json);
-        new SafeTensorsFile(tensors, metadata).Save(path);
+        if (forms.Count > 0) header[ModelCheckpoint.FormsKey] = JsonSerializer.Serialize(forms, ModelCheckpoint.Json);
+        if (compact) header[ModelCheckpoint.StorageKey] = "csr";
+        if (precision != WeightPrecision.Float32) header[ModelCheckpoint.PrecisionKey] = WeightTensors.PrecisionName(precision);
+        if (options is not null) header[ModelCheckpoint.OptionsKey] = JsonSerializer.Serialize(options, ModelCheckpoint.Json);
+        if (state is not null) header[ModelCheckpoint.StateKey] = JsonSerializer.Serialize(state with { OptimizerSteps = optimizer?.StepCount ?? state.OptimizerSteps }, ModelCheckpoint.Json);
+        foreach ((string key, string value) in metadata ?? new Dictionary<string, string>()) header[key] = value;
+        new SafeTensorsFile(tensors, header).Save(path);
     }
 
     /// <summary>

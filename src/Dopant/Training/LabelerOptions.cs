@@ -80,6 +80,17 @@ public sealed record LabelerOptions
     /// <summary>The compression method of a compressing run (its forms replace the selected matrices before training); null for dense training.</summary>
     public LstmCompression? Compression { get; init; }
 
+    /// <summary>
+    /// The compression scheme (JSON, <c>Compression.SchemeFile</c>) the run fine-tunes the result of, for a run of
+    /// <c>dopant compress --scheme</c>; null otherwise.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Scheme { get; init; }
+
+    /// <summary>The level substituted for <c>"$level"</c> in <see cref="Scheme"/>, if it has one.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? SchemeLevel { get; init; }
+
     /// <summary>The sparsity the pruned parts reach (set from <see cref="Compression"/>); 0 prunes nothing.</summary>
     public double FinalSparsity { get; init; }
 

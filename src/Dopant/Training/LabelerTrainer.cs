@@ -89,6 +89,9 @@ public sealed class LabelerTrainer
         return trainer;
     }
 
+    /// <summary>Raised after every optimizer step of training (to re-impose constraints on the weights, such as masks).</summary>
+    public event Action? OptimizerStepped;
+
     /// <summary>Raised when an epoch diverged and was rolled back to train again at a lower learning rate.</summary>
     public event Action<DivergenceEvent>? Diverged;
 
@@ -121,18 +124,19 @@ public sealed class LabelerTrainer
                 _doping is null || double.IsNaN(_doping.Sparsity) ? null : _doping.Sparsity);
             _history.Add(result);
             EpochsCompleted = epoch;
-            LabelerCheckpoint.Save(checkpointPath, Model, Corpus.Vocabulary, Corpus.Labels, Options,
-                new LabelerState
-                {
-                    EpochsCompleted = epoch, RandomState = Model.Random.GetState(), OptimizerSteps = _optimizer.StepCount, History = [.. _history],
-                    LearningRateScale = _rollbacks.LearningRateScale, Divergences = [.. _rollbacks.Events],
-                },
-                _optimizer);
+            LabelerCheckpoint.Save(checkpointPath, Model, Corpus.Vocabulary, Corpus.Labels, Options, State, _optimizer);
             EpochCompleted?.Invoke(result);
         }
         Model.Training = false;
         return (Evaluate(Model, Corpus.Valid, Corpus, Options), Evaluate(Model, Corpus.Test, Corpus, Options));
     }
+
+    /// <summary>The run's state after its last finished epoch, as its checkpoints store it.</summary>
+    public LabelerState State => new()
+    {
+        EpochsCompleted = EpochsCompleted, RandomState = Model.Random.GetState(), OptimizerSteps = _optimizer.StepCount, History = [.. _history],
+        LearningRateScale = _rollbacks.LearningRateScale, Divergences = [.. _rollbacks.Events],
+    };
 
     /// <summary>Every epoch that diverged and was rolled back.</summary>
     public IReadOnlyList<DivergenceEvent> Divergences => _rollbacks.Events;
@@ -165,6 +169,7 @@ public sealed class LabelerTrainer
             double coefficient = GradientClipping.Coefficient(GradientClipping.GlobalNorm(_chunks), Options.Clip);
             _optimizer.Step(_parameters, rate, coefficient);
             _doping?.AfterStep(_optimizer.StepCount);
+            OptimizerStepped?.Invoke();
             lossSum += loss;
             labelCount += Model.Count;
             double elapsed = clock.Elapsed.TotalSeconds;

@@ -52,6 +52,49 @@ public sealed class LabelerCliTests : IDisposable
     }
 
     [Fact]
+    public void A_tagger_compresses_by_a_scheme_with_learning_compression_and_resumes_its_finished_run()
+    {
+        string dense = Path.Combine(_folder.Path, "dense-tagger.safetensors");
+        CliProcess.Result train = CliProcess.Run(["train", "--task", "tag", "--data", _tags, "--out", dense, "--epochs", "4", "--json", .. Small]);
+        Assert.True(train.ExitCode == 0, train.StandardError);
+        double denseAccuracy = JsonDocument.Parse(train.StandardOutput).RootElement.GetProperty("test").GetProperty("accuracy").GetDouble();
+
+        // Pruned recurrent matrices (both directions, int8), a low-rank embedding: Condensa's operators on a tagger.
+        string scheme = _folder.Write("scheme.json", """
+            { "rules": [
+                { "select": { "kinds": ["lstm"] }, "operators": [ { "op": "prune", "factor": "$level" }, { "op": "quantize", "precision": "int8" } ] },
+                { "select": { "kinds": ["embedding"] }, "operators": [ { "op": "lmf", "factor": 2 } ] } ] }
+            """);
+        string output = Path.Combine(_folder.Path, "tagger-lc.safetensors");
+        string[] compress = ["compress", "--scheme", scheme, "--level", "4", "--model", dense, "--data", _tags, "--out", output,
+            "--lc-iterations", "2", "--l-step-windows", "10", "--fine-tune-epochs", "1", "--threads", "1", "--json"];
+        CliProcess.Result run = CliProcess.Run(compress);
+        Assert.True(run.ExitCode == 0, run.StandardError);
+        Assert.Contains("L-C iteration 2", run.StandardError);
+        JsonElement result = JsonDocument.Parse(run.StandardOutput.Split('\n').Last(l => l.StartsWith('{'))).RootElement;
+        Assert.Equal(3, result.GetProperty("lc_history").GetArrayLength());
+        Assert.True(result.GetProperty("byte_factor").GetDouble() > 2, result.GetRawText());
+        double accuracy = result.GetProperty("test_accuracy").GetDouble();
+        Assert.True(accuracy > denseAccuracy - 0.05, $"compressed test accuracy {accuracy} against dense {denseAccuracy}");
+        Assert.Contains(result.GetProperty("matrices").EnumerateArray(), m => m.GetProperty("name").GetString() == "rnn.weight_hh_l0_reverse");
+        Assert.False(File.Exists(output + ".lc"), "the L-C state is removed once the model is written");
+
+        CliProcess.Result inspect = CliProcess.Run("inspect", output, "--json");
+        Assert.True(inspect.ExitCode == 0, inspect.StandardError);
+        var forms = JsonDocument.Parse(inspect.StandardOutput).RootElement.GetProperty("matrices").EnumerateArray()
+            .ToDictionary(m => m.GetProperty("name").GetString()!, m => m.GetProperty("form").GetString());
+        Assert.Equal("low_rank", forms["encoder.weight"]);
+        Assert.Equal("pruned", forms["rnn.weight_ih_l1_reverse"]);
+
+        CliProcess.Result eval = CliProcess.Run("eval", "--model", output, "--data", _tags, "--json");
+        Assert.True(eval.ExitCode == 0, eval.StandardError);
+        Assert.Equal(accuracy, JsonDocument.Parse(eval.StandardOutput).RootElement.GetProperty("test").GetProperty("accuracy").GetDouble());
+        CliProcess.Result resumed = CliProcess.Run("compress", "--resume", "--model", dense, "--data", _tags, "--out", output, "--json");
+        Assert.True(resumed.ExitCode == 0, resumed.StandardError);
+        Assert.Equal(accuracy, JsonDocument.Parse(resumed.StandardOutput.Split('\n').Last(l => l.StartsWith('{'))).RootElement.GetProperty("test_accuracy").GetDouble());
+    }
+
+    [Fact]
     public void A_classifier_trains_and_classifies_lines()
     {
         string model = Path.Combine(_folder.Path, "classifier.safetensors");
