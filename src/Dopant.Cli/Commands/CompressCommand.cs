@@ -34,7 +34,7 @@ internal static class CompressCommand
         };
         var cmrFinal = new Option<double?>("--cmr-final") { Description = "Anneal the co-matrix dropout probability linearly to this value over the pruning period (default: constant)." };
         var structureDropout = new Option<double?>("--structure-dropout") { Description = "Co-matrix dropout probability on the structured part's output (default 0)." };
-        var distill = new Option<double?>("--distill") { Description = "Knowledge distillation: the share (0-1] of a teacher's next-word probabilities in the targets (default 0: none)." };
+        var distill = new Option<double?>("--distill") { Description = "Knowledge distillation: the share (0-1] of a teacher's next-word (or label) probabilities in the targets (default 0: none)." };
         var teacher = new Option<string?>("--teacher") { Description = "The teacher model of --distill (default: the --model compressed, before compression)." };
         var pruneStart = new Option<double?>("--prune-start") { Description = "Epoch at which pruning starts (default 1)." };
         var pruneEnd = new Option<double?>("--prune-end") { Description = "Epoch by which the final sparsity is reached (default 3/4 of the epochs)." };
@@ -84,8 +84,8 @@ internal static class CompressCommand
             bool labelerResume = parse.GetValue(resume) && outPath is not null && LabelerCheckpoint.Holds(outPath);
             if (labelerResume || parse.GetValue(from) is { } start && LabelerCheckpoint.Holds(start))
             {
-                if (parse.GetValue(run) is not null || parse.GetValue(concatenate) || parse.GetValue(distill) is not null)
-                    throw new ArgumentException("--run, --concatenate and --distill apply to language models, not to a tagger or classifier.");
+                if (parse.GetValue(run) is not null || parse.GetValue(concatenate))
+                    throw new ArgumentException("--run and --concatenate apply to language models, not to a tagger or classifier.");
                 string labeled = parse.GetValue(data) ?? throw new ArgumentException("Compressing a tagger or classifier needs --data, the folder of its train.txt, valid.txt and test.txt.");
                 string path = outPath ?? throw new ArgumentException("--out is required: the compressed model file, also the per-epoch checkpoint.");
                 if (labelerResume)
@@ -104,6 +104,8 @@ internal static class CompressCommand
                 LabelerOptions labelerOptions = binder.BindLabeler(parse, stored) with
                 {
                     CoMatrixDropout = parse.GetValue(cmr) ?? 0,
+                    Distillation = parse.GetValue(distill) ?? 0,
+                    Teacher = TeacherPath(parse.GetValue(distill), parse.GetValue(teacher), parse.GetValue(from)),
                     PruneStartEpoch = parse.GetValue(pruneStart) ?? stored.PruneStartEpoch,
                     PruneEndEpoch = parse.GetValue(pruneEnd) ?? stored.PruneEndEpoch,
                     PruneEvents = parse.GetValue(pruneEvents) ?? stored.PruneEvents,

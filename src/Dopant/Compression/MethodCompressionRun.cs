@@ -76,6 +76,7 @@ public static class MethodCompressionRun
         start.Model.Training = false;
         compression.ApplyForms(start.Model);
         LabeledCorpus corpus = LabeledCorpus.Load(dataFolder, options.Task, start.Vocabulary, start.Labels);
-        return new LabelerTrainer(options, corpus, start.Model);
+        SentenceLabeler<float>? teacher = options.Distillation > 0 ? LabelerCheckpoint.Load(options.Teacher!).Model : null;
+        return new LabelerTrainer(options, corpus, start.Model, teacher);
     }
 }

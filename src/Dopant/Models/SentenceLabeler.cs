@@ -181,10 +181,30 @@ public sealed class SentenceLabeler<T> : ICompressibleModel<T> where T : unmanag
     public void Backward(T scale)
     {
         if (!_hasTape) throw new InvalidOperationException("Backward needs a Forward first.");
+        SoftmaxCrossEntropy.Backward(_logits.AsSpan(0, _count * Config.LabelCount), _targets.AsSpan(0, _count), Config.LabelCount, scale);
+        BackwardFromLogits();
+    }
+
+    /// <summary>
+    /// Back-propagates the loss of the last <see cref="Forward"/> against its labels mixed with a teacher's
+    /// probabilities (knowledge distillation): every gradient receives ∂(<paramref name="scale"/> · Σ_r [(1 − w)·CE_r +
+    /// w·H(q_r, p_r)])/∂θ, where q = <paramref name="softTargets"/> [<see cref="Count"/>, C], in the order of
+    /// <see cref="Probabilities"/>, and w = <paramref name="softWeight"/>.
+    /// </summary>
+    public void Backward(T scale, ReadOnlySpan<T> softTargets, T softWeight)
+    {
+        if (!_hasTape) throw new InvalidOperationException("Backward needs a Forward first.");
+        int c = Config.LabelCount;
+        if (softTargets.Length != _count * c) throw new ArgumentException($"The teacher's probabilities must be [{_count}, {c}], like the batch's labels.", nameof(softTargets));
+        SoftmaxCrossEntropy.Backward(_logits.AsSpan(0, _count * c), _targets.AsSpan(0, _count), c, scale, softTargets, softWeight);
+        BackwardFromLogits();
+    }
+
+    private void BackwardFromLogits()
+    {
         _hasTape = false;
         int rows = _steps * _batch, d = Config.OutputSize, c = Config.LabelCount;
         Span<T> dLogits = _logits.AsSpan(0, _count * c);
-        SoftmaxCrossEntropy.Backward(dLogits, _targets.AsSpan(0, _count), c, scale);
         Span<T> dFeatures = _dFeatures.AsSpan(0, _count * d);
         Decoder.Backward(_features.AsSpan(0, _count * d), dLogits, dFeatures, _count);
 

@@ -106,6 +106,19 @@ public sealed record LabelerOptions
     /// <summary>Co-matrix dropout on S's output (recurrent matrices).</summary>
     public double CoMatrixDropout { get; init; }
 
+    /// <summary>
+    /// Knowledge distillation: the share w of a teacher model's label probabilities in the targets, (1 − w)·onehot + w·q
+    /// (0: none, the corpus labels alone).
+    /// </summary>
+    public double Distillation { get; init; }
+
+    /// <summary>
+    /// The teacher model file of a distilling run (<see cref="Distillation"/> &gt; 0), recorded so that a resumed run
+    /// can load it again; the trainer itself is given the model.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Teacher { get; init; }
+
     /// <summary>The annealing and co-matrix dropout settings of these options.</summary>
     [JsonIgnore]
     public DopingSettings Doping => new(FinalSparsity, 0, PruneStartEpoch, PruneEndEpoch > 0 ? PruneEndEpoch : 0.75 * Epochs, PruneEvents,
@@ -178,6 +191,8 @@ public sealed record LabelerOptions
             $"pruning must end (epoch {Doping.PruneEndEpoch:G}) after it starts (epoch {PruneStartEpoch:G}).");
         Require(PruneEvents >= 1, $"--prune-events must be at least 1 (got {PruneEvents}).");
         Require(CoMatrixDropout >= 0 && CoMatrixDropout < 1, $"--cmr must be in [0, 1) (got {CoMatrixDropout}).");
+        Require(Distillation >= 0 && Distillation <= 1, $"--distill must be in [0, 1] (got {Distillation}).");
+        Require(Distillation == 0 || Teacher is not null, $"--distill {Distillation:G} needs a teacher model (--teacher or --model).");
         Require(MaxRollbacks >= 0, $"--max-rollbacks must not be negative (got {MaxRollbacks}).");
         Require(RollbackLearningRateFactor > 0 && RollbackLearningRateFactor < 1, $"--rollback-lr-factor must be in (0, 1) (got {RollbackLearningRateFactor}).");
         Compression?.Validate();

@@ -20,10 +20,17 @@ public sealed class LabelerTrainer
     private readonly ParameterChunks<float> _chunks;
     private readonly DopingSchedule? _doping;
     private readonly int[] _tokens, _labels, _lengths;
+    private readonly SentenceLabeler<float>? _teacher;
+    private float[] _softTargets = [];
     private DivergenceRollbacks _rollbacks;
 
-    /// <summary>Creates a trainer for a fresh model of <paramref name="options"/> on <paramref name="corpus"/>, or for <paramref name="model"/>.</summary>
-    public LabelerTrainer(LabelerOptions options, LabeledCorpus corpus, SentenceLabeler<float>? model = null)
+    /// <summary>
+    /// Creates a trainer for a fresh model of <paramref name="options"/> on <paramref name="corpus"/>, or for
+    /// <paramref name="model"/>; when <see cref="LabelerOptions.Distillation"/> is above 0, <paramref name="teacher"/>
+    /// (a trained model of the same vocabulary and labels) gives the soft targets.
+    /// </summary>
+    /// <exception cref="ArgumentException">The options are not valid, or a teacher is missing, unwanted or of other sizes.</exception>
+    public LabelerTrainer(LabelerOptions options, LabeledCorpus corpus, SentenceLabeler<float>? model = null, SentenceLabeler<float>? teacher = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(corpus);
@@ -49,6 +56,18 @@ public sealed class LabelerTrainer
         _rollbacks = new DivergenceRollbacks(options.MaxRollbacks, options.RollbackLearningRateFactor, [], 1);
         // Co-matrix dropout holds one mask row per sentence of a batch, which only the recurrent products see whole.
         _doping = model.IsCompressed() ? new DopingSchedule(model, options.Doping, TrainBatches.Count, LanguageModel<float>.IsRecurrent) : null;
+        if (options.Distillation == 0 && teacher is not null)
+            throw new ArgumentException("A teacher model was given to a run without distillation (LabelerOptions.Distillation is 0).", nameof(teacher));
+        if (options.Distillation > 0)
+        {
+            if (teacher is null) throw new ArgumentException($"The run distills from a teacher (weight {options.Distillation:G}) but none was given.", nameof(teacher));
+            if (teacher.Config.VocabularySize != model.Config.VocabularySize || teacher.Config.LabelCount != model.Config.LabelCount || teacher.Config.Head != model.Config.Head)
+                throw new ArgumentException(
+                    $"The teacher has {teacher.Config.VocabularySize} words and {teacher.Config.LabelCount} labels, the student {model.Config.VocabularySize} and {model.Config.LabelCount}; " +
+                    "a teacher must label the same corpus.", nameof(teacher));
+            _teacher = teacher;
+            _teacher.Training = false;
+        }
     }
 
     /// <summary>The options.</summary>
@@ -72,13 +91,17 @@ public sealed class LabelerTrainer
     /// <summary>Raised after every epoch, once its checkpoint is written.</summary>
     public event Action<LabelerEpoch>? EpochCompleted;
 
-    /// <summary>A trainer that continues the run saved in <paramref name="checkpoint"/> exactly where its last epoch ended.</summary>
+    /// <summary>
+    /// A trainer that continues the run saved in <paramref name="checkpoint"/> exactly where its last epoch ended; a
+    /// distilling run loads its teacher again from <see cref="LabelerOptions.Teacher"/>.
+    /// </summary>
     public static LabelerTrainer Resume(LabelerCheckpoint checkpoint, LabeledCorpus corpus)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
         LabelerOptions options = checkpoint.Options ?? throw new InvalidDataException("The file holds no training options: it is not a training checkpoint.");
         LabelerState state = checkpoint.State ?? throw new InvalidDataException("The file holds no training state: it is not a training checkpoint.");
-        var trainer = new LabelerTrainer(options, corpus, checkpoint.Model);
+        SentenceLabeler<float>? teacher = options.Distillation > 0 ? LabelerCheckpoint.Load(options.Teacher!).Model : null;
+        var trainer = new LabelerTrainer(options, corpus, checkpoint.Model, teacher);
         trainer.EpochsCompleted = state.EpochsCompleted;
         trainer._history.AddRange(state.History);
         trainer.Model.Random = new Xoshiro256(state.RandomState);
@@ -158,14 +181,22 @@ public sealed class LabelerTrainer
             (int steps, int batch) = TrainBatches.Fill(order[i], _tokens, _lengths, _labels);
             _chunks.ZeroGradients();
             _doping?.BeforeWindow(batch, _optimizer.StepCount);
-            double loss = Model.Forward(_tokens.AsSpan(0, steps * batch), _lengths.AsSpan(0, batch),
-                _labels.AsSpan(0, Options.Task == LabelingTask.Tagging ? steps * batch : batch), steps, batch);
+            ReadOnlySpan<int> tokens = _tokens.AsSpan(0, steps * batch), lengths = _lengths.AsSpan(0, batch),
+                labels = _labels.AsSpan(0, Options.Task == LabelingTask.Tagging ? steps * batch : batch);
+            if (_teacher is not null)
+            {
+                _teacher.Forward(tokens, lengths, labels, steps, batch);
+                if (_softTargets.Length < _teacher.Probabilities.Length) _softTargets = new float[_teacher.Probabilities.Length];
+                _teacher.Probabilities.CopyTo(_softTargets);
+            }
+            double loss = Model.Forward(tokens, lengths, labels, steps, batch);
             if (!(loss / Model.Count <= divergedLoss))
             {
                 _doping?.AfterStep(_optimizer.StepCount);
                 return (double.NaN, labelCount, clock.Elapsed.TotalSeconds, i + 1, loss / Model.Count);
             }
-            Model.Backward(1f / Model.Count);
+            if (_teacher is null) Model.Backward(1f / Model.Count);
+            else Model.Backward(1f / Model.Count, _softTargets.AsSpan(0, Model.Count * Model.Config.LabelCount), (float)Options.Distillation);
             double coefficient = GradientClipping.Coefficient(GradientClipping.GlobalNorm(_chunks), Options.Clip);
             _optimizer.Step(_parameters, rate, coefficient);
             _doping?.AfterStep(_optimizer.StepCount);

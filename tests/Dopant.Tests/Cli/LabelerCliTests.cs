@@ -95,6 +95,40 @@ public sealed class LabelerCliTests : IDisposable
     }
 
     [Fact]
+    public void A_tagger_compresses_with_distillation_from_its_dense_model_and_resumes()
+    {
+        string dense = Path.Combine(_folder.Path, "teacher.safetensors");
+        CliProcess.Result train = CliProcess.Run(["train", "--task", "tag", "--data", _tags, "--out", dense, "--epochs", "4", "--json", .. Small]);
+        Assert.True(train.ExitCode == 0, train.StandardError);
+        double denseAccuracy = JsonDocument.Parse(train.StandardOutput).RootElement.GetProperty("test").GetProperty("accuracy").GetDouble();
+
+        string output = Path.Combine(_folder.Path, "student.safetensors");
+        CliProcess.Result compress = CliProcess.Run(["compress", "--method", "dlmf", "--factor", "3", "--model", dense, "--data", _tags, "--out", output,
+            "--distill", "0.5", "--epochs", "2", "--prune-start", "0", "--prune-end", "1", "--json", .. Small]);
+        Assert.True(compress.ExitCode == 0, compress.StandardError);
+        double accuracy = JsonDocument.Parse(compress.StandardOutput).RootElement.GetProperty("test").GetProperty("accuracy").GetDouble();
+        Assert.True(accuracy > denseAccuracy - 0.1, $"distilled dlmf test accuracy {accuracy} against dense {denseAccuracy}");
+        using (JsonDocument options = JsonDocument.Parse(Dopant.IO.SafeTensorsFile.Load(output).Metadata[Dopant.Training.ModelCheckpoint.OptionsKey]))
+        {
+            Assert.Equal(0.5, options.RootElement.GetProperty("distillation").GetDouble());
+            Assert.Equal(Path.GetFullPath(dense), options.RootElement.GetProperty("teacher").GetString());
+        }
+        // The finished run resumes (loading its teacher again) to the same score.
+        CliProcess.Result resumed = CliProcess.Run("compress", "--resume", "--out", output, "--data", _tags, "--json");
+        Assert.True(resumed.ExitCode == 0, resumed.StandardError);
+        Assert.Equal(accuracy, JsonDocument.Parse(resumed.StandardOutput).RootElement.GetProperty("test").GetProperty("accuracy").GetDouble());
+
+        // A teacher of another corpus is refused in one line.
+        string classifier = Path.Combine(_folder.Path, "other.safetensors");
+        Assert.Equal(0, CliProcess.Run(["train", "--task", "classify", "--data", _classes, "--out", classifier, "--epochs", "1", .. Small]).ExitCode);
+        CliProcess.Result refused = CliProcess.Run(["compress", "--method", "dlmf", "--factor", "3", "--model", dense, "--data", _tags, "--out", Path.Combine(_folder.Path, "bad.safetensors"),
+            "--distill", "0.5", "--teacher", classifier, "--epochs", "1", "--prune-start", "0", "--prune-end", "1", .. Small]);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("a teacher must label the same corpus", refused.StandardError);
+        Assert.False(File.Exists(Path.Combine(_folder.Path, "bad.safetensors")));
+    }
+
+    [Fact]
     public void A_classifier_trains_and_classifies_lines()
     {
         string model = Path.Combine(_folder.Path, "classifier.safetensors");

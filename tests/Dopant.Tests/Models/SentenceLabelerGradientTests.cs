@@ -74,6 +74,46 @@ public class SentenceLabelerGradientTests
             FiniteDifferences.Check(p.Name, p.Value, (double[])p.Gradient.Clone(), Loss, maxChecks: 60);
     }
 
+    [Theory]
+    [InlineData(LabelHead.TokenLabels, 0.5)]
+    [InlineData(LabelHead.SequenceLabel, 1.0)]
+    public void Distilled_backward_matches_finite_differences_of_the_mixed_target_loss(LabelHead head, double weight)
+    {
+        int vocabulary = 8, steps = 4, batch = 3, labelCount = 3;
+        var model = new SentenceLabeler<double>(new SentenceModelConfig(vocabulary, 3, 4, 2, labelCount, head) { Bidirectional = true, Dropout = 0.2 }) { Training = true };
+        model.InitializeUniform(0.6, new Xoshiro256(8));
+        var random = new Random(29);
+        int[] lengths = [4, 1, 3];
+        int[] tokens = [.. Enumerable.Range(0, steps * batch).Select(_ => random.Next(vocabulary))];
+        int[] labels = [.. Enumerable.Range(0, head == LabelHead.TokenLabels ? steps * batch : batch).Select(_ => random.Next(labelCount))];
+        int count = head == LabelHead.TokenLabels ? lengths.Sum() : batch;
+        // A teacher's distribution per labeled row: positive, summing to one.
+        double[] teacher = FiniteDifferences.RandomArray(random, count * labelCount).Select(Math.Exp).ToArray();
+        for (int r = 0; r < count; r++)
+        {
+            double sum = teacher.AsSpan(r * labelCount, labelCount).ToArray().Sum();
+            for (int c = 0; c < labelCount; c++) teacher[r * labelCount + c] /= sum;
+        }
+
+        // (1 − w)·CE(labels) + w·H(teacher, p), summed over the labeled rows and divided by their count.
+        double Loss()
+        {
+            model.Random = new Xoshiro256(42);
+            double hard = model.Forward(tokens, lengths, labels, steps, batch);
+            double soft = 0;
+            ReadOnlySpan<double> p = model.Probabilities;
+            for (int k = 0; k < count * labelCount; k++) soft -= teacher[k] * Math.Log(p[k]);
+            return ((1 - weight) * hard + weight * soft) / count;
+        }
+
+        Loss();
+        Assert.Equal(count, model.Count);
+        model.ZeroGradients();
+        model.Backward(1.0 / count, teacher, weight);
+        foreach (Parameter<double> p in model.Parameters)
+            FiniteDifferences.Check(p.Name, p.Value, (double[])p.Gradient.Clone(), Loss, maxChecks: 60);
+    }
+
     [Fact]
     public void Padding_does_not_change_a_sentences_loss_or_gradients()
     {
