@@ -81,21 +81,21 @@ internal static class CompressCommand
                 else SchemeCompressOptions.Execute(denseModel, schemeData, path, settings, parse.GetValue(resume), parse.GetValue(json), cancellationToken);
                 return Task.FromResult(0);
             }
-            bool labelerResume = parse.GetValue(resume) && outPath is not null && LabelerCheckpoint.Holds(outPath);
+            bool labelerResume = parse.GetValue(resume)
+                && (parse.GetValue(run) is { } runFolder ? TrainingRunFolder.CheckpointOf(new RunFolder(runFolder)) : outPath) is { } saved && LabelerCheckpoint.Holds(saved);
             if (labelerResume || parse.GetValue(from) is { } start && LabelerCheckpoint.Holds(start))
             {
-                if (parse.GetValue(run) is not null || parse.GetValue(concatenate))
-                    throw new ArgumentException("--run and --concatenate apply to language models, not to a tagger or classifier.");
+                if (parse.GetValue(concatenate))
+                    throw new ArgumentException("--concatenate applies to language models' LSTM layers, not to a tagger or classifier.");
                 string labeled = parse.GetValue(data) ?? throw new ArgumentException("Compressing a tagger or classifier needs --data, the folder of its train.txt, valid.txt and test.txt.");
-                string path = outPath ?? throw new ArgumentException("--out is required: the compressed model file, also the per-epoch checkpoint.");
                 if (labelerResume)
                 {
                     if (binder.AnyOverride(parse) || compressionOptions.Any(o => parse.GetResult(o) is { Implicit: false }))
                         throw new ArgumentException("--resume continues with the method and options stored in the checkpoint; drop the other options.");
-                    LabelerCommands.Train(null, labeled, path, resume: true, force: false, parse.GetValue(json), cancellationToken);
+                    (string resumed, TrainingRecorder? resumedRecorder) = RunOption.Resume(parse.GetValue(run), outPath, "compress");
+                    LabelerCommands.Train(null, labeled, resumed, resume: true, force: false, parse.GetValue(json), resumedRecorder, cancellationToken);
                     return Task.FromResult(0);
                 }
-                if (File.Exists(path) && !parse.GetValue(force)) throw new ArgumentException($"'{path}' exists; pass --resume to continue its run or --force to overwrite it.");
                 var labelerCompression = new LstmCompression(
                     CompressionMethods.Parse(parse.GetValue(method) ?? throw new ArgumentException("--method is required (kp, dkp, lmf, dlmf, hmd, dhmd or prune).")),
                     parse.GetValue(factor) ?? throw new ArgumentException("--factor is required (the target compression factor, e.g. 25)."),
@@ -111,7 +111,10 @@ internal static class CompressCommand
                     PruneEvents = parse.GetValue(pruneEvents) ?? stored.PruneEvents,
                 };
                 LabelerTrainer labeler = MethodCompressionRun.StartLabeler(labelerCompression, labelerOptions, parse.GetValue(from)!, labeled);
-                LabelerCommands.Run(labeler, path, parse.GetValue(json), cancellationToken);
+                string methodName = labelerCompression.Method.Name();
+                (string path, TrainingRecorder? labelerRecorder) = RunOption.Start(parse.GetValue(run), outPath, "compress", $"{methodName}{labelerCompression.Factor:G}",
+                    methodName, labelerCompression.Factor, parse.GetValue(force));
+                LabelerCommands.Run(labeler, path, parse.GetValue(json), labelerRecorder, cancellationToken);
                 return Task.FromResult(0);
             }
             string folder = DataCommand.ResolveDataFolder(parse.GetValue(data));

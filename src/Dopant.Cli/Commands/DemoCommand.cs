@@ -158,7 +158,7 @@ internal static class DemoCommand
         var recorder = new TrainingRecorder(run, name, method, factor);
         trainer.Diverged += d => Console.Error.WriteLine(
             $"{name}: epoch {d.Epoch} diverged (loss {d.Loss:G4} per token); rolled back to the last good state, learning rate x {d.LearningRateScale:G4}");
-        TrainingResult result = trainer.Run(path, recorder.Progress(trainer, new ConsoleProgress()), cancellationToken);
+        TrainingResult result = trainer.Run(path, recorder.Progress(trainer.Model, new ConsoleProgress()), cancellationToken);
         recorder.Complete(trainer, path, result);
         Console.Error.WriteLine($"{name}: valid ppl {result.ValidPerplexity:F2}, test ppl {result.TestPerplexity:F2}; {TrainCommand.Describe(trainer.Model.CompressionReport())}");
     }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text;
 using System.Text.Json;
+using Dopant.Cli.Runs;
 using Dopant.Compression;
 using Dopant.Data;
 using Dopant.Inference;
@@ -18,7 +19,8 @@ namespace Dopant.Cli.Commands;
 internal static class LabelerCommands
 {
     /// <summary>Trains (or resumes) a tagger or classifier into <paramref name="path"/> and prints the result.</summary>
-    public static void Train(LabelerOptions? options, string folder, string path, bool resume, bool force, bool json, CancellationToken cancellationToken)
+    public static void Train(LabelerOptions? options, string folder, string path, bool resume, bool force, bool json, TrainingRecorder? recorder,
+        CancellationToken cancellationToken)
     {
         LabelerTrainer trainer;
         if (resume)
@@ -34,11 +36,14 @@ internal static class LabelerCommands
             if (File.Exists(path) && !force) throw new ArgumentException($"'{path}' exists; pass --resume to continue its run or --force to overwrite it.");
             trainer = new LabelerTrainer(options, LabeledCorpus.Load(folder, options.Task, minCount: options.MinCount));
         }
-        Run(trainer, path, json, cancellationToken);
+        Run(trainer, path, json, recorder, cancellationToken);
     }
 
-    /// <summary>Runs <paramref name="trainer"/> with a progress display and a line per epoch, then prints the result.</summary>
-    public static void Run(LabelerTrainer trainer, string path, bool json, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <paramref name="trainer"/> with a progress display and a line per epoch, then prints the result; with a
+    /// <paramref name="recorder"/>, records the run in its folder and rebuilds the folder's report.
+    /// </summary>
+    public static void Run(LabelerTrainer trainer, string path, bool json, TrainingRecorder? recorder, CancellationToken cancellationToken)
     {
         string folder = trainer.Corpus.Folder;
         LabelerOptions o = trainer.Options;
@@ -55,7 +60,13 @@ internal static class LabelerCommands
         trainer.Diverged += d => Console.Error.WriteLine(
             $"epoch {d.Epoch}/{o.Epochs} diverged at batch {d.Window} (loss {d.Loss:G4} per label): rolled back to the epoch's start; " +
             $"initial learning rate now {o.LearningRate * d.LearningRateScale:G4} ({d.LearningRateScale:G4} x --lr)");
-        (LabelingScore valid, LabelingScore test) = trainer.Run(path, new ConsoleProgress(), cancellationToken);
+        var console = new ConsoleProgress();
+        (LabelingScore valid, LabelingScore test) = trainer.Run(path, recorder?.Progress(trainer.Model, console) ?? console, cancellationToken);
+        if (recorder is not null)
+        {
+            recorder.Complete(trainer, path, valid, test);
+            RunReport.Load(recorder.Run).Write();
+        }
         if (json)
         {
             Console.WriteLine(JsonSerializer.Serialize(new { model = path, task = TaskName(o.Task), valid, test, options = o, epochs = trainer.History, divergences = trainer.Divergences },

@@ -41,15 +41,15 @@ internal static class TrainCommand
         command.SetAction((parse, cancellationToken) =>
         {
             ThreadsOption.Apply(parse, threads);
-            string? labelerFile = parse.GetValue(resume) && parse.GetValue(output) is { } saved && LabelerCheckpoint.Holds(saved) ? saved : null;
+            string? labelerFile = parse.GetValue(resume) && (parse.GetValue(run) is { } runFolder ? TrainingRunFolder.CheckpointOf(new RunFolder(runFolder)) : parse.GetValue(output))
+                is { } saved && LabelerCheckpoint.Holds(saved) ? saved : null;
             CorpusTask chosen = parse.GetValue(task) is string name ? CorpusTasks.Parse(name)
                 : parse.GetValue(data) is string given && !parse.GetValue(resume) ? CorpusTasks.Infer(given) : CorpusTask.LanguageModel;
             if (chosen.IsLabeling() || labelerFile is not null)
             {
-                if (parse.GetValue(run) is not null || parse.GetValue(from) is not null)
-                    throw new ArgumentException("--run and --model apply to language models; a tagger or classifier trains into --out.");
+                if (parse.GetValue(from) is not null)
+                    throw new ArgumentException("--model applies to language models; a tagger or classifier trains from scratch (compress one with dopant compress --model).");
                 string labeled = parse.GetValue(data) ?? throw new ArgumentException("--task tag and --task classify need --data, a folder of train.txt, valid.txt and test.txt.");
-                string labelerPath = parse.GetValue(output) ?? throw new ArgumentException("--out is required: the model file, also the per-epoch checkpoint.");
                 LabelerOptions? options = null;
                 if (parse.GetValue(resume))
                 {
@@ -70,7 +70,10 @@ internal static class TrainCommand
                     };
                     options.Validate();
                 }
-                LabelerCommands.Train(options, labeled, labelerPath, parse.GetValue(resume), parse.GetValue(force), parse.GetValue(json), cancellationToken);
+                (string labelerPath, TrainingRecorder? labelerRecorder) = parse.GetValue(resume)
+                    ? RunOption.Resume(parse.GetValue(run), parse.GetValue(output), "train")
+                    : RunOption.Start(parse.GetValue(run), parse.GetValue(output), "train", "dense", "dense", 1, parse.GetValue(force));
+                LabelerCommands.Train(options, labeled, labelerPath, parse.GetValue(resume), force: true, parse.GetValue(json), labelerRecorder, cancellationToken);
                 return Task.FromResult(0);
             }
             if (parse.GetValue(bidirectional) is not null || parse.GetValue(pooling) is not null || parse.GetValue(minCount) is not null || parse.GetValue(maxLength) is not null)
@@ -118,7 +121,7 @@ internal static class TrainCommand
             $"epoch {d.Epoch}/{o.Epochs} diverged {(d.Window > 0 ? $"at training window {d.Window}" : "by its end")} (loss {d.Loss:G4} per token): " +
             $"rolled back to the last good state; initial learning rate now {o.LearningRate * d.LearningRateScale:G4} ({d.LearningRateScale:G4} x --lr)");
         var console = new ConsoleProgress();
-        TrainingResult result = trainer.Run(path, recorder?.Progress(trainer, console) ?? console, cancellationToken);
+        TrainingResult result = trainer.Run(path, recorder?.Progress(trainer.Model, console) ?? console, cancellationToken);
         if (recorder is not null)
         {
             recorder.Complete(trainer, path, result);

@@ -6,10 +6,17 @@ namespace Dopant.Cli.Runs;
 internal sealed record DemoSettings(int TrainTokens, int EvalTokens, int HiddenSize, int DenseEpochs, int Epochs,
     IReadOnlyList<string> Methods, IReadOnlyList<double> Factors, int BenchTokens, int BenchRepeats, string? Source);
 
-/// <summary>One trained model of a run: what it is, its accuracy, its size, and its per-epoch history.</summary>
+/// <summary>
+/// One trained model of a run: what it is, its accuracy, its size, and its per-epoch history. A language model has
+/// perplexities and <see cref="Epochs"/>; a tagger or classifier has <see cref="Labeling"/> instead (its perplexities are
+/// null and its language-model epochs empty).
+/// </summary>
 internal sealed record ModelResult(string Name, string Method, double Factor, double LstmParameterFactor, double LstmByteFactor,
-    long ModelBytes, long FileBytes, double ValidPpl, double TestPpl, IReadOnlyList<EpochResult> Epochs,
-    IReadOnlyList<DivergenceEvent>? Divergences = null);
+    long ModelBytes, long FileBytes, double? ValidPpl, double? TestPpl, IReadOnlyList<EpochResult> Epochs,
+    IReadOnlyList<DivergenceEvent>? Divergences = null, LabelingResult? Labeling = null);
+
+/// <summary>A tagger's or classifier's scores in a run: accuracy and macro-F1 on the validation and test files, and its epochs.</summary>
+internal sealed record LabelingResult(double ValidAccuracy, double TestAccuracy, double ValidMacroF1, double TestMacroF1, IReadOnlyList<LabelerEpoch> Epochs);
 
 /// <summary>One point of a training curve: position in epochs (fractional), mean training loss so far this epoch, and the pruned parts' sparsity.</summary>
 internal sealed record CurvePoint(string Run, double Position, double Loss, double? Sparsity);

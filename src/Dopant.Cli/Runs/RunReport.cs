@@ -36,21 +36,31 @@ internal sealed class RunReport
 
     private ModelResult? Dense => _results.FirstOrDefault(r => r.Method == "dense");
 
-    private string Change(ModelResult r) => Dense is { } d && r != d ? (r.TestPpl / d.TestPpl - 1).ToString("+0.0%;-0.0%", CultureInfo.InvariantCulture) : "-";
+    // Test perplexity against the dense model's (relative), or test accuracy (in percentage points) for a labeler.
+    private string Change(ModelResult r) => Dense is not { } d || r == d ? "-"
+        : r.Labeling is { } l && d.Labeling is { } dl ? ((l.TestAccuracy - dl.TestAccuracy) * 100).ToString("+0.00' pt';-0.00' pt'", CultureInfo.InvariantCulture)
+        : r.TestPpl is { } ppl && d.TestPpl is { } densePpl ? (ppl / densePpl - 1).ToString("+0.0%;-0.0%", CultureInfo.InvariantCulture) : "-";
+
+    // The test score as the table shows it: perplexity, or a labeler's accuracy.
+    private static string TestScore(ModelResult r) => r.Labeling is { } l
+        ? l.TestAccuracy.ToString("P2", CultureInfo.InvariantCulture) : r.TestPpl?.ToString("F2", CultureInfo.InvariantCulture) ?? "-";
+
+    private static string ValidScore(ModelResult r) => r.Labeling is { } l
+        ? l.ValidAccuracy.ToString("P2", CultureInfo.InvariantCulture) : r.ValidPpl?.ToString("F2", CultureInfo.InvariantCulture) ?? "-";
 
     private IEnumerable<ModelResult> Ordered => _results.OrderBy(r => r.Method == "dense" ? 0 : 1).ThenBy(r => r.Factor).ThenBy(r => r.Method);
 
     /// <summary>Prints the summary table to standard output (narrow enough for an 80-column terminal).</summary>
     public void PrintTable()
     {
-        var table = new Table().Title(new TableTitle("Dopant run: LSTM layers compressed", Style.Plain));
-        foreach (string column in new[] { "method", "factor", "test ppl", "vs dense", "file MB", "µs/token", "speed-up" })
+        var table = new Table().Title(new TableTitle("Dopant run: recurrent layers compressed", Style.Plain));
+        foreach (string column in new[] { "method", "factor", _results.Any(r => r.Labeling is not null) ? "test acc" : "test ppl", "vs dense", "file MB", "µs/token", "speed-up" })
             table.AddColumn(new TableColumn(column).RightAligned());
         foreach (ModelResult r in Ordered)
         {
             _speed.TryGetValue(r.Name, out SpeedResult? s);
             table.AddRow(r.Method, r.LstmParameterFactor.ToString("F1", CultureInfo.InvariantCulture) + "x",
-                r.TestPpl.ToString("F2", CultureInfo.InvariantCulture), Change(r), (r.FileBytes / 1e6).ToString("F2", CultureInfo.InvariantCulture),
+                TestScore(r), Change(r), (r.FileBytes / 1e6).ToString("F2", CultureInfo.InvariantCulture),
                 s is null ? "-" : s.RecurrentMicroseconds.ToString("F1", CultureInfo.InvariantCulture),
                 s is null ? "-" : s.RecurrentSpeedup.ToString("F2", CultureInfo.InvariantCulture) + "x");
         }
@@ -91,12 +101,12 @@ internal sealed class RunReport
         if (File.Exists(_run.Settings))
             sb.Append("<p>Settings: <code>").Append(E(File.ReadAllText(_run.Settings).Trim())).Append("</code></p>\n");
         sb.Append("<h2>Results</h2>\n<table><tr><th>model</th><th>method</th><th>LSTM factor (params)</th><th>LSTM factor (bytes)</th><th>file bytes</th>")
-          .Append("<th>valid ppl</th><th>test ppl</th><th>vs dense</th><th>recurrent µs/token</th><th>speed-up</th><th>with decoder µs/token</th><th>speed-up</th></tr>\n");
+          .Append(_results.Any(r => r.Labeling is not null) ? "<th>valid accuracy</th><th>test accuracy</th>" : "<th>valid ppl</th><th>test ppl</th>").Append("<th>vs dense</th><th>recurrent µs/token</th><th>speed-up</th><th>with decoder µs/token</th><th>speed-up</th></tr>\n");
         foreach (ModelResult r in Ordered)
         {
             _speed.TryGetValue(r.Name, out SpeedResult? s);
             sb.Append(CultureInfo.InvariantCulture, $"<tr><td>{E(r.Name)}</td><td>{E(r.Method)}</td><td>{r.LstmParameterFactor:F1}x</td><td>{r.LstmByteFactor:F1}x</td>")
-              .Append(CultureInfo.InvariantCulture, $"<td>{r.FileBytes:N0}</td><td>{r.ValidPpl:F2}</td><td>{r.TestPpl:F2}</td><td>{Change(r)}</td>")
+              .Append(CultureInfo.InvariantCulture, $"<td>{r.FileBytes:N0}</td><td>{ValidScore(r)}</td><td>{TestScore(r)}</td><td>{Change(r)}</td>")
               .Append(s is null ? "<td>-</td><td>-</td><td>-</td><td>-</td>"
                   : string.Create(CultureInfo.InvariantCulture, $"<td>{s.RecurrentMicroseconds:F1}</td><td>{s.RecurrentSpeedup:F2}x</td><td>{s.TotalMicroseconds:F1}</td><td>{s.TotalSpeedup:F2}x</td>"))
               .Append("</tr>\n");
@@ -111,12 +121,20 @@ internal sealed class RunReport
 
         var compressed = _results.Where(r => r.Method != "dense").ToList();
         var byMethod = compressed.GroupBy(r => r.Method).OrderBy(g => g.Key).ToList();
-        Figure(sb, new SvgLineChart
-        {
-            Title = "Test perplexity against compression of the LSTM layers", XLabel = "compression factor (parameters, log scale)",
-            YLabel = "test perplexity", LogX = true, Reference = Dense is { } d ? (d.TestPpl, "dense") : null,
-        }.Render([.. byMethod.Select((g, k) => new ChartSeries(g.Key, Palette[k % Palette.Length],
-            [.. g.OrderBy(r => r.LstmParameterFactor).Select(r => (r.LstmParameterFactor, r.TestPpl))]))]));
+        if (_results.Any(r => r.Labeling is not null))
+            Figure(sb, new SvgLineChart
+            {
+                Title = "Test accuracy against compression of the recurrent layers", XLabel = "compression factor (parameters, log scale)",
+                YLabel = "test accuracy", LogX = true, Reference = Dense?.Labeling is { } dl ? (dl.TestAccuracy, "dense") : null,
+            }.Render([.. byMethod.Select((g, k) => new ChartSeries(g.Key, Palette[k % Palette.Length],
+                [.. g.Where(r => r.Labeling is not null).OrderBy(r => r.LstmParameterFactor).Select(r => (r.LstmParameterFactor, r.Labeling!.TestAccuracy))]))]));
+        else
+            Figure(sb, new SvgLineChart
+            {
+                Title = "Test perplexity against compression of the LSTM layers", XLabel = "compression factor (parameters, log scale)",
+                YLabel = "test perplexity", LogX = true, Reference = Dense?.TestPpl is { } densePpl ? (densePpl, "dense") : null,
+            }.Render([.. byMethod.Select((g, k) => new ChartSeries(g.Key, Palette[k % Palette.Length],
+                [.. g.Where(r => r.TestPpl is not null).OrderBy(r => r.LstmParameterFactor).Select(r => (r.LstmParameterFactor, r.TestPpl!.Value))]))]));
 
         var names = _results.Select(r => r.Name).ToList();
         string Color(string name) => Palette[names.IndexOf(name) % Palette.Length];

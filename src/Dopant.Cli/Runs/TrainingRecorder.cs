@@ -19,8 +19,8 @@ internal sealed class TrainingRecorder(RunFolder run, string name, string method
     /// <summary>The name of the model in the run (its result line, curve and compact file carry it).</summary>
     public string Name { get; } = name;
 
-    /// <summary>A progress sink that shows <paramref name="inner"/> and records the curve points of <paramref name="trainer"/>.</summary>
-    public IProgress<TrainingProgress> Progress(LanguageModelTrainer trainer, IProgress<TrainingProgress> inner)
+    /// <summary>A progress sink that shows <paramref name="inner"/> and records the curve points of <paramref name="model"/>'s training.</summary>
+    public IProgress<TrainingProgress> Progress(ICompressibleModel<float> model, IProgress<TrainingProgress> inner)
     {
         int lastStep = -1;
         return new CallbackProgress(p =>
@@ -29,7 +29,7 @@ internal sealed class TrainingRecorder(RunFolder run, string name, string method
             int step = (int)((p.Epoch - 1 + p.Fraction) * PointsPerEpoch);
             if (p.Phase != "train" || step == lastStep || double.IsNaN(p.Loss)) return;
             lastStep = step;
-            RunFolder.Append(Run.Metrics, new CurvePoint(Name, step / (double)PointsPerEpoch, p.Loss, Sparsity(trainer.Model)));
+            RunFolder.Append(Run.Metrics, new CurvePoint(Name, step / (double)PointsPerEpoch, p.Loss, Sparsity(model)));
         });
     }
 
@@ -49,8 +49,25 @@ internal sealed class TrainingRecorder(RunFolder run, string name, string method
         return line;
     }
 
+    /// <summary>
+    /// After the tagger or classifier of <paramref name="trainer"/> finished into <paramref name="checkpoint"/> with
+    /// these scores: writes the compact file, appends the result line and returns it.
+    /// </summary>
+    public ModelResult Complete(LabelerTrainer trainer, string checkpoint, LabelingScore valid, LabelingScore test)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Run.CompactModel(Name))!);
+        LabelerCheckpoint saved = LabelerCheckpoint.Load(checkpoint);
+        LabelerCheckpoint.Save(Run.CompactModel(Name), trainer.Model, saved.Vocabulary, saved.Labels, compact: true);
+        CompressionReport accounting = trainer.Model.CompressionReport();
+        var line = new ModelResult(Name, method, factor, accounting.LstmParameterFactor, accounting.LstmByteFactor,
+            accounting.ModelBytes, new FileInfo(Run.CompactModel(Name)).Length, null, null, [], trainer.Divergences,
+            new LabelingResult(valid.Accuracy, test.Accuracy, valid.MacroF1, test.MacroF1, trainer.History));
+        RunFolder.Append(Run.Results, line);
+        return line;
+    }
+
     /// <summary>The pruned fraction over the model's pruned parts (S of doped matrices, pruned matrices), or null if it has none.</summary>
-    public static double? Sparsity(LanguageModel<float> model)
+    public static double? Sparsity(ICompressibleModel<float> model)
     {
         long pruned = 0, total = 0;
         foreach ((_, IWeightMatrix<float> matrix) in model.WeightMatrices)

@@ -35,6 +35,9 @@ internal static class TrainingRunFolder
         return (path, new TrainingRecorder(run, name, method, factor));
     }
 
+    /// <summary>The checkpoint of the run in <paramref name="run"/>, or null when the folder holds no run.</summary>
+    public static string? CheckpointOf(RunFolder run) => File.Exists(run.Settings) ? CheckpointPath(run, Read(run)) : null;
+
     /// <summary>The checkpoint and recorder of the run in <paramref name="run"/>, to resume it.</summary>
     /// <exception cref="ArgumentException">The folder holds no run of <paramref name="command"/>.</exception>
     public static (string Checkpoint, TrainingRecorder Recorder) Resume(RunFolder run, string command)

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using Dopant.Matrices;
 using Dopant.Numerics;
 
@@ -128,6 +129,31 @@ public sealed class SentenceLabeler<T> : ICompressibleModel<T> where T : unmanag
 
     /// <summary>Clears every gradient.</summary>
     public void ZeroGradients() => CompressibleModels.ZeroGradients(this);
+
+    /// <summary>
+    /// Stored weights and bytes against the all-dense model (<see cref="Models.CompressionReport"/>): the recurrent
+    /// layers (both directions, biases included) and the whole model.
+    /// </summary>
+    public CompressionReport CompressionReport()
+    {
+        int size = Unsafe.SizeOf<T>();
+        long denseRecurrent = 0, recurrent = 0, recurrentBytes = 0, denseRest = 0, rest = 0, restBytes = 0;
+        foreach ((string name, IWeightMatrix<T> matrix) in WeightMatrices)
+        {
+            bool isRecurrent = name.StartsWith("rnn.", StringComparison.Ordinal);
+            long dense = (long)matrix.Rows * matrix.Columns;
+            if (isRecurrent) (denseRecurrent, recurrent, recurrentBytes) = (denseRecurrent + dense, recurrent + matrix.ParameterCount, recurrentBytes + matrix.StorageBytes);
+            else (denseRest, rest, restBytes) = (denseRest + dense, rest + matrix.ParameterCount, restBytes + matrix.StorageBytes);
+        }
+        foreach (Parameter<T> bias in Parameters.Where(p => p.Shape.Length == 1))
+        {
+            bool isRecurrent = bias.Name.StartsWith("rnn.", StringComparison.Ordinal);
+            if (isRecurrent) (denseRecurrent, recurrent, recurrentBytes) = (denseRecurrent + bias.Length, recurrent + bias.Length, recurrentBytes + (long)bias.Length * size);
+            else (denseRest, rest, restBytes) = (denseRest + bias.Length, rest + bias.Length, restBytes + (long)bias.Length * size);
+        }
+        return new CompressionReport(denseRecurrent, recurrent, denseRecurrent * size, recurrentBytes,
+            denseRecurrent + denseRest, recurrent + rest, (denseRecurrent + denseRest) * size, recurrentBytes + restBytes);
+    }
 
     /// <summary>
     /// Runs a batch of <paramref name="batch"/> sentences padded to <paramref name="steps"/> and returns the summed

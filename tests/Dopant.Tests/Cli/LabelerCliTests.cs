@@ -129,6 +129,43 @@ public sealed class LabelerCliTests : IDisposable
     }
 
     [Fact]
+    public void A_tagger_trains_and_compresses_into_run_folders_with_results_curves_and_reports()
+    {
+        string denseRun = Path.Combine(_folder.Path, "tagger-run");
+        CliProcess.Result train = CliProcess.Run(["train", "--task", "tag", "--data", _tags, "--run", denseRun, "--epochs", "2", "--json", .. Small]);
+        Assert.True(train.ExitCode == 0, train.StandardError);
+        double accuracy = JsonDocument.Parse(train.StandardOutput).RootElement.GetProperty("test").GetProperty("accuracy").GetDouble();
+        string dense = Path.Combine(denseRun, "models", "dense.safetensors");
+        Assert.True(Dopant.Training.LabelerCheckpoint.Holds(dense));
+        Assert.True(File.Exists(Path.Combine(denseRun, "models", "dense.compact.safetensors")));
+        Assert.NotEmpty(File.ReadAllLines(Path.Combine(denseRun, "metrics.jsonl")));
+        JsonElement result = JsonDocument.Parse(Assert.Single(File.ReadAllLines(Path.Combine(denseRun, "results.jsonl")))).RootElement;
+        Assert.Equal(accuracy, result.GetProperty("labeling").GetProperty("test_accuracy").GetDouble());
+        Assert.Equal(2, result.GetProperty("labeling").GetProperty("epochs").GetArrayLength());
+        Assert.Equal(JsonValueKind.Null, result.GetProperty("test_ppl").ValueKind);
+        string html = File.ReadAllText(Path.Combine(denseRun, "report.html"));
+        Assert.Contains("<th>test accuracy</th>", html);
+        Assert.Contains("Test accuracy against compression", html);
+
+        // As for a language model, a finished run folder does not resume; a compression run gets a folder of its own.
+        CliProcess.Result resumed = CliProcess.Run("train", "--run", denseRun, "--resume", "--data", _tags, "--json");
+        Assert.Equal(1, resumed.ExitCode);
+        Assert.Contains("has finished; its report is", resumed.StandardError);
+        string compressRun = Path.Combine(_folder.Path, "dkp-run");
+        CliProcess.Result compress = CliProcess.Run(["compress", "--method", "dkp", "--factor", "3", "--model", dense, "--data", _tags, "--run", compressRun,
+            "--epochs", "2", "--prune-start", "0", "--prune-end", "1", "--json", .. Small]);
+        Assert.True(compress.ExitCode == 0, compress.StandardError);
+        JsonElement compressed = JsonDocument.Parse(Assert.Single(File.ReadAllLines(Path.Combine(compressRun, "results.jsonl")))).RootElement;
+        Assert.Equal("dkp", compressed.GetProperty("method").GetString());
+        Assert.True(compressed.GetProperty("lstm_parameter_factor").GetDouble() > 1.5, compressed.GetRawText());
+        Assert.Contains(File.ReadAllLines(Path.Combine(compressRun, "metrics.jsonl")), l => JsonDocument.Parse(l).RootElement.GetProperty("sparsity").ValueKind == JsonValueKind.Number);
+        Assert.True(File.Exists(Path.Combine(compressRun, "report.html")));
+        CliProcess.Result report = CliProcess.Run("report", compressRun);
+        Assert.True(report.ExitCode == 0, report.StandardError);
+        Assert.Contains("test acc", report.StandardOutput);
+    }
+
+    [Fact]
     public void A_classifier_trains_and_classifies_lines()
     {
         string model = Path.Combine(_folder.Path, "classifier.safetensors");
