@@ -14,8 +14,6 @@ public sealed class SweepCliTests(PostgresServer server) : IDisposable
 
     public void Dispose() => _folder.Dispose();
 
-    private static readonly string[] Tiny = ["--hidden", "48", "--layers", "2", "--bptt", "5", "--batch-size", "4", "--epochs", "80", "--decay-after", "80", "--lr", "0.5"];
-
     private string Plan(string data, params (string Name, string[] Command)[] runs) => _folder.Write("plan.json", JsonSerializer.Serialize(new
     {
         max_retries = 20,
@@ -23,56 +21,79 @@ public sealed class SweepCliTests(PostgresServer server) : IDisposable
     }));
 
     [Fact]
-    public void Workers_killed_at_random_moments_leave_every_run_resumed_to_the_uninterrupted_result()
+    public void A_compression_trial_killed_ten_times_resumes_to_the_uninterrupted_result()
     {
         string data = TinyCorpus.Write(_folder);
         PostgresUrl url = server.NewDatabase();
         string storage = url.ToString();
-        string[] train = ["train", .. Tiny];
-        string plan = Plan(data, ("dense", train), ("eval-free", ["train", .. Tiny, "--seed", "2"]));
-
-        CliProcess.Result queued = CliProcess.Run("sweep", "--plan", plan, "--storage", storage, "--study", "grid");
+        string dense = Path.Combine(_folder.Path, "dense.safetensors");
+        CliProcess.Result trained = CliProcess.Run("train", "--data", data, "--out", dense, "--hidden", "48", "--layers", "2", "--bptt", "5",
+            "--batch-size", "4", "--epochs", "3", "--threads", "1");
+        Assert.True(trained.ExitCode == 0, trained.StandardError);
+        const int epochs = 60;
+        string[] compress = ["compress", "--method", "dkp", "--factor", "4", "--model", dense, "--bptt", "5", "--batch-size", "4", "--epochs", $"{epochs}"];
+        CliProcess.Result queued = CliProcess.Run("sweep", "--plan", Plan(data, ("dkp", compress)), "--storage", storage, "--study", "grid");
         Assert.True(queued.ExitCode == 0, queued.StandardError);
-        Assert.Contains("2 run(s) queued", queued.StandardOutput);
-        Assert.Contains("2 waiting", queued.StandardOutput);
+        Assert.Contains("1 run(s) queued", queued.StandardOutput);
 
         // The same run without a worker in the way: the reference result.
-        string reference = Path.Combine(_folder.Path, "reference.safetensors");
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        CliProcess.Result direct = CliProcess.Run([.. train, "--data", data, "--out", reference, "--json", "--threads", "1"]);
+        CliProcess.Result direct = CliProcess.Run([.. compress, "--data", data, "--out", Path.Combine(_folder.Path, "reference.safetensors"), "--json", "--threads", "1"]);
         Assert.True(direct.ExitCode == 0, direct.StandardError);
-        double expected = JsonDocument.Parse(direct.StandardOutput).RootElement.GetProperty("test_ppl").GetDouble();
-        double runMilliseconds = clock.Elapsed.TotalMilliseconds;
+        JsonElement expected = JsonDocument.Parse(direct.StandardOutput).RootElement;
 
         string[] worker = ["worker", "--storage", storage, "--study", "grid", "--threads", "1", "--grace", "1.5", "--heartbeat", "0.3"];
+        using PostgresTrialStorage look = PostgresTrialStorage.Open(url);
+        Study study = look.FindStudy("grid")!;
         var random = new Random(20261207);
-        int killedAfterCheckpoint = 0;
-        // Ten kills at random moments within about a run's time (start-up, training, a checkpoint being stored), each
-        // worker started after the grace period of the one before, so that its trial is claimed again.
+        // Ten kills spread over the run: each waits until its worker has claimed the trial and the stored checkpoint
+        // reached a random epoch (below 0: none needed), then up to half a second more (start-up, an epoch, a checkpoint
+        // being stored), so that every kill lands inside the trial whatever the machine's speed.
+        int[] targets = [.. Enumerable.Range(0, 10).Select(_ => random.Next(-2, epochs - 10)).Order()];
+        int resumed = 0;
         for (int kill = 0; kill < 10; kill++)
         {
             using CliProcess.Running running = CliProcess.Start(worker);
-            if (running.WaitForExit(TimeSpan.FromMilliseconds(runMilliseconds * (0.3 + 0.9 * random.NextDouble())))) break;
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (!(look.Trials(study).Single() is { State: TrialState.Running } t && t.Attempts == kill + 1 && StoredEpoch(look.LoadCheckpoint(t.Id)) >= targets[kill]))
+            {
+                Assert.False(running.WaitForExit(TimeSpan.FromMilliseconds(50)), $"the worker of kill {kill + 1} exited before it was killed (target epoch {targets[kill]}, stored {StoredEpoch(look.LoadCheckpoint(look.Trials(study).Single().Id))}, attempts {look.Trials(study).Single().Attempts})");
+                Assert.True(waited.Elapsed < TimeSpan.FromMinutes(1), $"kill {kill + 1}: the trial did not reach epoch {targets[kill]} in a minute");
+            }
+            Thread.Sleep(random.Next(500));
             running.Kill();
-            using PostgresTrialStorage look = PostgresTrialStorage.Open(url);
-            if (look.Trials(look.FindStudy("grid")!).Any(t => t.State == TrialState.Running && look.LoadCheckpoint(t.Id) is not null)) killedAfterCheckpoint++;
+            if (running.Result.StandardError.Contains("dkp: resuming from the stored checkpoint")) resumed++;
+            Assert.Equal(TrialState.Running, look.Trials(study).Single().State);
             Thread.Sleep(TimeSpan.FromSeconds(1.6));
         }
         CliProcess.Result last = CliProcess.Run(worker);
         Assert.True(last.ExitCode == 0, last.StandardError);
+        Assert.Contains("dkp: resuming from the stored checkpoint", last.StandardError);
         Assert.Contains("study 'grid' is done", last.StandardOutput);
 
         string results = Path.Combine(_folder.Path, "results.jsonl");
         CliProcess.Result exported = CliProcess.Run("sweep", "--storage", storage, "--study", "grid", "--export", results);
         Assert.True(exported.ExitCode == 0, exported.StandardError);
-        Assert.Contains("2 complete", exported.StandardOutput);
-        JsonElement[] lines = [.. File.ReadLines(results).Select(l => JsonDocument.Parse(l).RootElement)];
-        JsonElement dense = lines.Single(l => l.GetProperty("name").GetString() == "dense");
-        Assert.Equal("complete", dense.GetProperty("state").GetString());
-        Assert.StartsWith("dopant train --hidden 48", dense.GetProperty("command").GetString());
-        Assert.Equal(expected, dense.GetProperty("result").GetProperty("test_ppl").GetDouble());
-        Assert.True(killedAfterCheckpoint >= 1, $"no kill landed after a checkpoint was stored ({killedAfterCheckpoint})");
-        Assert.True(lines.Sum(l => l.GetProperty("attempts").GetInt32()) > 2, "no run was claimed twice: the kills missed");
+        Assert.Contains("0 waiting, 0 running, 1 complete, 0 failed", exported.StandardOutput);
+        JsonElement line = JsonDocument.Parse(File.ReadLines(results).Single()).RootElement;
+        Assert.StartsWith("dopant compress --method dkp --factor 4", line.GetProperty("command").GetString());
+        Assert.Equal(11, line.GetProperty("attempts").GetInt32());
+        JsonElement result = line.GetProperty("result");
+        foreach (string figure in (string[])["valid_ppl", "test_ppl"])
+            Assert.Equal(expected.GetProperty(figure).GetDouble(), result.GetProperty(figure).GetDouble());
+        Assert.Equal(expected.GetProperty("compression").GetRawText(), result.GetProperty("compression").GetRawText());
+        Assert.Equal(epochs, result.GetProperty("epochs").GetArrayLength());
+        // Kills after the first stored checkpoint are followed by resumed attempts (the last one's included above).
+        Assert.True(resumed >= 5, $"only {resumed} of the killed attempts had resumed from a stored checkpoint");
+    }
+
+    // The epochs a stored training checkpoint has completed (its dopant.state metadata), or -1 without one.
+    private static int StoredEpoch(byte[]? checkpoint)
+    {
+        if (checkpoint is null) return -1;
+        long length = BitConverter.ToInt64(checkpoint, 0);
+        using JsonDocument header = JsonDocument.Parse(checkpoint.AsMemory(8, (int)length));
+        string state = header.RootElement.GetProperty("__metadata__").GetProperty("dopant.state").GetString()!;
+        return JsonDocument.Parse(state).RootElement.GetProperty("epochs_completed").GetInt32();
     }
 
     [Fact]
