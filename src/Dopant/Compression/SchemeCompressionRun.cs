@@ -31,9 +31,11 @@ public static class SchemeCompressionRun
     /// <param name="progress">Training and evaluation progress.</param>
     /// <param name="iterations">Every L-C iteration's result.</param>
     /// <param name="cancellationToken">Stops the run at the next window.</param>
+    /// <param name="checkpointed">Called after every checkpoint the run writes (the L-C state after an iteration, the output
+    /// after a fine-tuning epoch), e.g. to copy them elsewhere (<see cref="SchemeRunCheckpoint.Pack"/>).</param>
     public static SchemeRunResult Run(string denseModel, string dataFolder, string output, SchemeRunSettings? settings, bool resume,
         IProgress<TrainingProgress>? progress = null, IProgress<LearningCompressionIteration>? iterations = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, Action? checkpointed = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(denseModel);
         ArgumentException.ThrowIfNullOrEmpty(dataFolder);
@@ -98,6 +100,7 @@ public static class SchemeCompressionRun
             {
                 s.Run = run;
                 s.Save(statePath, model.Parameters.Select(p => (p.Name, p.Value, p.Shape)));
+                checkpointed?.Invoke();
             }, iterations, cancellationToken);
             builder.Build();
             fineTune = settings.Training with
@@ -117,6 +120,7 @@ public static class SchemeCompressionRun
         if (trainer is not null)
         {
             trainer.OptimizerStepped += builder.ApplyMasks;
+            if (checkpointed is not null) trainer.EpochCompleted += _ => checkpointed();
             trainer.Run(output, progress, cancellationToken);
         }
         builder.Quantize();

@@ -129,7 +129,8 @@ public static class SchemeSearch
     /// <summary>
     /// Runs the search's trials on this worker until the search is done: when no trial waits, the worker proposes the
     /// next level itself (the running trials counted by a constant liar), compresses the dense model at it, measures,
-    /// and stores the model with the trial. A trial taken from a lost worker starts again from the beginning.
+    /// and stores the model with the trial. The run's checkpoints are stored with the trial as it writes them
+    /// (<see cref="SchemeRunCheckpoint"/>), so a trial taken from a lost worker resumes from its last one.
     /// </summary>
     public static int RunWorker(ITrialStorage storage, Study study, string dataFolder, TrialWorker worker, Action<string>? log = null,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -145,8 +146,20 @@ public static class SchemeSearch
             try
             {
                 string model = Path.Combine(folder, "trial.safetensors");
-                log?.Invoke($"trial {context.Trial.Key}: level {proposal.Level:G4}");
-                LevelMeasurement measurement = Measure(stored, dataFolder, model, proposal.Level, resume: false, progress, context.Lost);
+                bool resume = false;
+                if (context.LoadCheckpoint() is { } checkpoint)
+                {
+                    SchemeRunCheckpoint.Unpack(checkpoint, model);
+                    resume = true;
+                    log?.Invoke($"trial {context.Trial.Key}: level {proposal.Level:G4}, resuming from the stored checkpoint ({checkpoint.Length:N0} bytes)");
+                }
+                else log?.Invoke($"trial {context.Trial.Key}: level {proposal.Level:G4}");
+                LevelMeasurement measurement = Measure(stored, dataFolder, model, proposal.Level, resume, progress, context.Lost, () =>
+                {
+                    byte[] packed = SchemeRunCheckpoint.Pack(model)!;
+                    context.SaveCheckpoint(packed);
+                    log?.Invoke($"trial {context.Trial.Key}: checkpoint stored ({packed.Length:N0} bytes)");
+                });
                 context.SaveCheckpoint(File.ReadAllBytes(model));
                 log?.Invoke($"trial {context.Trial.Key}: level {proposal.Level:G4}, valid ppl {measurement.ConstraintValue:F2}, objective {measurement.ObjectiveValue:F2}x");
                 return DistributedLevelSearch.Result(measurement);
@@ -177,11 +190,11 @@ public static class SchemeSearch
 
     // One trial: the scheme run at a level, its validation perplexity and its objective.
     private static LevelMeasurement Measure(Stored stored, string dataFolder, string model, double level, bool resume,
-        IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+        IProgress<TrainingProgress>? progress, CancellationToken cancellationToken, Action? checkpointed = null)
     {
         SchemeSearchSettings s = stored.Settings;
         SchemeRunResult run = SchemeCompressionRun.Run(stored.DenseModel, dataFolder, model, s.Run with { Level = level }, resume,
-            progress, null, cancellationToken);
+            progress, null, cancellationToken, checkpointed);
         double objective = s.Objective switch
         {
             SearchObjective.Memory => run.ByteFactor,
