@@ -27,6 +27,16 @@ if [ -z "$bin" ] && [ "$command" = start ]; then
   done
 fi
 
+# The server outlives this script, so it must not inherit the caller's open files beyond 0-2: a lock the caller holds
+# (flock around a test run that restarts the server) would stay held for the server's life. 255 is bash's script.
+close_inherited_files() {
+  local fd
+  for fd in /proc/$$/fd/*; do
+    fd=${fd##*/}
+    if [ "$fd" -gt 2 ] && [ "$fd" -ne 255 ]; then eval "exec $fd>&-"; fi
+  done
+}
+
 as_owner() {
   if [ "$(id -u)" -eq 0 ]; then
     runuser -u postgres -- "$@"
@@ -34,6 +44,10 @@ as_owner() {
     "$@"
   fi
 }
+
+case "$command" in
+  start|restart) close_inherited_files ;;
+esac
 
 case "$command" in
   start)
