@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Dopant.Compression;
 using Dopant.IO;
 using Dopant.Trials;
 
@@ -6,8 +7,9 @@ namespace Dopant.Cli.Sweeps;
 
 /// <summary>
 /// Runs one sweep run as a child <c>dopant</c> process on this worker: a training run writes its checkpoint to a
-/// private folder, which is copied into the storage whenever the run saves it (after every epoch), and a run claimed
-/// again starts from the stored checkpoint with <c>--resume</c>. A run taken from this worker is killed.
+/// private folder, which is copied into the storage whenever the run saves it (after every epoch; a scheme run's L-C
+/// state after every iteration, packed with its output), and a run claimed again starts from the stored checkpoint
+/// with <c>--resume</c>. A run taken from this worker is killed.
 /// </summary>
 internal sealed class SweepTrialRunner(int threads, Action<string> log)
 {
@@ -23,17 +25,19 @@ internal sealed class SweepTrialRunner(int threads, Action<string> log)
         {
             string model = Path.Combine(folder, "model.safetensors");
             List<string> arguments = [.. run.Arguments];
+            bool scheme = arguments.Contains("--scheme");
             if (run.Trains && context.LoadCheckpoint() is { } checkpoint)
             {
-                AtomicFile.Write(model, stream => stream.Write(checkpoint));
-                // A resumed run takes its options from the checkpoint; only where the data is may be given again.
-                int data = arguments.IndexOf("--data");
-                arguments = [run.Arguments[0], "--resume", .. data >= 0 && data + 1 < arguments.Count ? new[] { "--data", arguments[data + 1] } : []];
+                // A scheme run's checkpoint packs its output and its L-C state (SchemeRunCheckpoint).
+                if (scheme) SchemeRunCheckpoint.Unpack(checkpoint, model);
+                else AtomicFile.Write(model, stream => stream.Write(checkpoint));
+                // A resumed run takes its options from the checkpoint; only where the data (and a scheme run's dense model) is may be given again.
+                arguments = [run.Arguments[0], "--resume", .. Option(arguments, "--data"), .. scheme ? Option(arguments, "--model") : []];
                 log($"{run.Name}: resuming from the stored checkpoint ({checkpoint.Length:N0} bytes)");
             }
             if (run.Trains) arguments.AddRange(["--out", model]);
             arguments.AddRange(["--json", "--threads", threads.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-            return Execute(run, arguments, model, context);
+            return Execute(run, arguments, model, scheme, context);
         }
         finally
         {
@@ -41,7 +45,14 @@ internal sealed class SweepTrialRunner(int threads, Action<string> log)
         }
     }
 
-    private string Execute(SweepRun run, List<string> arguments, string model, TrialContext context)
+    // The option and its value as given in the run's arguments, or nothing.
+    private static string[] Option(List<string> arguments, string name)
+    {
+        int at = arguments.IndexOf(name);
+        return at >= 0 && at + 1 < arguments.Count ? [name, arguments[at + 1]] : [];
+    }
+
+    private string Execute(SweepRun run, List<string> arguments, string model, bool scheme, TrialContext context)
     {
         var start = new ProcessStartInfo(Environment.ProcessPath!, [typeof(SweepTrialRunner).Assembly.Location, .. arguments])
         {
@@ -61,7 +72,7 @@ internal sealed class SweepTrialRunner(int threads, Action<string> log)
             while (!process.WaitForExit(Poll))
             {
                 context.Lost.ThrowIfCancellationRequested();
-                saved = Upload(model, saved, context);
+                saved = Upload(model, scheme, saved, context);
             }
             process.WaitForExit();
         }
@@ -72,27 +83,30 @@ internal sealed class SweepTrialRunner(int threads, Action<string> log)
         }
         if (process.ExitCode != 0)
             throw new InvalidOperationException($"dopant {string.Join(' ', run.Arguments.Take(2))} exited with code {process.ExitCode}: {lastError}");
-        Upload(model, saved, context);
+        Upload(model, scheme, saved, context);
         lock (output)
             return output.LastOrDefault(l => l.StartsWith('{'))
                 ?? throw new InvalidOperationException($"dopant {run.Arguments[0]} printed no JSON result.");
     }
 
-    // The run's checkpoint, copied into the storage when the run has written a newer one (files are replaced atomically).
-    private DateTime Upload(string model, DateTime saved, TrialContext context)
+    // The run's checkpoint, copied into the storage when the run has written a newer one (files are replaced atomically);
+    // a scheme run's output and L-C state packed together.
+    private DateTime Upload(string model, bool scheme, DateTime saved, TrialContext context)
     {
-        if (!File.Exists(model)) return saved;
-        DateTime written = File.GetLastWriteTimeUtc(model);
+        string state = SchemeCompressionRun.StatePath(model);
+        string[] files = scheme ? [model, state] : [model];
+        DateTime written = files.Where(File.Exists).Select(File.GetLastWriteTimeUtc).DefaultIfEmpty(DateTime.MinValue).Max();
         if (written <= saved) return saved;
-        byte[] bytes;
+        byte[]? bytes;
         try
         {
-            bytes = File.ReadAllBytes(model);
+            bytes = scheme ? SchemeRunCheckpoint.Pack(model) : File.ReadAllBytes(model);
         }
         catch (IOException)
         {
             return saved;  // replaced while read: the next poll takes the new one
         }
+        if (bytes is null) return saved;
         context.SaveCheckpoint(bytes);
         log($"{context.Trial.Key}: checkpoint stored ({bytes.Length:N0} bytes)");
         return written;

@@ -97,6 +97,47 @@ public sealed class SweepCliTests(PostgresServer server) : IDisposable
     }
 
     [Fact]
+    public void A_scheme_compression_run_killed_after_an_lc_iteration_resumes_from_its_packed_state()
+    {
+        string data = TinyCorpus.Write(_folder), storage = Path.Combine(_folder.Path, "scheme-trials");
+        string dense = Path.Combine(_folder.Path, "scheme-dense.safetensors");
+        Assert.Equal(0, CliProcess.Run("train", "--data", data, "--out", dense, "--hidden", "16", "--layers", "2", "--bptt", "5",
+            "--batch-size", "4", "--epochs", "2", "--threads", "1").ExitCode);
+        string scheme = _folder.Write("scheme.json", """{ "rules": [ { "select": { "kinds": ["lstm"] }, "operators": [ { "op": "prune", "factor": 3 } ] } ] }""");
+        string[] compress = ["compress", "--scheme", scheme, "--model", dense, "--bptt", "5", "--batch-size", "4", "--lc-iterations", "6",
+            "--l-step-windows", "40", "--fine-tune-epochs", "1"];
+        Assert.Equal(0, CliProcess.Run("sweep", "--plan", Plan(data, ("lc", compress)), "--storage", storage, "--study", "schemes").ExitCode);
+        CliProcess.Result direct = CliProcess.Run([.. compress, "--data", data, "--out", Path.Combine(_folder.Path, "scheme-reference.safetensors"), "--json", "--threads", "1"]);
+        Assert.True(direct.ExitCode == 0, direct.StandardError);
+        JsonElement expected = JsonDocument.Parse(direct.StandardOutput.Split('\n').Last(l => l.StartsWith('{'))).RootElement;
+
+        // Killed once its L-C state (packed with no output yet) is stored, then resumed by another worker.
+        string[] worker = ["worker", "--storage", storage, "--study", "schemes", "--threads", "1", "--grace", "1.5", "--heartbeat", "0.3"];
+        var look = new FileTrialStorage(storage);
+        Study study = look.FindStudy("schemes")!;
+        using (CliProcess.Running running = CliProcess.Start(worker))
+        {
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (look.Trials(study).Single() is not { State: TrialState.Running } trial || look.LoadCheckpoint(trial.Id) is null)
+            {
+                Assert.False(running.WaitForExit(TimeSpan.FromMilliseconds(50)), "the worker finished the run before it was killed");
+                Assert.True(waited.Elapsed < TimeSpan.FromMinutes(1), "no L-C state was stored in a minute");
+            }
+            running.Kill();
+        }
+        Thread.Sleep(TimeSpan.FromSeconds(1.6));
+        CliProcess.Result last = CliProcess.Run(worker);
+        Assert.True(last.ExitCode == 0, last.StandardError);
+        Assert.Contains("lc: resuming from the stored checkpoint", last.StandardError);
+        string results = Path.Combine(_folder.Path, "schemes.jsonl");
+        Assert.Equal(0, CliProcess.Run("sweep", "--storage", storage, "--study", "schemes", "--export", results).ExitCode);
+        JsonElement line = JsonDocument.Parse(File.ReadLines(results).Single()).RootElement;
+        Assert.Equal(2, line.GetProperty("attempts").GetInt32());
+        foreach (string figure in (string[])["valid_ppl", "test_ppl", "compressed_bytes"])
+            Assert.Equal(expected.GetProperty(figure).GetDouble(), line.GetProperty("result").GetProperty(figure).GetDouble());
+    }
+
+    [Fact]
     public void Two_local_workers_share_a_folder_storage_and_run_each_run_once()
     {
         string data = TinyCorpus.Write(_folder), storage = Path.Combine(_folder.Path, "trials");
