@@ -11,7 +11,7 @@ nothing else on the machine) and adds the figures to its result line.
                                        [--doping-share 0.9] [--cmr 0] [--blocks 16x1 16x1/28 ...] [--dense-epochs 3]
                                        [--dropout 0.5 --dense-control] [--distill 0.5 [--teacher dense-p50]]
                                        [--measure|--score-only [--precisions int8 fp16]] [--retrain --only NAME]
-                                       [--dry-run]
+                                       [--storage URL [--study NAME] [--collect]] [--dry-run]
 
 Resumable: each run checkpoints every epoch in runs/doping/; rerun the script after an interruption and it skips
 finished runs (their result lines in docs/results/doping.jsonl) and resumes the one in progress. On a fresh clone
@@ -20,6 +20,10 @@ own runs/structured-medium/ and docs/results/structured-doping-medium.jsonl; run
 outside the clone. --retrain --only NAME trains a finished run again (its model lost with another machine's runs/)
 and replaces its result line. Every finished run appends one JSON object to docs/results/doping.jsonl; scripts/doping_report.py turns that file into the table and the
 SVG charts of docs/RESULTS.md.
+
+With --storage (a PostgreSQL URL or a folder), the runs are queued as one sweep (`dopant sweep --plan`) for `dopant
+worker` processes on any machines instead of running here; rerunning with --collect records the finished ones
+(`dopant sweep --export`) as result lines. The workers need the data and dense model at the same paths.
 """
 import argparse
 import concurrent.futures
@@ -244,6 +248,12 @@ def main():
                     help="with --only: train those runs again although they have result lines (as on a new machine whose runs/ "
                          "lost their models); each new line replaces the old one")
     ap.add_argument("--dry-run", action="store_true")
+    ap.add_argument("--storage", help="queue the runs as a sweep in this trial storage (postgresql://user@host:port/db, or a "
+                    "folder) for `dopant worker`s on any machines, instead of running them here; workers need the same data "
+                    "and dense model paths")
+    ap.add_argument("--study", help="with --storage: the sweep's study name (default: the results file's name)")
+    ap.add_argument("--collect", action="store_true",
+                    help="with --storage: record the sweep's finished runs (dopant sweep --export) as result lines")
     args = ap.parse_args()
     global RUNS, RESULTS, CLI
     # Another preset is another experiment: its own runs folder, dense baseline and result file.
@@ -333,25 +343,15 @@ def main():
         sys.exit("--retrain trains again the runs --only names; give --only")
     todo = [p for p in runs if (p[0] not in done or args.retrain) and (not args.only or p[0] in args.only)]
 
+    if args.storage:
+        distributed(args, todo, dense_model, dense, teacher, commit)
+        return
+
     def one(name, method, factor, extra):
         out = os.path.join(RUNS, name + ".safetensors")
-        cmd = CLI + ["compress", "--data", args.data, "--out", out, "--threads", str(args.threads), "--json"]
-        if method == "dense":
-            # The control: the dense model fine-tuned like the compressed ones, nothing compressed.
-            cmd[2] = "train"
-        if os.path.exists(out):
-            cmd += ["--resume"]
-        elif method == "dense":
-            cmd += ["--model", dense_model, "--preset", args.preset, "--epochs", str(args.epochs), "--decay-after", str(args.decay_after),
-                    "--dropout", str(args.dropout)]
-        else:
-            cmd += ["--method", method, "--factor", str(factor), "--model", dense_model, "--preset", args.preset,
-                    "--epochs", str(args.epochs), "--decay-after", str(args.decay_after),
-                    "--prune-start", str(args.prune_start), "--prune-end", str(args.prune_end)] + extra
-            if args.dropout:
-                cmd += ["--dropout", str(args.dropout)]
-            if args.distill:
-                cmd += ["--distill", str(args.distill)] + (["--teacher", teacher] if teacher else [])
+        cmd = CLI + ["--data", args.data, "--out", out, "--threads", str(args.threads), "--json"]
+        cmd[2:2] = ["--resume"] if os.path.exists(out) else []
+        cmd[2:2] = run_arguments(args, method, factor, extra, dense_model, teacher, resume=os.path.exists(out))
         if args.dry_run:
             print(" ".join(cmd))
             return
@@ -362,6 +362,56 @@ def main():
         failures = [f.exception() for f in [pool.submit(one, *p) for p in todo] if f.exception()]
     if failures:
         sys.exit("; ".join(map(str, failures)))
+
+
+def run_arguments(args, method, factor, extra, dense_model, teacher, resume=False):
+    """The dopant command line of one run (without where its data, output and threads go): a compressed run, or the
+    control, the dense model fine-tuned like the compressed ones, nothing compressed; a resumed run takes its options
+    from its checkpoint."""
+    command = ["train" if method == "dense" else "compress"]
+    if resume:
+        return command
+    if method == "dense":
+        return command + ["--model", dense_model, "--preset", args.preset, "--epochs", str(args.epochs), "--decay-after", str(args.decay_after),
+                          "--dropout", str(args.dropout)]
+    command += ["--method", method, "--factor", str(factor), "--model", dense_model, "--preset", args.preset,
+                "--epochs", str(args.epochs), "--decay-after", str(args.decay_after),
+                "--prune-start", str(args.prune_start), "--prune-end", str(args.prune_end)] + extra
+    if args.dropout:
+        command += ["--dropout", str(args.dropout)]
+    if args.distill:
+        command += ["--distill", str(args.distill)] + (["--teacher", teacher] if teacher else [])
+    return command
+
+
+def distributed(args, todo, dense_model, dense, teacher, commit):
+    """--storage: queue the runs as one sweep (`dopant sweep --plan`) for workers on any machines, or with --collect
+    record the finished ones (`dopant sweep --export`) as result lines, as a local run would."""
+    study = args.study or os.path.splitext(os.path.basename(RESULTS))[0]
+    if args.collect:
+        exported = os.path.join(RUNS, study + ".export.jsonl")
+        os.makedirs(RUNS, exist_ok=True)
+        subprocess.run(CLI + ["sweep", "--storage", args.storage, "--study", study, "--export", exported], check=True)
+        planned = {name: (method, factor) for name, method, factor, _ in todo}
+        for line in open(exported):
+            entry = json.loads(line)
+            if entry["name"] in planned and entry.get("result"):
+                method, factor = planned[entry["name"]]
+                record(entry["name"], method, factor, entry["result"], dense, entry["command"].split()[1:], commit)
+        return
+    plan = {"runs": [{"name": name, "command": run_arguments(args, method, factor, extra, dense_model, teacher) + ["--data", args.data]}
+                     for name, method, factor, extra in todo]}
+    if args.dry_run:
+        print(json.dumps(plan, indent=2))
+        return
+    os.makedirs(RUNS, exist_ok=True)
+    path = os.path.join(RUNS, study + ".plan.json")
+    with open(path + ".tmp", "w") as f:
+        json.dump(plan, f, indent=2)
+    os.replace(path + ".tmp", path)
+    subprocess.run(CLI + ["sweep", "--plan", path, "--storage", args.storage, "--study", study], check=True)
+    print(f"{len(todo)} run(s) queued in study '{study}'; start `dopant worker --storage URL --study {study}` on any machines, "
+          f"then rerun this command with --collect", flush=True)
 
 
 def record(name, method, factor, r, dense, args, commit):
