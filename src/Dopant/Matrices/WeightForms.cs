@@ -4,8 +4,9 @@ using System.Numerics.Tensors;
 namespace Dopant.Matrices;
 
 /// <summary>
-/// The registry of weight-matrix forms: from a form to its <see cref="WeightFormSpec"/> and back, and from a dense
-/// matrix to any form. A new form needs its own file, a kind here and a case in each method below.
+/// The registry of weight-matrix forms (<see cref="Kinds"/>): from a form to its <see cref="WeightFormSpec"/> and
+/// back, and from a dense matrix to any form. A new form is its matrix's file, its <see cref="WeightFormKind"/>'s file
+/// and one entry in <see cref="Kinds"/>.
 /// </summary>
 /// <remarks>
 /// Parameter names follow from the matrix name: <c>{name}</c> (dense), <c>{name}.kron_a</c> / <c>.kron_b</c>,
@@ -17,6 +18,10 @@ namespace Dopant.Matrices;
 /// </remarks>
 public static class WeightForms
 {
+    /// <summary>Every form the registry knows, one entry each.</summary>
+    public static IReadOnlyList<WeightFormKind> Kinds { get; } =
+        [new DenseForm(), new KroneckerForm(), new KroneckerChainForm(), new LowRankForm(), new HybridForm(), new PrunedForm(), new DopedForm()];
+
     /// <summary>What a doped matrix's sparse part S appends to the matrix name: <c>{name}.doping</c>.</summary>
     public const string DopingSuffix = ".doping";
 
@@ -39,17 +44,9 @@ public static class WeightForms
     public static WeightFormSpec Describe<T>(IWeightMatrix<T> matrix) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(matrix);
-        return matrix switch
-        {
-            DenseMatrix<T> => WeightFormSpec.Dense,
-            KroneckerMatrix<T> k => WeightFormSpec.Kronecker(k.Shape, k.Rank),
-            KroneckerChainMatrix<T> c => WeightFormSpec.KroneckerChain(c.Shape, c.Rank),
-            LowRankMatrix<T> l => WeightFormSpec.LowRank(l.Rank),
-            HybridMatrix<T> h => WeightFormSpec.Hybrid(h.DenseRows, h.Rank),
-            PrunedMatrix<T> p => p.Block.IsUnstructured ? WeightFormSpec.Pruned : WeightFormSpec.PrunedInBlocks(p.Block),
-            DopedMatrix<T> d => WeightFormSpec.Doped(Describe(d.Structure), d.Sparse.Block),
-            _ => throw new ArgumentException($"The weight form {matrix.GetType().Name} is not in the registry; it cannot be described or saved.", nameof(matrix)),
-        };
+        foreach (WeightFormKind kind in Kinds)
+            if (kind.Describe(matrix) is { } spec) return spec;
+        throw new ArgumentException($"The weight form {matrix.GetType().Name} is not in the registry; it cannot be described or saved.", nameof(matrix));
     }
 
     /// <summary>
@@ -66,19 +63,10 @@ public static class WeightForms
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rows);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(columns);
-        Check(spec, name);
+        WeightFormKind kind = Check(spec, name);
         try
         {
-            return spec.Kind switch
-            {
-                WeightFormSpec.DenseKind => new DenseMatrix<T>(name, rows, columns),
-                WeightFormSpec.KroneckerKind => new KroneckerMatrix<T>(name, KroneckerShape.Parse(spec.Shape!, rows, columns), spec.Rank!.Value),
-                WeightFormSpec.KroneckerChainKind => new KroneckerChainMatrix<T>(name, KroneckerChainShape.Parse(spec.Shape!, rows, columns), spec.Rank!.Value),
-                WeightFormSpec.LowRankKind => new LowRankMatrix<T>(name, rows, columns, spec.Rank!.Value),
-                WeightFormSpec.HybridKind => new HybridMatrix<T>(name, rows, columns, spec.DenseRows!.Value, spec.Rank!.Value),
-                WeightFormSpec.PrunedKind => new PrunedMatrix<T>(name, rows, columns, spec.BlockShape),
-                _ => new DopedMatrix<T>(Create<T>(spec.Structure!, name, rows, columns), new PrunedMatrix<T>(name + DopingSuffix, rows, columns, spec.BlockShape)),
-            };
+            return kind.Create<T>(spec, name, rows, columns);
         }
         catch (ArgumentException e) when (!e.Message.StartsWith(Subject(name), StringComparison.Ordinal))
         {
@@ -108,46 +96,23 @@ public static class WeightForms
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(columns);
         if (dense.Length != (long)rows * columns)
             throw new ArgumentException($"{Subject(name)}: expected {(long)rows * columns} dense values for {rows}×{columns}, got {dense.Length}.", nameof(dense));
-        Check(spec, name);
-        IWeightMatrix<T> result;
-        switch (spec.Kind)
+        WeightFormKind kind = Check(spec, name);
+        // The zero form first, so that bad sizes fail with the same message as Create (dense and pruned forms are
+        // that zero form, filled).
+        IWeightMatrix<T> zero = Create<T>(spec, name, rows, columns);
+        if (kind is DenseForm or PrunedForm)
         {
-            case WeightFormSpec.KroneckerKind:
-            case WeightFormSpec.KroneckerChainKind:
-            case WeightFormSpec.LowRankKind:
-            case WeightFormSpec.HybridKind:
-                // Build the zero form first so that bad sizes fail with the same message as Create.
-                _ = Create<T>(spec, name, rows, columns);
-                result = spec.Kind switch
-                {
-                    WeightFormSpec.KroneckerKind => KroneckerMatrix<T>.Nearest(name, KroneckerShape.Parse(spec.Shape!, rows, columns), dense, spec.Rank!.Value),
-                    WeightFormSpec.KroneckerChainKind => NearestChain<T>(name, KroneckerChainShape.Parse(spec.Shape!, rows, columns), dense, spec.Rank!.Value),
-                    WeightFormSpec.LowRankKind => LowRankMatrix<T>.FromDense(name, dense, rows, columns, spec.Rank!.Value),
-                    _ => HybridMatrix<T>.FromDense(name, dense, rows, columns, spec.DenseRows!.Value, spec.Rank!.Value),
-                };
-                break;
-            case WeightFormSpec.DopedKind:
-                IWeightMatrix<T> structure = FromDense(spec.Structure!, name, dense, rows, columns);
-                T[] residual = structure.ToDense();
-                TensorPrimitives.Subtract(dense, residual, residual);
-                result = new DopedMatrix<T>(structure, PrunedMatrix<T>.FromDense(name + DopingSuffix, residual, rows, columns, spec.BlockShape));
-                break;
-            default:
-                result = Create<T>(spec, name, rows, columns);
-                // dense and pruned hold the values themselves.
-                dense.CopyTo(result.Parameters[0].Value);
-                break;
+            dense.CopyTo(zero.Parameters[0].Value);
+            return zero;
         }
-        return result;
-    }
-
-    private static KroneckerChainMatrix<T> NearestChain<T>(string name, KroneckerChainShape shape, ReadOnlySpan<T> dense, int rank)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (rank > shape.MaxNearestRank)
-            throw new ArgumentException(
-                $"{Subject(name)}: a sum of {rank} chains of shape {shape} cannot be fitted from a dense matrix (at most {shape.MaxNearestRank}).");
-        return KroneckerChainMatrix<T>.Nearest(name, shape, dense, rank);
+        try
+        {
+            return kind.FromDense(spec, name, dense, rows, columns);
+        }
+        catch (ArgumentException e) when (!e.Message.StartsWith(Subject(name), StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"{Subject(name)} ({rows}×{columns}, {spec.ToJson()}): {FirstLine(e.Message)}", e);
+        }
     }
 
     /// <summary>The pruned matrices inside <paramref name="matrix"/> (itself, or a doped matrix's S), whose masks a checkpoint stores.</summary>
@@ -165,39 +130,15 @@ public static class WeightForms
         }
     }
 
-    /// <summary>Checks that <paramref name="spec"/> has a known kind and exactly the fields that kind uses.</summary>
-    private static void Check(WeightFormSpec spec, string name)
+    /// <summary>The kind of <paramref name="spec"/>, once it is checked to be known and to have exactly the fields that kind uses.</summary>
+    private static WeightFormKind Check(WeightFormSpec spec, string name)
     {
-        switch (spec.Kind)
-        {
-            case WeightFormSpec.DenseKind:
-                Fields(spec, name, shape: false, rank: false, denseRows: false, structure: false);
-                break;
-            case WeightFormSpec.PrunedKind:
-                Fields(spec, name, shape: false, rank: false, denseRows: false, structure: false, block: null);
-                break;
-            case WeightFormSpec.KroneckerKind:
-            case WeightFormSpec.KroneckerChainKind:
-                Fields(spec, name, shape: true, rank: true, denseRows: false, structure: false);
-                break;
-            case WeightFormSpec.LowRankKind:
-                Fields(spec, name, shape: false, rank: true, denseRows: false, structure: false);
-                break;
-            case WeightFormSpec.HybridKind:
-                Fields(spec, name, shape: false, rank: true, denseRows: true, structure: false);
-                break;
-            case WeightFormSpec.DopedKind:
-                Fields(spec, name, shape: false, rank: false, denseRows: false, structure: true, block: null);
-                // A doped structure's own S would take the name of the outer S.
-                if (spec.Structure!.Kind == WeightFormSpec.DopedKind)
-                    throw new ArgumentException($"{Subject(name)}: the structure of a doped form cannot itself be doped.");
-                Check(spec.Structure, name);
-                break;
-            default:
-                string kind = spec.Kind is null ? "no kind" : $"unknown kind '{spec.Kind}'";
-                throw new ArgumentException(
-                    $"{Subject(name)} has a weight form of {kind} (known: dense, kronecker, kronecker_chain, low_rank, hybrid, pruned, doped).");
-        }
+        WeightFormKind kind = Kinds.FirstOrDefault(k => k.Name == spec.Kind) ?? throw new ArgumentException(
+            $"{Subject(name)} has a weight form of {(spec.Kind is null ? "no kind" : $"unknown kind '{spec.Kind}'")} (known: {string.Join(", ", Kinds.Select(k => k.Name))}).");
+        Fields(spec, name, kind.UsesShape, kind.UsesRank, kind.UsesDenseRows, kind.UsesStructure, kind.TakesBlock ? null : false);
+        kind.CheckSpec(spec, name);
+        if (kind.UsesStructure) Check(spec.Structure!, name);
+        return kind;
     }
 
     // block: false when the kind has no blocks, null when they are optional.

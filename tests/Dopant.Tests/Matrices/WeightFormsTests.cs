@@ -7,7 +7,10 @@ public class WeightFormsTests
 {
     private const int Rows = 24, Columns = 6;
 
-    public static TheoryData<string> Specs() => new(
+    public static TheoryData<string> Specs() => new(SpecTexts);
+
+    private static readonly string[] SpecTexts =
+    [
         """{"kind":"dense"}""",
         """{"kind":"kronecker","shape":"4x2,6x3","rank":1}""",
         """{"kind":"kronecker","shape":"4x2,6x3","rank":2}""",
@@ -20,7 +23,8 @@ public class WeightFormsTests
         """{"kind":"doped","structure":{"kind":"kronecker","shape":"4x2,6x3","rank":1}}""",
         """{"kind":"doped","structure":{"kind":"kronecker","shape":"4x2,6x3","rank":1},"block":"5x4"}""",
         """{"kind":"doped","structure":{"kind":"low_rank","rank":2}}""",
-        """{"kind":"doped","structure":{"kind":"kronecker_chain","shape":"2x2*2x1*6x3","rank":2}}""");
+        """{"kind":"doped","structure":{"kind":"kronecker_chain","shape":"2x2*2x1*6x3","rank":2}}""",
+    ];
 
     [Theory]
     [MemberData(nameof(Specs))]
@@ -34,6 +38,23 @@ public class WeightFormsTests
         Assert.Equal(spec, WeightForms.Describe(form));
         Assert.All(form.Parameters, p => Assert.StartsWith("rnn.weight_hh_l1", p.Name));
         Assert.All(form.Parameters, p => Assert.All(p.Value, v => Assert.Equal(0f, v)));
+    }
+
+    [Fact]
+    public void The_registry_holds_each_kind_once_and_every_spec_kind_has_an_entry()
+    {
+        Assert.Equal(WeightForms.Kinds.Count, WeightForms.Kinds.Select(k => k.Name).Distinct().Count());
+        string[] kinds = [WeightFormSpec.DenseKind, WeightFormSpec.KroneckerKind, WeightFormSpec.KroneckerChainKind, WeightFormSpec.LowRankKind,
+            WeightFormSpec.HybridKind, WeightFormSpec.PrunedKind, WeightFormSpec.DopedKind];
+        Assert.Equal(kinds.Order(), WeightForms.Kinds.Select(k => k.Name).Order());
+        // Each matrix is described by exactly one kind.
+        foreach (string json in SpecTexts)
+        {
+            IWeightMatrix<float> form = WeightForms.Create<float>(WeightFormSpec.Parse(json), "w", Rows, Columns);
+            Assert.Single(WeightForms.Kinds, k => k.Describe(form) is not null);
+        }
+        var e = Assert.Throws<ArgumentException>(() => WeightForms.Create<float>(WeightFormSpec.Parse("""{"kind":"toeplitz"}"""), "w", Rows, Columns));
+        Assert.Contains("unknown kind 'toeplitz' (known: dense, kronecker, kronecker_chain, low_rank, hybrid, pruned, doped)", e.Message);
     }
 
     [Fact]
