@@ -46,9 +46,11 @@ public sealed class SweepCliTests(PostgresServer server) : IDisposable
         Study study = look.FindStudy("grid")!;
         var random = new Random(20261207);
         // Ten kills spread over the run: each waits until its worker has claimed the trial and the stored checkpoint
-        // reached a random epoch (below 0: none needed), then up to half a second more (start-up, an epoch, a checkpoint
-        // being stored), so that every kill lands inside the trial whatever the machine's speed.
-        int[] targets = [.. Enumerable.Range(0, 10).Select(_ => random.Next(-2, epochs - 10)).Order()];
+        // reached a random epoch (below 0: none needed), then up to 0.2 s more (start-up, an epoch, a checkpoint being
+        // stored), so that every kill lands inside the trial whatever the machine's speed.
+        // Targets in the first half leave 30 epochs or more after them, so that a fast, quiet machine cannot finish the run
+        // within the extra wait.
+        int[] targets = [.. Enumerable.Range(0, 10).Select(_ => random.Next(-2, epochs / 2)).Order()];
         int resumed = 0;
         for (int kill = 0; kill < 10; kill++)
         {
@@ -59,7 +61,7 @@ public sealed class SweepCliTests(PostgresServer server) : IDisposable
                 Assert.False(running.WaitForExit(TimeSpan.FromMilliseconds(50)), $"the worker of kill {kill + 1} exited before it was killed (target epoch {targets[kill]}, stored {StoredEpoch(look.LoadCheckpoint(look.Trials(study).Single().Id))}, attempts {look.Trials(study).Single().Attempts})");
                 Assert.True(waited.Elapsed < TimeSpan.FromMinutes(1), $"kill {kill + 1}: the trial did not reach epoch {targets[kill]} in a minute");
             }
-            Thread.Sleep(random.Next(500));
+            Thread.Sleep(random.Next(200));
             running.Kill();
             if (running.Result.StandardError.Contains("dkp: resuming from the stored checkpoint")) resumed++;
             Assert.Equal(TrialState.Running, look.Trials(study).Single().State);
