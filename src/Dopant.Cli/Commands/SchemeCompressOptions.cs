@@ -88,7 +88,7 @@ internal sealed class SchemeCompressOptions
                 byte_factor = r.ByteFactor,
                 lc_best_iteration = r.BestIteration,
                 lc_history = r.History,
-                matrices = r.Storage.Select(s => new { name = s.Name, dense_bytes = s.Dense.Bytes, bytes = s.Compressed.Bytes, values = s.Compressed.Values }),
+                matrices = MatrixLines(r.Storage),
             }, ModelCheckpoint.Json));
             return;
         }
@@ -117,7 +117,7 @@ internal sealed class SchemeCompressOptions
                 byte_factor = r.ByteFactor,
                 lc_best_iteration = r.BestIteration,
                 lc_history = r.History,
-                matrices = r.Storage.Select(s => new { name = s.Name, dense_bytes = s.Dense.Bytes, bytes = s.Compressed.Bytes, values = s.Compressed.Values }),
+                matrices = MatrixLines(r.Storage),
             }, ModelCheckpoint.Json));
             return;
         }
@@ -125,6 +125,10 @@ internal sealed class SchemeCompressOptions
         Console.WriteLine($"whole model: {r.DenseBytes:N0} -> {r.CompressedBytes:N0} bytes ({r.ByteFactor:F1}x); L-C kept iteration {r.BestIteration}; " +
                           $"valid accuracy {r.Valid.Accuracy:P2}, test accuracy {r.Test.Accuracy:P2}; model saved to {output}");
     }
+
+    // Every matrix's storage as the --json output lists it.
+    private static IEnumerable<object> MatrixLines(IReadOnlyList<(string Name, StorageEstimate Dense, StorageEstimate Compressed)> storage) =>
+        storage.Select(s => new { name = s.Name, dense_bytes = s.Dense.Bytes, bytes = s.Compressed.Bytes, values = s.Compressed.Values });
 
     private static void PrintStorage(IReadOnlyList<(string Name, StorageEstimate Dense, StorageEstimate Compressed)> storage)
     {

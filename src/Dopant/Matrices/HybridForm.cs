@@ -15,6 +15,9 @@ public sealed class HybridForm : WeightFormKind
     public override bool UsesRank => true;
 
     /// <inheritdoc/>
+    public override bool FitsFromDense => true;
+
+    /// <inheritdoc/>
     public override bool UsesDenseRows => true;
 
     /// <inheritdoc/>

@@ -18,6 +18,9 @@ public sealed class KroneckerChainForm : WeightFormKind
     public override bool UsesRank => true;
 
     /// <inheritdoc/>
+    public override bool FitsFromDense => true;
+
+    /// <inheritdoc/>
     public override IWeightMatrix<T> Create<T>(WeightFormSpec spec, string name, int rows, int columns) =>
         new KroneckerChainMatrix<T>(name, KroneckerChainShape.Parse(spec.Shape!, rows, columns), spec.Rank!.Value);
 

@@ -15,6 +15,9 @@ public sealed class KroneckerForm : WeightFormKind
     public override bool UsesRank => true;
 
     /// <inheritdoc/>
+    public override bool FitsFromDense => true;
+
+    /// <inheritdoc/>
     public override IWeightMatrix<T> Create<T>(WeightFormSpec spec, string name, int rows, int columns) =>
         new KroneckerMatrix<T>(name, KroneckerShape.Parse(spec.Shape!, rows, columns), spec.Rank!.Value);
 

@@ -12,6 +12,9 @@ public sealed class LowRankForm : WeightFormKind
     public override bool UsesRank => true;
 
     /// <inheritdoc/>
+    public override bool FitsFromDense => true;
+
+    /// <inheritdoc/>
     public override IWeightMatrix<T> Create<T>(WeightFormSpec spec, string name, int rows, int columns) =>
         new LowRankMatrix<T>(name, rows, columns, spec.Rank!.Value);
 

@@ -29,6 +29,12 @@ public abstract class WeightFormKind
     public virtual bool TakesBlock => false;
 
     /// <summary>
+    /// Whether <see cref="FromDense{T}"/> fits the form to the values (a structure) rather than holding them; such a form's
+    /// sizes are checked by building its zero form first.
+    /// </summary>
+    public virtual bool FitsFromDense => false;
+
+    /// <summary>
     /// Checks what the fields cannot say alone (a doped form's structure); the fields themselves are checked by
     /// <see cref="WeightForms"/>.
     /// </summary>
@@ -47,7 +53,7 @@ public abstract class WeightFormKind
     public virtual IWeightMatrix<T> FromDense<T>(WeightFormSpec spec, string name, ReadOnlySpan<T> dense, int rows, int columns)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        IWeightMatrix<T> result = Create<T>(spec, name, rows, columns);
+        IWeightMatrix<T> result = WeightForms.Create<T>(spec, name, rows, columns);
         dense.CopyTo(result.Parameters[0].Value);
         return result;
     }

@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Numerics.Tensors;
 
 namespace Dopant.Matrices;
 
@@ -97,22 +96,9 @@ public static class WeightForms
         if (dense.Length != (long)rows * columns)
             throw new ArgumentException($"{Subject(name)}: expected {(long)rows * columns} dense values for {rows}×{columns}, got {dense.Length}.", nameof(dense));
         WeightFormKind kind = Check(spec, name);
-        // The zero form first, so that bad sizes fail with the same message as Create (dense and pruned forms are
-        // that zero form, filled).
-        IWeightMatrix<T> zero = Create<T>(spec, name, rows, columns);
-        if (kind is DenseForm or PrunedForm)
-        {
-            dense.CopyTo(zero.Parameters[0].Value);
-            return zero;
-        }
-        try
-        {
-            return kind.FromDense(spec, name, dense, rows, columns);
-        }
-        catch (ArgumentException e) when (!e.Message.StartsWith(Subject(name), StringComparison.Ordinal))
-        {
-            throw new ArgumentException($"{Subject(name)} ({rows}×{columns}, {spec.ToJson()}): {FirstLine(e.Message)}", e);
-        }
+        // A fitted form's zero form first, so that bad sizes fail with the same message as Create.
+        if (kind.FitsFromDense) _ = Create<T>(spec, name, rows, columns);
+        return kind.FromDense(spec, name, dense, rows, columns);
     }
 
     /// <summary>The pruned matrices inside <paramref name="matrix"/> (itself, or a doped matrix's S), whose masks a checkpoint stores.</summary>
