@@ -54,7 +54,7 @@ internal static class BenchCommand
     private static Command CreateInfer()
     {
         var infer = new Command("infer", "Streaming (batch 1) inference cost per token of a model, and its speed-up against another measured side by side.");
-        var model = new Option<string?>("--model") { Description = "Model file (safetensors); or --preset." };
+        var model = new Option<string?>("--model") { Description = "Model file (safetensors): a language model, or a unidirectional tagger or classifier (timed streaming, a label decided every token); or --preset." };
         var preset = new Option<string?>("--preset") { Description = "Time untrained models of this preset's architecture instead: dense, and each --method at --factor (timing depends on the shapes and nonzero counts, not the values)." };
         var methods = new Option<string[]>("--method") { Description = $"With --preset: compression methods to time against dense ({string.Join(", ", CompressionMethods.All)}; 'dense' adds the dense model at --precision); the pruned parts are cut straight to their final sparsity.", AllowMultipleArgumentsPerToken = true };
         preset.AcceptOnlyFromAmong([.. TrainingOptions.PresetNames]);
@@ -68,7 +68,7 @@ internal static class BenchCommand
         var onnx = new Option<bool>("--onnx") { Description = "Also time ONNX Runtime running the reference model (the preset's dense model, or --against, else --model) exported by 'dopant export --format onnx' in fp32, with and without its head, in the same run." };
         var againstOnnx = new Option<string?>("--against-onnx") { Description = "Also time ONNX Runtime running this ONNX step file (Dopant's or PyTorch's export: an int64 token, float states fed back, logits) in the same run." };
         var againstOnnxRecurrent = new Option<string?>("--against-onnx-recurrent") { Description = "With --against-onnx: the same step without its head, timed for the recurrent part." };
-        var data = new Option<string?>("--data") { Description = "PTB-format folder whose validation text is fed; default: the cached brown-ptb." };
+        var data = new Option<string?>("--data") { Description = "PTB-format folder whose validation text is fed (default: the cached brown-ptb); for a tagger or classifier, its labeled corpus, whose validation sentences are fed one after another." };
         var tokens = new Option<int>("--tokens") { Description = "Tokens per timed pass.", DefaultValueFactory = _ => 2000 };
         var repeats = new Option<int>("--repeats") { Description = "Timed passes per model; medians are reported.", DefaultValueFactory = _ => 7 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object per model." };
@@ -86,9 +86,9 @@ internal static class BenchCommand
             WeightPrecision weights = PrecisionOption.Get(parse, precision);
             string suffix = weights == WeightPrecision.Float32 ? "" : $" {parse.GetValue(precision)}";
             string[] names;
-            PtbCorpus corpus;
-            StreamingLanguageModel[] runtimes;
-            LanguageModel<float>[] models;
+            int[] text;
+            IStreamingModel[] runtimes;
+            LanguageModel<float>[]? models;
             int reference;
             if (parse.GetValue(preset) is string name)
             {
@@ -101,7 +101,8 @@ internal static class BenchCommand
                     .Select(m => m == "dense" ? null : new LstmCompression(CompressionMethods.Parse(m), parse.GetValue(factor), parse.GetValue(share)) { Concatenated = parse.GetValue(concatenate), Matrices = parse.GetValue(matrices) } is var c
                         && (c.IsDoped || m == "prune") ? c with { Block = parse.GetValue(block) } : c)];
                 foreach (LstmCompression? c in compressions) c?.Validate();
-                corpus = PtbCorpus.Load(folder);
+                PtbCorpus corpus = PtbCorpus.Load(folder);
+                text = corpus.Valid.ToArray();
                 TrainingOptions options = TrainingOptions.FromPreset(name);
                 names = [$"{name} dense", .. compressions.Select(c => (c is null ? $"{name} dense" : $"{name} {c.Method.Name()} {c.Factor:0.##}x" + (c.Block is null ? "" : $" blocks {c.Block}") + (c.Concatenated ? " [W_ih|W_hh]" : "") + (c.Matrices is null ? "" : $" matrices {c.Matrices}")) + suffix)];
                 runtimes = new StreamingLanguageModel[names.Length];
@@ -120,20 +121,31 @@ internal static class BenchCommand
                 if (parse.GetValue(methods) is { Length: > 0 }) throw new ArgumentException("--method needs --preset; a --model is timed as it is.");
                 names = [parse.GetValue(model) ?? throw new ArgumentException("--model (or --preset) is required."),
                     .. parse.GetValue(against) is string other ? new[] { other } : []];
-                ModelCheckpoint[] checkpoints = [.. names.Select(name => ModelCheckpoint.Load(name))];
-                if (checkpoints.Any(c => c.Vocabulary.Count != checkpoints[0].Vocabulary.Count))
-                    throw new ArgumentException("--model and --against have different vocabularies.");
-                corpus = PtbCorpus.Load(folder, checkpoints[0].Vocabulary);
-                runtimes = [.. checkpoints.Select((c, i) => StreamingLanguageModel.From(c.Model, i == 0 ? weights : WeightPrecision.Float32))];
-                models = [.. checkpoints.Select(c => c.Model)];
+                if (names.Any(LabelerCheckpoint.Holds))
+                {
+                    (text, runtimes) = LabelingStreams(names, weights, parse.GetValue(data));
+                    models = null;
+                }
+                else
+                {
+                    ModelCheckpoint[] checkpoints = [.. names.Select(name => ModelCheckpoint.Load(name))];
+                    if (checkpoints.Any(c => c.Vocabulary.Count != checkpoints[0].Vocabulary.Count))
+                        throw new ArgumentException("--model and --against have different vocabularies.");
+                    text = PtbCorpus.Load(folder, checkpoints[0].Vocabulary).Valid.ToArray();
+                    runtimes = [.. checkpoints.Select((c, i) => StreamingLanguageModel.From(c.Model, i == 0 ? weights : WeightPrecision.Float32))];
+                    models = [.. checkpoints.Select(c => c.Model)];
+                }
                 names[0] += suffix;
                 reference = names.Length - 1;
             }
-            int[] text = corpus.Valid[..Math.Min(count, corpus.Valid.Length)].ToArray();
+            if (models is null && (parse.GetValue(onnx) || parse.GetValue(againstOnnx) is not null))
+                throw new ArgumentException("--onnx and --against-onnx time language models; a tagger or classifier has no ONNX step file.");
+            int[] validText = text;
+            text = text[..Math.Min(count, text.Length)];
             if (parse.GetValue(againstOnnxRecurrent) is not null && parse.GetValue(againstOnnx) is null)
                 throw new ArgumentException("--against-onnx-recurrent goes with --against-onnx.");
             using var peers = new OnnxPeers();
-            if (parse.GetValue(onnx)) peers.Export(models[reference], $"ONNX Runtime {names[reference]} fp32");
+            if (parse.GetValue(onnx)) peers.Export(models![reference], $"ONNX Runtime {names[reference]} fp32");
             if (parse.GetValue(againstOnnx) is string file) peers.Open(file, parse.GetValue(againstOnnxRecurrent), $"ONNX Runtime {file}");
             foreach ((string peerName, IStreamingModel peer) in peers.Models)
                 if (peer.VocabularySize != runtimes[0].VocabularySize)
@@ -143,8 +155,8 @@ internal static class BenchCommand
             int scored = parse.GetValue(scoreTokens), streams = parse.GetValue(batchSize);
             if (scored < 0 || streams < 1) throw new ArgumentException("--score-tokens must be at least 0 and --batch-size at least 1.");
             // Batched scoring runs the fp32 training forms: it is timed only when fp32 is asked for.
-            IReadOnlyList<double>? scoring = scored > 0 && weights == WeightPrecision.Float32
-                ? InferenceBenchmark.CompareScoring(models, corpus.Valid[..Math.Min(scored, corpus.Valid.Length)], streams, 35, Math.Min(runs, 3))
+            IReadOnlyList<double>? scoring = scored > 0 && weights == WeightPrecision.Float32 && models is not null
+                ? InferenceBenchmark.CompareScoring(models, validText[..Math.Min(scored, validText.Length)], streams, 35, Math.Min(runs, 3))
                 : null;
             for (int m = 0; m < timings.Count; m++)
             {
@@ -198,5 +210,21 @@ internal static class BenchCommand
             return 0;
         });
         return infer;
+    }
+
+    // Unidirectional taggers or classifiers streamed token by token over the validation sentences of their labeled
+    // corpus, one after another; the first at the asked precision, the others in fp32.
+    private static (int[] Text, IStreamingModel[] Runtimes) LabelingStreams(string[] files, WeightPrecision weights, string? folder)
+    {
+        if (!files.All(LabelerCheckpoint.Holds)) throw new ArgumentException("--model and --against must both be language models, or both taggers or classifiers.");
+        string labeled = folder ?? throw new ArgumentException("Timing a tagger or classifier needs --data, the folder of its labeled corpus.");
+        LabelerCheckpoint[] checkpoints = [.. files.Select(file => LabelerCheckpoint.Load(file))];
+        if (checkpoints.Any(c => c.Vocabulary.Count != checkpoints[0].Vocabulary.Count))
+            throw new ArgumentException("--model and --against have different vocabularies.");
+        SentenceModelConfig config = checkpoints[0].Model.Config;
+        LabeledCorpus corpus = LabeledCorpus.Load(labeled, config.Head == LabelHead.TokenLabels ? LabelingTask.Tagging : LabelingTask.Classification,
+            checkpoints[0].Vocabulary, checkpoints[0].Labels);
+        IStreamingModel[] runtimes = [.. checkpoints.Select((c, i) => new LabelingStream(StreamingLabeler.From(c.Model, i == 0 ? weights : WeightPrecision.Float32)))];
+        return ([.. corpus.Valid.SelectMany(sentence => sentence.Tokens)], runtimes);
     }
 }

@@ -45,15 +45,25 @@ internal static class TrainCommand
                 is { } saved && LabelerCheckpoint.Holds(saved) ? saved : null;
             CorpusTask chosen = parse.GetValue(task) is string name ? CorpusTasks.Parse(name)
                 : parse.GetValue(data) is string given && !parse.GetValue(resume) ? CorpusTasks.Infer(given) : CorpusTask.LanguageModel;
-            if (chosen.IsLabeling() || labelerFile is not null)
+            if (chosen.IsLabeling() || labelerFile is not null || parse.GetValue(from) is { } tuned && LabelerCheckpoint.Holds(tuned))
             {
-                if (parse.GetValue(from) is not null)
-                    throw new ArgumentException("--model applies to language models; a tagger or classifier trains from scratch (compress one with dopant compress --model).");
                 string labeled = parse.GetValue(data) ?? throw new ArgumentException("--task tag and --task classify need --data, a folder of train.txt, valid.txt and test.txt.");
                 LabelerOptions? options = null;
                 if (parse.GetValue(resume))
                 {
-                    if (binder.AnyOverride(parse)) throw new ArgumentException("--resume continues with the options stored in the checkpoint; drop the other training options.");
+                    if (binder.AnyOverride(parse) || parse.GetValue(from) is not null)
+                        throw new ArgumentException("--resume continues with the options stored in the checkpoint; drop the other training options.");
+                }
+                else if (parse.GetValue(from) is string start)
+                {
+                    if (parse.GetValue(bidirectional) is not null || parse.GetValue(pooling) is not null || parse.GetValue(minCount) is not null || parse.GetValue(maxLength) is not null)
+                        throw new ArgumentException("--model fine-tunes that model with its architecture and vocabulary; drop --bidirectional, --pooling, --min-count and --max-length.");
+                    LabelerOptions stored = LabelerCheckpoint.Load(start).Options ?? LabelerOptions.FromPreset(chosen.Labeling() == LabelingTask.Tagging ? "tagger" : "classifier");
+                    if (parse.GetValue(run) is null && parse.GetValue(output) is { } existing && File.Exists(existing) && !parse.GetValue(force))
+                        throw new ArgumentException($"'{existing}' exists; pass --resume to continue its run or --force to overwrite it.");
+                    (string tunedPath, TrainingRecorder? tunedRecorder) = RunOption.Start(parse.GetValue(run), parse.GetValue(output), "train", "dense", "dense", 1, parse.GetValue(force));
+                    LabelerCommands.Run(TrainingRuns.FineTuneLabeler(start, binder.BindLabeler(parse, stored), labeled), tunedPath, parse.GetValue(json), tunedRecorder, cancellationToken);
+                    return Task.FromResult(0);
                 }
                 else
                 {

@@ -74,6 +74,7 @@ public static class MethodCompressionRun
         options = options.WithArchitectureOf(start.Model.Config) with { FinalSparsity = compression.FinalSparsity, Compression = compression };
         options.Validate();
         start.Model.Training = false;
+        start.Model.SetDropout(options.Dropout);
         compression.ApplyForms(start.Model);
         LabeledCorpus corpus = LabeledCorpus.Load(dataFolder, options.Task, start.Vocabulary, start.Labels);
         SentenceLabeler<float>? teacher = options.Distillation > 0 ? LabelerCheckpoint.Load(options.Teacher!).Model : null;

@@ -52,6 +52,15 @@ public sealed class StreamingLabeler
     /// <summary>Token labels (a tagger) or a sentence label (a classifier).</summary>
     public LabelHead Head { get; }
 
+    /// <summary>Bytes of weights one <see cref="Advance"/> reads: the recurrent layers' matrices and biases, and one embedding row.</summary>
+    public long RecurrentWeightBytes => _stack.WeightBytes;
+
+    /// <summary>Bytes of weights one label decision reads: the head's matrix and bias.</summary>
+    public long DecoderWeightBytes => _decoder.WeightBytes + (long)_decoderBias.Length * sizeof(float);
+
+    /// <summary>Bytes of every weight the runtime holds: the whole embedding, the recurrent layers and the head.</summary>
+    public long ModelWeightBytes => _stack.ModelWeightBytes + DecoderWeightBytes;
+
     /// <summary>Tokens read since the last <see cref="Reset"/>.</summary>
     public int Tokens => _tokens;
 

@@ -53,7 +53,17 @@ public sealed class SentenceLabeler<T> : ICompressibleModel<T> where T : unmanag
     }
 
     /// <summary>The architecture.</summary>
-    public SentenceModelConfig Config { get; }
+    public SentenceModelConfig Config { get; private set; }
+
+    /// <summary>Sets the dropout probability of the non-recurrent connections (in the config too), e.g. for fine-tuning.</summary>
+    /// <exception cref="ArgumentException">The probability is outside [0, 1).</exception>
+    public void SetDropout(double probability)
+    {
+        SentenceModelConfig config = Config with { Dropout = probability };
+        config.Validate();
+        Config = config;
+        for (int l = 0; l < _dropouts.Length; l++) _dropouts[l] = new Dropout<T>(probability);
+    }
 
     /// <summary>The word embedding.</summary>
     public Embedding<T> Encoder { get; }

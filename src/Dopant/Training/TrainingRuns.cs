@@ -27,6 +27,26 @@ public static class TrainingRuns
         return new LanguageModelTrainer(options, PtbCorpus.Load(dataFolder, start.Vocabulary), start.Model);
     }
 
+    /// <summary>
+    /// A trainer that continues training the dense tagger or classifier in <paramref name="denseModel"/> with
+    /// <paramref name="options"/> (its architecture and task taken from the model, its dropout from the options) on the
+    /// labeled corpus in <paramref name="dataFolder"/>, read with the model's vocabulary and labels: the same-budget
+    /// control of a compressed labeler.
+    /// </summary>
+    /// <exception cref="ArgumentException">The model is compressed, or the options are not valid.</exception>
+    public static LabelerTrainer FineTuneLabeler(string denseModel, LabelerOptions options, string dataFolder)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(denseModel);
+        ArgumentNullException.ThrowIfNull(options);
+        LabelerCheckpoint start = LabelerCheckpoint.Load(denseModel);
+        if (start.Model.IsCompressed())
+            throw new ArgumentException($"'{denseModel}' holds a compressed model; --model fine-tunes a dense one (continue a compressed run with compress --resume).");
+        options = options.WithArchitectureOf(start.Model.Config);
+        options.Validate();
+        start.Model.SetDropout(options.Dropout);
+        return new LabelerTrainer(options, LabeledCorpus.Load(dataFolder, options.Task, start.Vocabulary, start.Labels), start.Model);
+    }
+
     /// <summary>The trainer that continues the run saved in <paramref name="checkpoint"/> on the corpus in <paramref name="dataFolder"/>.</summary>
     public static LanguageModelTrainer Resume(string checkpoint, string dataFolder)
     {

@@ -214,6 +214,42 @@ public sealed class LabelerCliTests : IDisposable
     }
 
     [Fact]
+    public void A_classifier_fine_tunes_as_the_same_budget_control_and_is_timed_streaming_against_its_compressed_form()
+    {
+        string dense = Path.Combine(_folder.Path, "dense.safetensors"), control = Path.Combine(_folder.Path, "control.safetensors");
+        string compressed = Path.Combine(_folder.Path, "dkp.safetensors");
+        Assert.Equal(0, CliProcess.Run(["train", "--task", "classify", "--data", _classes, "--out", dense, "--epochs", "2", .. Small]).ExitCode);
+        CliProcess.Result tuned = CliProcess.Run("train", "--model", dense, "--data", _classes, "--out", control, "--epochs", "3", "--dropout", "0.1", "--json", "--threads", "1");
+        Assert.True(tuned.ExitCode == 0, tuned.StandardError);
+        JsonElement options = JsonDocument.Parse(tuned.StandardOutput).RootElement.GetProperty("options");
+        Assert.Equal(3, options.GetProperty("epochs").GetInt32());
+        Assert.Equal(0.1, options.GetProperty("dropout").GetDouble());
+        Assert.Equal(12, options.GetProperty("hidden_size").GetInt32());
+
+        CliProcess.Result exists = CliProcess.Run("train", "--model", dense, "--data", _classes, "--out", control, "--threads", "1");
+        Assert.Equal(1, exists.ExitCode);
+        Assert.Contains("exists", exists.StandardError);
+        CliProcess.Result reshaped = CliProcess.Run("train", "--model", dense, "--data", _classes, "--out", Path.Combine(_folder.Path, "x.safetensors"), "--pooling", "mean");
+        Assert.Equal(1, reshaped.ExitCode);
+        Assert.Contains("drop --bidirectional, --pooling", reshaped.StandardError);
+
+        Assert.Equal(0, CliProcess.Run(["compress", "--method", "dkp", "--factor", "3", "--model", dense, "--data", _classes, "--out", compressed,
+            "--epochs", "1", "--prune-start", "0", "--prune-end", "1", "--threads", "1"]).ExitCode);
+        CliProcess.Result timed = CliProcess.Run("bench", "infer", "--model", compressed, "--against", dense, "--data", _classes, "--tokens", "50", "--repeats", "3", "--json", "--threads", "1");
+        Assert.True(timed.ExitCode == 0, timed.StandardError);
+        JsonElement[] lines = [.. timed.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => JsonDocument.Parse(line).RootElement)];
+        Assert.Equal(2, lines.Length);
+        Assert.Equal(dense, lines[0].GetProperty("against").GetString());
+        Assert.True(lines[0].GetProperty("total_us_per_token").GetDouble() > 0);
+        Assert.True(lines[0].GetProperty("weight_byte_factor").GetDouble() > 1, timed.StandardOutput);
+        Assert.Equal(JsonValueKind.Null, lines[0].GetProperty("scoring_tokens_per_s").ValueKind);
+
+        CliProcess.Result mixed = CliProcess.Run("bench", "infer", "--model", compressed, "--against", dense, "--data", _classes, "--onnx");
+        Assert.Equal(1, mixed.ExitCode);
+        Assert.Contains("a tagger or classifier has no ONNX step file", mixed.StandardError);
+    }
+
+    [Fact]
     public void A_pytorch_tagger_state_dict_with_other_names_imports_and_scores_as_pytorch_does()
     {
         // The BiLSTM tagger of the golden fixture as a user's nn.Module would name it: embedding, lstm, fc.
