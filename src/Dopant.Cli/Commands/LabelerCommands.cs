@@ -69,8 +69,13 @@ internal static class LabelerCommands
         }
         if (json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(new { model = path, task = TaskName(o.Task), valid, test, options = o, epochs = trainer.History, divergences = trainer.Divergences },
-                ModelCheckpoint.Json));
+            CompressionReport report = trainer.Model.CompressionReport();
+            Console.WriteLine(JsonSerializer.Serialize(new
+            {
+                model = path, task = TaskName(o.Task), valid, test, compression = report.IsCompressed ? report : null,
+                lstm_parameter_factor = report.LstmParameterFactor, lstm_byte_factor = report.LstmByteFactor,
+                options = o, epochs = trainer.History, divergences = trainer.Divergences,
+            }, ModelCheckpoint.Json));
             return;
         }
         Console.WriteLine($"{"epoch",5} {"lr",9} {"train loss",10} {"valid acc",10} {"macro-F1",9}");

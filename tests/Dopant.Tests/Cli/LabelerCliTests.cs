@@ -197,6 +197,8 @@ public sealed class LabelerCliTests : IDisposable
         JsonElement result = JsonDocument.Parse(compress.StandardOutput).RootElement;
         Assert.True(result.GetProperty("test").GetProperty("accuracy").GetDouble() > 0.9, compress.StandardOutput);
         Assert.Equal("dkp", result.GetProperty("options").GetProperty("compression").GetProperty("method").GetString());
+        Assert.InRange(result.GetProperty("lstm_parameter_factor").GetDouble(), 2, 4);
+        Assert.True(result.GetProperty("compression").GetProperty("model_parameter_factor").GetDouble() > 1, compress.StandardOutput);
 
         CliProcess.Result inspect = CliProcess.Run("eval", "--model", compressed, "--data", _classes, "--json");
         Assert.True(inspect.ExitCode == 0, inspect.StandardError);
