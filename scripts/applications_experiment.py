@@ -25,6 +25,7 @@ to their lines. scripts/applications_report.py turns the file into RESULTS.md's 
 import argparse
 import concurrent.futures
 import datetime
+import fcntl
 import json
 import os
 import shutil
@@ -83,7 +84,9 @@ def write_rows(all_rows):
 
 
 def upsert(row):
-    with LOCK:
+    # Several processes (one per application) may record at once: the lock file serializes the rewrites.
+    with LOCK, open(RESULTS + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
         kept = [r for r in rows() if (r["app"], r["name"]) != (row["app"], row["name"])]
         write_rows(kept + [row])
 

@@ -137,7 +137,7 @@ public sealed record LabelerOptions
     public static LabelerOptions FromPreset(string name) => name switch
     {
         "tagger" => new LabelerOptions { Preset = "tagger", Task = LabelingTask.Tagging, Bidirectional = true },
-        "classifier" => new LabelerOptions { Preset = "classifier", Task = LabelingTask.Classification, Epochs = 10, LearningRate = 1e-3 },
+        "classifier" => new LabelerOptions { Preset = "classifier", Task = LabelingTask.Classification, Epochs = 10, LearningRate = 1e-3, MaxLength = 1000 },
         _ => throw new ArgumentException($"Unknown preset '{name}'; expected one of: {string.Join(", ", PresetNames)}."),
     };
 

@@ -6,7 +6,7 @@ namespace Dopant.Training;
 /// </summary>
 /// <param name="Labels">Labels scored (tokens, or sentences).</param>
 /// <param name="Accuracy">Correct / labels.</param>
-/// <param name="UnknownWordLabels">Tagging: tokens whose word is not in the training file; 0 for classification.</param>
+/// <param name="UnknownWordLabels">Tagging: tokens read as <c>&lt;unk&gt;</c> (words outside the vocabulary: unseen in training, or seen fewer than <see cref="LabelerOptions.MinCount"/> times); 0 for classification.</param>
 /// <param name="UnknownWordAccuracy">Accuracy on those tokens (NaN when there are none).</param>
 /// <param name="MacroF1">The mean over labels of 2·precision·recall / (precision + recall).</param>
 /// <param name="Loss">Mean cross-entropy per label (natural log).</param>
