@@ -4,7 +4,7 @@ trained with the same recipe so that their dense accuracies can be set side by s
 
   /usr/bin/python3 bench/pytorch/train_labeler.py --data ~/.cache/dopant/brown-pos --task tag \
       [--checkpoint tagger.pt [--resume]]
-  /usr/bin/python3 bench/pytorch/train_labeler.py --data ~/.cache/dopant/brown-genre --task classify --max-length 700
+  /usr/bin/python3 bench/pytorch/train_labeler.py --data ~/.cache/dopant/brown-genre --task classify
 
 Data: a folder with train.txt, valid.txt, test.txt; tag: `word<TAB>tag` lines, a blank line after each sentence;
 classify: `label<TAB>text` lines, the text's words separated by spaces. Read, checked and refused exactly as
@@ -14,7 +14,7 @@ The recipe (LabelerOptions, LabelerTrainer, SentenceLabeler, SentenceBatches, La
 - presets: tagger = 2 x 128 bidirectional LSTM, embedding 100, Adam lr 2e-3, 8 epochs; classifier = 2 x 128
   unidirectional LSTM read at its final state, Adam lr 1e-3, 10 epochs; both: lr x 0.7 every epoch after epoch 4,
   dropout 0.3, global-norm clip 5, every parameter (biases and embedding too) ~ U(-0.1, 0.1), batch 32,
-  min-count 2, max-length 250. The preset follows --task unless --preset is given.
+  min-count 2, max-length 250 (classifier 1000). The preset follows --task unless --preset is given.
 - vocabulary: <unk> (id 0, also the padding) then the training words seen >= min-count times, first-occurrence
   order, case kept; any other word reads as <unk>. Labels: training labels, first-occurrence order; a validation or
   test label training never shows is refused. A training sentence longer than --max-length is refused (not cut).
@@ -62,7 +62,7 @@ DEFAULTS = dict(layers=2, hidden_size=128, embedding_size=100, cell="lstm", bidi
                 batch_size=32, epochs=8, learning_rate=2e-3, decay=0.7, decay_after=4, init_range=0.1, dropout=0.3,
                 clip=5.0, seed=1, optimizer="adam", min_count=2, max_length=250, max_rollbacks=3,
                 rollback_learning_rate_factor=0.5)
-PRESETS = {"tagger": dict(bidirectional=True), "classifier": dict(epochs=10, learning_rate=1e-3)}
+PRESETS = {"tagger": dict(bidirectional=True), "classifier": dict(epochs=10, learning_rate=1e-3, max_length=1000)}
 # option name -> argparse dest
 ARGS = dict(layers="layers", hidden_size="hidden", embedding_size="emsize", cell="cell", bidirectional="bidirectional",
             pooling="pooling", batch_size="batch_size", epochs="epochs", learning_rate="lr", decay="decay",
@@ -107,7 +107,7 @@ def parse_args(argv=None):
     ap.add_argument("--clip", type=float)
     ap.add_argument("--optimizer", choices=["adam", "sgd"])
     ap.add_argument("--min-count", type=int)
-    ap.add_argument("--max-length", type=int, help="a longer training sentence is refused (default 250)")
+    ap.add_argument("--max-length", type=int, help="a longer training sentence is refused (default 250; classifier 1000)")
     ap.add_argument("--max-rollbacks", type=int)
     ap.add_argument("--rollback-lr-factor", type=float)
     ap.add_argument("--seed", type=int)
