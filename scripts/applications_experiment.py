@@ -12,9 +12,12 @@ thread, side by side in one run).
 Applications (data from `dopant data NAME`):
   tag       brown-pos, the tagger preset (2x128 bidirectional LSTM); accuracy on all tokens and on unknown words
   tag-uni   brown-pos, the same tagger unidirectional (streamed token by token, so timed end to end)
-  classify  brown-genre, the classifier preset (2x128 LSTM, final states); accuracy and macro-F1
+  classify  brown-genre, the classifier preset (2x128 LSTM) with mean pooling (final states reach 17-21% on valid, the
+            mean 23-25%); accuracy and macro-F1
   charlm    brown-chars, the charlm preset (2x512 LSTM); bits per character
-  lm        brown-ptb, the medium preset (2x650 LSTM); perplexity (the dense model and control of RESULTS.md's medium runs)
+  lm        brown-ptb, the medium preset (2x650 LSTM); perplexity. Its dense model, control and doped KP runs are issue 7's
+            (docs/results/structured-doping-medium.jsonl, RESULTS.md), with the same schedule: 12 epochs, dropout 0.5
+            (run it with --factors 25)
 
 Resumable: every run checkpoints each epoch in runs/applications/APP/; rerun after an interruption and finished runs
 (their lines in docs/results/applications.jsonl) are skipped, the one in progress resumes. The script copies the
@@ -49,14 +52,19 @@ APPS = {
                 prune=["--prune-start", "0.25", "--prune-end", "2.5"], metric="accuracy", streams=False),
     "tag-uni": dict(data="brown-pos", task="tag", dense=["--bidirectional", "false"], tune=["--epochs", "4", "--decay-after", "2"],
                     prune=["--prune-start", "0.25", "--prune-end", "2.5"], metric="accuracy", streams=True),
-    "classify": dict(data="brown-genre", task="classify", dense=[], tune=["--epochs", "6", "--decay-after", "3"],
-                     prune=["--prune-start", "0.5", "--prune-end", "4"], metric="accuracy", streams=True),
+    "classify": dict(data="brown-genre", task="classify", dense=["--pooling", "mean"], tune=["--epochs", "4", "--decay-after", "2"],
+                     prune=["--prune-start", "0.25", "--prune-end", "2.5"], metric="accuracy", streams=True),
     "charlm": dict(data="brown-chars", task="charlm", dense=["--preset", "charlm"], tune=["--preset", "charlm", "--epochs", "3", "--decay-after", "1"],
                    prune=["--prune-start", "0.25", "--prune-end", "2"], metric="bpc", streams=True),
     "lm": dict(data="brown-ptb", task="lm", dense=["--preset", "medium", "--epochs", "3"],
                tune=["--preset", "medium", "--epochs", "12", "--decay-after", "6", "--dropout", "0.5"],
-               prune=["--prune-start", "0.5", "--prune-end", "6"], metric="ppl", streams=True),
+               prune=["--prune-start", "0.5", "--prune-end", "3.5"], doped=["--doping-share", "0.9", "--cmr", "0"], metric="ppl", streams=True),
 }
+# The word LM's dense model, control and doped KP runs are RESULTS.md's medium runs (issue 7): their lines are taken
+# from that experiment, by name here, and its dense model is the one the other methods start from.
+MEDIUM = os.path.join(ROOT, "docs", "results", "structured-doping-medium.jsonl")
+MEDIUM_RUNS = os.path.join(ROOT, "runs", "structured-medium")
+ADOPTED = {"dense": "dense", "control": "dense-e12d6-p50", "dkp25": "dkp25-1x1-e12d6-p50", "dkp25-tiles": "dkp25-1x1-t16x64-e12d6-p50"}
 LOCK = threading.Lock()
 
 
@@ -143,7 +151,7 @@ def run_command(app, name, method, factor, extra, folder, dense_model, out, thre
         return cmd + ["--resume"]
     cmd += ["--model", dense_model] + spec["tune"]
     if method != "dense":
-        cmd += ["--method", method, "--factor", str(factor)] + spec["prune"] + extra
+        cmd += ["--method", method, "--factor", str(factor)] + spec["prune"] + (spec.get("doped", []) if method.startswith("d") else []) + extra
     return cmd
 
 
@@ -161,6 +169,32 @@ def record(app, name, method, factor, r, cmd, commit, dense):
         row["dense_" + "test_" + APPS[app]["metric"]] = test_metric(app, dense)
     upsert(row)
     return row
+
+
+def adopt_medium(commit):
+    """Records the word LM's runs that issue 7's medium experiment already made, and links its dense model."""
+    with open(MEDIUM) as f:
+        medium = {r["name"]: r for r in map(json.loads, filter(str.strip, f))}
+    os.makedirs(os.path.join(RUNS, "lm"), exist_ok=True)
+    dense_model = os.path.join(RUNS, "lm", "dense.safetensors")
+    if not os.path.exists(dense_model) and os.path.exists(os.path.join(MEDIUM_RUNS, "dense.safetensors")):
+        os.symlink(os.path.join(MEDIUM_RUNS, "dense.safetensors"), dense_model)
+    control = medium[ADOPTED["control"]]
+    for name, source in ADOPTED.items():
+        r = medium[source]
+        row = {"app": "lm", "name": name, "method": r["method"], "factor": r["factor"], "data": "brown-ptb",
+               "valid_ppl": r["valid_ppl"], "test_ppl": r["test_ppl"],
+               "recurrent_parameter_factor": round(r.get("lstm_parameter_factor") or 1, 3),
+               "recurrent_byte_factor": round(r.get("lstm_byte_factor") or 1, 3),
+               "model_parameter_factor": r.get("model_parameter_factor") or (1 if r["method"] == "dense" else None),
+               "model_byte_factor": r.get("model_byte_factor") or (1 if r["method"] == "dense" else None),
+               "command": r["command"], "commit": r.get("commit", commit), "date": r.get("date"),
+               "from": f"{os.path.relpath(MEDIUM, ROOT)} {source}"}
+        if name != "dense":
+            row["dense_test_ppl"] = medium["dense"]["test_ppl"]
+        if r["method"] != "dense":
+            row["change_vs_control"] = round(100 * (r["test_ppl"] / control["test_ppl"] - 1), 3)
+        upsert(row)
 
 
 def measure(app, folder, commit, threads=1):
@@ -215,6 +249,8 @@ def main():
                 measure(app, folder, commit)
             continue
         os.makedirs(os.path.join(RUNS, app), exist_ok=True)
+        if app == "lm" and not any(r["app"] == "lm" for r in rows()) and not args.dry_run:
+            adopt_medium(commit)
         done = {r["name"]: r for r in rows() if r["app"] == app}
         dense_model = os.path.join(RUNS, app, "dense.safetensors")
         dense = done.get("dense")

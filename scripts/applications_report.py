@@ -43,7 +43,7 @@ def table(app, rows):
         cells = [r["name"]] + [fmt.format(r[k] * scale) if k in r else "" for _, k, scale, fmt in columns]
         cells.append(f"{r['change_vs_control']:+.2f}" if "change_vs_control" in r else ("0 (reference)" if r["name"] == "control" else ""))
         cells.append(f"{r['recurrent_parameter_factor']:.1f}x")
-        cells.append(f"{r['model_parameter_factor']:.2f}x")
+        cells.append(f"{r['model_parameter_factor']:.2f}x" if r.get("model_parameter_factor") else "")
         cells.append(f"{r['us_per_token']:.1f} (dense {r['dense_us_per_token']:.1f})" if "us_per_token" in r else "")
         cells.append(f"{r['speedup']:.1f}x" if "speedup" in r else "")
         out.append("| " + " | ".join(cells) + " |")
