@@ -16,33 +16,75 @@ internal static class BenchCommand
     public static Command Create()
     {
         var bench = new Command("bench", "Measure speed.");
-        var train = new Command("train", "Training throughput (target tokens per second) of presets on a PTB-format folder.");
+        var train = new Command("train", "Training throughput (target tokens per second) of presets on a PTB-format folder, dense and in compressed forms, beside the machine's FMA peak.");
         var presets = new Option<string[]>("--preset") { Description = "Presets to measure (repeatable).", DefaultValueFactory = _ => ["small", "medium"], AllowMultipleArgumentsPerToken = true };
         presets.AcceptOnlyFromAmong([.. TrainingOptions.PresetNames]);
         var data = new Option<string?>("--data") { Description = "PTB-format folder; default: the cached brown-ptb." };
         var windows = new Option<int>("--windows") { Description = "Timed windows per preset (after 3 warm-up windows).", DefaultValueFactory = _ => 30 };
         var repeats = new Option<int>("--repeats") { Description = "Timed runs per preset; the median is reported.", DefaultValueFactory = _ => 3 };
-        var json = new Option<bool>("--json") { Description = "Print one JSON object per preset." };
+        var methods = new Option<string[]>("--method")
+        {
+            Description = $"Also time these compression methods ({string.Join(", ", CompressionMethods.All)}) of the recurrent matrices at --factor, " +
+                "each in two phases: at the anneal's start (S and pruned parts still dense) and annealed (cut to their final sparsity); the runs alternate with dense's.",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var factor = new Option<double>("--factor") { Description = "With --method: the compression factor.", DefaultValueFactory = _ => 25 };
+        var share = new Option<double>("--doping-share") { Description = "With doped methods: the share of the budget that S keeps.", DefaultValueFactory = _ => LstmCompression.DefaultDopingShare };
+        var block = BlockOption.Create("With prune and doped --method: prune in blocks of RxC (e.g. 16x1), or tiles (e.g. 1x1@16x64).");
+        var json = new Option<bool>("--json") { Description = "Print one JSON object per preset and form." };
         var threads = ThreadsOption.Create();
-        foreach (Option o in new Option[] { presets, data, windows, repeats, json, threads }) train.Options.Add(o);
+        foreach (Option o in new Option[] { presets, data, windows, repeats, methods, factor, share, block, json, threads }) train.Options.Add(o);
         train.SetAction(parse =>
         {
             ThreadsOption.Apply(parse, threads);
             int timed = parse.GetValue(windows), runs = parse.GetValue(repeats);
             if (timed < 1 || runs < 1) throw new ArgumentException("--windows and --repeats must be at least 1.");
-            PtbCorpus corpus = PtbCorpus.Load(DataCommand.ResolveDataFolder(parse.GetValue(data)));
+            string folder = DataCommand.ResolveDataFolder(parse.GetValue(data));
+            PtbCorpus corpus = PtbCorpus.Load(folder);
+            LstmCompression[] compressions = [.. (parse.GetValue(methods) ?? []).Distinct().Select(m => new LstmCompression(CompressionMethods.Parse(m), parse.GetValue(factor), parse.GetValue(share))
+                is var c && (c.IsDoped || c.Method == CompressionMethod.Prune) ? c with { Block = parse.GetValue(block) } : c)];
+            foreach (LstmCompression c in compressions) c.Validate();
+            double peak = FmaPeak.GigaflopsPerSecond(WorkerPool.SharedThreadCount);
             foreach (string preset in parse.GetValue(presets)!)
             {
                 TrainingOptions options = TrainingOptions.FromPreset(preset);
-                var trainer = new LanguageModelTrainer(options, corpus);
-                var samples = new double[runs];
-                for (int r = 0; r < runs; r++) samples[r] = trainer.MeasureThroughput(r == 0 ? 3 : 1, timed);
-                Array.Sort(samples);
-                double median = samples[runs / 2];
-                if (parse.GetValue(json))
-                    Console.WriteLine(JsonSerializer.Serialize(new { bench = "train", preset, tokens_per_s = median, samples, windows = timed, threads = WorkerPool.SharedThreadCount, sgemm_kernel = Blas.KernelName }));
-                else
-                    Console.WriteLine($"{preset,-8} {median,10:N0} tokens/s (median of {runs} runs of {timed} windows; {WorkerPool.SharedThreadCount} threads, {Blas.KernelName} SGEMM)");
+                var forms = new List<(string Form, string Phase, LanguageModelTrainer Trainer)> { ("dense", "dense", new LanguageModelTrainer(options, corpus)) };
+                foreach (LstmCompression c in compressions)
+                {
+                    string form = $"{c.Method.Name()} {c.Factor:G}x" + (c.Block is null ? "" : $" blocks {c.Block}");
+                    // Pruning held off to the last epoch, so that a small corpus's few windows per epoch do not reach it.
+                    TrainingOptions start = options with { PruneStartEpoch = 0.99 * options.Epochs, PruneEndEpoch = options.Epochs };
+                    forms.Add((form, "start", MethodCompressionRun.Start(c, start, null, folder).Trainer));
+                    if (c.FinalSparsity > 0)
+                    {
+                        // Pruned straight to the final sparsity at the first step, inside the warm-up windows.
+                        TrainingOptions annealed = options with { PruneStartEpoch = 0, PruneEndEpoch = 1e-9, PruneEvents = 1 };
+                        forms.Add((form, "annealed", MethodCompressionRun.Start(c, annealed, null, folder).Trainer));
+                    }
+                }
+                var samples = forms.Select(_ => new double[runs]).ToArray();
+                for (int r = 0; r < runs; r++)
+                    for (int f = 0; f < forms.Count; f++) samples[f][r] = forms[f].Trainer.MeasureThroughput(r == 0 ? 3 : 1, timed);
+                double flops = forms[0].Trainer.Model.Config.DenseTrainingFlopsPerToken();
+                double denseMedian = Median(samples[0]);
+                for (int f = 0; f < forms.Count; f++)
+                {
+                    double median = Median(samples[f]);
+                    (string form, string phase, _) = forms[f];
+                    if (parse.GetValue(json))
+                        Console.WriteLine(JsonSerializer.Serialize(new
+                        {
+                            bench = "train", preset, form, phase, sparsity = forms[f].Trainer.Sparsity, tokens_per_s = median, samples = samples[f], windows = timed, threads = WorkerPool.SharedThreadCount,
+                            vs_dense = f == 0 ? (double?)null : median / denseMedian, fma_peak_gflops = peak,
+                            dense_gflops = f == 0 ? median * flops / 1e9 : (double?)null, share_of_peak = f == 0 ? median * flops / 1e9 / peak : (double?)null,
+                            sgemm_kernel = Blas.KernelName,
+                        }));
+                    else if (f == 0)
+                        Console.WriteLine($"{preset,-8} {"dense",-28} {median,10:N0} tokens/s ({median * flops / 1e9:F1} GFLOP/s, {median * flops / 1e9 / peak:P0} of the {peak:F0} GFLOP/s FMA peak; " +
+                            $"median of {runs} runs of {timed} windows; {WorkerPool.SharedThreadCount} threads, {Blas.KernelName} SGEMM)");
+                    else
+                        Console.WriteLine($"{preset,-8} {$"{form}, {phase}",-28} {median,10:N0} tokens/s ({median / denseMedian:F2}x dense)");
+                }
             }
             return 0;
         });
@@ -226,5 +268,12 @@ internal static class BenchCommand
             checkpoints[0].Vocabulary, checkpoints[0].Labels);
         IStreamingModel[] runtimes = [.. checkpoints.Select((c, i) => new LabelingStream(StreamingLabeler.From(c.Model, i == 0 ? weights : WeightPrecision.Float32)))];
         return ([.. corpus.Valid.SelectMany(sentence => sentence.Tokens)], runtimes);
+    }
+
+    private static double Median(double[] samples)
+    {
+        double[] sorted = [.. samples];
+        Array.Sort(sorted);
+        return sorted[sorted.Length / 2];
     }
 }

@@ -44,6 +44,17 @@ public sealed record LanguageModelConfig(int VocabularySize, int HiddenSize, int
     /// <summary>The input width of layer <paramref name="layer"/>: E for the first, the hidden size of the layer below above it.</summary>
     public int InputSize(int layer) => layer == 0 ? EmbeddingSize : HiddenSizeOf(layer - 1);
 
+    /// <summary>
+    /// Floating-point operations of dense training per target token: the recurrent and decoder products forward and
+    /// both backward products (6 per weight), the embedding and the elementwise work left out.
+    /// </summary>
+    public double DenseTrainingFlopsPerToken()
+    {
+        double weights = (double)VocabularySize * HiddenSizeOf(Layers - 1);
+        for (int l = 0; l < Layers; l++) weights += (double)GateCount * HiddenSizeOf(l) * (InputSize(l) + HiddenSizeOf(l));
+        return 6 * weights;
+    }
+
     /// <summary>The layers and their sizes, e.g. <c>2x650</c> or <c>650,400</c>.</summary>
     public string DescribeLayers() => _layerSizes.IsEmpty ? $"{Layers}x{HiddenSize}" : _layerSizes.ToString();
 

@@ -248,6 +248,9 @@ public sealed class LanguageModelTrainer
         return true;
     }
 
+    /// <summary>The share of the pruned parts' entries (S, pruned matrices) cut now; null when the model has none.</summary>
+    public double? Sparsity => double.IsNaN(_doping.Sparsity) ? null : _doping.Sparsity;
+
     /// <summary>
     /// Measures training throughput: <paramref name="warmupWindows"/> untimed windows, then <paramref name="windows"/>
     /// timed ones, at the first epoch's learning rate. Returns target tokens per second. The model is changed.

@@ -279,6 +279,19 @@ public sealed class CompressCliTests : IDisposable
         Assert.True(bench.ExitCode == 0, bench.StandardError);
         string[] names = [.. bench.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("model").GetString()!)];
         Assert.Equal(["small dense", "small dkp 25x blocks 16x1", "small prune 25x blocks 16x1"], names);
+
+        CliProcess.Result train = CliProcess.Run("bench", "train", "--preset", "small", "--method", "dkp", "kp", "--factor", "25", "--data", Data,
+            "--windows", "1", "--repeats", "1", "--json", "--threads", "1");
+        Assert.True(train.ExitCode == 0, train.StandardError);
+        JsonElement[] forms = [.. train.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement)];
+        Assert.Equal(["dense/dense", "dkp 25x/start", "dkp 25x/annealed", "kp 25x/start"],
+            forms.Select(f => $"{f.GetProperty("form").GetString()}/{f.GetProperty("phase").GetString()}"));
+        Assert.Equal(0, forms[1].GetProperty("sparsity").GetDouble());
+        Assert.True(forms[2].GetProperty("sparsity").GetDouble() > 0.5, forms[2].GetRawText());
+        Assert.Equal(JsonValueKind.Null, forms[3].GetProperty("sparsity").ValueKind);
+        Assert.InRange(forms[0].GetProperty("share_of_peak").GetDouble(), 1e-6, 1);
+        Assert.True(forms[0].GetProperty("fma_peak_gflops").GetDouble() > 1);
+        Assert.True(forms[1].GetProperty("vs_dense").GetDouble() > 0);
     }
 
     [Fact]
