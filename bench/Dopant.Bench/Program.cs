@@ -3,7 +3,7 @@ using Dopant.Bench;
 
 // `sgemm-compare` prints ours next to OpenBLAS in one run, `read-bandwidth` the memory's read speed, `step-matrices` and
 // `step-parts` the per-token costs of the streaming kernels and of the rest of an LSTM step, `trial-claims` PostgreSQL's
-// trial throughput; anything else goes to BenchmarkDotNet
+// trial throughput, `training-passes` the training passes of each compressed form; anything else goes to BenchmarkDotNet
 // (e.g. `--filter *Sgemm*`), which lists every suite in this assembly.
 if (args.Length > 0 && args[0] == "sgemm-compare")
     return SgemmCompare.Run(args[1..]);
@@ -13,6 +13,8 @@ if (args.Length > 0 && args[0] == "step-parts")
     return StepPartTimes.Run(args[1..]);
 if (args.Length > 0 && args[0] == "sparse-kernels")
     return SparseKernelTimes.Run(args[1..]);
+if (args.Length > 0 && args[0] == "training-passes")
+    return TrainingPassTimes.Run(args[1..]);
 if (args.Length > 0 && args[0] == "read-bandwidth")
     return ReadBandwidth.Run(args[1..]);
 if (args.Length > 0 && args[0] == "trial-claims")

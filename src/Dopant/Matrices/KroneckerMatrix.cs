@@ -12,13 +12,26 @@ namespace Dopant.Matrices;
 /// Element (i1·M2 + i2, j1·N2 + j2) of A ⊗ B is A[i1, j1]·B[i2, j2].
 /// </summary>
 /// <remarks>
-/// W is never formed in the passes. A sample x of length N1·N2, read row-major as X (N1 × N2), maps to
-/// Y = Σ_r A_r·X·B_rᵀ (M1 × M2), which read row-major is y = W·x. A whole batch goes through two GEMMs per pass, the
-/// rank folded into one of their dimensions (<see cref="KroneckerSumProducts{T}"/>).
+/// A sample x of length N1·N2, read row-major as X (N1 × N2), maps to Y = Σ_r A_r·X·B_rᵀ (M1 × M2), which read
+/// row-major is y = W·x. A whole batch goes through two GEMMs per pass, the rank folded into one of their dimensions
+/// (<see cref="KroneckerSumProducts{T}"/>), unless that saves too few multiply-adds over W's own product: then the
+/// passes form W (M·N multiply-adds, once per run of steps) and run W's GEMM, and the factors' gradients are the
+/// projections of ∂L/∂W.
 /// </remarks>
 public sealed class KroneckerMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Parameter<T>[] _parameters;
+    private StepPacking<T>? _steps;
+
+    /// <summary>
+    /// The factored products run as GEMMs with inner dimensions of a factor's size (often under 30), far below the
+    /// GEMM's speed on square shapes; below this many times fewer multiply-adds than W's own product, the passes
+    /// multiply by the materialized W (M·N multiply-adds to form, once per pass or per run of steps) instead.
+    /// </summary>
+    internal const double DirectAdvantage = 8;
+
+    /// <summary>Which way the passes multiply: chosen by their costs (<see cref="KroneckerRoute.Auto"/>), or forced, for tests.</summary>
+    internal KroneckerRoute Route { get; set; }
 
     /// <summary>
     /// Creates a zero sum of <paramref name="rank"/> products whose factors are named <c>{prefix}.kron_a</c>
@@ -126,7 +139,27 @@ public sealed class KroneckerMatrix<T> : IWeightMatrix<T> where T : unmanaged, I
     public void Forward(ReadOnlySpan<T> x, Span<T> y, int count, bool accumulate)
     {
         BatchCheck.Rows(x.Length, Columns, y.Length, Rows, count, nameof(x), nameof(y));
-        KroneckerSumProducts<T>.Apply(Shape, Rank, Left.Value, Right.Value, x, y, count, accumulate, transposed: false);
+        if (count == 0) return;
+        if (!UsesDenseRoute(count))
+        {
+            KroneckerSumProducts<T>.Apply(Shape, Rank, Left.Value, Right.Value, x, y, count, accumulate, transposed: false);
+            return;
+        }
+        if (_steps is { IsOpen: true } steps)
+        {
+            if (steps.NeedsForwardPack) WithDense(static (weights, packing) => packing.PackForward(weights), steps);
+            steps.Forward(x, y, count, accumulate);
+            return;
+        }
+        T[] dense = RentDense();
+        try
+        {
+            Blas.Gemm(false, true, count, Rows, Columns, T.One, x, Columns, dense, Columns, accumulate ? T.One : T.Zero, y, Rows);
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(dense);
+        }
     }
 
     /// <inheritdoc/>
@@ -134,7 +167,27 @@ public sealed class KroneckerMatrix<T> : IWeightMatrix<T> where T : unmanaged, I
     {
         // dx = Wᵀ·dy per sample, and Wᵀ = Σ_r A_rᵀ ⊗ B_rᵀ, so dX = Σ_r A_rᵀ · dY · B_r.
         BatchCheck.Rows(dy.Length, Rows, dx.Length, Columns, count, nameof(dy), nameof(dx));
-        KroneckerSumProducts<T>.Apply(Shape, Rank, Left.Value, Right.Value, dy, dx, count, accumulate, transposed: true);
+        if (count == 0) return;
+        if (!UsesDenseRoute(count))
+        {
+            KroneckerSumProducts<T>.Apply(Shape, Rank, Left.Value, Right.Value, dy, dx, count, accumulate, transposed: true);
+            return;
+        }
+        if (_steps is { IsOpen: true } steps)
+        {
+            if (steps.NeedsBackwardPack) WithDense(static (weights, packing) => packing.PackBackward(weights), steps);
+            steps.BackwardInput(dy, dx, count, accumulate);
+            return;
+        }
+        T[] dense = RentDense();
+        try
+        {
+            Blas.Gemm(false, false, count, Columns, Rows, T.One, dy, Rows, dense, Columns, accumulate ? T.One : T.Zero, dx, Columns);
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(dense);
+        }
     }
 
     /// <inheritdoc/>
@@ -145,7 +198,63 @@ public sealed class KroneckerMatrix<T> : IWeightMatrix<T> where T : unmanaged, I
     public void AccumulateGradients(ReadOnlySpan<T> x, ReadOnlySpan<T> dy, int count)
     {
         BatchCheck.Rows(x.Length, Columns, dy.Length, Rows, count, nameof(x), nameof(dy));
-        KroneckerSumProducts<T>.AccumulateGradients(Shape, Rank, Left.Value, Right.Value, x, dy, count, Left.Gradient, Right.Gradient);
+        if (count == 0) return;
+        if (!UsesDenseRoute(count))
+        {
+            KroneckerSumProducts<T>.AccumulateGradients(Shape, Rank, Left.Value, Right.Value, x, dy, count, Left.Gradient, Right.Gradient);
+            return;
+        }
+        // ∂L/∂W = dyᵀ·x in one GEMM, rearranged (Van Loan's R) so that ∂L/∂A_r = R(∂L/∂W)·vec(B_r) and
+        // ∂L/∂B_r = R(∂L/∂W)ᵀ·vec(A_r): two more GEMMs with the rank as their short side.
+        int size = Rows * Columns;
+        T[] gradient = ArrayPool<T>.Shared.Rent(size), rearranged = ArrayPool<T>.Shared.Rent(size);
+        try
+        {
+            Blas.Gemm(true, false, Rows, Columns, count, T.One, dy, Rows, x, Columns, T.Zero, gradient, Columns);
+            Rearrange(gradient.AsSpan(0, size), rearranged.AsSpan(0, size), toDense: false);
+            int leftSize = Shape.M1 * Shape.N1, rightSize = Shape.M2 * Shape.N2;
+            Blas.Gemm(false, true, Rank, leftSize, rightSize, T.One, Right.Value, rightSize, rearranged, rightSize, T.One, Left.Gradient, leftSize);
+            Blas.Gemm(false, false, Rank, rightSize, leftSize, T.One, Left.Value, leftSize, rearranged, rightSize, T.One, Right.Gradient, rightSize);
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(gradient);
+            ArrayPool<T>.Shared.Return(rearranged);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void BeginSteps() => (_steps ??= new StepPacking<T>(Rows, Columns)).Begin();
+
+    /// <inheritdoc/>
+    public void EndSteps() => _steps?.End();
+
+    private bool UsesDenseRoute(int count) => Route switch
+    {
+        KroneckerRoute.Direct => false,
+        KroneckerRoute.Dense => true,
+        _ => Shape.ForwardFlops(count, Rank) * DirectAdvantage > 2.0 * count * Rows * Columns,
+    };
+
+    // W = Σ_r A_r ⊗ B_r in a pooled array, for the caller to return.
+    private T[] RentDense()
+    {
+        T[] dense = ArrayPool<T>.Shared.Rent(Rows * Columns);
+        Materialize(dense.AsSpan(0, Rows * Columns));
+        return dense;
+    }
+
+    private void WithDense<TArg>(ReadOnlySpanAction<T, TArg> use, TArg argument)
+    {
+        T[] dense = RentDense();
+        try
+        {
+            use(dense.AsSpan(0, Rows * Columns), argument);
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(dense);
+        }
     }
 
     /// <inheritdoc/>
@@ -208,24 +317,41 @@ public sealed class KroneckerMatrix<T> : IWeightMatrix<T> where T : unmanaged, I
     /// <inheritdoc/>
     public T[] ToDense()
     {
-        int m1 = Shape.M1, n1 = Shape.N1, m2 = Shape.M2, n2 = Shape.N2, columns = Columns;
-        var dense = new T[(long)Rows * columns];
-        for (int r = 0; r < Rank; r++)
-        {
-            ReadOnlySpan<T> a = Left.Value.AsSpan(r * m1 * n1, m1 * n1);
-            ReadOnlySpan<T> b = Right.Value.AsSpan(r * m2 * n2, m2 * n2);
-            for (int i1 = 0; i1 < m1; i1++)
-                for (int j1 = 0; j1 < n1; j1++)
-                {
-                    T aij = a[i1 * n1 + j1];
-                    for (int i2 = 0; i2 < m2; i2++)
-                    {
-                        Span<T> row = dense.AsSpan((i1 * m2 + i2) * columns + j1 * n2, n2);
-                        ReadOnlySpan<T> brow = b.Slice(i2 * n2, n2);
-                        for (int j2 = 0; j2 < n2; j2++) row[j2] += aij * brow[j2];
-                    }
-                }
-        }
+        var dense = new T[(long)Rows * Columns];
+        Materialize(dense);
         return dense;
+    }
+
+    // dense (Rows × Columns, row-major) = Σ_r A_r ⊗ B_r, through R(W) = Σ_r vec(A_r)·vec(B_r)ᵀ: one GEMM with the rank
+    // as its inner dimension, then the blocks moved into place.
+    private void Materialize(Span<T> dense)
+    {
+        int leftSize = Shape.M1 * Shape.N1, rightSize = Shape.M2 * Shape.N2;
+        T[] rented = ArrayPool<T>.Shared.Rent(leftSize * rightSize);
+        try
+        {
+            Span<T> r = rented.AsSpan(0, leftSize * rightSize);
+            Blas.Gemm(true, false, leftSize, rightSize, Rank, T.One, Left.Value, leftSize, Right.Value, rightSize, T.Zero, r, rightSize);
+            Rearrange(r, dense, toDense: true);
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(rented);
+        }
+    }
+
+    // Van Loan's rearrangement between W (Rows × Columns) and R(W) ((M1·N1) × (M2·N2)): element (i1·M2 + i2, j1·N2 + j2)
+    // of W is element (i1·N1 + j1, i2·N2 + j2) of R(W); each moves with its N2 neighbours along j2.
+    private void Rearrange(ReadOnlySpan<T> from, Span<T> to, bool toDense)
+    {
+        int m1 = Shape.M1, n1 = Shape.N1, m2 = Shape.M2, n2 = Shape.N2, columns = Columns, rightSize = m2 * n2;
+        for (int i1 = 0; i1 < m1; i1++)
+            for (int j1 = 0; j1 < n1; j1++)
+                for (int i2 = 0; i2 < m2; i2++)
+                {
+                    int atDense = (i1 * m2 + i2) * columns + j1 * n2, atR = (i1 * n1 + j1) * rightSize + i2 * n2;
+                    if (toDense) from.Slice(atR, n2).CopyTo(to.Slice(atDense, n2));
+                    else from.Slice(atDense, n2).CopyTo(to.Slice(atR, n2));
+                }
     }
 }

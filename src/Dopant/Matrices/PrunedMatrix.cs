@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Dopant.Numerics;
 
 namespace Dopant.Matrices;
@@ -24,6 +25,13 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
     private readonly T[] _mask;
     private long _prunedCount;
     private StepPacking<T>? _steps;
+    private SparsePattern? _pattern;  // the kept entries, while few enough to train sparse; rebuilt when the mask changes
+
+    /// <summary>
+    /// At or below this share of kept entries, fp32 passes run on the kept entries only (<see cref="SparseTrainingKernels"/>)
+    /// instead of a GEMM on the masked dense values.
+    /// </summary>
+    public const double SparseTrainingDensity = 0.1;
 
     /// <summary>
     /// Creates a zero, unpruned matrix whose values are named <c>{prefix}.weight</c> [rows, columns], pruned in blocks
@@ -138,6 +146,7 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
         CheckBlocks(mask, Rows, Columns, Block, nameof(mask));
         mask.CopyTo(_mask);
         _prunedCount = pruned;
+        _pattern = null;
         TensorPrimitives.Multiply(Weight.Gradient, _mask, Weight.Gradient);
     }
 
@@ -165,6 +174,7 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
     {
         if (!(sparsity >= 0 && sparsity <= 1))
             throw new ArgumentOutOfRangeException(nameof(sparsity), sparsity, "The sparsity must be in [0, 1].");
+        _pattern = null;
         if (Block.Group > 0) return PruneGroups(sparsity);
         long target = (long)Math.Round(sparsity * _mask.Length, MidpointRounding.AwayFromZero);
         long toPrune = Math.Min(target, _mask.Length) - _prunedCount;
@@ -478,6 +488,11 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
     {
         BatchCheck.Rows(x.Length, Columns, y.Length, Rows, count, nameof(x), nameof(y));
         if (count == 0) return;
+        if (SparseTraining() is { } pattern)
+        {
+            ForwardSparse(pattern, MemoryMarshal.Cast<T, float>(x)[..(count * Columns)], MemoryMarshal.Cast<T, float>(y)[..(count * Rows)], count, accumulate);
+            return;
+        }
         if (_steps is { IsOpen: true } steps)
         {
             if (steps.NeedsForwardPack) WithMaskedWeights(static (weights, packing) => packing.PackForward(weights), steps);
@@ -500,6 +515,11 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
     {
         BatchCheck.Rows(dy.Length, Rows, dx.Length, Columns, count, nameof(dy), nameof(dx));
         if (count == 0) return;
+        if (SparseTraining() is { } pattern)
+        {
+            BackwardSparse(pattern, MemoryMarshal.Cast<T, float>(dy)[..(count * Rows)], MemoryMarshal.Cast<T, float>(dx)[..(count * Columns)], count, accumulate);
+            return;
+        }
         if (_steps is { IsOpen: true } steps)
         {
             if (steps.NeedsBackwardPack) WithMaskedWeights(static (weights, packing) => packing.PackBackward(weights), steps);
@@ -526,6 +546,11 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
     {
         BatchCheck.Rows(x.Length, Columns, dy.Length, Rows, count, nameof(x), nameof(dy));
         if (count == 0) return;
+        if (SparseTraining() is { } pattern)
+        {
+            GradientsSparse(pattern, MemoryMarshal.Cast<T, float>(x)[..(count * Columns)], MemoryMarshal.Cast<T, float>(dy)[..(count * Rows)], count);
+            return;
+        }
         Blas.Gemm(true, false, Rows, Columns, count, T.One, dy, Rows, x, Columns, T.One, Weight.Gradient, Columns);
         if (_prunedCount > 0) TensorPrimitives.Multiply(Weight.Gradient, _mask, Weight.Gradient);
     }
@@ -571,6 +596,77 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
 
     /// <inheritdoc/>
     public void EndSteps() => _steps?.End();
+
+    // The kept entries when the passes should run on them alone: fp32, and at most SparseTrainingDensity of the entries kept.
+    private SparsePattern? SparseTraining()
+    {
+        if (typeof(T) != typeof(float) || _mask.Length - _prunedCount > SparseTrainingDensity * _mask.Length) return null;
+        return _pattern ??= SparsePattern.FromMask<T>(_mask, Rows, Columns);
+    }
+
+    // y (+)= x·(W∘M)ᵀ over the kept entries, in the batch-minor layout: xᵀ, then yᵀ by rows of S, then y.
+    private void ForwardSparse(SparsePattern pattern, ReadOnlySpan<float> x, Span<float> y, int count, bool accumulate)
+    {
+        float[] xT = ArrayPool<float>.Shared.Rent(Columns * count), yT = ArrayPool<float>.Shared.Rent(Rows * count);
+        float[] values = ArrayPool<float>.Shared.Rent(pattern.NonZeros);
+        try
+        {
+            SparseTrainingKernels.Transpose(x, count, Columns, xT);
+            SparsePattern.Gather(MemoryMarshal.Cast<T, float>(Weight.Value.AsSpan()), pattern.Positions, values);
+            SparseTrainingKernels.Forward(pattern, values, xT, yT, count);
+            SparseTrainingKernels.Transpose(yT, Rows, count, y, accumulate);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(xT);
+            ArrayPool<float>.Shared.Return(yT);
+            ArrayPool<float>.Shared.Return(values);
+        }
+    }
+
+    // dx (+)= dy·(W∘M) over the kept entries: dyᵀ, then dxᵀ by columns of S, then dx.
+    private void BackwardSparse(SparsePattern pattern, ReadOnlySpan<float> dy, Span<float> dx, int count, bool accumulate)
+    {
+        float[] dyT = ArrayPool<float>.Shared.Rent(Rows * count), dxT = ArrayPool<float>.Shared.Rent(Columns * count);
+        float[] values = ArrayPool<float>.Shared.Rent(pattern.NonZeros);
+        try
+        {
+            SparseTrainingKernels.Transpose(dy, count, Rows, dyT);
+            SparsePattern.Gather(MemoryMarshal.Cast<T, float>(Weight.Value.AsSpan()), pattern.ColumnPositions, values);
+            SparseTrainingKernels.BackwardInput(pattern, values, dyT, dxT, count);
+            SparseTrainingKernels.Transpose(dxT, Columns, count, dx, accumulate);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(dyT);
+            ArrayPool<float>.Shared.Return(dxT);
+            ArrayPool<float>.Shared.Return(values);
+        }
+    }
+
+    // The gradient += dyᵀ·x at the kept entries only (pruned ones stay zero).
+    private void GradientsSparse(SparsePattern pattern, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int count)
+    {
+        float[] xT = ArrayPool<float>.Shared.Rent(Columns * count), dyT = ArrayPool<float>.Shared.Rent(Rows * count);
+        float[] sums = ArrayPool<float>.Shared.Rent(pattern.NonZeros);
+        try
+        {
+            SparseTrainingKernels.Transpose(x, count, Columns, xT);
+            SparseTrainingKernels.Transpose(dy, count, Rows, dyT);
+            Span<float> kept = sums.AsSpan(0, pattern.NonZeros);
+            kept.Clear();
+            SparseTrainingKernels.AccumulateGradients(pattern, xT, dyT, count, kept);
+            Span<float> gradient = MemoryMarshal.Cast<T, float>(Weight.Gradient.AsSpan());
+            int[] positions = pattern.Positions;
+            for (int k = 0; k < kept.Length; k++) gradient[positions[k]] += kept[k];
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(xT);
+            ArrayPool<float>.Shared.Return(dyT);
+            ArrayPool<float>.Shared.Return(sums);
+        }
+    }
 
     private void WithMaskedWeights<TArg>(ReadOnlySpanAction<T, TArg> use, TArg argument)
     {

@@ -138,9 +138,16 @@ public class KroneckerMatrixTests
     [InlineData(3, 13, true)]
     public void Gradients_match_finite_differences(int rank, int count, bool flipped)
     {
+        foreach (KroneckerRoute route in new[] { KroneckerRoute.Direct, KroneckerRoute.Dense })
+            GradientsMatchFiniteDifferences(rank, count, flipped, route);
+    }
+
+    private static void GradientsMatchFiniteDifferences(int rank, int count, bool flipped, KroneckerRoute route)
+    {
         KroneckerShape shape = flipped ? Flipped : Odd;
         var random = new Random(300 + 10 * rank + count);
         KroneckerMatrix<double> matrix = RandomMatrix(shape, rank, seed: 7);
+        matrix.Route = route;
         double[] x = FiniteDifferences.RandomArray(random, count * shape.Columns);
         double[] g = FiniteDifferences.RandomArray(random, count * shape.Rows);
         var y = new double[g.Length];
@@ -158,6 +165,57 @@ public class KroneckerMatrixTests
         var dx = new double[x.Length];
         matrix.BackwardInput(g, dx, count, accumulate: false);
         FiniteDifferences.Check("x", x, dx, Loss, tolerance: 1e-7);
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(3, 13)]
+    [InlineData(2, 20)]
+    public void Both_routes_and_a_run_of_steps_give_the_same_passes_in_double_and_float(int rank, int count)
+    {
+        foreach (KroneckerShape shape in new[] { Odd, Flipped })
+        {
+            var random = new Random(40 + rank * count);
+            KroneckerMatrix<double> direct = RandomMatrix(shape, rank, seed: 3), dense = RandomMatrix(shape, rank, seed: 3);
+            (direct.Route, dense.Route) = (KroneckerRoute.Direct, KroneckerRoute.Dense);
+            double[] x = FiniteDifferences.RandomArray(random, count * shape.Columns), dy = FiniteDifferences.RandomArray(random, count * shape.Rows);
+            double[] y0 = FiniteDifferences.RandomArray(random, count * shape.Rows), dx0 = FiniteDifferences.RandomArray(random, count * shape.Columns);
+            foreach (bool accumulate in new[] { false, true })
+            {
+                double[] y1 = (double[])y0.Clone(), y2 = (double[])y0.Clone(), dx1 = (double[])dx0.Clone(), dx2 = (double[])dx0.Clone();
+                direct.Forward(x, y1, count, accumulate);
+                dense.Forward(x, y2, count, accumulate);
+                direct.BackwardInput(dy, dx1, count, accumulate);
+                dense.BackwardInput(dy, dx2, count, accumulate);
+                AssertClose(y1, y2, 1e-12);
+                AssertClose(dx1, dx2, 1e-12);
+            }
+            direct.AccumulateGradients(x, dy, count);
+            dense.AccumulateGradients(x, dy, count);
+            AssertClose(direct.Left.Gradient, dense.Left.Gradient, 1e-12);
+            AssertClose(direct.Right.Gradient, dense.Right.Gradient, 1e-12);
+
+            // float, inside a run of steps (W packed once), against the double product.
+            var single = new KroneckerMatrix<float>("w", shape, rank) { Route = KroneckerRoute.Dense };
+            for (int k = 0; k < single.Left.Length; k++) single.Left.Value[k] = (float)direct.Left.Value[k];
+            for (int k = 0; k < single.Right.Length; k++) single.Right.Value[k] = (float)direct.Right.Value[k];
+            float[] ys = new float[count * shape.Rows], dxs = new float[count * shape.Columns];
+            double[] yd = new double[ys.Length], dxd = new double[dxs.Length];
+            direct.Forward(x, yd, count, false);
+            direct.BackwardInput(dy, dxd, count, false);
+            single.BeginSteps();
+            for (int repeat = 0; repeat < 2; repeat++)
+            {
+                single.Forward([.. x.Select(v => (float)v)], ys, count, false);
+                single.BackwardInput([.. dy.Select(v => (float)v)], dxs, count, false);
+                AssertClose(yd, [.. ys.Select(v => (double)v)], 1e-5);
+                AssertClose(dxd, [.. dxs.Select(v => (double)v)], 1e-5);
+            }
+            single.EndSteps();
+            single.Left.Value[0] += 1;  // after the run, a changed value is seen again
+            single.Forward([.. x.Select(v => (float)v)], ys, count, false);
+            Assert.NotEqual((float)yd[0], ys[0]);
+        }
     }
 
     [Fact]

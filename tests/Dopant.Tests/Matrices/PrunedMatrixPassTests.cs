@@ -121,5 +121,60 @@ public class PrunedMatrixPassTests
         Assert.Equal(5, y[pruned]);
     }
 
+    [Theory]
+    [InlineData("1x1", 0.95, 1, false)]
+    [InlineData("1x1", 0.95, 20, true)]
+    [InlineData("4x2", 0.92, 19, false)]
+    [InlineData("1x1@4x8", 0.93, 70, true)]
+    public void Float_passes_on_the_kept_entries_alone_match_the_double_reference_accumulating_and_in_steps(string block, double sparsity, int count, bool steps)
+    {
+        PrunedMatrix<double> reference = Pruned<double>(block, sparsity);
+        PrunedMatrix<float> matrix = Pruned<float>(block, sparsity);
+        Assert.True(matrix.ParameterCount <= PrunedMatrix<float>.SparseTrainingDensity * matrix.Weight.Length, "the kept entries are few enough to train sparse");
+        var random = new Random(count);
+        double[] x = FiniteDifferencesArray(random, count * 23), dy = FiniteDifferencesArray(random, count * 37);
+        double[] y0 = FiniteDifferencesArray(random, count * 37), dx0 = FiniteDifferencesArray(random, count * 23);
+        if (steps) matrix.BeginSteps();
+        foreach (bool accumulate in new[] { false, true })
+        {
+            double[] y = (double[])y0.Clone(), dx = (double[])dx0.Clone();
+            float[] yf = [.. y0.Select(v => (float)v)], dxf = [.. dx0.Select(v => (float)v)];
+            reference.Forward(x, y, count, accumulate);
+            reference.BackwardInput(dy, dx, count, accumulate);
+            matrix.Forward([.. x.Select(v => (float)v)], yf, count, accumulate);
+            matrix.BackwardInput([.. dy.Select(v => (float)v)], dxf, count, accumulate);
+            for (int k = 0; k < y.Length; k++) Assert.Equal(y[k], yf[k], 1e-5);
+            for (int k = 0; k < dx.Length; k++) Assert.Equal(dx[k], dxf[k], 1e-5);
+        }
+        if (steps) matrix.EndSteps();
+        for (int k = 0; k < matrix.Weight.Length; k++) (reference.Weight.Gradient[k], matrix.Weight.Gradient[k]) = (reference.Mask[k] * 0.25, matrix.Mask[k] * 0.25f);
+        reference.AccumulateGradients(x, dy, count);
+        matrix.AccumulateGradients([.. x.Select(v => (float)v)], [.. dy.Select(v => (float)v)], count);
+        for (int k = 0; k < matrix.Weight.Length; k++) Assert.Equal(reference.Weight.Gradient[k], matrix.Weight.Gradient[k], 1e-4);
+    }
+
+    [Fact]
+    public void A_float_matrix_follows_its_mask_as_pruning_goes_on_and_as_a_restored_mask_moves_entries()
+    {
+        PrunedMatrix<float> matrix = Pruned<float>("1x1", 0.95);
+        var x = new float[23];
+        x[0] = 1;
+        var y = new float[37];
+        matrix.Forward(x, y, 1, false);
+        float[] mask = matrix.Mask.ToArray();
+        int kept = Enumerable.Range(0, 37).First(i => mask[i * 23] == 1), pruned = Enumerable.Range(0, 37).First(i => mask[i * 23] == 0);
+        Assert.Equal(matrix.Weight.Value[kept * 23], y[kept]);
+        (mask[kept * 23], mask[pruned * 23]) = (0, 1);
+        matrix.Weight.Value[pruned * 23] = 5;
+        matrix.RestoreMask(mask);
+        matrix.Forward(x, y, 1, false);
+        Assert.Equal(0, y[kept]);
+        Assert.Equal(5, y[pruned]);
+        matrix.PruneToSparsity(0.999);
+        matrix.Forward(x, y, 1, false);
+        float[] dense = matrix.ToDense();
+        for (int i = 0; i < 37; i++) Assert.Equal(dense[i * 23], y[i]);
+    }
+
     private static double[] FiniteDifferencesArray(Random random, int length) => [.. Enumerable.Range(0, length).Select(_ => random.NextDouble() - 0.5)];
 }

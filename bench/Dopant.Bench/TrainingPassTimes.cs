@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using Dopant.Compression;
+using Dopant.Matrices;
+using Dopant.Models;
+using Dopant.Numerics;
+using Dopant.Training;
+
+namespace Dopant.Bench;
+
+/// <summary>
+/// `training-passes [--preset medium] [--factor 25] [--reps 20]`: milliseconds of each training pass (forward,
+/// backward to the input, gradient) of one recurrent matrix (layer 0's W_hh) in every compressed form against dense,
+/// one thread, at the batch of one time step (the preset's batch) and of a whole window (bptt × batch): where a
+/// compressed form's training time goes.
+/// </summary>
+internal static class TrainingPassTimes
+{
+    public static int Run(string[] args)
+    {
+        string preset = Value(args, "--preset") ?? "medium";
+        double factor = double.Parse(Value(args, "--factor") ?? "25");
+        int reps = int.Parse(Value(args, "--reps") ?? "20");
+        WorkerPool.SharedThreadCount = 1;
+        TrainingOptions options = TrainingOptions.FromPreset(preset);
+        string[] methods = ["dense", "kp", "dkp", "lmf", "dlmf", "hmd", "dhmd", "prune"];
+        Console.WriteLine($"{preset}, layer 0 W_hh, {factor}x, 1 thread; ms per pass (median of {reps}): forward / backward input / gradient; forward inside BeginSteps; ToDense");
+        foreach (int count in new[] { options.BatchSize, options.BatchSize * options.Bptt })
+            foreach (string method in methods)
+            {
+                var model = LanguageModelTrainer.CreateModel(options, 10_000);
+                if (method != "dense") new LstmCompression(CompressionMethods.Parse(method), factor).ApplyFinal(model);
+                IWeightMatrix<float> matrix = model.WeightMatrices.First(m => m.Name.EndsWith("weight_hh_l0", StringComparison.Ordinal)).Matrix;
+                var random = new Random(1);
+                float[] x = [.. Enumerable.Range(0, count * matrix.Columns).Select(_ => (float)random.NextDouble() - 0.5f)];
+                float[] dy = [.. Enumerable.Range(0, count * matrix.Rows).Select(_ => (float)random.NextDouble() - 0.5f)];
+                float[] y = new float[dy.Length], dx = new float[x.Length];
+                double forward = Median(reps, () => matrix.Forward(x, y, count, false));
+                double backward = Median(reps, () => matrix.BackwardInput(dy, dx, count, false));
+                double gradient = Median(reps, () => matrix.AccumulateGradients(x, dy, count));
+                double dense = Median(reps, () => matrix.ToDense());
+                matrix.BeginSteps();
+                double stepped = Median(reps, () => matrix.Forward(x, y, count, false));
+                matrix.EndSteps();
+                Console.WriteLine($"count {count,5} {method,-6} {forward,8:F3} {backward,8:F3} {gradient,8:F3}; in a run of steps {stepped,8:F3}; W formed {dense,8:F3}  ({Describe(matrix)})");
+            }
+        return 0;
+    }
+
+    private static string Describe(IWeightMatrix<float> matrix) => matrix switch
+    {
+        KroneckerMatrix<float> k => $"Kronecker {k.Shape.M1}x{k.Shape.N1} ⊗ {k.Shape.M2}x{k.Shape.N2}, rank {k.Rank}",
+        DopedMatrix<float> d => $"doped: {Describe(d.Structure)} + S",
+        _ => matrix.GetType().Name.Split('`')[0],
+    };
+
+    private static string? Value(string[] args, string name) => Array.IndexOf(args, name) is int i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+
+    private static double Median(int reps, Action pass)
+    {
+        pass();
+        var times = new double[reps];
+        for (int r = 0; r < reps; r++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            pass();
+            times[r] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }
+        Array.Sort(times);
+        return times[reps / 2];
+    }
+}
