@@ -162,7 +162,8 @@ def record(app, name, method, factor, r, cmd, commit, dense):
            "recurrent_byte_factor": round(r.get("lstm_byte_factor") or 1, 3),
            "model_parameter_factor": round(c.get("model_parameter_factor") or 1, 3),
            "model_byte_factor": round(c.get("model_byte_factor") or 1, 3),
-           "train_seconds": r.get("train_seconds"), "epochs": len(r.get("epochs") or r.get("history") or []),
+           "train_seconds": r.get("train_seconds") or round(sum(e.get("seconds", 0) for e in r.get("epochs") or []), 1),
+           "epochs": len(r.get("epochs") or []),
            "command": "dopant " + " ".join(cmd[1:]).replace(ROOT + os.sep, "").replace(CACHE, "~/.cache/dopant"),
            "commit": commit, "date": datetime.date.today().isoformat()}
     if dense is not None:
@@ -267,7 +268,7 @@ def main():
             sys.exit(f"{app}: the dense model {os.path.relpath(dense_model, ROOT)} is missing (recorded in {os.path.relpath(RESULTS, ROOT)}); "
                      f"train it again with: {dense['command']}")
         todo = [p for p in plan(app, args.methods, args.factors, not args.no_shape)
-                if p[0] not in done and (not args.only or p[0] in args.only)]
+                if (p[0] not in done or "failed" in done[p[0]] and args.only and p[0] in args.only) and (not args.only or p[0] in args.only)]
 
         def one(name, method, factor, extra):
             out = os.path.join(RUNS, app, name + ".safetensors")
@@ -275,9 +276,19 @@ def main():
             if args.dry_run:
                 print(" ".join(cmd))
                 return
-            r = run_json(cmd, os.path.join(RUNS, app, name + ".log"))
             first = run_command(app, name, method, factor, extra, folder, dense_model, "/nonexistent", args.threads)
             first[first.index("--out") + 1] = out
+            log = os.path.join(RUNS, app, name + ".log")
+            try:
+                r = run_json(cmd, log)
+            except RuntimeError:
+                # A run that fails for good (e.g. diverged past its roll-backs) is a result too: its line says why.
+                with open(log) as f:
+                    reason = [line.strip() for line in f if line.startswith("dopant: error:")][-1:] or ["see " + os.path.relpath(log, ROOT)]
+                upsert({"app": app, "name": name, "method": method, "factor": factor, "data": APPS[app]["data"], "failed": reason[0],
+                        "command": "dopant " + " ".join(first[1:]).replace(ROOT + os.sep, "").replace(CACHE, "~/.cache/dopant"),
+                        "commit": commit, "date": datetime.date.today().isoformat()})
+                raise
             record(app, name, method, factor, r, first, commit, dense)
 
         with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
@@ -287,7 +298,7 @@ def main():
         if not args.dry_run:
             control = next((r for r in rows() if r["app"] == app and r["name"] == "control"), None)
             if control is not None:
-                for row in [r for r in rows() if r["app"] == app and r["method"] != "dense"]:
+                for row in [r for r in rows() if r["app"] == app and r["method"] != "dense" and "failed" not in r]:
                     row["change_vs_control"] = change(app, row, control)
                     upsert(row)
 

@@ -40,6 +40,9 @@ def table(app, rows):
     out = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     key = lambda r: (ORDER.index(r["method"]) if r["method"] in ORDER else 99, -r["factor"], r["name"])
     for r in sorted(rows, key=key):
+        if "failed" in r:
+            out.append("| " + " | ".join([r["name"], f"failed: {r['failed'].removeprefix('dopant: error: ')}"] + [""] * (len(head) - 2)) + " |")
+            continue
         cells = [r["name"]] + [fmt.format(r[k] * scale) if k in r else "" for _, k, scale, fmt in columns]
         cells.append(f"{r['change_vs_control']:+.2f}" if "change_vs_control" in r else ("0 (reference)" if r["name"] == "control" else ""))
         cells.append(f"{r['recurrent_parameter_factor']:.1f}x")
@@ -54,8 +57,8 @@ def chart(app, rows):
     _, change_label = metric_columns(app)
     series = []
     for method in ORDER[1:]:
-        points = [(r["recurrent_parameter_factor"], r["change_vs_control"]) for r in rows
-                  if r["method"] == method and "change_vs_control" in r and not r["name"].endswith("-tiles")]
+        points = [(r["recurrent_parameter_factor"], r["change_vs_control"]) for r in rows if "failed" not in r and
+                  r["method"] == method and "change_vs_control" in r and not r["name"].endswith("-tiles")]
         if points:
             series.append((method, COLORS[method], points, not method.startswith("d") and method != "prune"))
     tiles = [(r["recurrent_parameter_factor"], r["change_vs_control"]) for r in rows if r["name"].endswith("-tiles") and "change_vs_control" in r]
