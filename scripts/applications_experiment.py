@@ -36,6 +36,9 @@ import subprocess
 import sys
 import threading
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from doping_experiment import run_json  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RUNS = os.path.join(ROOT, "runs", "applications")
 RESULTS = os.path.join(ROOT, "docs", "results", "applications.jsonl")
@@ -66,15 +69,6 @@ MEDIUM = os.path.join(ROOT, "docs", "results", "structured-doping-medium.jsonl")
 MEDIUM_RUNS = os.path.join(ROOT, "runs", "structured-medium")
 ADOPTED = {"dense": "dense", "control": "dense-e12d6-p50", "dkp25": "dkp25-1x1-e12d6-p50", "dkp25-tiles": "dkp25-1x1-t16x64-e12d6-p50"}
 LOCK = threading.Lock()
-
-
-def run_json(cmd, log):
-    print("$ " + " ".join(cmd), flush=True)
-    with open(log, "a") as err:
-        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=err, text=True)
-    if p.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd[1:3])} failed ({p.returncode}); see {log}")
-    return json.loads([line for line in p.stdout.splitlines() if line.startswith("{")][-1])
 
 
 def rows():

@@ -8,9 +8,9 @@ using Dopant.Training;
 namespace Dopant.Bench;
 
 /// <summary>
-/// `training-passes [--preset medium] [--factor 25] [--reps 20]`: milliseconds of each training pass (forward,
+/// `training-passes [--preset medium] [--factor 25] [--reps 20] [--threads 1]`: milliseconds of each training pass (forward,
 /// backward to the input, gradient) of one recurrent matrix (layer 0's W_hh) in every compressed form against dense,
-/// one thread, at the batch of one time step (the preset's batch) and of a whole window (bptt × batch): where a
+/// on --threads threads, at the batch of one time step (the preset's batch) and of a whole window (bptt × batch): where a
 /// compressed form's training time goes.
 /// </summary>
 internal static class TrainingPassTimes
@@ -20,10 +20,10 @@ internal static class TrainingPassTimes
         string preset = Value(args, "--preset") ?? "medium";
         double factor = double.Parse(Value(args, "--factor") ?? "25");
         int reps = int.Parse(Value(args, "--reps") ?? "20");
-        WorkerPool.SharedThreadCount = 1;
+        WorkerPool.SharedThreadCount = int.Parse(Value(args, "--threads") ?? "1");
         TrainingOptions options = TrainingOptions.FromPreset(preset);
         string[] methods = ["dense", "kp", "dkp", "lmf", "dlmf", "hmd", "dhmd", "prune"];
-        Console.WriteLine($"{preset}, layer 0 W_hh, {factor}x, 1 thread; ms per pass (median of {reps}): forward / backward input / gradient; forward inside BeginSteps; ToDense");
+        Console.WriteLine($"{preset}, layer 0 W_hh, {factor}x, {WorkerPool.SharedThreadCount} thread(s); ms per pass (median of {reps}): forward / backward input / gradient; forward inside BeginSteps; ToDense");
         foreach (int count in new[] { options.BatchSize, options.BatchSize * options.Bptt })
             foreach (string method in methods)
             {
