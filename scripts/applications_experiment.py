@@ -287,14 +287,14 @@ def main():
 
         with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
             failures = [f.exception() for f in [pool.submit(one, *p) for p in todo] if f.exception()]
-        if failures:
-            sys.exit("; ".join(map(str, failures)))
         if not args.dry_run:
             control = next((r for r in rows() if r["app"] == app and r["name"] == "control"), None)
             if control is not None:
                 for row in [r for r in rows() if r["app"] == app and r["method"] != "dense" and "failed" not in r]:
                     row["change_vs_control"] = change(app, row, control)
                     upsert(row)
+        if failures:
+            sys.exit("; ".join(map(str, failures)))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from applications_experiment import change  # noqa: E402
 from doping_report import svg_chart, write  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -77,6 +78,10 @@ def main():
         rows = [json.loads(line) for line in f if line.strip()]
     for app in [a for a in TITLES if any(r["app"] == a for r in rows)]:
         mine = [r for r in rows if r["app"] == app]
+        control = next((r for r in mine if r["name"] == "control"), None)
+        for r in mine:
+            if control is not None and r["method"] != "dense" and "failed" not in r and "change_vs_control" not in r:
+                r["change_vs_control"] = change(app, r, control)
         print(f"### {TITLES[app]}\n")
         print(table(app, mine) + "\n")
         svg = chart(app, mine)
