@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Numerics;
 using System.Numerics.Tensors;
+using Dopant.Numerics;
 
 namespace Dopant.Matrices;
 
@@ -19,6 +20,7 @@ public sealed class DopedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFloa
 {
     private readonly Parameter<T>[] _parameters;
     private CoMatrixDropout<T>? _sparseDropout, _structureDropout;
+    private StepPacking<T>? _steps;
 
     /// <summary>Combines a structured matrix and a sparse matrix of the same shape.</summary>
     public DopedMatrix(IWeightMatrix<T> structure, PrunedMatrix<T> sparse)
@@ -74,6 +76,19 @@ public sealed class DopedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFloa
     public void Forward(ReadOnlySpan<T> x, Span<T> y, int count, bool accumulate)
     {
         BatchCheck.Rows(x.Length, Columns, y.Length, Rows, count, nameof(x), nameof(y));
+        if (count > 0 && IsFused(count))
+        {
+            if (_steps is { IsOpen: true } steps)
+            {
+                if (steps.NeedsForwardPack) WithFused(static (weights, packing) => packing.PackForward(weights), steps);
+                steps.Forward(x, y, count, accumulate);
+                return;
+            }
+            T[] fused = RentFused();
+            try { Blas.Gemm(false, true, count, Rows, Columns, T.One, x, Columns, fused, Columns, accumulate ? T.One : T.Zero, y, Rows); }
+            finally { ArrayPool<T>.Shared.Return(fused); }
+            return;
+        }
         ForwardPath(Structure, StructureDropout, x, y, count, accumulate);
         if (SparseEnabled) ForwardPath(Sparse, SparseDropout, x, y, count, accumulate: true);
     }
@@ -82,6 +97,19 @@ public sealed class DopedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFloa
     public void BackwardInput(ReadOnlySpan<T> dy, Span<T> dx, int count, bool accumulate)
     {
         BatchCheck.Rows(dy.Length, Rows, dx.Length, Columns, count, nameof(dy), nameof(dx));
+        if (count > 0 && IsFused(count))
+        {
+            if (_steps is { IsOpen: true } steps)
+            {
+                if (steps.NeedsBackwardPack) WithFused(static (weights, packing) => packing.PackBackward(weights), steps);
+                steps.BackwardInput(dy, dx, count, accumulate);
+                return;
+            }
+            T[] fused = RentFused();
+            try { Blas.Gemm(false, false, count, Columns, Rows, T.One, dy, Rows, fused, Columns, accumulate ? T.One : T.Zero, dx, Columns); }
+            finally { ArrayPool<T>.Shared.Return(fused); }
+            return;
+        }
         BackwardPath(Structure, StructureDropout, dy, dx, count, accumulate);
         if (SparseEnabled) BackwardPath(Sparse, SparseDropout, dy, dx, count, accumulate: true);
     }
@@ -90,6 +118,22 @@ public sealed class DopedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFloa
     public void AccumulateGradients(ReadOnlySpan<T> x, ReadOnlySpan<T> dy, int count)
     {
         BatchCheck.Rows(x.Length, Columns, dy.Length, Rows, count, nameof(x), nameof(dy));
+        if (count > 0 && IsFused(count))
+        {
+            // ∂L/∂W once; each part takes its share.
+            T[] gradient = ArrayPool<T>.Shared.Rent(Rows * Columns);
+            try
+            {
+                Blas.Gemm(true, false, Rows, Columns, count, T.One, dy, Rows, x, Columns, T.Zero, gradient, Columns);
+                ((KroneckerMatrix<T>)Structure).AccumulateDenseGradient(gradient.AsSpan(0, Rows * Columns));
+                Sparse.AccumulateDenseGradient(gradient.AsSpan(0, Rows * Columns));
+            }
+            finally
+            {
+                ArrayPool<T>.Shared.Return(gradient);
+            }
+            return;
+        }
         GradientPath(Structure, StructureDropout, x, dy, count);
         if (SparseEnabled) GradientPath(Sparse, SparseDropout, x, dy, count);
     }
@@ -126,6 +170,7 @@ public sealed class DopedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFloa
     /// <inheritdoc/>
     public void BeginSteps()
     {
+        (_steps ??= new StepPacking<T>(Rows, Columns)).Begin();
         Structure.BeginSteps();
         Sparse.BeginSteps();
     }
@@ -133,8 +178,31 @@ public sealed class DopedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFloa
     /// <inheritdoc/>
     public void EndSteps()
     {
+        _steps?.End();
         Structure.EndSteps();
         Sparse.EndSteps();
+    }
+
+    // While S is still too dense to train sparse, a Kronecker structure multiplies by its materialized W anyway, and no
+    // co-matrix dropout separates the two outputs, M + S is formed once and multiplied in one GEMM per pass.
+    private bool IsFused(int count) => SparseEnabled && !Active(_sparseDropout) && !Active(_structureDropout)
+        && Structure is KroneckerMatrix<T> kronecker && kronecker.UsesDenseRoute(count) && !Sparse.TrainsSparse;
+
+    // M + S∘mask in a pooled array, for the caller to return.
+    private T[] RentFused()
+    {
+        T[] fused = ArrayPool<T>.Shared.Rent(Rows * Columns);
+        Span<T> dense = fused.AsSpan(0, Rows * Columns);
+        ((KroneckerMatrix<T>)Structure).Materialize(dense);
+        Sparse.AddMaskedTo(dense);
+        return fused;
+    }
+
+    private void WithFused<TArg>(ReadOnlySpanAction<T, TArg> use, TArg argument)
+    {
+        T[] fused = RentFused();
+        try { use(fused.AsSpan(0, Rows * Columns), argument); }
+        finally { ArrayPool<T>.Shared.Return(fused); }
     }
 
     /// <summary>M + S (M alone while <see cref="SparseEnabled"/> is false), dense, row-major.</summary>

@@ -204,21 +204,36 @@ public sealed class KroneckerMatrix<T> : IWeightMatrix<T> where T : unmanaged, I
             KroneckerSumProducts<T>.AccumulateGradients(Shape, Rank, Left.Value, Right.Value, x, dy, count, Left.Gradient, Right.Gradient);
             return;
         }
-        // ∂L/∂W = dyᵀ·x in one GEMM, rearranged (Van Loan's R) so that ∂L/∂A_r = R(∂L/∂W)·vec(B_r) and
-        // ∂L/∂B_r = R(∂L/∂W)ᵀ·vec(A_r): two more GEMMs with the rank as their short side.
-        int size = Rows * Columns;
-        T[] gradient = ArrayPool<T>.Shared.Rent(size), rearranged = ArrayPool<T>.Shared.Rent(size);
+        T[] gradient = ArrayPool<T>.Shared.Rent(Rows * Columns);
         try
         {
             Blas.Gemm(true, false, Rows, Columns, count, T.One, dy, Rows, x, Columns, T.Zero, gradient, Columns);
-            Rearrange(gradient.AsSpan(0, size), rearranged.AsSpan(0, size), toDense: false);
+            AccumulateDenseGradient(gradient.AsSpan(0, Rows * Columns));
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(gradient);
+        }
+    }
+
+    /// <summary>
+    /// Adds to the factors' gradients what ∂L/∂W (<paramref name="gradient"/>, Rows × Columns) gives them: rearranged
+    /// (Van Loan's R), ∂L/∂A_r = R(∂L/∂W)·vec(B_r) and ∂L/∂B_r = R(∂L/∂W)ᵀ·vec(A_r), two GEMMs with the rank as their
+    /// short side.
+    /// </summary>
+    internal void AccumulateDenseGradient(ReadOnlySpan<T> gradient)
+    {
+        int size = Rows * Columns;
+        T[] rearranged = ArrayPool<T>.Shared.Rent(size);
+        try
+        {
+            Rearrange(gradient[..size], rearranged.AsSpan(0, size), toDense: false);
             int leftSize = Shape.M1 * Shape.N1, rightSize = Shape.M2 * Shape.N2;
             Blas.Gemm(false, true, Rank, leftSize, rightSize, T.One, Right.Value, rightSize, rearranged, rightSize, T.One, Left.Gradient, leftSize);
             Blas.Gemm(false, false, Rank, rightSize, leftSize, T.One, Left.Value, leftSize, rearranged, rightSize, T.One, Right.Gradient, rightSize);
         }
         finally
         {
-            ArrayPool<T>.Shared.Return(gradient);
             ArrayPool<T>.Shared.Return(rearranged);
         }
     }
@@ -229,7 +244,8 @@ public sealed class KroneckerMatrix<T> : IWeightMatrix<T> where T : unmanaged, I
     /// <inheritdoc/>
     public void EndSteps() => _steps?.End();
 
-    private bool UsesDenseRoute(int count) => Route switch
+    /// <summary>Whether the passes over <paramref name="count"/> vectors multiply by the materialized W.</summary>
+    internal bool UsesDenseRoute(int count) => Route switch
     {
         KroneckerRoute.Direct => false,
         KroneckerRoute.Dense => true,
@@ -322,9 +338,11 @@ public sealed class KroneckerMatrix<T> : IWeightMatrix<T> where T : unmanaged, I
         return dense;
     }
 
-    // dense (Rows × Columns, row-major) = Σ_r A_r ⊗ B_r, through R(W) = Σ_r vec(A_r)·vec(B_r)ᵀ: one GEMM with the rank
-    // as its inner dimension, then the blocks moved into place.
-    private void Materialize(Span<T> dense)
+    /// <summary>
+    /// <paramref name="dense"/> (Rows × Columns, row-major) = Σ_r A_r ⊗ B_r, through R(W) = Σ_r vec(A_r)·vec(B_r)ᵀ: one
+    /// GEMM with the rank as its inner dimension, then the blocks moved into place.
+    /// </summary>
+    internal void Materialize(Span<T> dense)
     {
         int leftSize = Shape.M1 * Shape.N1, rightSize = Shape.M2 * Shape.N2;
         T[] rented = ArrayPool<T>.Shared.Rent(leftSize * rightSize);

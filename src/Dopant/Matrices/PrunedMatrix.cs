@@ -597,6 +597,16 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
     /// <inheritdoc/>
     public void EndSteps() => _steps?.End();
 
+    /// <summary>Whether the fp32 passes run on the kept entries alone (at most <see cref="SparseTrainingDensity"/> kept).</summary>
+    internal bool TrainsSparse => SparseTraining() is not null;
+
+    /// <summary>Adds W∘M to <paramref name="dense"/> (Rows × Columns, row-major).</summary>
+    internal void AddMaskedTo(Span<T> dense) => TensorPrimitives.FusedMultiplyAdd(Weight.Value, _mask, dense[..Weight.Length], dense[..Weight.Length]);
+
+    /// <summary>Adds ∂L/∂W∘M (<paramref name="gradient"/>, Rows × Columns) to the gradient: what a product with W∘M passes to W.</summary>
+    internal void AccumulateDenseGradient(ReadOnlySpan<T> gradient) =>
+        TensorPrimitives.FusedMultiplyAdd(gradient[..Weight.Length], _mask, Weight.Gradient, Weight.Gradient);
+
     // The kept entries when the passes should run on them alone: fp32, and at most SparseTrainingDensity of the entries kept.
     private SparsePattern? SparseTraining()
     {

@@ -31,6 +31,32 @@ public class DopedMatrixTests
         return data;
     }
 
+    [Fact]
+    public void A_doped_kronecker_matrix_with_s_still_dense_multiplies_by_m_plus_s_formed_once_in_a_run_of_steps()
+    {
+        DopedMatrix<float> doped = Doped<float>("kp", 0.5, seed: 5);
+        Assert.True(((KroneckerMatrix<float>)doped.Structure).UsesDenseRoute(7) && !doped.Sparse.TrainsSparse);
+        float[] w = doped.ToDense();
+        var random = new Random(5);
+        float[] x = [.. Enumerable.Range(0, 7 * 15).Select(_ => (float)random.NextDouble() - 0.5f)];
+        float[] dy = [.. Enumerable.Range(0, 7 * 12).Select(_ => (float)random.NextDouble() - 0.5f)];
+        float[] y = new float[7 * 12], dx = new float[7 * 15];
+        doped.BeginSteps();
+        for (int repeat = 0; repeat < 2; repeat++)
+        {
+            doped.Forward(x, y, 7, accumulate: false);
+            doped.BackwardInput(dy, dx, 7, accumulate: false);
+            for (int b = 0; b < 7; b++)
+            {
+                for (int i = 0; i < 12; i++)
+                    Assert.Equal(Enumerable.Range(0, 15).Sum(j => (double)w[i * 15 + j] * x[b * 15 + j]), y[b * 12 + i], FloatTolerance);
+                for (int j = 0; j < 15; j++)
+                    Assert.Equal(Enumerable.Range(0, 12).Sum(i => (double)w[i * 15 + j] * dy[b * 12 + i]), dx[b * 15 + j], FloatTolerance);
+            }
+        }
+        doped.EndSteps();
+    }
+
     [Theory]
     [MemberData(nameof(Cases))]
     public void Passes_equal_the_dense_sum_of_both_parts(string structure, double sparsity, int count, bool accumulate)
