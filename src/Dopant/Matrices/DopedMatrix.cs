@@ -85,8 +85,14 @@ public sealed class DopedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFloa
                 return;
             }
             T[] fused = RentFused();
-            try { Blas.Gemm(false, true, count, Rows, Columns, T.One, x, Columns, fused, Columns, accumulate ? T.One : T.Zero, y, Rows); }
-            finally { ArrayPool<T>.Shared.Return(fused); }
+            try
+            {
+                Blas.Gemm(false, true, count, Rows, Columns, T.One, x, Columns, fused, Columns, accumulate ? T.One : T.Zero, y, Rows);
+            }
+            finally
+            {
+                ArrayPool<T>.Shared.Return(fused);
+            }
             return;
         }
         ForwardPath(Structure, StructureDropout, x, y, count, accumulate);
@@ -106,8 +112,14 @@ public sealed class DopedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFloa
                 return;
             }
             T[] fused = RentFused();
-            try { Blas.Gemm(false, false, count, Columns, Rows, T.One, dy, Rows, fused, Columns, accumulate ? T.One : T.Zero, dx, Columns); }
-            finally { ArrayPool<T>.Shared.Return(fused); }
+            try
+            {
+                Blas.Gemm(false, false, count, Columns, Rows, T.One, dy, Rows, fused, Columns, accumulate ? T.One : T.Zero, dx, Columns);
+            }
+            finally
+            {
+                ArrayPool<T>.Shared.Return(fused);
+            }
             return;
         }
         BackwardPath(Structure, StructureDropout, dy, dx, count, accumulate);
@@ -201,8 +213,14 @@ public sealed class DopedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFloa
     private void WithFused<TArg>(ReadOnlySpanAction<T, TArg> use, TArg argument)
     {
         T[] fused = RentFused();
-        try { use(fused.AsSpan(0, Rows * Columns), argument); }
-        finally { ArrayPool<T>.Shared.Return(fused); }
+        try
+        {
+            use(fused.AsSpan(0, Rows * Columns), argument);
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(fused);
+        }
     }
 
     /// <summary>M + S (M alone while <see cref="SparseEnabled"/> is false), dense, row-major.</summary>
