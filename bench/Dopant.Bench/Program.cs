@@ -17,6 +17,8 @@ if (args.Length > 0 && args[0] == "training-passes")
     return TrainingPassTimes.Run(args[1..]);
 if (args.Length > 0 && args[0] == "read-bandwidth")
     return ReadBandwidth.Run(args[1..]);
+if (args.Length > 0 && args[0] == "model-parts")
+    return ModelPartTimes.Run(args[1..]);
 if (args.Length > 0 && args[0] == "trial-claims")
     return TrialClaims.Run(args[1..]);
 

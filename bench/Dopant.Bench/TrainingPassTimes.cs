@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Dopant.Compression;
 using Dopant.Matrices;
 using Dopant.Models;
@@ -8,7 +9,7 @@ using Dopant.Training;
 namespace Dopant.Bench;
 
 /// <summary>
-/// `training-passes [--preset medium] [--factor 25] [--reps 20] [--threads 1]`: milliseconds of each training pass (forward,
+/// `training-passes [--preset medium] [--factor 25] [--doping-share 0.25] [--reps 20] [--threads 1]`: milliseconds of each training pass (forward,
 /// backward to the input, gradient) of one recurrent matrix (layer 0's W_hh) in every compressed form against dense,
 /// on --threads threads, at the batch of one time step (the preset's batch) and of a whole window (bptt × batch): where a
 /// compressed form's training time goes.
@@ -19,16 +20,17 @@ internal static class TrainingPassTimes
     {
         string preset = Value(args, "--preset") ?? "medium";
         double factor = double.Parse(Value(args, "--factor") ?? "25");
+        double share = double.Parse(Value(args, "--doping-share") ?? LstmCompression.DefaultDopingShare.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
         int reps = int.Parse(Value(args, "--reps") ?? "20");
         WorkerPool.SharedThreadCount = int.Parse(Value(args, "--threads") ?? "1");
         TrainingOptions options = TrainingOptions.FromPreset(preset);
         string[] methods = ["dense", "kp", "dkp", "lmf", "dlmf", "hmd", "dhmd", "prune"];
-        Console.WriteLine($"{preset}, layer 0 W_hh, {factor}x, {WorkerPool.SharedThreadCount} thread(s); ms per pass (median of {reps}): forward / backward input / gradient; forward inside BeginSteps; ToDense");
+        Console.WriteLine($"{preset}, layer 0 W_hh, {factor}x (doping share {share}), {WorkerPool.SharedThreadCount} thread(s); ms per pass (median of {reps}): forward / backward input / gradient; forward inside BeginSteps; ToDense");
         foreach (int count in new[] { options.BatchSize, options.BatchSize * options.Bptt })
             foreach (string method in methods)
             {
                 var model = LanguageModelTrainer.CreateModel(options, 10_000);
-                if (method != "dense") new LstmCompression(CompressionMethods.Parse(method), factor).ApplyFinal(model);
+                if (method != "dense") new LstmCompression(CompressionMethods.Parse(method), factor, share).ApplyFinal(model);
                 IWeightMatrix<float> matrix = model.WeightMatrices.First(m => m.Name.EndsWith("weight_hh_l0", StringComparison.Ordinal)).Matrix;
                 var random = new Random(1);
                 float[] x = [.. Enumerable.Range(0, count * matrix.Columns).Select(_ => (float)random.NextDouble() - 0.5f)];

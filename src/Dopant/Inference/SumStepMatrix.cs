@@ -18,6 +18,9 @@ internal sealed class SumStepMatrix : IStepMatrix
 
     public long WeightBytes => _first.WeightBytes + _second.WeightBytes;
 
+    /// <summary>The two terms, structured part first.</summary>
+    internal IStepMatrix[] Terms => [_first, _second];
+
     public void MultiplyAdd(ReadOnlySpan<float> x, Span<float> y)
     {
         _first.MultiplyAdd(x, y);

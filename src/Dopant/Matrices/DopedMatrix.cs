@@ -76,7 +76,7 @@ public sealed class DopedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFloa
     public void Forward(ReadOnlySpan<T> x, Span<T> y, int count, bool accumulate)
     {
         BatchCheck.Rows(x.Length, Columns, y.Length, Rows, count, nameof(x), nameof(y));
-        if (count > 0 && IsFused(count))
+        if (count > 0 && IsFused)
         {
             if (_steps is { IsOpen: true } steps)
             {
@@ -103,7 +103,7 @@ public sealed class DopedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFloa
     public void BackwardInput(ReadOnlySpan<T> dy, Span<T> dx, int count, bool accumulate)
     {
         BatchCheck.Rows(dy.Length, Rows, dx.Length, Columns, count, nameof(dy), nameof(dx));
-        if (count > 0 && IsFused(count))
+        if (count > 0 && IsFused)
         {
             if (_steps is { IsOpen: true } steps)
             {
@@ -130,7 +130,7 @@ public sealed class DopedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFloa
     public void AccumulateGradients(ReadOnlySpan<T> x, ReadOnlySpan<T> dy, int count)
     {
         BatchCheck.Rows(x.Length, Columns, dy.Length, Rows, count, nameof(x), nameof(dy));
-        if (count > 0 && IsFused(count))
+        if (count > 0 && IsFused)
         {
             // ∂L/∂W once; each part takes its share.
             T[] gradient = ArrayPool<T>.Shared.Rent(Rows * Columns);
@@ -195,10 +195,13 @@ public sealed class DopedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFloa
         Sparse.EndSteps();
     }
 
-    // While S is still too dense to train sparse, a Kronecker structure multiplies by its materialized W anyway, and no
-    // co-matrix dropout separates the two outputs, M + S is formed once and multiplied in one GEMM per pass.
-    private bool IsFused(int count) => SparseEnabled && !Active(_sparseDropout) && !Active(_structureDropout)
-        && Structure is KroneckerMatrix<T> kronecker && kronecker.UsesDenseRoute(count) && !Sparse.TrainsSparse;
+    // Unless co-matrix dropout separates the two outputs, M + S of a Kronecker structure is formed once and multiplied in
+    // one GEMM per pass when the structure multiplies by its materialized W anyway (S then costs one masked add, where
+    // its sparse passes at 3.6% kept cost a third of the dense GEMM on medium's shapes), or while S is still too dense
+    // for sparse passes (its masked GEMM then costs as much as the fused one). Factored products beside a sparse S
+    // tied with the fused GEMM in `bench train` (medium, rank 2, 3.6% kept), and are kept.
+    private bool IsFused => SparseEnabled && !Active(_sparseDropout) && !Active(_structureDropout)
+        && Structure is KroneckerMatrix<T> kronecker && (kronecker.UsesDenseRoute || !Sparse.TrainsSparse);
 
     // M + S∘mask in a pooled array, for the caller to return.
     private T[] RentFused()

@@ -140,7 +140,7 @@ public sealed class KroneckerMatrix<T> : IWeightMatrix<T> where T : unmanaged, I
     {
         BatchCheck.Rows(x.Length, Columns, y.Length, Rows, count, nameof(x), nameof(y));
         if (count == 0) return;
-        if (!UsesDenseRoute(count))
+        if (!UsesDenseRoute)
         {
             KroneckerSumProducts<T>.Apply(Shape, Rank, Left.Value, Right.Value, x, y, count, accumulate, transposed: false);
             return;
@@ -168,7 +168,7 @@ public sealed class KroneckerMatrix<T> : IWeightMatrix<T> where T : unmanaged, I
         // dx = Wᵀ·dy per sample, and Wᵀ = Σ_r A_rᵀ ⊗ B_rᵀ, so dX = Σ_r A_rᵀ · dY · B_r.
         BatchCheck.Rows(dy.Length, Rows, dx.Length, Columns, count, nameof(dy), nameof(dx));
         if (count == 0) return;
-        if (!UsesDenseRoute(count))
+        if (!UsesDenseRoute)
         {
             KroneckerSumProducts<T>.Apply(Shape, Rank, Left.Value, Right.Value, dy, dx, count, accumulate, transposed: true);
             return;
@@ -199,7 +199,7 @@ public sealed class KroneckerMatrix<T> : IWeightMatrix<T> where T : unmanaged, I
     {
         BatchCheck.Rows(x.Length, Columns, dy.Length, Rows, count, nameof(x), nameof(dy));
         if (count == 0) return;
-        if (!UsesDenseRoute(count))
+        if (!UsesDenseRoute)
         {
             KroneckerSumProducts<T>.AccumulateGradients(Shape, Rank, Left.Value, Right.Value, x, dy, count, Left.Gradient, Right.Gradient);
             return;
@@ -244,12 +244,12 @@ public sealed class KroneckerMatrix<T> : IWeightMatrix<T> where T : unmanaged, I
     /// <inheritdoc/>
     public void EndSteps() => _steps?.End();
 
-    /// <summary>Whether the passes over <paramref name="count"/> vectors multiply by the materialized W.</summary>
-    internal bool UsesDenseRoute(int count) => Route switch
+    /// <summary>Whether the passes multiply by the materialized W.</summary>
+    internal bool UsesDenseRoute => Route switch
     {
         KroneckerRoute.Direct => false,
         KroneckerRoute.Dense => true,
-        _ => Shape.ForwardFlops(count, Rank) * DirectAdvantage > 2.0 * count * Rows * Columns,
+        _ => Shape.ForwardFlops(1, Rank) * DirectAdvantage > 2.0 * Rows * Columns,
     };
 
     // W = Σ_r A_r ⊗ B_r in a pooled array, for the caller to return.

@@ -31,11 +31,14 @@ public class DopedMatrixTests
         return data;
     }
 
-    [Fact]
-    public void A_doped_kronecker_matrix_with_s_still_dense_multiplies_by_m_plus_s_formed_once_in_a_run_of_steps()
+    [Theory]
+    [InlineData(0.5)]
+    [InlineData(0.95)]
+    public void A_doped_kronecker_matrix_multiplies_by_m_plus_s_formed_once_in_a_run_of_steps(double sparsity)
     {
-        DopedMatrix<float> doped = Doped<float>("kp", 0.5, seed: 5);
-        Assert.True(((KroneckerMatrix<float>)doped.Structure).UsesDenseRoute(7) && !doped.Sparse.TrainsSparse);
+        DopedMatrix<float> doped = Doped<float>("kp", sparsity, seed: 5);
+        Assert.True(((KroneckerMatrix<float>)doped.Structure).UsesDenseRoute);
+        Assert.Equal(sparsity > 0.9, doped.Sparse.TrainsSparse);
         float[] w = doped.ToDense();
         var random = new Random(5);
         float[] x = [.. Enumerable.Range(0, 7 * 15).Select(_ => (float)random.NextDouble() - 0.5f)];

@@ -219,6 +219,18 @@ public class KroneckerMatrixTests
     }
 
     [Fact]
+    public void The_route_follows_the_costs()
+    {
+        // Medium's 2600×650 as 52×25 ⊗ 50×26: rank 2 multiplies factored (0.92 of the dense product, weighted), rank 3 not.
+        var shape = new KroneckerShape(52, 25, 50, 26);
+        var rankTwo = new KroneckerMatrix<float>("w", shape, rank: 2);
+        Assert.False(rankTwo.UsesDenseRoute);
+        Assert.True(new KroneckerMatrix<float>("w", shape, rank: 3).UsesDenseRoute);
+        rankTwo.Route = KroneckerRoute.Dense;
+        Assert.True(rankTwo.UsesDenseRoute);
+    }
+
+    [Fact]
     public void AccumulateGradients_adds_to_the_existing_gradient()
     {
         var random = new Random(8);
