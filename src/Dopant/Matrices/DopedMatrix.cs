@@ -20,7 +20,7 @@ public sealed class DopedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFloa
 {
     private readonly Parameter<T>[] _parameters;
     private CoMatrixDropout<T>? _sparseDropout, _structureDropout;
-    private StepPacking<T>? _steps;
+    private readonly MaterializedProducts<T>? _fused;
 
     /// <summary>Combines a structured matrix and a sparse matrix of the same shape.</summary>
     public DopedMatrix(IWeightMatrix<T> structure, PrunedMatrix<T> sparse)
@@ -32,6 +32,16 @@ public sealed class DopedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFloa
         Structure = structure;
         Sparse = sparse;
         _parameters = [.. structure.Parameters, .. sparse.Parameters];
+        if (structure is KroneckerMatrix<T> kronecker)
+            _fused = new MaterializedProducts<T>(Rows, Columns, dense =>
+            {
+                kronecker.Materialize(dense);
+                Sparse.AddMaskedTo(dense);
+            }, gradient =>
+            {
+                kronecker.AccumulateDenseGradient(gradient);
+                Sparse.AccumulateDenseGradient(gradient);
+            });
     }
 
     /// <summary>The structured part M.</summary>
@@ -78,21 +88,7 @@ public sealed class DopedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFloa
         BatchCheck.Rows(x.Length, Columns, y.Length, Rows, count, nameof(x), nameof(y));
         if (count > 0 && IsFused)
         {
-            if (_steps is { IsOpen: true } steps)
-            {
-                if (steps.NeedsForwardPack) WithFused(static (weights, packing) => packing.PackForward(weights), steps);
-                steps.Forward(x, y, count, accumulate);
-                return;
-            }
-            T[] fused = RentFused();
-            try
-            {
-                Blas.Gemm(false, true, count, Rows, Columns, T.One, x, Columns, fused, Columns, accumulate ? T.One : T.Zero, y, Rows);
-            }
-            finally
-            {
-                ArrayPool<T>.Shared.Return(fused);
-            }
+            _fused!.Forward(x, y, count, accumulate);
             return;
         }
         ForwardPath(Structure, StructureDropout, x, y, count, accumulate);
@@ -105,21 +101,7 @@ public sealed class DopedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFloa
         BatchCheck.Rows(dy.Length, Rows, dx.Length, Columns, count, nameof(dy), nameof(dx));
         if (count > 0 && IsFused)
         {
-            if (_steps is { IsOpen: true } steps)
-            {
-                if (steps.NeedsBackwardPack) WithFused(static (weights, packing) => packing.PackBackward(weights), steps);
-                steps.BackwardInput(dy, dx, count, accumulate);
-                return;
-            }
-            T[] fused = RentFused();
-            try
-            {
-                Blas.Gemm(false, false, count, Columns, Rows, T.One, dy, Rows, fused, Columns, accumulate ? T.One : T.Zero, dx, Columns);
-            }
-            finally
-            {
-                ArrayPool<T>.Shared.Return(fused);
-            }
+            _fused!.BackwardInput(dy, dx, count, accumulate);
             return;
         }
         BackwardPath(Structure, StructureDropout, dy, dx, count, accumulate);
@@ -132,18 +114,7 @@ public sealed class DopedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFloa
         BatchCheck.Rows(x.Length, Columns, dy.Length, Rows, count, nameof(x), nameof(dy));
         if (count > 0 && IsFused)
         {
-            // ∂L/∂W once; each part takes its share.
-            T[] gradient = ArrayPool<T>.Shared.Rent(Rows * Columns);
-            try
-            {
-                Blas.Gemm(true, false, Rows, Columns, count, T.One, dy, Rows, x, Columns, T.Zero, gradient, Columns);
-                ((KroneckerMatrix<T>)Structure).AccumulateDenseGradient(gradient.AsSpan(0, Rows * Columns));
-                Sparse.AccumulateDenseGradient(gradient.AsSpan(0, Rows * Columns));
-            }
-            finally
-            {
-                ArrayPool<T>.Shared.Return(gradient);
-            }
+            _fused!.AccumulateGradients(x, dy, count);
             return;
         }
         GradientPath(Structure, StructureDropout, x, dy, count);
@@ -182,7 +153,7 @@ public sealed class DopedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFloa
     /// <inheritdoc/>
     public void BeginSteps()
     {
-        (_steps ??= new StepPacking<T>(Rows, Columns)).Begin();
+        _fused?.BeginSteps();
         Structure.BeginSteps();
         Sparse.BeginSteps();
     }
@@ -190,7 +161,7 @@ public sealed class DopedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFloa
     /// <inheritdoc/>
     public void EndSteps()
     {
-        _steps?.End();
+        _fused?.EndSteps();
         Structure.EndSteps();
         Sparse.EndSteps();
     }
@@ -202,29 +173,6 @@ public sealed class DopedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFloa
     // tied with the fused GEMM in `bench train` (medium, rank 2, 3.6% kept), and are kept.
     private bool IsFused => SparseEnabled && !Active(_sparseDropout) && !Active(_structureDropout)
         && Structure is KroneckerMatrix<T> kronecker && (kronecker.UsesDenseRoute || !Sparse.TrainsSparse);
-
-    // M + S∘mask in a pooled array, for the caller to return.
-    private T[] RentFused()
-    {
-        T[] fused = ArrayPool<T>.Shared.Rent(Rows * Columns);
-        Span<T> dense = fused.AsSpan(0, Rows * Columns);
-        ((KroneckerMatrix<T>)Structure).Materialize(dense);
-        Sparse.AddMaskedTo(dense);
-        return fused;
-    }
-
-    private void WithFused<TArg>(ReadOnlySpanAction<T, TArg> use, TArg argument)
-    {
-        T[] fused = RentFused();
-        try
-        {
-            use(fused.AsSpan(0, Rows * Columns), argument);
-        }
-        finally
-        {
-            ArrayPool<T>.Shared.Return(fused);
-        }
-    }
 
     /// <summary>M + S (M alone while <see cref="SparseEnabled"/> is false), dense, row-major.</summary>
     public T[] ToDense()

@@ -21,7 +21,7 @@ namespace Dopant.Matrices;
 public sealed class KroneckerMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Parameter<T>[] _parameters;
-    private StepPacking<T>? _steps;
+    private readonly MaterializedProducts<T> _dense;
 
     /// <summary>
     /// The factored products run as GEMMs with inner dimensions of a factor's size (often under 30), far below the
@@ -50,6 +50,7 @@ public sealed class KroneckerMatrix<T> : IWeightMatrix<T> where T : unmanaged, I
         Left = new Parameter<T>(prefix + ".kron_a", rank, shape.M1, shape.N1);
         Right = new Parameter<T>(prefix + ".kron_b", rank, shape.M2, shape.N2);
         _parameters = [Left, Right];
+        _dense = new MaterializedProducts<T>(Rows, Columns, Materialize, AccumulateDenseGradient);
     }
 
     /// <summary>The factor shapes.</summary>
@@ -145,21 +146,7 @@ public sealed class KroneckerMatrix<T> : IWeightMatrix<T> where T : unmanaged, I
             KroneckerSumProducts<T>.Apply(Shape, Rank, Left.Value, Right.Value, x, y, count, accumulate, transposed: false);
             return;
         }
-        if (_steps is { IsOpen: true } steps)
-        {
-            if (steps.NeedsForwardPack) WithDense(static (weights, packing) => packing.PackForward(weights), steps);
-            steps.Forward(x, y, count, accumulate);
-            return;
-        }
-        T[] dense = RentDense();
-        try
-        {
-            Blas.Gemm(false, true, count, Rows, Columns, T.One, x, Columns, dense, Columns, accumulate ? T.One : T.Zero, y, Rows);
-        }
-        finally
-        {
-            ArrayPool<T>.Shared.Return(dense);
-        }
+        _dense.Forward(x, y, count, accumulate);
     }
 
     /// <inheritdoc/>
@@ -173,21 +160,7 @@ public sealed class KroneckerMatrix<T> : IWeightMatrix<T> where T : unmanaged, I
             KroneckerSumProducts<T>.Apply(Shape, Rank, Left.Value, Right.Value, dy, dx, count, accumulate, transposed: true);
             return;
         }
-        if (_steps is { IsOpen: true } steps)
-        {
-            if (steps.NeedsBackwardPack) WithDense(static (weights, packing) => packing.PackBackward(weights), steps);
-            steps.BackwardInput(dy, dx, count, accumulate);
-            return;
-        }
-        T[] dense = RentDense();
-        try
-        {
-            Blas.Gemm(false, false, count, Columns, Rows, T.One, dy, Rows, dense, Columns, accumulate ? T.One : T.Zero, dx, Columns);
-        }
-        finally
-        {
-            ArrayPool<T>.Shared.Return(dense);
-        }
+        _dense.BackwardInput(dy, dx, count, accumulate);
     }
 
     /// <inheritdoc/>
@@ -204,16 +177,7 @@ public sealed class KroneckerMatrix<T> : IWeightMatrix<T> where T : unmanaged, I
             KroneckerSumProducts<T>.AccumulateGradients(Shape, Rank, Left.Value, Right.Value, x, dy, count, Left.Gradient, Right.Gradient);
             return;
         }
-        T[] gradient = ArrayPool<T>.Shared.Rent(Rows * Columns);
-        try
-        {
-            Blas.Gemm(true, false, Rows, Columns, count, T.One, dy, Rows, x, Columns, T.Zero, gradient, Columns);
-            AccumulateDenseGradient(gradient.AsSpan(0, Rows * Columns));
-        }
-        finally
-        {
-            ArrayPool<T>.Shared.Return(gradient);
-        }
+        _dense.AccumulateGradients(x, dy, count);
     }
 
     /// <summary>
@@ -239,10 +203,10 @@ public sealed class KroneckerMatrix<T> : IWeightMatrix<T> where T : unmanaged, I
     }
 
     /// <inheritdoc/>
-    public void BeginSteps() => (_steps ??= new StepPacking<T>(Rows, Columns)).Begin();
+    public void BeginSteps() => _dense.BeginSteps();
 
     /// <inheritdoc/>
-    public void EndSteps() => _steps?.End();
+    public void EndSteps() => _dense.EndSteps();
 
     /// <summary>Whether the passes multiply by the materialized W.</summary>
     internal bool UsesDenseRoute => Route switch
@@ -251,27 +215,6 @@ public sealed class KroneckerMatrix<T> : IWeightMatrix<T> where T : unmanaged, I
         KroneckerRoute.Dense => true,
         _ => Shape.ForwardFlops(1, Rank) * DirectAdvantage > 2.0 * Rows * Columns,
     };
-
-    // W = Σ_r A_r ⊗ B_r in a pooled array, for the caller to return.
-    private T[] RentDense()
-    {
-        T[] dense = ArrayPool<T>.Shared.Rent(Rows * Columns);
-        Materialize(dense.AsSpan(0, Rows * Columns));
-        return dense;
-    }
-
-    private void WithDense<TArg>(ReadOnlySpanAction<T, TArg> use, TArg argument)
-    {
-        T[] dense = RentDense();
-        try
-        {
-            use(dense.AsSpan(0, Rows * Columns), argument);
-        }
-        finally
-        {
-            ArrayPool<T>.Shared.Return(dense);
-        }
-    }
 
     /// <inheritdoc/>
     /// <remarks>Row i1·M2 + i2 of Σ_r A_r ⊗ B_r is Σ_r A_r[i1] ⊗ B_r[i2]: N1 scaled copies of B_r[i2] per product.</remarks>
