@@ -2,7 +2,8 @@ using BenchmarkDotNet.Running;
 using Dopant.Bench;
 
 // `sgemm-compare` prints ours next to OpenBLAS in one run, `read-bandwidth` the memory's read speed, `step-matrices` and
-// `step-parts` the per-token costs of the streaming kernels and of the rest of an LSTM step, `trial-claims` PostgreSQL's
+// `step-parts` the per-token costs of the streaming kernels and of the rest of an LSTM step, `model-parts` those of a
+// trained tagger's or classifier's step part by part, `trial-claims` PostgreSQL's
 // trial throughput, `training-passes` the training passes of each compressed form; anything else goes to BenchmarkDotNet
 // (e.g. `--filter *Sgemm*`), which lists every suite in this assembly.
 if (args.Length > 0 && args[0] == "sgemm-compare")
