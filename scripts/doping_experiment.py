@@ -9,7 +9,7 @@ nothing else on the machine) and adds the figures to its result line.
   python3 scripts/doping_experiment.py [--suite doping|structured] [--preset small] [--epochs 6] [--factors 25 10]
                                        [--jobs 2] [--only dkp25 ...] [--dense-from runs/quality/dopant-small.json]
                                        [--doping-share 0.9] [--cmr 0] [--blocks 16x1 16x1/28 ...] [--dense-epochs 3]
-                                       [--dropout 0.5 --dense-control] [--distill 0.5 [--teacher dense-p50]]
+                                       [--dropout 0.5 --dense-control] [--distill 0.5 [--teacher dense-p50]] [--matrices REGEX] [--tied]
                                        [--measure|--score-only [--precisions int8 fp16]] [--retrain --only NAME]
                                        [--storage URL [--study NAME] [--collect]] [--dry-run]
 
@@ -227,6 +227,8 @@ def main():
     ap.add_argument("--method", choices=["dkp", "dhmd", "dlmf"], default="dkp", help="structured suite: the doped form")
     ap.add_argument("--matrices", help="structured suite: compress the weight matrices this regular expression selects (compress --matrices), "
                                        "e.g. '.*' for the whole model (named -whole); default the recurrent ones")
+    ap.add_argument("--tied", action="store_true", help="structured suite: tie the decoder to the embedding (named -tied; the shared "
+                                                         "matrix starts from the dense model's decoder)")
     ap.add_argument("--dropout", type=float, default=0, help="dropout on non-recurrent connections while fine-tuning")
     ap.add_argument("--distill", type=float, default=0,
                     help="structured suite: knowledge distillation, the teacher's share of the targets")
@@ -332,6 +334,10 @@ def main():
         label = "whole" if args.matrices == ".*" else "m-" + re.sub(r"[^a-z0-9]+", "-", args.matrices.lower()).strip("-")
         runs = [(f"{name}-{label}", method, factor, extra + ["--matrices", args.matrices]) if method != "dense" else (name, method, factor, extra)
                 for name, method, factor, extra in runs]
+    if args.tied:
+        if args.suite != "structured":
+            sys.exit("--tied belongs to the structured suite")
+        runs = [(f"{name}-tied", method, factor, extra + ["--tied"]) for name, method, factor, extra in runs]
     teacher = None
     if args.teacher:
         if not args.distill:

@@ -36,7 +36,7 @@ internal sealed class TrainingOptionsBinder
     private readonly Option<double?> _init = new("--init") { Description = "Uniform initialization range." };
     private readonly Option<double?> _dropout = new("--dropout") { Description = "Dropout on non-recurrent connections." };
     private readonly Option<double?> _clip = new("--clip") { Description = "Maximum global gradient norm." };
-    private readonly Option<bool> _tied = new("--tied") { Description = "Tie the decoder to the embedding." };
+    private readonly Option<bool> _tied = new("--tied") { Description = "Tie the decoder to the embedding (with --model, a dense untied model is tied, the shared matrix starting from its decoder weights)." };
     private readonly Option<ulong?> _seed = new("--seed") { Description = "Random seed." };
     private readonly Option<string?> _optimizer = new("--optimizer") { Description = "sgd (default) or adam." };
     private readonly Option<int?> _evalBatch = new("--eval-batch-size") { Description = "Batch size for perplexity evaluation (default 10)." };

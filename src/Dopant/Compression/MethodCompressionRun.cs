@@ -34,7 +34,7 @@ public static class MethodCompressionRun
         if (denseModel is not null)
         {
             ModelCheckpoint start = ModelCheckpoint.Load(denseModel);
-            model = start.Model;
+            model = TrainingRuns.Starting(start, options);
             options = options.WithArchitectureOf(model.Config);
             // The options' dropout (default the preset's) applies to the fine-tuning, whatever the model was trained with.
             model.SetDropout(options.Dropout);

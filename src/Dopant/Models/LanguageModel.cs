@@ -208,6 +208,25 @@ public sealed class LanguageModel<T> : ICompressibleModel<T> where T : unmanaged
         return combined.Count(m => m is not null);
     }
 
+    /// <summary>
+    /// A copy of this dense, untied model whose decoder is tied to the embedding: the shared matrix starts from the
+    /// decoder's weights (the output embedding, the better of the two as a tied matrix in Press and Wolf, 2017), every
+    /// other tensor from this model's.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The model is already tied, or compressed.</exception>
+    /// <exception cref="ArgumentException">The embedding is not as wide as the top layer (from the tied configuration's validation).</exception>
+    public LanguageModel<T> WithTiedWeights()
+    {
+        if (Config.TiedWeights) throw new InvalidOperationException("The decoder is already tied to the embedding.");
+        if (CompressionReport().IsCompressed || Encoder.Table is not DenseMatrix<T> || Decoder.Weight is not DenseMatrix<T> decoder)
+            throw new InvalidOperationException("Only a dense model can be tied; tie it first, then compress it.");
+        var tied = new LanguageModel<T>(Config with { TiedWeights = true });
+        Dictionary<string, Parameter<T>> source = Parameters.ToDictionary(p => p.Name);
+        foreach (Parameter<T> target in tied.Parameters)
+            (target.Name == EncoderWeightName ? decoder.Weight : source[target.Name]).Value.CopyTo(target.Value, 0);
+        return tied;
+    }
+
     /// <summary>Stored weights and bytes of the model against its all-dense equivalent (<see cref="Models.CompressionReport"/>).</summary>
     public CompressionReport CompressionReport()
     {

@@ -21,11 +21,19 @@ public static class TrainingRuns
         ModelCheckpoint start = ModelCheckpoint.Load(denseModel);
         if (start.Model.CompressionReport().IsCompressed)
             throw new ArgumentException($"'{denseModel}' holds a compressed model; --model fine-tunes a dense one (continue a compressed run with compress --resume).");
-        options = options.WithArchitectureOf(start.Model.Config);
+        LanguageModel<float> model = Starting(start, options);
+        options = options.WithArchitectureOf(model.Config);
         options.Validate();
-        start.Model.SetDropout(options.Dropout);
-        return new LanguageModelTrainer(options, PtbCorpus.Load(dataFolder, start.Vocabulary), start.Model);
+        model.SetDropout(options.Dropout);
+        return new LanguageModelTrainer(options, PtbCorpus.Load(dataFolder, start.Vocabulary), model);
     }
+
+    /// <summary>
+    /// The model a run from <paramref name="start"/> trains: the checkpoint's, or, when the options ask for tied weights
+    /// and it has none, its copy with the decoder tied to the embedding (<see cref="LanguageModel{T}.WithTiedWeights"/>).
+    /// </summary>
+    internal static LanguageModel<float> Starting(ModelCheckpoint start, TrainingOptions options) =>
+        options.TiedWeights && !start.Model.Config.TiedWeights ? start.Model.WithTiedWeights() : start.Model;
 
     /// <summary>
     /// A trainer that continues training the dense tagger or classifier in <paramref name="denseModel"/> with

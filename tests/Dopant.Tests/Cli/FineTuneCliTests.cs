@@ -68,6 +68,31 @@ public sealed class FineTuneCliTests : IDisposable
     }
 
     [Fact]
+    public void Tied_fine_tuning_and_compression_tie_a_dense_untied_model()
+    {
+        string dense = Dense();
+        JsonElement Inspect(string model) => Result(CliProcess.Run(["inspect", model, "--json"]));
+        Assert.False(Inspect(dense).GetProperty("tied").GetBoolean());
+
+        string tuned = InFolder("tied.safetensors");
+        Result(CliProcess.Run(["train", "--data", Data, "--out", tuned, "--model", dense, "--tied", "--bptt", "5", "--batch-size", "4",
+            "--epochs", "1", "--eval-batch-size", "10", "--json"]));
+        JsonElement tied = Inspect(tuned);
+        Assert.True(tied.GetProperty("tied").GetBoolean());
+        Assert.DoesNotContain(tied.GetProperty("matrices").EnumerateArray(), m => m.GetProperty("name").GetString() == "decoder.weight");
+
+        // Compressing every matrix of the tied model: the embedding, which is also the decoder, takes the form once.
+        string doped = InFolder("tied-dkp.safetensors");
+        Result(CliProcess.Run(["compress", "--data", Data, "--out", doped, "--model", dense, "--tied", "--matrices", ".*", "--method", "dkp",
+            "--factor", "4", "--bptt", "5", "--batch-size", "4", "--epochs", "1", "--prune-start", "0", "--prune-end", "1", "--json"]));
+        JsonElement compressed = Inspect(doped);
+        Assert.True(compressed.GetProperty("tied").GetBoolean());
+        Assert.Equal(["encoder.weight", "rnn.weight_ih_l0", "rnn.weight_hh_l0"],
+            compressed.GetProperty("matrices").EnumerateArray().Select(m => m.GetProperty("name").GetString()));
+        Assert.All(compressed.GetProperty("matrices").EnumerateArray(), m => Assert.Contains("doped", m.GetProperty("form").GetRawText()));
+    }
+
+    [Fact]
     public void Fine_tuning_refuses_a_compressed_model_and_a_resume_with_a_model()
     {
         string dense = Dense();
