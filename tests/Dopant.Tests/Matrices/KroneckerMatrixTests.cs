@@ -230,6 +230,30 @@ public class KroneckerMatrixTests
         Assert.True(rankTwo.UsesDenseRoute);
     }
 
+    [Theory]
+    [InlineData(5, 9, 3, 7, 6, 11)]     // N2 not a multiple of 4, rank past one vector of 4
+    [InlineData(3, 5, 7, 2, 1, 1)]      // Odd at rank 1, one sample
+    [InlineData(11, 3, 2, 5, 21, 4)]    // a rank wider than 16
+    public void Float_gradients_on_the_dense_route_match_the_double_product(int m1, int n1, int m2, int n2, int rank, int count)
+    {
+        var shape = new KroneckerShape(m1, n1, m2, n2);
+        var random = new Random(m1 * 31 + rank);
+        KroneckerMatrix<double> reference = RandomMatrix(shape, rank, seed: 12);
+        reference.Route = KroneckerRoute.Dense;
+        var single = new KroneckerMatrix<float>("w", shape, rank) { Route = KroneckerRoute.Dense };
+        for (int k = 0; k < single.Left.Length; k++) single.Left.Value[k] = (float)reference.Left.Value[k];
+        for (int k = 0; k < single.Right.Length; k++) single.Right.Value[k] = (float)reference.Right.Value[k];
+        double[] x = FiniteDifferences.RandomArray(random, count * shape.Columns), dy = FiniteDifferences.RandomArray(random, count * shape.Rows);
+        float[] xs = [.. x.Select(v => (float)v)], dys = [.. dy.Select(v => (float)v)];
+        for (int repeat = 0; repeat < 2; repeat++)  // the second adds to the first
+        {
+            reference.AccumulateGradients(x, dy, count);
+            single.AccumulateGradients(xs, dys, count);
+        }
+        AssertClose(reference.Left.Gradient, [.. single.Left.Gradient.Select(v => (double)v)], 1e-4);
+        AssertClose(reference.Right.Gradient, [.. single.Right.Gradient.Select(v => (double)v)], 1e-4);
+    }
+
     [Fact]
     public void AccumulateGradients_adds_to_the_existing_gradient()
     {
