@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Runtime.CompilerServices;
 using Dopant.Inference;
 using Dopant.Matrices;
 using Dopant.Models;
@@ -29,43 +27,28 @@ internal static class ModelPartTimes
                 IStepMatrix step = StepMatrices.From(form);
                 float[] x = [.. Enumerable.Range(0, step.Columns).Select(_ => (float)random.NextDouble() - 0.5f)];
                 float[] y = new float[step.Rows];
-                double t = Median(reps, () => step.MultiplyAdd(x, y));
+                double t = StepPartTimes.Median(reps, () => step.MultiplyAdd(x, y));
                 total += t;
                 Console.WriteLine($"layer {l} {name} {step.GetType().Name,-24} {WeightForms.Describe(form),-30} {step.Rows}x{step.Columns} {t,8:F3} µs");
                 if (step is SumStepMatrix sum)
                     foreach (IStepMatrix part in sum.Terms)
                     {
                         float[] yp = new float[part.Rows];
-                        Console.WriteLine($"    {part.GetType().Name,-24} {part.WeightBytes,8} B {Median(reps, () => part.MultiplyAdd(x, yp)),8:F3} µs");
+                        Console.WriteLine($"    {part.GetType().Name,-24} {part.WeightBytes,8} B {StepPartTimes.Median(reps, () => part.MultiplyAdd(x, yp)),8:F3} µs");
                     }
             }
             var stepLayer = new LstmStepLayer(lstm, WeightPrecision.Float32);
             float[] input = [.. Enumerable.Range(0, stepLayer.InputSize).Select(_ => (float)random.NextDouble() - 0.5f)];
-            double whole = Median(reps, () => stepLayer.Step(input));
+            double whole = StepPartTimes.Median(reps, () => stepLayer.Step(input));
             Console.WriteLine($"layer {l} whole step {whole,8:F3} µs");
         }
         IStepMatrix head = StepMatrices.From(labeler.Decoder.Weight);
         float[] h = new float[head.Columns], logits = new float[head.Rows];
-        double headTime = Median(reps, () => head.MultiplyAdd(h, logits));
+        double headTime = StepPartTimes.Median(reps, () => head.MultiplyAdd(h, logits));
         Console.WriteLine($"head {head.GetType().Name} {head.Rows}x{head.Columns} {headTime,8:F3} µs; products in all {total + headTime:F3} µs");
         StreamingLabeler stream = StreamingLabeler.From(labeler);
         int next = 0;
-        Console.WriteLine($"whole Advance {Median(reps, () => { if ((++next & 63) == 0) stream.Reset(); stream.Advance(next % stream.VocabularySize); }),8:F3} µs");
+        Console.WriteLine($"whole Advance {StepPartTimes.Median(reps, () => { if ((++next & 63) == 0) stream.Reset(); stream.Advance(next % stream.VocabularySize); }),8:F3} µs");
         return 0;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    private static double Median(int reps, Action body)
-    {
-        for (long start = Stopwatch.GetTimestamp(); Stopwatch.GetElapsedTime(start).TotalMilliseconds < 300;) body();
-        var times = new double[9];
-        for (int t = 0; t < times.Length; t++)
-        {
-            long start = Stopwatch.GetTimestamp();
-            for (int i = 0; i < reps; i++) body();
-            times[t] = Stopwatch.GetElapsedTime(start).TotalMicroseconds / reps;
-        }
-        Array.Sort(times);
-        return times[times.Length / 2];
     }
 }
