@@ -227,6 +227,9 @@ def main():
     ap.add_argument("--method", choices=["dkp", "dhmd", "dlmf"], default="dkp", help="structured suite: the doped form")
     ap.add_argument("--matrices", help="structured suite: compress the weight matrices this regular expression selects (compress --matrices), "
                                        "e.g. '.*' for the whole model (named -whole); default the recurrent ones")
+    ap.add_argument("--matrix-factor", nargs="+", default=[], metavar="PATTERN=FACTOR",
+                    help="structured suite: factors for the matrices a pattern selects (compress --matrix-factor), e.g. "
+                         "'encoder\\.weight|decoder\\.weight=4' (named -mf-encoder-decoder-4)")
     ap.add_argument("--tied", action="store_true", help="structured suite: tie the decoder to the embedding (named -tied; the shared "
                                                          "matrix starts from the dense model's decoder)")
     ap.add_argument("--dropout", type=float, default=0, help="dropout on non-recurrent connections while fine-tuning")
@@ -334,6 +337,12 @@ def main():
         label = "whole" if args.matrices == ".*" else "m-" + re.sub(r"[^a-z0-9]+", "-", args.matrices.lower()).strip("-")
         runs = [(f"{name}-{label}", method, factor, extra + ["--matrices", args.matrices]) if method != "dense" else (name, method, factor, extra)
                 for name, method, factor, extra in runs]
+    if args.matrix_factor:
+        if args.suite != "structured":
+            sys.exit("--matrix-factor belongs to the structured suite")
+        label = "mf-" + "-".join(re.sub(r"[^a-z0-9.]+", "-", f.lower().replace("\\.weight", "").replace(".weight", "")).strip("-") for f in args.matrix_factor)
+        runs = [(f"{name}-{label}", method, factor, extra + [a for f in args.matrix_factor for a in ("--matrix-factor", f)])
+                if method != "dense" else (name, method, factor, extra) for name, method, factor, extra in runs]
     if args.tied:
         if args.suite != "structured":
             sys.exit("--tied belongs to the structured suite")

@@ -106,6 +106,7 @@ internal static class BenchCommand
         var block = BlockOption.Create("With prune and doped --method: prune in blocks of RxC (e.g. 16x1).");
         var concatenate = new Option<bool>("--concatenate") { Description = "With --method: compress each layer's [W_ih | W_hh] as one matrix." };
         var matrices = new Option<string?>("--matrices") { Description = "With --method: a regular expression over the weight matrices' names to compress, e.g. '.*' for the whole model (default: the recurrent ones)." };
+        var matrixFactors = MatrixFactorOption.Create();
         var against = new Option<string?>("--against") { Description = "A second model (e.g. the dense one) timed alternately in the same run." };
         var onnx = new Option<bool>("--onnx") { Description = "Also time ONNX Runtime running the reference model (the preset's dense model, or --against, else --model) exported by 'dopant export --format onnx' in fp32, with and without its head, in the same run." };
         var againstOnnx = new Option<string?>("--against-onnx") { Description = "Also time ONNX Runtime running this ONNX step file (Dopant's or PyTorch's export: an int64 token, float states fed back, logits) in the same run." };
@@ -118,7 +119,7 @@ internal static class BenchCommand
         var precision = PrecisionOption.Create("How the runtime stores the dense matrices of --model (or of the --preset's compressed models, and of a second dense one when no --method is given); the reference stays fp32");
         var scoreTokens = new Option<int>("--score-tokens") { Description = "Tokens of validation text for batched scoring (tokens/s, fp32 only); 0 skips it.", DefaultValueFactory = _ => 20000 };
         var batchSize = new Option<int>("--batch-size") { Description = "Streams of batched scoring.", DefaultValueFactory = _ => 10 };
-        foreach (Option o in new Option[] { model, preset, methods, factor, share, block, concatenate, matrices, against, onnx, againstOnnx, againstOnnxRecurrent, precision, data, tokens, repeats, scoreTokens, batchSize, json, threads }) infer.Options.Add(o);
+        foreach (Option o in new Option[] { model, preset, methods, factor, share, block, concatenate, matrices, matrixFactors, against, onnx, againstOnnx, againstOnnxRecurrent, precision, data, tokens, repeats, scoreTokens, batchSize, json, threads }) infer.Options.Add(o);
         infer.SetAction(parse =>
         {
             ThreadsOption.Apply(parse, threads);
@@ -140,13 +141,13 @@ internal static class BenchCommand
                 string[] chosen = parse.GetValue(methods) is { Length: > 0 } given ? given : weights == WeightPrecision.Float32 ? [] : ["dense"];
                 LstmCompression?[] compressions = [.. chosen.Distinct()
                     .Where(m => m != "dense" || weights != WeightPrecision.Float32)
-                    .Select(m => m == "dense" ? null : new LstmCompression(CompressionMethods.Parse(m), parse.GetValue(factor), parse.GetValue(share)) { Concatenated = parse.GetValue(concatenate), Matrices = parse.GetValue(matrices) } is var c
+                    .Select(m => m == "dense" ? null : new LstmCompression(CompressionMethods.Parse(m), parse.GetValue(factor), parse.GetValue(share)) { Concatenated = parse.GetValue(concatenate), Matrices = parse.GetValue(matrices), MatrixFactors = MatrixFactorOption.Get(parse, matrixFactors) } is var c
                         && (c.IsDoped || m == "prune") ? c with { Block = parse.GetValue(block) } : c)];
                 foreach (LstmCompression? c in compressions) c?.Validate();
                 PtbCorpus corpus = PtbCorpus.Load(folder);
                 text = corpus.Valid.ToArray();
                 TrainingOptions options = TrainingOptions.FromPreset(name);
-                names = [$"{name} dense", .. compressions.Select(c => (c is null ? $"{name} dense" : $"{name} {c.Method.Name()} {c.Factor:0.##}x" + (c.Block is null ? "" : $" blocks {c.Block}") + (c.Concatenated ? " [W_ih|W_hh]" : "") + (c.Matrices is null ? "" : $" matrices {c.Matrices}")) + suffix)];
+                names = [$"{name} dense", .. compressions.Select(c => (c is null ? $"{name} dense" : $"{name} {c.Method.Name()} {c.Factor:0.##}x" + (c.Block is null ? "" : $" blocks {c.Block}") + (c.Concatenated ? " [W_ih|W_hh]" : "") + (c.Matrices is null ? "" : $" matrices {c.Matrices}") + string.Concat((c.MatrixFactors ?? []).Select(f => $" {f}"))) + suffix)];
                 runtimes = new StreamingLanguageModel[names.Length];
                 models = new LanguageModel<float>[names.Length];
                 for (int m = 0; m < names.Length; m++)

@@ -32,6 +32,7 @@ internal static class CompressCommand
         {
             Description = "Regular expression over the state-dict names of the weight matrices to compress, matching the whole name, e.g. 'rnn\\..*|decoder\\.weight' (default: the recurrent matrices rnn.*; encoder.weight and decoder.weight may be selected).",
         };
+        var matrixFactors = MatrixFactorOption.Create();
         var cmrFinal = new Option<double?>("--cmr-final") { Description = "Anneal the co-matrix dropout probability linearly to this value over the pruning period (default: constant)." };
         var structureDropout = new Option<double?>("--structure-dropout") { Description = "Co-matrix dropout probability on the structured part's output (default 0)." };
         var distill = new Option<double?>("--distill") { Description = "Knowledge distillation: the share (0-1] of a teacher's next-word (or label) probabilities in the targets (default 0: none)." };
@@ -51,7 +52,7 @@ internal static class CompressCommand
         var binder = new TrainingOptionsBinder();
         binder.AddTo(command);
         // The options that choose a compression; a resumed run takes them from its checkpoint.
-        Option[] compressionOptions = [method, factor, kronFactors, from, share, block, concatenate, matrices, cmr, cmrFinal, structureDropout, distill, teacher, pruneStart, pruneEnd, pruneEvents];
+        Option[] compressionOptions = [method, factor, kronFactors, from, share, block, concatenate, matrices, matrixFactors, cmr, cmrFinal, structureDropout, distill, teacher, pruneStart, pruneEnd, pruneEvents];
         foreach (Option o in (Option[])[.. compressionOptions, data, output, run, resume, force, json, threads])
             command.Options.Add(o);
 
@@ -99,7 +100,7 @@ internal static class CompressCommand
                 var labelerCompression = new LstmCompression(
                     CompressionMethods.Parse(parse.GetValue(method) ?? throw new ArgumentException("--method is required (kp, dkp, lmf, dlmf, hmd, dhmd or prune).")),
                     parse.GetValue(factor) ?? throw new ArgumentException("--factor is required (the target compression factor, e.g. 25)."),
-                    parse.GetValue(share) ?? LstmCompression.DefaultDopingShare, parse.GetValue(kronFactors) ?? 2) { Block = parse.GetValue(block), Matrices = parse.GetValue(matrices) };
+                    parse.GetValue(share) ?? LstmCompression.DefaultDopingShare, parse.GetValue(kronFactors) ?? 2) { Block = parse.GetValue(block), Matrices = parse.GetValue(matrices), MatrixFactors = MatrixFactorOption.Get(parse, matrixFactors) };
                 LabelerOptions stored = LabelerCheckpoint.Load(parse.GetValue(from)!).Options ?? LabelerOptions.FromPreset("tagger");
                 LabelerOptions labelerOptions = binder.BindLabeler(parse, stored) with
                 {
@@ -135,7 +136,7 @@ internal static class CompressCommand
                 string chosen = parse.GetValue(method) ?? throw new ArgumentException("--method is required (kp, dkp, lmf, dlmf, hmd, dhmd or prune).");
                 double targetFactor = parse.GetValue(factor) ?? throw new ArgumentException("--factor is required (the target compression factor, e.g. 25).");
                 var compression = new LstmCompression(CompressionMethods.Parse(chosen), targetFactor,
-                    parse.GetValue(share) ?? LstmCompression.DefaultDopingShare, parse.GetValue(kronFactors) ?? 2) { Concatenated = parse.GetValue(concatenate), Block = parse.GetValue(block), Matrices = parse.GetValue(matrices) };
+                    parse.GetValue(share) ?? LstmCompression.DefaultDopingShare, parse.GetValue(kronFactors) ?? 2) { Concatenated = parse.GetValue(concatenate), Block = parse.GetValue(block), Matrices = parse.GetValue(matrices), MatrixFactors = MatrixFactorOption.Get(parse, matrixFactors) };
                 compression.Validate();
                 TrainingOptions options = binder.Bind(parse) with
                 {
@@ -174,6 +175,7 @@ internal static class CompressCommand
     {
         (LanguageModelTrainer trainer, CompressionReport start) = MethodCompressionRun.Start(compression, options, denseModel, folder);
         Console.Error.WriteLine($"{compression.Method.Name()} at {compression.Factor:G}x" +
+            string.Concat((compression.MatrixFactors ?? []).Select(m => $", /{m.Pattern}/ at {m.Factor:G}x")) +
             (compression.FinalSparsity > 0 ? $", pruned parts annealed to {compression.FinalSparsity:P2} sparsity" : "") +
             $"; at the start ({(compression.IsDoped ? "S still dense" : "before pruning")}): {TrainCommand.Describe(start)}");
         return trainer;

@@ -25,7 +25,7 @@ public static class MethodCompression
         if (model.Config.Cell != RecurrentCell.Lstm)
             throw new ArgumentException($"--concatenate needs LSTM layers; a {model.Config.Cell.Name().ToUpperInvariant()} multiplies W_hn·h by its reset gate, so W_ih and W_hh stay apart.");
         var layers = model.Layers.ToDictionary(l => l.CombinedWeightsName);
-        model.CombineLstm(name => compression.SpecFor(4 * layers[name].HiddenSize, layers[name].InputSize + layers[name].HiddenSize));
+        model.CombineLstm(name => compression.SpecFor(name, 4 * layers[name].HiddenSize, layers[name].InputSize + layers[name].HiddenSize));
         return model.CompressionReport();
     }
 
@@ -42,8 +42,9 @@ public static class MethodCompression
         if (compression.Concatenated) throw new ArgumentException("--concatenate combines the layers of a language model; compress the matrices one by one here.");
         var sizes = model.WeightMatrices.ToDictionary(m => m.Name, m => (m.Matrix.Rows, m.Matrix.Columns));
         NamePattern? selector = compression.Matrices is null ? null : NamePattern.Parse(compression.Matrices);
-        int compressed = model.Compress(name => selector?.IsMatch(name) ?? LanguageModel<float>.IsRecurrent(name)
-            ? compression.SpecFor(sizes[name].Rows, sizes[name].Columns) : null);
+        bool Selected(string name) => selector?.IsMatch(name) ?? LanguageModel<float>.IsRecurrent(name);
+        CheckMatrixFactorsSelect(compression, sizes.Keys.Where(Selected));
+        int compressed = model.Compress(name => Selected(name) ? compression.SpecFor(name, sizes[name].Rows, sizes[name].Columns) : null);
         if (compressed == 0)
             throw new ArgumentException($"--matrices '{compression.Matrices}' selects none of the model's weight matrices ({string.Join(", ", sizes.Keys)}).");
         return compressed;
@@ -63,22 +64,37 @@ public static class MethodCompression
             ? language.Layers.Select(l => (l.CombinedWeightsName, (long)language.Config.GateCount * l.HiddenSize, (long)(l.InputSize + l.HiddenSize)))
             : model.WeightMatrices.Where(m => selector?.IsMatch(m.Name) ?? LanguageModel<float>.IsRecurrent(m.Name))
                 .Select(m => (m.Name, (long)m.Matrix.Rows, (long)m.Matrix.Columns));
-        foreach ((string name, long rows, long columns) in sizes)
-            if (rows * columns / compression.Factor < 1)
+        var selected = sizes.ToList();
+        CheckMatrixFactorsSelect(compression, selected.Select(s => s.Name));
+        foreach ((string name, long rows, long columns) in selected)
+            if (rows * columns / compression.FactorFor(name) < 1)
                 throw new ArgumentException(
-                    $"--factor {compression.Factor:G} leaves less than one stored weight of '{name}' ({rows} × {columns} = {rows * columns:N0} weights); the factor can be at most {rows * columns:N0}.");
+                    $"{(compression.FactorFor(name) == compression.Factor ? "--factor" : "--matrix-factor")} {compression.FactorFor(name):G} leaves less than one stored weight of '{name}' " +
+                    $"({rows} × {columns} = {rows * columns:N0} weights); the factor can be at most {rows * columns:N0}.");
+    }
+
+    // A factor for matrices that are not compressed is a mistake in the command (a misspelt name, or a matrix left out
+    // of --matrices): said, rather than silently compressing everything at --factor.
+    private static void CheckMatrixFactorsSelect(LstmCompression compression, IEnumerable<string> compressed)
+    {
+        List<string> names = [.. compressed];
+        foreach (MatrixFactor matrixFactor in compression.MatrixFactors ?? [])
+            if (!names.Any(matrixFactor.Selects))
+                throw new ArgumentException(
+                    $"--matrix-factor {DiagnosticText.Quote(matrixFactor.ToString())} selects none of the compressed matrices ({string.Join(", ", names)}); widen --matrices to compress it.");
     }
 
     /// <summary>
     /// <see cref="Apply(LstmCompression, LanguageModel{float})"/>, then every pruned part (the doping matrices S, or the pruned matrices) pruned by magnitude
-    /// straight to <see cref="LstmCompression.FinalSparsity"/> in one shot, without training: the final shapes and nonzero counts of
+    /// straight to its matrix's <see cref="LstmCompression.FinalSparsityFor"/> in one shot, without training: the final shapes and nonzero counts of
     /// a finished run, for timing or sizing a method before training it.
     /// </summary>
     public static CompressionReport ApplyFinal(this LstmCompression compression, LanguageModel<float> model)
     {
         compression.Apply(model);
-        foreach (PrunedMatrix<float> part in model.WeightMatrices.SelectMany(m => WeightForms.PrunedParts(m.Matrix)))
-            part.PruneToSparsity(compression.FinalSparsity);
+        foreach ((string name, IWeightMatrix<float> matrix) in model.WeightMatrices)
+            foreach (PrunedMatrix<float> part in WeightForms.PrunedParts(matrix))
+                part.PruneToSparsity(compression.FinalSparsityFor(name));
         return model.CompressionReport();
     }
 }

@@ -40,6 +40,13 @@ public sealed record LstmCompression(CompressionMethod Method, double Factor, do
     /// </summary>
     public string? Matrices { get; init; }
 
+    /// <summary>
+    /// Factors for the matrices whose names they select, in place of <see cref="Factor"/> (the first that selects a
+    /// name wins): e.g. the embedding and the decoder compressed less than the LSTM layers. Null or empty:
+    /// <see cref="Factor"/> for every compressed matrix.
+    /// </summary>
+    public IReadOnlyList<MatrixFactor>? MatrixFactors { get; init; }
+
     /// <summary><see cref="Block"/>, or <see cref="BlockShape.Element"/> when null.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public BlockShape BlockShape => Block ?? BlockShape.Element;
@@ -63,22 +70,49 @@ public sealed record LstmCompression(CompressionMethod Method, double Factor, do
         if (KroneckerFactors is < 2 or > 4) throw new ArgumentException($"--kron-factors must be 2, 3 or 4 (got {KroneckerFactors}).");
         if (KroneckerFactors != 2 && Method is not (CompressionMethod.Kp or CompressionMethod.Dkp))
             throw new ArgumentException($"--kron-factors applies only to kp and dkp, not to {Method.Name()}.");
+        foreach (MatrixFactor matrixFactor in MatrixFactors ?? [])
+        {
+            ArgumentNullException.ThrowIfNull(matrixFactor);
+            matrixFactor.Validate();
+        }
         if (Block is not null)
         {
             if (!IsDoped && Method != CompressionMethod.Prune) throw new ArgumentException($"--block applies only to prune and the doped methods, not to {Method.Name()}.");
-            if (BlockShape.Group > 0 && BlockShape.KeptPerGroup(FinalSparsity) < 1)
-                throw new ArgumentException($"--block {Block}: at the final sparsity {FinalSparsity:P2} a group of {BlockShape.Group} blocks keeps none; " +
-                    $"take groups of at least {(int)Math.Floor(0.5 / (1 - FinalSparsity)) + 1} blocks.");
+            foreach (double factor in (IEnumerable<double>)[Factor, .. (MatrixFactors ?? []).Select(m => m.Factor)])
+            {
+                double sparsity = SparsityAt(factor);
+                if (BlockShape.Group > 0 && BlockShape.KeptPerGroup(sparsity) < 1)
+                    throw new ArgumentException($"--block {Block}: at the final sparsity {sparsity:P2} (factor {factor:G}) a group of {BlockShape.Group} blocks keeps none; " +
+                        $"take groups of at least {(int)Math.Floor(0.5 / (1 - sparsity)) + 1} blocks.");
+            }
         }
     }
+
+    /// <summary>The factor of the matrix named <paramref name="name"/>: the first of <see cref="MatrixFactors"/> that selects it, else <see cref="Factor"/>.</summary>
+    public double FactorFor(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        foreach (MatrixFactor matrixFactor in MatrixFactors ?? [])
+            if (matrixFactor.Selects(name)) return matrixFactor.Factor;
+        return Factor;
+    }
+
+    /// <summary><see cref="FinalSparsity"/> for the matrix named <paramref name="name"/>, at its <see cref="FactorFor"/>.</summary>
+    public double FinalSparsityFor(string name) => SparsityAt(FactorFor(name));
+
+    /// <summary>The form of the m×n matrix named <paramref name="name"/> under this method, at its <see cref="FactorFor"/>.</summary>
+    public WeightFormSpec SpecFor(string name, int rows, int columns) =>
+        (MatrixFactors is { Count: > 0 } ? this with { Factor = FactorFor(name), MatrixFactors = null } : this).SpecFor(rows, columns);
 
     /// <summary>
     /// The sparsity the pruned parts must reach: 1 − 1/f for pruning, 1 − share/f for the doping matrices, 0 for the
     /// purely structured methods.
     /// </summary>
-    public double FinalSparsity => Method == CompressionMethod.Prune ? 1 - 1 / Factor : IsDoped ? 1 - DopingShare / Factor : 0;
+    public double FinalSparsity => SparsityAt(Factor);
 
-    /// <summary>The form of an m×n matrix under this method.</summary>
+    private double SparsityAt(double factor) => Method == CompressionMethod.Prune ? 1 - 1 / factor : IsDoped ? 1 - DopingShare / factor : 0;
+
+    /// <summary>The form of an m×n matrix under this method at <see cref="Factor"/>.</summary>
     public WeightFormSpec SpecFor(int rows, int columns)
     {
         Validate();

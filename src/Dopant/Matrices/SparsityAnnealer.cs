@@ -60,15 +60,23 @@ public sealed class SparsityAnnealer
     public long EndStep => StartStep + PruningEvents * Frequency;
 
     /// <summary>The scheduled sparsity s_t at training step <paramref name="step"/>.</summary>
-    public double SparsityAt(long step)
+    public double SparsityAt(long step) => SparsityAt(step, FinalSparsity);
+
+    /// <summary>
+    /// The sparsity at <paramref name="step"/> of the same schedule towards another final sparsity
+    /// <paramref name="finalSparsity"/> (in [s_i, 1]), for matrices compressed by different factors.
+    /// </summary>
+    public double SparsityAt(long step, double finalSparsity)
     {
+        if (!(finalSparsity >= InitialSparsity && finalSparsity <= 1))
+            throw new ArgumentOutOfRangeException(nameof(finalSparsity), finalSparsity, $"The final sparsity must be in [s_i, 1] = [{InitialSparsity}, 1].");
         if (step <= StartStep) return InitialSparsity;
-        if (step >= EndStep) return FinalSparsity;
+        if (step >= EndStep) return finalSparsity;
         double remaining = 1 - (double)(step - StartStep) / ((double)PruningEvents * Frequency);
         // Written as s_i + (s_f − s_i)·(1 − c³), which equals eq. 1; each operation is monotone in t, and clamping to
         // [s_i, s_f] keeps the rounded interior between the exact endpoints.
-        double sparsity = InitialSparsity + (FinalSparsity - InitialSparsity) * (1 - remaining * remaining * remaining);
-        return Math.Clamp(sparsity, InitialSparsity, FinalSparsity);
+        double sparsity = InitialSparsity + (finalSparsity - InitialSparsity) * (1 - remaining * remaining * remaining);
+        return Math.Clamp(sparsity, InitialSparsity, finalSparsity);
     }
 
     /// <summary>True when <paramref name="step"/> is one of the pruning steps t0 + k·Δt, k = 0…n.</summary>
@@ -76,7 +84,7 @@ public sealed class SparsityAnnealer
         step >= StartStep && step <= EndStep && (step - StartStep) % Frequency == 0;
 
     /// <summary>
-    /// At a pruning step, prunes <paramref name="matrix"/> to <see cref="SparsityAt"/>(<paramref name="step"/>);
+    /// At a pruning step, prunes <paramref name="matrix"/> to <see cref="SparsityAt(long)"/>(<paramref name="step"/>);
     /// otherwise does nothing.
     /// </summary>
     /// <returns>The number of entries pruned.</returns>

@@ -9,12 +9,14 @@ namespace Dopant.Training;
 /// probability that is constant or annealed linearly over the pruning period;
 /// after the step they are switched off (evaluation never sees them) and, at the pruning events of a
 /// <see cref="SparsityAnnealer"/>, every pruned part (the doping matrices S, pruned forms) is pruned by magnitude to the
-/// schedule's sparsity (Zhu and Gupta 2017; Thakker et al. anneal S the same way).
+/// schedule's sparsity (Zhu and Gupta 2017; Thakker et al. anneal S the same way), each matrix towards its own final
+/// sparsity where the settings give one.
 /// </summary>
 public sealed class DopingSchedule
 {
     private readonly ICompressibleModel<float> _model;
     private readonly List<PrunedMatrix<float>> _pruned = [];
+    private readonly List<double> _finalSparsity = [];
     private readonly List<DopedMatrix<float>> _doped = [];
     private readonly double _sparseDropout, _sparseDropoutFinal, _structureDropout;
     private readonly long _annealStart, _annealEnd;
@@ -45,7 +47,14 @@ public sealed class DopingSchedule
         _model = model;
         foreach ((string name, IWeightMatrix<float> matrix) in model.WeightMatrices)
         {
-            _pruned.AddRange(WeightForms.PrunedParts(matrix));
+            foreach (PrunedMatrix<float> part in WeightForms.PrunedParts(matrix))
+            {
+                double final = options.FinalSparsityOf?.Invoke(name) ?? options.FinalSparsity;
+                if (options.FinalSparsity > 0 && !(final >= options.InitialSparsity && final < 1))
+                    throw new ArgumentException($"The final sparsity of '{name}' ({final:G4}) must be in [{options.InitialSparsity:G4}, 1): pruning never un-prunes.");
+                _pruned.Add(part);
+                _finalSparsity.Add(final);
+            }
             if (matrix is DopedMatrix<float> doped && coMatrixDropout(name)) _doped.Add(doped);
         }
         _sparseDropout = options.CoMatrixDropout;
@@ -131,7 +140,7 @@ public sealed class DopingSchedule
         }
         if (Annealer is null || !Annealer.IsPruningStep(step)) return 0;
         long pruned = 0;
-        foreach (PrunedMatrix<float> matrix in _pruned) pruned += Annealer.Apply(matrix, step);
+        for (int i = 0; i < _pruned.Count; i++) pruned += _pruned[i].PruneToSparsity(Annealer.SparsityAt(step, _finalSparsity[i]));
         return pruned;
     }
 

@@ -13,4 +13,15 @@ namespace Dopant.Training;
 /// <param name="CoMatrixDropoutFinal">The probability at the end of pruning, annealed linearly; null keeps it constant.</param>
 /// <param name="StructureDropout">The dropout probability on the structured part's output.</param>
 public sealed record DopingSettings(double FinalSparsity, double InitialSparsity, double PruneStartEpoch, double PruneEndEpoch, int PruneEvents,
-    double CoMatrixDropout, double? CoMatrixDropoutFinal, double StructureDropout);
+    double CoMatrixDropout, double? CoMatrixDropoutFinal, double StructureDropout)
+{
+    /// <summary>
+    /// The final sparsity of each matrix's pruned parts by the matrix's name, when matrices differ
+    /// (<see cref="Matrices.LstmCompression.MatrixFactors"/>); null: <see cref="FinalSparsity"/> for all.
+    /// </summary>
+    public Func<string, double>? FinalSparsityOf { get; init; }
+
+    /// <summary>The settings of a run that compressed with <paramref name="compression"/>: its per-matrix final sparsities.</summary>
+    public DopingSettings For(Matrices.LstmCompression? compression) =>
+        compression is { MatrixFactors.Count: > 0 } ? this with { FinalSparsityOf = compression.FinalSparsityFor } : this;
+}

@@ -121,8 +121,8 @@ public sealed record LabelerOptions
 
     /// <summary>The annealing and co-matrix dropout settings of these options.</summary>
     [JsonIgnore]
-    public DopingSettings Doping => new(FinalSparsity, 0, PruneStartEpoch, PruneEndEpoch > 0 ? PruneEndEpoch : 0.75 * Epochs, PruneEvents,
-        CoMatrixDropout, null, 0);
+    public DopingSettings Doping => new DopingSettings(FinalSparsity, 0, PruneStartEpoch, PruneEndEpoch > 0 ? PruneEndEpoch : 0.75 * Epochs, PruneEvents,
+        CoMatrixDropout, null, 0).For(Compression);
 
     /// <summary>How often a diverged epoch is rolled back and trained again at a lower learning rate before the run stops.</summary>
     public int MaxRollbacks { get; init; } = 3;

@@ -144,8 +144,8 @@ public sealed record TrainingOptions
 
     /// <summary>The annealing and co-matrix dropout settings of these options.</summary>
     [JsonIgnore]
-    public DopingSettings Doping => new(FinalSparsity, InitialSparsity, PruneStartEpoch, EffectivePruneEndEpoch, PruneEvents,
-        CoMatrixDropout, CoMatrixDropoutFinal, StructureDropout);
+    public DopingSettings Doping => new DopingSettings(FinalSparsity, InitialSparsity, PruneStartEpoch, EffectivePruneEndEpoch, PruneEvents,
+        CoMatrixDropout, CoMatrixDropoutFinal, StructureDropout).For(Compression);
 
     /// <summary>The epoch by which the final sparsity is reached: <see cref="PruneEndEpoch"/>, or 3/4 of the epochs when it is 0.</summary>
     [JsonIgnore]

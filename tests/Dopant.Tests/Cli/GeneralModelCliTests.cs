@@ -151,4 +151,36 @@ public sealed class GeneralModelCliTests : IDisposable
         Assert.Contains("--matrices 'lstm' selects none of the model's weight matrices (encoder.weight, rnn.weight_ih_l0", refused.StandardError);
         Assert.False(File.Exists(none));
     }
+
+    [Fact]
+    public void Matrix_factors_compress_the_embedding_and_decoder_less_and_bad_ones_are_refused()
+    {
+        string output = Path.Combine(_folder.Path, "lighter-head.safetensors");
+        CliProcess.Result compress = CliProcess.Run(["compress", "--method", "dkp", "--factor", "6", "--matrices", ".*",
+            "--matrix-factor", @"encoder\.weight|decoder\.weight=2", "--data", _data, "--out", output, "--prune-start", "0", "--prune-end", "1", "--json", .. Tiny]);
+        Assert.True(compress.ExitCode == 0, compress.StandardError);
+        Assert.Contains(@"dkp at 6x, /encoder\.weight|decoder\.weight/ at 2x", compress.StandardError);
+        JsonElement described = JsonDocument.Parse(CliProcess.Run("inspect", output, "--json").StandardOutput).RootElement;
+        foreach (JsonElement m in described.GetProperty("matrices").EnumerateArray())
+        {
+            string name = m.GetProperty("name").GetString()!;
+            double factor = (double)m.GetProperty("rows").GetInt32() * m.GetProperty("columns").GetInt32() / m.GetProperty("parameters").GetInt64();
+            (double low, double high) = name.StartsWith("rnn.", StringComparison.Ordinal) ? (5.9, 12.0) : (1.9, 4.0);
+            Assert.True(factor >= low && factor <= high, $"{name}: {factor:F2}x, expected {low}-{high}");
+        }
+
+        string none = Path.Combine(_folder.Path, "refused.safetensors");
+        foreach ((string[] arguments, string expected) in new (string[], string)[]
+        {
+            (["--matrix-factor", "decoder.weight"], "--matrix-factor 'decoder.weight': expected PATTERN=FACTOR"),
+            (["--matrix-factor", @"decoder\.weight=0.5"], "the factor must be greater than 1 (got 0.5)"),
+            (["--matrix-factor", @"decoder\.weight=2"], @"--matrix-factor 'decoder\.weight=2' selects none of the compressed matrices (rnn.weight_ih_l0"),
+        })
+        {
+            CliProcess.Result refused = CliProcess.Run(["compress", "--method", "dkp", "--factor", "6", .. arguments, "--data", _data, "--out", none, .. Tiny]);
+            Assert.Equal(1, refused.ExitCode);
+            Assert.Contains(expected, refused.StandardError);
+            Assert.False(File.Exists(none));
+        }
+    }
 }

@@ -69,6 +69,26 @@ public class DopingScheduleTests : IDisposable
     }
 
     [Fact]
+    public void Matrices_with_their_own_factor_anneal_to_their_own_final_sparsity()
+    {
+        PtbCorpus corpus = PtbCorpus.Load(_folder);
+        var compression = new LstmCompression(CompressionMethod.Dlmf, 4) { MatrixFactors = [new MatrixFactor(@"rnn\.weight_.._l1", 2)] };
+        TrainingOptions options = Options() with { Compression = compression, FinalSparsity = compression.FinalSparsity };
+        var trainer = new LanguageModelTrainer(options, corpus, DopedModel(options, corpus.Vocabulary.Count));
+        trainer.Run();
+
+        for (int l = 0; l < 2; l++)
+        {
+            double final = l == 0 ? 1 - 0.25 / 4 : 1 - 0.25 / 2;
+            foreach (IWeightMatrix<float> matrix in new[] { trainer.Model.Layers[l].InputWeights, trainer.Model.Layers[l].RecurrentWeights })
+            {
+                PrunedMatrix<float> s = ((DopedMatrix<float>)matrix).Sparse;
+                Assert.Equal((long)Math.Round(final * s.Mask.Length, MidpointRounding.AwayFromZero), s.PrunedCount);
+            }
+        }
+    }
+
+    [Fact]
     public void A_doped_run_resumed_after_an_epoch_ends_bit_for_bit_as_the_uninterrupted_one()
     {
         PtbCorpus corpus = PtbCorpus.Load(_folder);
