@@ -37,6 +37,9 @@ MODELS = [
      ["--method", "dkp", "--doping-share", "0.9", "--block", "1x1@16x64", "--precision", "fp32"]),
     ("dkp25-1x1-t16x64-e12d6-p50-whole", "whole model dkp 25x, S in 16x64 tiles, int8",
      ["--method", "dkp", "--doping-share", "0.9", "--block", "1x1@16x64", "--matrices", ".*", "--precision", "int8"]),
+    ("dkp25-1x1-t16x64-e12d6-p50-whole-mf-encoder-20-tied", "whole model tied, LSTM dkp 25x, shared matrix 20x, int8",
+     ["--method", "dkp", "--doping-share", "0.9", "--block", "1x1@16x64", "--matrices", ".*", "--tied",
+      "--matrix-factor", "encoder\\.weight=20", "--precision", "int8"]),
 ]
 
 
@@ -83,7 +86,9 @@ def report():
             here = [x for x in timings if x["group"] == group]
             dense = next(x for x in here if x["model"] == "medium dense")
             onnx = next(x for x in here if x.get("runtime") == "onnxruntime")
-            rows = ([("dense control, fp32", control, dense)] if first else []) + [(x["label"], runs[x["for_run"]]["test_ppl"], x) for x in here if "for_run" in x]
+            # A configuration whose run has not finished is timed but has no perplexity to show yet.
+            rows = ([("dense control, fp32", control, dense)] if first else []) + [
+                (x["label"], runs[x["for_run"]]["test_ppl"], x) for x in here if x.get("for_run") in runs and "test_ppl" in runs[x["for_run"]]]
             first = False
             for label, ppl, x in rows:
                 change = 100 * (ppl / control - 1)

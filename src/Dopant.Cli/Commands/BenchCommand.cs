@@ -107,6 +107,7 @@ internal static class BenchCommand
         var concatenate = new Option<bool>("--concatenate") { Description = "With --method: compress each layer's [W_ih | W_hh] as one matrix." };
         var matrices = new Option<string?>("--matrices") { Description = "With --method: a regular expression over the weight matrices' names to compress, e.g. '.*' for the whole model (default: the recurrent ones)." };
         var matrixFactors = MatrixFactorOption.Create();
+        var tied = new Option<bool>("--tied") { Description = "With --preset: the compressed models' decoder tied to the embedding (one matrix, compressed once); the dense ones stay untied." };
         var against = new Option<string?>("--against") { Description = "A second model (e.g. the dense one) timed alternately in the same run." };
         var onnx = new Option<bool>("--onnx") { Description = "Also time ONNX Runtime running the reference model (the preset's dense model, or --against, else --model) exported by 'dopant export --format onnx' in fp32, with and without its head, in the same run." };
         var againstOnnx = new Option<string?>("--against-onnx") { Description = "Also time ONNX Runtime running this ONNX step file (Dopant's or PyTorch's export: an int64 token, float states fed back, logits) in the same run." };
@@ -119,7 +120,7 @@ internal static class BenchCommand
         var precision = PrecisionOption.Create("How the runtime stores the dense matrices of --model (or of the --preset's compressed models, and of a second dense one when no --method is given); the reference stays fp32");
         var scoreTokens = new Option<int>("--score-tokens") { Description = "Tokens of validation text for batched scoring (tokens/s, fp32 only); 0 skips it.", DefaultValueFactory = _ => 20000 };
         var batchSize = new Option<int>("--batch-size") { Description = "Streams of batched scoring.", DefaultValueFactory = _ => 10 };
-        foreach (Option o in new Option[] { model, preset, methods, factor, share, block, concatenate, matrices, matrixFactors, against, onnx, againstOnnx, againstOnnxRecurrent, precision, data, tokens, repeats, scoreTokens, batchSize, json, threads }) infer.Options.Add(o);
+        foreach (Option o in new Option[] { model, preset, methods, factor, share, block, concatenate, matrices, matrixFactors, tied, against, onnx, againstOnnx, againstOnnxRecurrent, precision, data, tokens, repeats, scoreTokens, batchSize, json, threads }) infer.Options.Add(o);
         infer.SetAction(parse =>
         {
             ThreadsOption.Apply(parse, threads);
@@ -146,14 +147,19 @@ internal static class BenchCommand
                 foreach (LstmCompression? c in compressions) c?.Validate();
                 PtbCorpus corpus = PtbCorpus.Load(folder);
                 text = corpus.Valid.ToArray();
+                // The dense models stay untied: the reference a tied compressed model is measured against is the usual dense one.
                 TrainingOptions options = TrainingOptions.FromPreset(name);
-                names = [$"{name} dense", .. compressions.Select(c => (c is null ? $"{name} dense" : $"{name} {c.Method.Name()} {c.Factor:0.##}x" + (c.Block is null ? "" : $" blocks {c.Block}") + (c.Concatenated ? " [W_ih|W_hh]" : "") + (c.Matrices is null ? "" : $" matrices {c.Matrices}") + string.Concat((c.MatrixFactors ?? []).Select(f => $" {f}"))) + suffix)];
+                TrainingOptions compressedOptions = options with { TiedWeights = parse.GetValue(tied) };
+                compressedOptions.Validate();
+                string tiedName = parse.GetValue(tied) ? " tied" : "";
+                names = [$"{name} dense", .. compressions.Select(c => (c is null ? $"{name} dense" : $"{name}{tiedName} {c.Method.Name()} {c.Factor:0.##}x" + (c.Block is null ? "" : $" blocks {c.Block}") + (c.Concatenated ? " [W_ih|W_hh]" : "") + (c.Matrices is null ? "" : $" matrices {c.Matrices}") + string.Concat((c.MatrixFactors ?? []).Select(f => $" {f}"))) + suffix)];
                 runtimes = new StreamingLanguageModel[names.Length];
                 models = new LanguageModel<float>[names.Length];
                 for (int m = 0; m < names.Length; m++)
                 {
-                    LanguageModel<float> fresh = LanguageModelTrainer.CreateModel(options, corpus.Vocabulary.Count);
-                    if (m > 0) compressions[m - 1]?.ApplyFinal(fresh);
+                    LstmCompression? compression = m > 0 ? compressions[m - 1] : null;
+                    LanguageModel<float> fresh = LanguageModelTrainer.CreateModel(compression is null ? options : compressedOptions, corpus.Vocabulary.Count);
+                    compression?.ApplyFinal(fresh);
                     runtimes[m] = StreamingLanguageModel.From(fresh, m > 0 ? weights : WeightPrecision.Float32);
                     models[m] = fresh;
                 }
