@@ -71,16 +71,13 @@ public static class SchemeCompressionRun
         else
         {
             ModelCheckpoint dense = ModelCheckpoint.Load(denseModel);
-            model = dense.Model;
             vocabulary = dense.Vocabulary;
             LearningCompressionState? state = null;
-            if (resume)
-            {
-                state = LearningCompressionState.Load(statePath, model.Parameters.Select(p => (p.Name, p.Value)));
-                settings = JsonSerializer.Deserialize<SchemeRunSettings>(state.Run ?? throw new InvalidDataException($"'{statePath}' does not record its run's settings."),
-                    ModelCheckpoint.Json) ?? throw new InvalidDataException($"'{statePath}': the run's settings are null.");
-            }
+            // The settings say whether the model is tied, and the tied model's parameters are what the state holds.
+            if (resume) settings = StoredSettings(LearningCompressionState.Load(statePath, []), statePath);
             ArgumentNullException.ThrowIfNull(settings);
+            model = TrainingRuns.Starting(dense, settings.Training);
+            if (resume) state = LearningCompressionState.Load(statePath, model.Parameters.Select(p => (p.Name, p.Value)));
             settings = settings with
             {
                 Training = settings.Training.WithArchitectureOf(model.Config),
@@ -155,4 +152,8 @@ public static class SchemeCompressionRun
         };
         return (storage, denseBytes, compressedBytes, metadata);
     }
+
+    private static SchemeRunSettings StoredSettings(LearningCompressionState state, string statePath) =>
+        JsonSerializer.Deserialize<SchemeRunSettings>(state.Run ?? throw new InvalidDataException($"'{statePath}' does not record its run's settings."),
+            ModelCheckpoint.Json) ?? throw new InvalidDataException($"'{statePath}': the run's settings are null.");
 }

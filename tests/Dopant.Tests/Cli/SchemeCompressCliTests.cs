@@ -118,6 +118,22 @@ public sealed class SchemeCompressCliTests : IDisposable
         Assert.True(JsonDocument.Parse(eval.StandardOutput).RootElement.GetProperty("test_ppl").GetDouble() < 20);
     }
 
+    [Fact]
+    public void A_scheme_run_with_tied_ties_the_untied_dense_model_and_compresses_the_shared_matrix_once()
+    {
+        string scheme = Scheme("""
+            { "rules": [ { "select": { "kinds": ["embedding", "decoder"] }, "operators": [ { "op": "lmf", "factor": 2 } ] } ] }
+            """);
+        string output = Path.Combine(_folder.Path, "tied.safetensors");
+        CliProcess.Result run = CliProcess.Run(Compress(output, scheme, "--tied", "--fine-tune-epochs", "0"));
+        Assert.True(run.ExitCode == 0, run.StandardError);
+        ModelCheckpoint model = ModelCheckpoint.Load(output);
+        Assert.True(model.Model.Config.TiedWeights);
+        Assert.IsType<LowRankMatrix<float>>(model.Model.Encoder.Table);
+        Assert.Same(model.Model.Encoder.Table, model.Model.Decoder.Weight);
+        Assert.DoesNotContain(model.Model.WeightMatrices, m => m.Name == "decoder.weight");
+    }
+
     [Theory]
     [InlineData("missing", "does not exist")]
     [InlineData("level", "give a level")]
