@@ -174,8 +174,7 @@ internal static class CompressCommand
     internal static LanguageModelTrainer Start(LstmCompression compression, TrainingOptions options, string? denseModel, string folder)
     {
         (LanguageModelTrainer trainer, CompressionReport start) = MethodCompressionRun.Start(compression, options, denseModel, folder);
-        Console.Error.WriteLine($"{compression.Method.Name()} at {compression.Factor:G}x" +
-            string.Concat((compression.MatrixFactors ?? []).Select(m => $", /{m.Pattern}/ at {m.Factor:G}x")) +
+        Console.Error.WriteLine(compression.Describe() +
             (compression.FinalSparsity > 0 ? $", pruned parts annealed to {compression.FinalSparsity:P2} sparsity" : "") +
             $"; at the start ({(compression.IsDoped ? "S still dense" : "before pruning")}): {TrainCommand.Describe(start)}");
         return trainer;

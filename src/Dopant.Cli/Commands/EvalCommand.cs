@@ -60,7 +60,7 @@ internal static class EvalCommand
                 return 0;
             }
             if (checkpoint.Options?.Compression is { } method)
-                Console.WriteLine($"{method.Method.Name()} at {method.Factor:G}x" + (method.IsDoped ? $", doping share {method.DopingShare:G}" : ""));
+                Console.WriteLine(method.Describe(share: true));
             if (compressed) Console.WriteLine(TrainCommand.Describe(report));
             Console.WriteLine(characters
                 ? $"valid {valid.BitsPerToken:F4} bits per character (perplexity {valid.Value:F3}, {valid.Tokens:N0} characters), test {test.BitsPerToken:F4} bits per character (perplexity {test.Value:F3}, {test.Tokens:N0} characters), {tokensPerSecond:N0} characters/s"

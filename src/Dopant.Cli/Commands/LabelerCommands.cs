@@ -52,7 +52,7 @@ internal static class LabelerCommands
             $"{(c.Bidirectional ? "bidirectional " : "")}{c.Cell.Name().ToUpperInvariant()}, embedding {c.EmbeddingSize}, vocabulary {c.VocabularySize}, " +
             $"{c.LabelCount} labels ({trainer.Model.Parameters.Sum(p => (long)p.Length):N0} parameters) on {folder}, {trainer.Corpus.Train.Count:N0} training " +
             $"{(o.Task == LabelingTask.Tagging ? "sentences" : "examples")}, {o.Epochs} epochs, {WorkerPool.SharedThreadCount} threads" +
-            (o.Compression is { } method ? $"; {method.Method.Name()} at {method.Factor:G}x of {(method.Matrices is null ? "the recurrent matrices" : $"/{method.Matrices}/")}" : ""));
+            (o.Compression is { } method ? $"; {method.Describe()} of {(method.Matrices is null ? "the recurrent matrices" : $"/{method.Matrices}/")}" : ""));
         trainer.EpochCompleted += e => Console.Error.WriteLine(
             $"epoch {e.Epoch}/{o.Epochs} done: train loss {e.TrainLoss:F4}, valid accuracy {e.Valid.Accuracy:P2}, macro-F1 {e.Valid.MacroF1:F4}, " +
             (e.Sparsity is double sparsity ? $"sparsity {sparsity:P2}, " : "") +

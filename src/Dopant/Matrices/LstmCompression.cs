@@ -88,6 +88,14 @@ public sealed record LstmCompression(CompressionMethod Method, double Factor, do
         }
     }
 
+    /// <summary>
+    /// The method and its factors in words, e.g. <c>dkp at 25x, /encoder\.weight/ at 20x</c> (with the doping share for doped
+    /// methods when <paramref name="share"/>).
+    /// </summary>
+    public string Describe(bool share = false) =>
+        $"{Method.Name()} at {Factor:G}x" + string.Concat((MatrixFactors ?? []).Select(m => $", /{m.Pattern}/ at {m.Factor:G}x")) +
+        (share && IsDoped ? $", doping share {DopingShare:G}" : "");
+
     /// <summary>The factor of the matrix named <paramref name="name"/>: the first of <see cref="MatrixFactors"/> that selects it, else <see cref="Factor"/>.</summary>
     public double FactorFor(string name)
     {

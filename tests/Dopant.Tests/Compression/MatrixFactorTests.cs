@@ -25,6 +25,7 @@ public class MatrixFactorTests
     [Fact]
     public void The_first_matching_factor_wins_and_the_rest_take_the_compression_s_factor()
     {
+        Assert.Equal(@"dkp at 8x, /encoder\.weight|decoder\.weight/ at 2x, /decoder\.weight/ at 16x, doping share 0.5", WholeModel.Describe(share: true));
         Assert.Equal(2, WholeModel.FactorFor("encoder.weight"));
         Assert.Equal(2, WholeModel.FactorFor("decoder.weight"));
         Assert.Equal(8, WholeModel.FactorFor("rnn.weight_hh_l1"));
