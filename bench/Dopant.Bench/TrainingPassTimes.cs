@@ -9,7 +9,7 @@ using Dopant.Training;
 namespace Dopant.Bench;
 
 /// <summary>
-/// `training-passes [--preset medium] [--factor 25] [--doping-share 0.25] [--reps 20] [--threads 1]`: milliseconds of each training pass (forward,
+/// `training-passes [--preset medium] [--factor 25] [--doping-share 0.25] [--methods dense,dkp] [--reps 20] [--threads 1]`: milliseconds of each training pass (forward,
 /// backward to the input, gradient) of one recurrent matrix (layer 0's W_hh) in every compressed form against dense,
 /// on --threads threads, at the batch of one time step (the preset's batch) and of a whole window (bptt × batch): where a
 /// compressed form's training time goes.
@@ -24,8 +24,8 @@ internal static class TrainingPassTimes
         int reps = int.Parse(Value(args, "--reps") ?? "20");
         WorkerPool.SharedThreadCount = int.Parse(Value(args, "--threads") ?? "1");
         TrainingOptions options = TrainingOptions.FromPreset(preset);
-        string[] methods = ["dense", "kp", "dkp", "lmf", "dlmf", "hmd", "dhmd", "prune"];
-        Console.WriteLine($"{preset}, layer 0 W_hh, {factor}x (doping share {share}), {WorkerPool.SharedThreadCount} thread(s); ms per pass (median of {reps}): forward / backward input / gradient; forward inside BeginSteps; ToDense");
+        string[] methods = Value(args, "--methods")?.Split(',') ?? ["dense", "kp", "dkp", "lmf", "dlmf", "hmd", "dhmd", "prune"];
+        Console.WriteLine($"{preset}, layer 0 W_hh, {factor}x (doping share {share}), {WorkerPool.SharedThreadCount} thread(s); ms per pass (median of {reps}): forward / backward input / gradient; a run of bptt steps forward / backward (packing included); ToDense");
         foreach (int count in new[] { options.BatchSize, options.BatchSize * options.Bptt })
             foreach (string method in methods)
             {
@@ -40,10 +40,29 @@ internal static class TrainingPassTimes
                 double backward = Median(reps, () => matrix.BackwardInput(dy, dx, count, false));
                 double gradient = Median(reps, () => matrix.AccumulateGradients(x, dy, count));
                 double dense = Median(reps, () => matrix.ToDense());
-                matrix.BeginSteps();
-                double stepped = Median(reps, () => matrix.Forward(x, y, count, false));
-                matrix.EndSteps();
-                Console.WriteLine($"count {count,5} {method,-6} {forward,8:F3} {backward,8:F3} {gradient,8:F3}; in a run of steps {stepped,8:F3}; W formed {dense,8:F3}  ({Describe(matrix)})");
+                // A window's recurrent passes: bptt steps forward in one run, then bptt steps backward in another, packing included.
+                double steppedForward = Median(reps, () =>
+                {
+                    matrix.BeginSteps();
+                    for (int t = 0; t < options.Bptt; t++) matrix.Forward(x, y, count, false);
+                    matrix.EndSteps();
+                });
+                double steppedBackward = Median(reps, () =>
+                {
+                    matrix.BeginSteps();
+                    for (int t = 0; t < options.Bptt; t++) matrix.BackwardInput(dy, dx, count, false);
+                    matrix.EndSteps();
+                });
+                if (matrix is DopedMatrix<float> { Structure: KroneckerMatrix<float> kronecker } withKronecker)
+                {
+                    float[] formed = new float[matrix.Rows * matrix.Columns];
+                    Console.WriteLine($"count {count,5}   W formed: Kronecker {Median(reps, () => kronecker.Materialize(formed)),8:F3}, S added {Median(reps, () => withKronecker.Sparse.AddMaskedTo(formed)),8:F3}");
+                }
+                if (matrix is DopedMatrix<float> doped)
+                    foreach ((string part, IWeightMatrix<float> m) in new (string, IWeightMatrix<float>)[] { ("  M", doped.Structure), ("  S", doped.Sparse) })
+                        Console.WriteLine($"count {count,5} {part,-6} {Median(reps, () => m.Forward(x, y, count, false)),8:F3} " +
+                            $"{Median(reps, () => m.BackwardInput(dy, dx, count, false)),8:F3} {Median(reps, () => m.AccumulateGradients(x, dy, count)),8:F3}");
+                Console.WriteLine($"count {count,5} {method,-6} {forward,8:F3} {backward,8:F3} {gradient,8:F3}; runs of {options.Bptt} steps {steppedForward,8:F3} {steppedBackward,8:F3}; W formed {dense,8:F3}  ({Describe(matrix)})");
             }
         return 0;
     }

@@ -21,6 +21,7 @@ public sealed class DopedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFloa
     private readonly Parameter<T>[] _parameters;
     private CoMatrixDropout<T>? _sparseDropout, _structureDropout;
     private readonly MaterializedProducts<T>? _fused;
+    private bool _inSteps;
 
     /// <summary>Combines a structured matrix and a sparse matrix of the same shape.</summary>
     public DopedMatrix(IWeightMatrix<T> structure, PrunedMatrix<T> sparse)
@@ -153,6 +154,7 @@ public sealed class DopedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFloa
     /// <inheritdoc/>
     public void BeginSteps()
     {
+        _inSteps = true;
         _fused?.BeginSteps();
         Structure.BeginSteps();
         Sparse.BeginSteps();
@@ -161,18 +163,21 @@ public sealed class DopedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFloa
     /// <inheritdoc/>
     public void EndSteps()
     {
+        _inSteps = false;
         _fused?.EndSteps();
         Structure.EndSteps();
         Sparse.EndSteps();
     }
 
     // Unless co-matrix dropout separates the two outputs, M + S of a Kronecker structure is formed once and multiplied in
-    // one GEMM per pass when the structure multiplies by its materialized W anyway (S then costs one masked add, where
-    // its sparse passes at 3.6% kept cost a third of the dense GEMM on medium's shapes), or while S is still too dense
-    // for sparse passes (its masked GEMM then costs as much as the fused one). Factored products beside a sparse S
-    // tied with the fused GEMM in `bench train` (medium, rank 2, 3.6% kept), and are kept.
+    // one GEMM per pass when the structure multiplies by its materialized W anyway (S then costs one masked add), while
+    // S is still too dense for sparse passes (its masked GEMM then costs as much as the fused one), and in a run of
+    // steps, where W formed and packed once serves every step (medium's W_hh at rank 2 with 3.6% of S kept: 22-33 ms
+    // for a window's 35 steps forward through the factored and sparse passes, 14-18 ms fused). At a window's 700 rows
+    // the factored and sparse passes (15.2 / 12.6 / 17.0 ms forward / input gradient / weight gradient) measured no
+    // slower than the fused ones (15.5 / 25.7 / 27.1 ms, forming W and splitting ∂L/∂W included), and are kept.
     private bool IsFused => SparseEnabled && !Active(_sparseDropout) && !Active(_structureDropout)
-        && Structure is KroneckerMatrix<T> kronecker && (kronecker.UsesDenseRoute || !Sparse.TrainsSparse);
+        && Structure is KroneckerMatrix<T> kronecker && (kronecker.UsesDenseRoute || !Sparse.TrainsSparse || _inSteps);
 
     /// <summary>M + S (M alone while <see cref="SparseEnabled"/> is false), dense, row-major.</summary>
     public T[] ToDense()
