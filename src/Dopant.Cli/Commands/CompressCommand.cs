@@ -65,6 +65,8 @@ internal static class CompressCommand
                 string path = outPath ?? throw new ArgumentException("--scheme needs --out, the compressed model file (--run is for --method runs).");
                 if (parse.GetValue(run) is not null) throw new ArgumentException("--run is for --method runs; a --scheme run keeps its state beside --out.");
                 if (parse.GetValue(method) is not null) throw new ArgumentException("--scheme and --method are alternatives; give one.");
+                if (MatrixFactorOption.Get(parse, matrixFactors) is not null)
+                    throw new ArgumentException("--matrix-factor belongs to --method runs; a scheme gives each rule its own factor.");
                 string denseModel = parse.GetValue(from) ?? throw new ArgumentException("--scheme needs --model, the trained dense model to compress (also when resuming).");
                 if (parse.GetValue(resume) && (parse.GetValue(scheme.Scheme) is not null || binder.AnyOverride(parse)))
                     throw new ArgumentException("--resume continues with the scheme and options stored by the run; drop --scheme and the other options.");
