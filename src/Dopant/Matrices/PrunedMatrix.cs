@@ -600,12 +600,32 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
     /// <summary>Whether the fp32 passes run on the kept entries alone (at most <see cref="SparseTrainingDensity"/> kept).</summary>
     internal bool TrainsSparse => SparseTraining() is not null;
 
+    // Once few entries are kept, these two touch the kept entries alone (a 2600 × 650 S with 3.6% kept: about 0.6 ms a
+    // call for the masked pass over every entry, which forming a doped Kronecker W pays on every pass).
+
     /// <summary>Adds W∘M to <paramref name="dense"/> (Rows × Columns, row-major).</summary>
-    internal void AddMaskedTo(Span<T> dense) => TensorPrimitives.FusedMultiplyAdd(Weight.Value, _mask, dense[..Weight.Length], dense[..Weight.Length]);
+    internal void AddMaskedTo(Span<T> dense)
+    {
+        if (SparseTraining() is { } pattern)
+        {
+            T[] values = Weight.Value;
+            foreach (int at in pattern.Positions) dense[at] += values[at];
+            return;
+        }
+        TensorPrimitives.FusedMultiplyAdd(Weight.Value, _mask, dense[..Weight.Length], dense[..Weight.Length]);
+    }
 
     /// <summary>Adds ∂L/∂W∘M (<paramref name="gradient"/>, Rows × Columns) to the gradient: what a product with W∘M passes to W.</summary>
-    internal void AccumulateDenseGradient(ReadOnlySpan<T> gradient) =>
+    internal void AccumulateDenseGradient(ReadOnlySpan<T> gradient)
+    {
+        if (SparseTraining() is { } pattern)
+        {
+            T[] sink = Weight.Gradient;
+            foreach (int at in pattern.Positions) sink[at] += gradient[at];
+            return;
+        }
         TensorPrimitives.FusedMultiplyAdd(gradient[..Weight.Length], _mask, Weight.Gradient, Weight.Gradient);
+    }
 
     // The kept entries when the passes should run on them alone: fp32, and at most SparseTrainingDensity of the entries kept.
     private SparsePattern? SparseTraining()

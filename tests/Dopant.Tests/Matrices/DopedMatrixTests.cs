@@ -65,6 +65,26 @@ public class DopedMatrixTests
         WeightMatrixConformance.PassesMatchDense(doped, 7, accumulate: true, seed: 6, tolerance: FloatTolerance);
     }
 
+    // Forming M + S and splitting ∂L/∂W touch S's kept entries alone once it trains sparse: the same sums, bit for bit.
+    [Theory]
+    [InlineData(0.5)]
+    [InlineData(0.97)]
+    public void S_adds_its_kept_entries_to_a_formed_w_and_takes_their_gradient(double sparsity)
+    {
+        DopedMatrix<float> doped = Doped<float>("kp", sparsity, seed: 8);
+        PrunedMatrix<float> s = doped.Sparse;
+        Assert.Equal(sparsity > 0.9, s.TrainsSparse);
+        var random = new Random(8);
+        float[] formed = [.. Enumerable.Range(0, 12 * 15).Select(_ => (float)random.NextDouble() - 0.5f)];
+        float[] gradient = [.. Enumerable.Range(0, 12 * 15).Select(_ => (float)random.NextDouble() - 0.5f)];
+        float[] expectedFormed = [.. formed.Select((f, k) => s.Mask[k] == 0 ? f : f + s.Weight.Value[k])];
+        float[] expectedGradient = [.. s.Weight.Gradient.Select((g, k) => s.Mask[k] == 0 ? g : g + gradient[k])];
+        s.AddMaskedTo(formed);
+        s.AccumulateDenseGradient(gradient);
+        Assert.Equal(expectedFormed, formed);
+        Assert.Equal(expectedGradient, s.Weight.Gradient);
+    }
+
     [Theory]
     [MemberData(nameof(Cases))]
     public void Passes_equal_the_dense_sum_of_both_parts(string structure, double sparsity, int count, bool accumulate)
