@@ -65,11 +65,20 @@ public sealed class LearningCompressionState
     /// (by name; every one must be present with the same length).
     /// </summary>
     /// <exception cref="InvalidDataException">The file is not an L-C state or does not fit the parameters.</exception>
-    public static LearningCompressionState Load(string path, IEnumerable<(string Name, float[] Values)> parameters)
+    public static LearningCompressionState Load(string path, IEnumerable<(string Name, float[] Values)> parameters) =>
+        Load(Open(path), path, parameters);
+
+    /// <summary>The state file at <paramref name="path"/>, read once for the <see cref="Load(SafeTensorsFile, string, IEnumerable{ValueTuple{string, float[]}})"/> calls that follow.</summary>
+    internal static SafeTensorsFile Open(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"L-C state '{path}' does not exist.", path);
+        return SafeTensorsFile.Load(path);
+    }
+
+    /// <summary><see cref="Load(string, IEnumerable{ValueTuple{string, float[]}})"/> from a file already read (<see cref="Open"/>).</summary>
+    internal static LearningCompressionState Load(SafeTensorsFile file, string path, IEnumerable<(string Name, float[] Values)> parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        if (!File.Exists(path)) throw new FileNotFoundException($"L-C state '{path}' does not exist.", path);
-        SafeTensorsFile file = SafeTensorsFile.Load(path);
         if (!file.Metadata.TryGetValue(MetadataKey, out string? json))
             throw new InvalidDataException($"'{path}' is not an L-C state (no '{MetadataKey}' metadata).");
         Metadata meta;

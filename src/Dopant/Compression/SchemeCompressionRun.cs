@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Dopant.Data;
+using Dopant.IO;
 using Dopant.Matrices;
 using Dopant.Models;
 using Dopant.Tasks;
@@ -74,10 +75,11 @@ public static class SchemeCompressionRun
             vocabulary = dense.Vocabulary;
             LearningCompressionState? state = null;
             // The settings say whether the model is tied, and the tied model's parameters are what the state holds.
-            if (resume) settings = StoredSettings(LearningCompressionState.Load(statePath, []), statePath);
+            SafeTensorsFile? saved = resume ? LearningCompressionState.Open(statePath) : null;
+            if (saved is not null) settings = StoredSettings(LearningCompressionState.Load(saved, statePath, []), statePath);
             ArgumentNullException.ThrowIfNull(settings);
             model = TrainingRuns.Starting(dense, settings.Training);
-            if (resume) state = LearningCompressionState.Load(statePath, model.Parameters.Select(p => (p.Name, p.Value)));
+            if (saved is not null) state = LearningCompressionState.Load(saved, statePath, model.Parameters.Select(p => (p.Name, p.Value)));
             settings = settings with
             {
                 Training = settings.Training.WithArchitectureOf(model.Config),

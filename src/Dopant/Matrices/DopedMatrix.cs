@@ -21,7 +21,6 @@ public sealed class DopedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFloa
     private readonly Parameter<T>[] _parameters;
     private CoMatrixDropout<T>? _sparseDropout, _structureDropout;
     private readonly MaterializedProducts<T>? _fused;
-    private bool _inSteps;
 
     /// <summary>Combines a structured matrix and a sparse matrix of the same shape.</summary>
     public DopedMatrix(IWeightMatrix<T> structure, PrunedMatrix<T> sparse)
@@ -154,7 +153,6 @@ public sealed class DopedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFloa
     /// <inheritdoc/>
     public void BeginSteps()
     {
-        _inSteps = true;
         _fused?.BeginSteps();
         Structure.BeginSteps();
         Sparse.BeginSteps();
@@ -163,7 +161,6 @@ public sealed class DopedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFloa
     /// <inheritdoc/>
     public void EndSteps()
     {
-        _inSteps = false;
         _fused?.EndSteps();
         Structure.EndSteps();
         Sparse.EndSteps();
@@ -177,7 +174,7 @@ public sealed class DopedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFloa
     // the factored and sparse passes (15.2 / 12.6 / 17.0 ms forward / input gradient / weight gradient) measured no
     // slower than the fused ones (15.5 / 25.7 / 27.1 ms, forming W and splitting ∂L/∂W included), and are kept.
     private bool IsFused => SparseEnabled && !Active(_sparseDropout) && !Active(_structureDropout)
-        && Structure is KroneckerMatrix<T> kronecker && (kronecker.UsesDenseRoute || !Sparse.TrainsSparse || _inSteps);
+        && Structure is KroneckerMatrix<T> kronecker && (kronecker.UsesDenseRoute || !Sparse.TrainsSparse || _fused!.InSteps);
 
     /// <summary>M + S (M alone while <see cref="SparseEnabled"/> is false), dense, row-major.</summary>
     public T[] ToDense()

@@ -31,6 +31,9 @@ internal sealed class MaterializedProducts<T> where T : unmanaged, IFloatingPoin
 
     public void EndSteps() => _steps?.End();
 
+    /// <summary>Whether a run of steps is open (between <see cref="BeginSteps"/> and <see cref="EndSteps"/>).</summary>
+    public bool InSteps => _steps is { IsOpen: true };
+
     /// <summary>y[count×rows] = x · Wᵀ (+= when accumulating).</summary>
     public void Forward(ReadOnlySpan<T> x, Span<T> y, int count, bool accumulate)
     {
