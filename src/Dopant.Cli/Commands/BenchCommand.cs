@@ -31,9 +31,12 @@ internal static class BenchCommand
         var factor = new Option<double>("--factor") { Description = "With --method: the compression factor.", DefaultValueFactory = _ => 25 };
         var share = new Option<double>("--doping-share") { Description = "With doped methods: the share of the budget that S keeps.", DefaultValueFactory = _ => LstmCompression.DefaultDopingShare };
         var block = BlockOption.Create("With prune and doped --method: prune in blocks of RxC (e.g. 16x1), or tiles (e.g. 1x1@16x64).");
+        var matrices = new Option<string?>("--matrices") { Description = "With --method: a regular expression over the weight matrices' names to compress, e.g. '.*' for the whole model (default: the recurrent ones)." };
+        var matrixFactors = MatrixFactorOption.Create();
+        var tied = new Option<bool>("--tied") { Description = "With --method: the compressed models' decoder tied to the embedding (one matrix, compressed once); dense stays untied." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object per preset and form." };
         var threads = ThreadsOption.Create();
-        foreach (Option o in new Option[] { presets, data, windows, repeats, methods, factor, share, block, json, threads }) train.Options.Add(o);
+        foreach (Option o in new Option[] { presets, data, windows, repeats, methods, factor, share, block, matrices, matrixFactors, tied, json, threads }) train.Options.Add(o);
         train.SetAction(parse =>
         {
             ThreadsOption.Apply(parse, threads);
@@ -42,8 +45,11 @@ internal static class BenchCommand
             string folder = DataCommand.ResolveDataFolder(parse.GetValue(data));
             PtbCorpus corpus = PtbCorpus.Load(folder);
             LstmCompression[] compressions = [.. (parse.GetValue(methods) ?? []).Distinct().Select(m => new LstmCompression(CompressionMethods.Parse(m), parse.GetValue(factor), parse.GetValue(share))
+                { Matrices = parse.GetValue(matrices), MatrixFactors = MatrixFactorOption.Get(parse, matrixFactors) }
                 is var c && (c.IsDoped || c.Method == CompressionMethod.Prune) ? c with { Block = parse.GetValue(block) } : c)];
             foreach (LstmCompression c in compressions) c.Validate();
+            if (compressions.Length == 0 && (parse.GetValue(tied) || parse.GetValue(matrices) is not null || MatrixFactorOption.Get(parse, matrixFactors) is not null))
+                throw new ArgumentException("--matrices, --matrix-factor and --tied shape the compressed forms; give --method too.");
             double peak = FmaPeak.GigaflopsPerSecond(WorkerPool.SharedThreadCount);
             foreach (string preset in parse.GetValue(presets)!)
             {
@@ -51,14 +57,14 @@ internal static class BenchCommand
                 var forms = new List<(string Form, string Phase, LanguageModelTrainer Trainer)> { ("dense", "dense", new LanguageModelTrainer(options, corpus)) };
                 foreach (LstmCompression c in compressions)
                 {
-                    string form = $"{c.Method.Name()} {c.Factor:G}x" + (c.Block is null ? "" : $" blocks {c.Block}");
+                    string form = (parse.GetValue(tied) ? "tied " : "") + Describe(c);
                     // Pruning held off to the last epoch, so that a small corpus's few windows per epoch do not reach it.
-                    TrainingOptions start = options with { PruneStartEpoch = 0.99 * options.Epochs, PruneEndEpoch = options.Epochs };
+                    TrainingOptions start = options with { PruneStartEpoch = 0.99 * options.Epochs, PruneEndEpoch = options.Epochs, TiedWeights = parse.GetValue(tied) };
                     forms.Add((form, "start", MethodCompressionRun.Start(c, start, null, folder).Trainer));
                     if (c.FinalSparsity > 0)
                     {
                         // Pruned straight to the final sparsity at the first step, inside the warm-up windows.
-                        TrainingOptions annealed = options with { PruneStartEpoch = 0, PruneEndEpoch = 1e-9, PruneEvents = 1 };
+                        TrainingOptions annealed = start with { PruneStartEpoch = 0, PruneEndEpoch = 1e-9, PruneEvents = 1 };
                         forms.Add((form, "annealed", MethodCompressionRun.Start(c, annealed, null, folder).Trainer));
                     }
                 }
@@ -92,6 +98,11 @@ internal static class BenchCommand
         bench.Subcommands.Add(CreateInfer());
         return bench;
     }
+
+    // "dkp 25x blocks 1x1@16x64 matrices .* encoder\.weight=20": the method and every setting that changes the form.
+    private static string Describe(LstmCompression c) =>
+        $"{c.Method.Name()} {c.Factor:0.##}x" + (c.Block is null ? "" : $" blocks {c.Block}") + (c.Concatenated ? " [W_ih|W_hh]" : "") +
+        (c.Matrices is null ? "" : $" matrices {c.Matrices}") + string.Concat((c.MatrixFactors ?? []).Select(f => $" {f}"));
 
     private static Command CreateInfer()
     {
@@ -152,7 +163,7 @@ internal static class BenchCommand
                 TrainingOptions compressedOptions = options with { TiedWeights = parse.GetValue(tied) };
                 compressedOptions.Validate();
                 string tiedName = parse.GetValue(tied) ? " tied" : "";
-                names = [$"{name} dense", .. compressions.Select(c => (c is null ? $"{name} dense" : $"{name}{tiedName} {c.Method.Name()} {c.Factor:0.##}x" + (c.Block is null ? "" : $" blocks {c.Block}") + (c.Concatenated ? " [W_ih|W_hh]" : "") + (c.Matrices is null ? "" : $" matrices {c.Matrices}") + string.Concat((c.MatrixFactors ?? []).Select(f => $" {f}"))) + suffix)];
+                names = [$"{name} dense", .. compressions.Select(c => (c is null ? $"{name} dense" : $"{name}{tiedName} {Describe(c)}") + suffix)];
                 runtimes = new StreamingLanguageModel[names.Length];
                 models = new LanguageModel<float>[names.Length];
                 for (int m = 0; m < names.Length; m++)

@@ -24,11 +24,20 @@ public sealed class KroneckerMatrix<T> : IWeightMatrix<T> where T : unmanaged, I
     private readonly MaterializedProducts<T> _dense;
 
     /// <summary>
-    /// The factored products run as GEMMs with inner dimensions of a factor's size (often under 30), far below the
-    /// GEMM's speed on square shapes; below this many times fewer multiply-adds than W's own product, the passes
+    /// The factored products run as GEMMs with inner dimensions of a factor's size (often under 50), far below the
+    /// GEMM's speed on square shapes. Each product's multiply-adds are weighted by 1 + <see cref="HalfSpeedDepth"/>/k
+    /// for its inner dimension k; unless the factored passes weigh this many times less than W's own product, they
     /// multiply by the materialized W (M·N multiply-adds to form, once per pass or per run of steps) instead.
     /// </summary>
-    internal const double DirectAdvantage = 8;
+    /// <remarks>
+    /// Whole medium training, 2 threads, tied and with S in 16×64 tiles: the 10,000 × 650 decoder as doped
+    /// 200×13 ⊗ 50×50 trained 1.24x faster factored at rank 6 (weighted advantage 4.8) and 1.13x slower at rank 12 (2.7);
+    /// medium's 2600 × 650 as 52×25 ⊗ 50×26 multiplies factored at rank 2 (5.0), through W at rank 3 (3.3).
+    /// </remarks>
+    internal const double DirectAdvantage = 4;
+
+    /// <summary>The inner dimension at which a GEMM is modelled to run at half its speed on square shapes.</summary>
+    internal const double HalfSpeedDepth = 32;
 
     /// <summary>Which way the passes multiply: chosen by their costs (<see cref="KroneckerRoute.Auto"/>), or forced, for tests.</summary>
     internal KroneckerRoute Route { get; set; }
@@ -213,8 +222,20 @@ public sealed class KroneckerMatrix<T> : IWeightMatrix<T> where T : unmanaged, I
     {
         KroneckerRoute.Direct => false,
         KroneckerRoute.Dense => true,
-        _ => Shape.ForwardFlops(1, Rank) * DirectAdvantage > 2.0 * Rows * Columns,
+        _ => WeightedDirectCost() * DirectAdvantage > Weighted(2.0 * Rows * Columns, Columns),
     };
+
+    // The forward pass's two factored GEMMs per sample, in the association order KroneckerSumProducts takes, weighted by
+    // their inner dimensions.
+    private double WeightedDirectCost()
+    {
+        (double p1, double p2, double q1, double q2, double r) = (Shape.N1, Shape.N2, Shape.M1, Shape.M2, Rank);
+        return p1 * q2 * (p2 + q1) <= q1 * p2 * (p1 + q2)
+            ? Weighted(2 * p1 * r * q2 * p2, p2) + Weighted(2 * q1 * q2 * r * p1, r * p1)
+            : Weighted(2 * r * q1 * p2 * p1, p1) + Weighted(2 * q1 * q2 * r * p2, r * p2);
+    }
+
+    private static double Weighted(double flops, double depth) => flops * (1 + HalfSpeedDepth / depth);
 
     /// <inheritdoc/>
     /// <remarks>Row i1·M2 + i2 of Σ_r A_r ⊗ B_r is Σ_r A_r[i1] ⊗ B_r[i2]: N1 scaled copies of B_r[i2] per product.</remarks>
@@ -302,17 +323,31 @@ public sealed class KroneckerMatrix<T> : IWeightMatrix<T> where T : unmanaged, I
     }
 
     // Van Loan's rearrangement between W (Rows × Columns) and R(W) ((M1·N1) × (M2·N2)): element (i1·M2 + i2, j1·N2 + j2)
-    // of W is element (i1·N1 + j1, i2·N2 + j2) of R(W); each moves with its N2 neighbours along j2.
+    // of W is element (i1·N1 + j1, i2·N2 + j2) of R(W); each moves with its N2 neighbours along j2. Split over i1, every
+    // range moves its own rows of both.
     private void Rearrange(ReadOnlySpan<T> from, Span<T> to, bool toDense)
     {
-        int m1 = Shape.M1, n1 = Shape.N1, m2 = Shape.M2, n2 = Shape.N2, columns = Columns, rightSize = m2 * n2;
-        for (int i1 = 0; i1 < m1; i1++)
-            for (int j1 = 0; j1 < n1; j1++)
-                for (int i2 = 0; i2 < m2; i2++)
-                {
-                    int atDense = (i1 * m2 + i2) * columns + j1 * n2, atR = (i1 * n1 + j1) * rightSize + i2 * n2;
-                    if (toDense) from.Slice(atR, n2).CopyTo(to.Slice(atDense, n2));
-                    else from.Slice(atDense, n2).CopyTo(to.Slice(atR, n2));
-                }
+        var body = new Rearrangement(Shape, Columns, from, to, toDense);
+        if ((long)Rows * Columns < 1 << 16) body.Invoke(0, Shape.M1);
+        else WorkerPool.Shared.For(Shape.M1, body);
+    }
+
+    private readonly ref struct Rearrangement(KroneckerShape shape, int columns, ReadOnlySpan<T> from, Span<T> to, bool toDense) : IRangeBody
+    {
+        private readonly ReadOnlySpan<T> _from = from;
+        private readonly Span<T> _to = to;
+
+        public void Invoke(int start, int end)
+        {
+            int n1 = shape.N1, m2 = shape.M2, n2 = shape.N2, rightSize = m2 * n2;
+            for (int i1 = start; i1 < end; i1++)
+                for (int j1 = 0; j1 < n1; j1++)
+                    for (int i2 = 0; i2 < m2; i2++)
+                    {
+                        int atDense = (i1 * m2 + i2) * columns + j1 * n2, atR = (i1 * n1 + j1) * rightSize + i2 * n2;
+                        if (toDense) _from.Slice(atR, n2).CopyTo(_to.Slice(atDense, n2));
+                        else _from.Slice(atDense, n2).CopyTo(_to.Slice(atR, n2));
+                    }
+        }
     }
 }

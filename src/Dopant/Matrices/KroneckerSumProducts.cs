@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics;
+using System.Numerics.Tensors;
 using Dopant.Numerics;
 
 namespace Dopant.Matrices;
@@ -132,28 +133,51 @@ internal static class KroneckerSumProducts<T> where T : unmanaged, IFloatingPoin
     }
 
     /// <summary>destination[b][a][c] = (or +=) source[a][b][c], for a source of <paramref name="outer"/> × <paramref name="middle"/> blocks of <paramref name="inner"/>.</summary>
-    internal static void SwapLeadingAxes(ReadOnlySpan<T> source, Span<T> destination, int outer, int middle, int inner, bool accumulate)
-    {
-        for (int a = 0; a < outer; a++)
-            for (int b = 0; b < middle; b++)
-            {
-                ReadOnlySpan<T> from = source.Slice((a * middle + b) * inner, inner);
-                Span<T> to = destination.Slice((b * outer + a) * inner, inner);
-                if (accumulate)
-                    for (int c = 0; c < inner; c++) to[c] += from[c];
-                else
-                    from.CopyTo(to);
-            }
-    }
+    internal static void SwapLeadingAxes(ReadOnlySpan<T> source, Span<T> destination, int outer, int middle, int inner, bool accumulate) =>
+        Run(outer, (long)outer * middle * inner, new LeadingSwap(source, destination, outer, middle, inner, accumulate));
 
     /// <summary>destination[c][b][a] = source[a][b][c], each element a block of <paramref name="inner"/>.</summary>
-    private static void SwapOuterAxes(ReadOnlySpan<T> source, Span<T> destination, int first, int second, int third, int inner)
+    private static void SwapOuterAxes(ReadOnlySpan<T> source, Span<T> destination, int first, int second, int third, int inner) =>
+        Run(first, (long)first * second * third * inner, new OuterSwap(source, destination, first, second, third, inner));
+
+    // The moves are memory-bound copies of short blocks; split over the outer index, every range writes its own blocks.
+    private static void Run<TBody>(int items, long elements, TBody body) where TBody : struct, IRangeBody, allows ref struct
     {
-        for (int a = 0; a < first; a++)
-            for (int b = 0; b < second; b++)
-                for (int c = 0; c < third; c++)
-                    source.Slice(((a * second + b) * third + c) * inner, inner)
-                        .CopyTo(destination.Slice(((c * second + b) * first + a) * inner, inner));
+        if (elements < 1 << 16) body.Invoke(0, items);
+        else WorkerPool.Shared.For(items, body);
+    }
+
+    private readonly ref struct LeadingSwap(ReadOnlySpan<T> source, Span<T> destination, int outer, int middle, int inner, bool accumulate) : IRangeBody
+    {
+        private readonly ReadOnlySpan<T> _source = source;
+        private readonly Span<T> _destination = destination;
+
+        public void Invoke(int start, int end)
+        {
+            for (int a = start; a < end; a++)
+                for (int b = 0; b < middle; b++)
+                {
+                    ReadOnlySpan<T> from = _source.Slice((a * middle + b) * inner, inner);
+                    Span<T> to = _destination.Slice((b * outer + a) * inner, inner);
+                    if (accumulate) TensorPrimitives.Add(to, from, to);
+                    else from.CopyTo(to);
+                }
+        }
+    }
+
+    private readonly ref struct OuterSwap(ReadOnlySpan<T> source, Span<T> destination, int first, int second, int third, int inner) : IRangeBody
+    {
+        private readonly ReadOnlySpan<T> _source = source;
+        private readonly Span<T> _destination = destination;
+
+        public void Invoke(int start, int end)
+        {
+            for (int a = start; a < end; a++)
+                for (int b = 0; b < second; b++)
+                    for (int c = 0; c < third; c++)
+                        _source.Slice(((a * second + b) * third + c) * inner, inner)
+                            .CopyTo(_destination.Slice(((c * second + b) * first + a) * inner, inner));
+        }
     }
 
     /// <summary>stacked[r][i][j] += concatenated[i][r·columns + j].</summary>

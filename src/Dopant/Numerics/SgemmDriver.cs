@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Numerics.Tensors;
+
 namespace Dopant.Numerics;
 
 /// <summary>The operands of one GEMM call, as raw pointers into pinned spans.</summary>
@@ -36,8 +39,9 @@ internal unsafe struct SgemmArgs
 /// The cache-blocked GEMM loops of Goto and van de Geijn ("Anatomy of high-performance matrix multiplication",
 /// ACM TOMS 34(3), 2008) in the BLIS order (Van Zee and van de Geijn, ACM TOMS 41(3), 2015): a kc×nc panel of B is
 /// packed for the L3 cache, an mc×kc block of A for the L2 cache, and the micro-kernel sweeps MR×NR tiles with a
-/// kc×NR micro-panel of B resident in L1. Threads split C by whole tiles, never k, so every element of C is
-/// accumulated in the same order whatever the thread count.
+/// kc×NR micro-panel of B resident in L1. Threads split C by whole tiles, so every element of C is accumulated in the
+/// same order whatever the thread count; only a product whose C is small and whose k is long (a weight gradient summed
+/// over a batch of many thousand rows) is cut along k, into parts that depend on its shape alone.
 /// </summary>
 internal static unsafe class SgemmDriver
 {
@@ -71,9 +75,28 @@ internal static unsafe class SgemmDriver
         return (k + blocks - 1) / blocks;
     }
 
+    /// <summary>The most elements of C a product summed in parts of k may have (<see cref="SplitKParts"/>).</summary>
+    internal static long SplitKMaxOutput = 1 << 16;
+
+    /// <summary>The least k a product summed in parts of k may have (<see cref="SplitKParts"/>).</summary>
+    internal static int SplitKMinDepth = 4096;
+
+    /// <summary>
+    /// The parts of k a product is summed in: 1, or for a small C and a long k (C's few tiles would keep all but one
+    /// thread idle) up to 8 parts of at least 2,048 terms. A function of the shape alone, never of the threads.
+    /// </summary>
+    public static int SplitKParts(int m, int n, int k) =>
+        (long)m * n <= SplitKMaxOutput && k >= SplitKMinDepth ? Math.Min(8, k / (SplitKMinDepth / 2)) : 1;
+
     /// <summary>Computes the product, split across <paramref name="pool"/> when it is large enough.</summary>
     public static void Run<TKernel>(in SgemmArgs args, WorkerPool? pool) where TKernel : struct, ISgemmMicroKernel
     {
+        int parts = args.PackedB == null ? SplitKParts(args.M, args.N, args.K) : 1;
+        if (parts > 1)
+        {
+            RunSplitK<TKernel>(args, parts, pool);
+            return;
+        }
         int threads = pool?.ThreadCount ?? 1;
         if (threads > 1 && 2L * args.M * args.N * args.K >= ParallelFlops && !WorkerPool.IsInsideLoop)
         {
@@ -205,6 +228,58 @@ internal static unsafe class SgemmDriver
                                 cBlock + ir * args.Ldc + jr, args.Ldc, args.Alpha, beta);
                     }
                 }
+            }
+        }
+    }
+
+    // Each part of k sums into its own block of C's shape (alpha applied); then C = beta·C + the blocks in part order.
+    private static void RunSplitK<TKernel>(in SgemmArgs args, int parts, WorkerPool? pool) where TKernel : struct, ISgemmMicroKernel
+    {
+        int size = args.M * args.N;
+        float[] partial = ArrayPool<float>.Shared.Rent(parts * size);
+        try
+        {
+            fixed (float* blocks = partial)
+            {
+                var job = new KSplit<TKernel>(args, parts, blocks);
+                if (pool is not null && !WorkerPool.IsInsideLoop) pool.For(parts, job);
+                else job.Invoke(0, parts);
+                for (int i = 0; i < args.M; i++)
+                {
+                    var row = new Span<float>(args.C + i * args.Ldc, args.N);
+                    var first = new ReadOnlySpan<float>(blocks + (nint)i * args.N, args.N);
+                    if (args.Beta == 0) first.CopyTo(row);
+                    else
+                    {
+                        TensorPrimitives.Multiply(row, args.Beta, row);
+                        TensorPrimitives.Add(row, first, row);
+                    }
+                    for (int p = 1; p < parts; p++)
+                        TensorPrimitives.Add(row, new ReadOnlySpan<float>(blocks + (nint)p * size + (nint)i * args.N, args.N), row);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(partial);
+        }
+    }
+
+    private readonly struct KSplit<TKernel>(SgemmArgs args, int parts, float* blocks) : IRangeBody where TKernel : struct, ISgemmMicroKernel
+    {
+        public void Invoke(int start, int end)
+        {
+            for (int p = start; p < end; p++)
+            {
+                int k0 = (int)((long)args.K * p / parts), k1 = (int)((long)args.K * (p + 1) / parts);
+                SgemmArgs part = args;
+                part.K = k1 - k0;
+                part.A = args.TransA ? args.A + k0 * args.Lda : args.A + k0;
+                part.B = args.TransB ? args.B + k0 : args.B + k0 * args.Ldb;
+                part.C = blocks + (nint)p * args.M * args.N;
+                part.Ldc = args.N;
+                part.Beta = 0;
+                Serial<TKernel>(part);
             }
         }
     }

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Dopant.Numerics;
 
@@ -45,21 +46,13 @@ public static class SparseTrainingKernels
     /// <summary>dst[j × n + i] = src[i × m + j]: an n × m row-major matrix transposed (or added when <paramref name="accumulate"/>).</summary>
     public static void Transpose(ReadOnlySpan<float> src, int n, int m, Span<float> dst, bool accumulate = false)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        ArgumentOutOfRangeException.ThrowIfNegative(m);
         if (src.Length < (long)n * m || dst.Length < (long)n * m) throw new ArgumentException($"Transposing {n}×{m} needs {(long)n * m} values.");
-        const int Tile = 32;
-        for (int i0 = 0; i0 < n; i0 += Tile)
-            for (int j0 = 0; j0 < m; j0 += Tile)
-            {
-                int i1 = Math.Min(n, i0 + Tile), j1 = Math.Min(m, j0 + Tile);
-                for (int j = j0; j < j1; j++)
-                {
-                    Span<float> row = dst.Slice(j * n, n);
-                    if (accumulate)
-                        for (int i = i0; i < i1; i++) row[i] += src[i * m + j];
-                    else
-                        for (int i = i0; i < i1; i++) row[i] = src[i * m + j];
-                }
-            }
+        var body = new TransposeBody(src, n, m, dst, accumulate);
+        int bands = (m + TransposeBody.Band - 1) / TransposeBody.Band;
+        if ((long)n * m < ParallelThreshold) body.Invoke(0, bands);
+        else WorkerPool.Shared.For(bands, body);
     }
 
     private static void Run<TBody>(int items, long work, TBody body) where TBody : struct, IRangeBody, allows ref struct
@@ -77,6 +70,12 @@ public static class SparseTrainingKernels
             throw new ArgumentException($"Expected {inputRows}×{count} inputs and {outputRows}×{count} outputs, got {input} and {output}.");
     }
 
+    // The batch is cut into chunks of Chunk vectors' elements, each chunk's inputs a few hundred KB that stay in the
+    // core's L2 while every entry of the range reads its slice; a chunk's output vector lives in registers.
+    private const int Chunk = 64;
+
+    private static bool Chunked => Vector256.IsHardwareAccelerated;
+
     // out[i, :] = Σ values[k] · in[index[k], :] over k in [pointers[i], pointers[i + 1]).
     private readonly ref struct RowsBody(ReadOnlySpan<int> pointers, ReadOnlySpan<int> indices, ReadOnlySpan<float> values,
         ReadOnlySpan<float> input, Span<float> output, int count) : IRangeBody
@@ -88,13 +87,45 @@ public static class SparseTrainingKernels
         public void Invoke(int start, int end)
         {
             ref float input = ref MemoryMarshal.GetReference(_input);
+            ref float output = ref MemoryMarshal.GetReference(_output);
+            ref int indices = ref MemoryMarshal.GetReference(_indices);
+            ref float values = ref MemoryMarshal.GetReference(_values);
+            int chunked = Chunked ? count - count % Chunk : 0;
+            for (int c = 0; c < chunked; c += Chunk)
+                for (int i = start; i < end; i++)
+                {
+                    Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+                    for (int k = _pointers[i], stop = _pointers[i + 1]; k < stop; k++)
+                    {
+                        var v = Vector256.Create(Unsafe.Add(ref values, k));
+                        ref float s = ref Unsafe.Add(ref input, (nint)Unsafe.Add(ref indices, k) * count + c);
+                        a0 = Vector256.FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref s), a0);
+                        a1 = Vector256.FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref s, 8), a1);
+                        a2 = Vector256.FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref s, 16), a2);
+                        a3 = Vector256.FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref s, 24), a3);
+                        a4 = Vector256.FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref s, 32), a4);
+                        a5 = Vector256.FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref s, 40), a5);
+                        a6 = Vector256.FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref s, 48), a6);
+                        a7 = Vector256.FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref s, 56), a7);
+                    }
+                    ref float t = ref Unsafe.Add(ref output, (nint)i * count + c);
+                    a0.StoreUnsafe(ref t);
+                    a1.StoreUnsafe(ref t, 8);
+                    a2.StoreUnsafe(ref t, 16);
+                    a3.StoreUnsafe(ref t, 24);
+                    a4.StoreUnsafe(ref t, 32);
+                    a5.StoreUnsafe(ref t, 40);
+                    a6.StoreUnsafe(ref t, 48);
+                    a7.StoreUnsafe(ref t, 56);
+                }
+            if (chunked == count) return;
+            int rest = count - chunked;
             for (int i = start; i < end; i++)
             {
-                Span<float> target = _output.Slice(i * count, count);
-                target.Clear();
-                ref float t = ref MemoryMarshal.GetReference(target);
+                ref float t = ref Unsafe.Add(ref output, (nint)i * count + chunked);
+                MemoryMarshal.CreateSpan(ref t, rest).Clear();
                 for (int k = _pointers[i], stop = _pointers[i + 1]; k < stop; k++)
-                    AddScaled(ref t, ref Unsafe.Add(ref input, (nint)_indices[k] * count), _values[k], count);
+                    AddScaled(ref t, ref Unsafe.Add(ref input, (nint)Unsafe.Add(ref indices, k) * count + chunked), Unsafe.Add(ref values, k), rest);
             }
         }
     }
@@ -110,12 +141,99 @@ public static class SparseTrainingKernels
         {
             ref float x = ref MemoryMarshal.GetReference(_xT);
             ref float dy = ref MemoryMarshal.GetReference(_dyT);
+            ref int columns = ref MemoryMarshal.GetReference(_columns);
+            ref float gradients = ref MemoryMarshal.GetReference(_gradients);
+            int chunked = Chunked ? count - count % Chunk : 0;
+            for (int c = 0; c < chunked; c += Chunk)
+                for (int i = start; i < end; i++)
+                {
+                    ref float row = ref Unsafe.Add(ref dy, (nint)i * count + c);
+                    Vector256<float> d0 = Vector256.LoadUnsafe(ref row), d1 = Vector256.LoadUnsafe(ref row, 8);
+                    Vector256<float> d2 = Vector256.LoadUnsafe(ref row, 16), d3 = Vector256.LoadUnsafe(ref row, 24);
+                    Vector256<float> d4 = Vector256.LoadUnsafe(ref row, 32), d5 = Vector256.LoadUnsafe(ref row, 40);
+                    Vector256<float> d6 = Vector256.LoadUnsafe(ref row, 48), d7 = Vector256.LoadUnsafe(ref row, 56);
+                    for (int k = _pointers[i], stop = _pointers[i + 1]; k < stop; k++)
+                    {
+                        ref float s = ref Unsafe.Add(ref x, (nint)Unsafe.Add(ref columns, k) * count + c);
+                        Vector256<float> p0 = Vector256.FusedMultiplyAdd(d4, Vector256.LoadUnsafe(ref s, 32), d0 * Vector256.LoadUnsafe(ref s));
+                        Vector256<float> p1 = Vector256.FusedMultiplyAdd(d5, Vector256.LoadUnsafe(ref s, 40), d1 * Vector256.LoadUnsafe(ref s, 8));
+                        Vector256<float> p2 = Vector256.FusedMultiplyAdd(d6, Vector256.LoadUnsafe(ref s, 48), d2 * Vector256.LoadUnsafe(ref s, 16));
+                        Vector256<float> p3 = Vector256.FusedMultiplyAdd(d7, Vector256.LoadUnsafe(ref s, 56), d3 * Vector256.LoadUnsafe(ref s, 24));
+                        Unsafe.Add(ref gradients, k) += Vector256.Sum((p0 + p1) + (p2 + p3));
+                    }
+                }
+            if (chunked == count) return;
+            int rest = count - chunked;
             for (int i = start; i < end; i++)
             {
-                ref float row = ref Unsafe.Add(ref dy, (nint)i * count);
+                ref float row = ref Unsafe.Add(ref dy, (nint)i * count + chunked);
                 for (int k = _pointers[i], stop = _pointers[i + 1]; k < stop; k++)
-                    _gradients[k] += Dot(ref row, ref Unsafe.Add(ref x, (nint)_columns[k] * count), count);
+                    Unsafe.Add(ref gradients, k) += Dot(ref row, ref Unsafe.Add(ref x, (nint)Unsafe.Add(ref columns, k) * count + chunked), rest);
             }
+        }
+    }
+
+    // Destination rows in bands of Band (a band each range item), each band filled from src tile by tile; 8 × 8 blocks
+    // are transposed in registers where AVX is available.
+    private readonly ref struct TransposeBody(ReadOnlySpan<float> src, int n, int m, Span<float> dst, bool accumulate) : IRangeBody
+    {
+        public const int Band = 16;
+        private readonly ReadOnlySpan<float> _src = src;
+        private readonly Span<float> _dst = dst;
+
+        public void Invoke(int start, int end)
+        {
+            ref float src = ref MemoryMarshal.GetReference(_src);
+            ref float dst = ref MemoryMarshal.GetReference(_dst);
+            for (int band = start; band < end; band++)
+            {
+                int j0 = band * Band, j1 = Math.Min(m, j0 + Band);
+                int i = 0;
+                if (Avx.IsSupported)
+                    for (; i <= n - 8; i += 8)
+                    {
+                        int j = j0;
+                        for (; j <= j1 - 8; j += 8)
+                            Transpose8x8(ref Unsafe.Add(ref src, (nint)i * m + j), m, ref Unsafe.Add(ref dst, (nint)j * n + i), n, accumulate);
+                        for (; j < j1; j++)
+                            for (int r = i; r < i + 8; r++) Store(ref Unsafe.Add(ref dst, (nint)j * n + r), Unsafe.Add(ref src, (nint)r * m + j));
+                    }
+                for (; i < n; i++)
+                    for (int j = j0; j < j1; j++) Store(ref Unsafe.Add(ref dst, (nint)j * n + i), Unsafe.Add(ref src, (nint)i * m + j));
+            }
+        }
+
+        private void Store(ref float target, float value)
+        {
+            if (accumulate) target += value;
+            else target = value;
+        }
+
+        private static void Transpose8x8(ref float src, int srcStride, ref float dst, int dstStride, bool accumulate)
+        {
+            Vector256<float> r0 = Vector256.LoadUnsafe(ref src), r1 = Vector256.LoadUnsafe(ref src, (nuint)srcStride);
+            Vector256<float> r2 = Vector256.LoadUnsafe(ref src, (nuint)(2 * srcStride)), r3 = Vector256.LoadUnsafe(ref src, (nuint)(3 * srcStride));
+            Vector256<float> r4 = Vector256.LoadUnsafe(ref src, (nuint)(4 * srcStride)), r5 = Vector256.LoadUnsafe(ref src, (nuint)(5 * srcStride));
+            Vector256<float> r6 = Vector256.LoadUnsafe(ref src, (nuint)(6 * srcStride)), r7 = Vector256.LoadUnsafe(ref src, (nuint)(7 * srcStride));
+            Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+            Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+            Vector256<float> s0 = Avx.Shuffle(t0, t2, 0x44), s1 = Avx.Shuffle(t0, t2, 0xEE), s2 = Avx.Shuffle(t1, t3, 0x44), s3 = Avx.Shuffle(t1, t3, 0xEE);
+            Vector256<float> s4 = Avx.Shuffle(t4, t6, 0x44), s5 = Avx.Shuffle(t4, t6, 0xEE), s6 = Avx.Shuffle(t5, t7, 0x44), s7 = Avx.Shuffle(t5, t7, 0xEE);
+            Put(Avx.Permute2x128(s0, s4, 0x20), ref dst, 0, accumulate);
+            Put(Avx.Permute2x128(s1, s5, 0x20), ref dst, dstStride, accumulate);
+            Put(Avx.Permute2x128(s2, s6, 0x20), ref dst, 2 * dstStride, accumulate);
+            Put(Avx.Permute2x128(s3, s7, 0x20), ref dst, 3 * dstStride, accumulate);
+            Put(Avx.Permute2x128(s0, s4, 0x31), ref dst, 4 * dstStride, accumulate);
+            Put(Avx.Permute2x128(s1, s5, 0x31), ref dst, 5 * dstStride, accumulate);
+            Put(Avx.Permute2x128(s2, s6, 0x31), ref dst, 6 * dstStride, accumulate);
+            Put(Avx.Permute2x128(s3, s7, 0x31), ref dst, 7 * dstStride, accumulate);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Put(Vector256<float> column, ref float dst, int offset, bool accumulate)
+        {
+            if (accumulate) column += Vector256.LoadUnsafe(ref dst, (nuint)offset);
+            column.StoreUnsafe(ref dst, (nuint)offset);
         }
     }
 

@@ -221,13 +221,17 @@ public class KroneckerMatrixTests
     [Fact]
     public void The_route_follows_the_costs()
     {
-        // Medium's 2600×650 as 52×25 ⊗ 50×26: rank 2 multiplies factored (0.92 of the dense product, weighted), rank 3 not.
+        // Medium's 2600×650 as 52×25 ⊗ 50×26: rank 2 multiplies factored, rank 3 not.
         var shape = new KroneckerShape(52, 25, 50, 26);
         var rankTwo = new KroneckerMatrix<float>("w", shape, rank: 2);
         Assert.False(rankTwo.UsesDenseRoute);
         Assert.True(new KroneckerMatrix<float>("w", shape, rank: 3).UsesDenseRoute);
         rankTwo.Route = KroneckerRoute.Dense;
         Assert.True(rankTwo.UsesDenseRoute);
+        // The 10,000 × 650 decoder as 200×13 ⊗ 50×50: its deeper products pay at rank 6 (6.7x fewer multiply-adds), not at 12.
+        var decoder = new KroneckerShape(200, 13, 50, 50);
+        Assert.False(new KroneckerMatrix<float>("w", decoder, rank: 6).UsesDenseRoute);
+        Assert.True(new KroneckerMatrix<float>("w", decoder, rank: 12).UsesDenseRoute);
     }
 
     [Theory]

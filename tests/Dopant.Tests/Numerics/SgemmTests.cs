@@ -131,6 +131,9 @@ public class SgemmTests(ITestOutputHelper output)
         var rng = new Random(11);
         Check(kind, pool, ta, tb, 20, 1000, 300, 1f, 0f, pad: 1, rng);   // split by columns
         Check(kind, pool, ta, tb, 700, 40, 150, 1f, 0.5f, pad: 0, rng);  // split by rows
+        Assert.True(SgemmDriver.SplitKParts(13, 9, SgemmDriver.SplitKMinDepth) > 1);
+        Check(kind, pool, ta, tb, 13, 9, SgemmDriver.SplitKMinDepth + 77, 0.5f, 0.5f, pad: 3, rng);  // split along k
+        Check(kind, pool, ta, tb, 13, 9, 3 * SgemmDriver.SplitKMinDepth + 5, 1f, 0f, pad: 0, rng, nanC: true);
     }
 
     public static TheoryData<string, int, int, int, bool, bool> DeterminismCases()
@@ -142,6 +145,8 @@ public class SgemmTests(ITestOutputHelper output)
             data.Add(kind, 20, 2600, 650, false, false);
             data.Add(kind, 300, 1100, 700, true, false);
             data.Add(kind, 1000, 40, 600, false, false);
+            data.Add(kind, 52, 50, 35_000, false, true);
+            data.Add(kind, 100, 26, 17_500, true, false);
         }
         return data;
     }

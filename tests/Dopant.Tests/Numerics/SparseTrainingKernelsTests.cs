@@ -11,6 +11,8 @@ public class SparseTrainingKernelsTests
     [InlineData(5, 41, 33, 0.3)]
     [InlineData(64, 16, 70, 0.02)]
     [InlineData(300, 130, 250, 0.03)]
+    [InlineData(90, 70, 128, 0.1)]
+    [InlineData(130, 41, 199, 0.08)]
     public void The_three_products_match_double_references_on_odd_sizes_and_batch_tails(int rows, int columns, int count, double density)
     {
         var random = new Random(rows * 31 + count);
@@ -62,6 +64,10 @@ public class SparseTrainingKernelsTests
     [InlineData(1, 1)]
     [InlineData(3, 70)]
     [InlineData(33, 65)]
+    [InlineData(8, 8)]
+    [InlineData(16, 24)]
+    [InlineData(301, 250)]
+    [InlineData(700, 123)]
     public void Transpose_writes_or_adds_the_transposed_matrix(int n, int m)
     {
         var random = new Random(n + m);
