@@ -70,8 +70,8 @@ public static class SparseTrainingKernels
             throw new ArgumentException($"Expected {inputRows}×{count} inputs and {outputRows}×{count} outputs, got {input} and {output}.");
     }
 
-    // The batch is cut into chunks of Chunk vectors' elements, each chunk's inputs a few hundred KB that stay in the
-    // core's L2 while every entry of the range reads its slice; a chunk's output vector lives in registers.
+    // The batch is cut into chunks of 64: a chunk of every input row is a few hundred KB, which stays in the core's L2
+    // while the range's entries read it, and a row's output chunk stays in eight vector registers (AVX2 has 16).
     private const int Chunk = 64;
 
     private static bool Chunked => Vector256.IsHardwareAccelerated;
