@@ -612,7 +612,7 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
             foreach (int at in pattern.Positions) dense[at] += values[at];
             return;
         }
-        TensorPrimitives.FusedMultiplyAdd(Weight.Value, _mask, dense[..Weight.Length], dense[..Weight.Length]);
+        MaskedAdd(Weight.Value, _mask, dense[..Weight.Length]);
     }
 
     /// <summary>Adds ∂L/∂W∘M (<paramref name="gradient"/>, Rows × Columns) to the gradient: what a product with W∘M passes to W.</summary>
@@ -624,7 +624,33 @@ public sealed class PrunedMatrix<T> : IWeightMatrix<T> where T : unmanaged, IFlo
             foreach (int at in pattern.Positions) sink[at] += gradient[at];
             return;
         }
-        TensorPrimitives.FusedMultiplyAdd(gradient[..Weight.Length], _mask, Weight.Gradient, Weight.Gradient);
+        MaskedAdd(gradient[..Weight.Length], _mask, Weight.Gradient);
+    }
+
+    // target += values∘mask, in chunks split over the pool: memory-bound, and 26 MB a pass for a 10,000 × 650 matrix.
+    private static void MaskedAdd(ReadOnlySpan<T> values, ReadOnlySpan<T> mask, Span<T> target)
+    {
+        var body = new MaskedAddBody(values, mask, target);
+        int chunks = (target.Length + MaskedAddBody.Chunk - 1) / MaskedAddBody.Chunk;
+        if (chunks < 4) body.Invoke(0, chunks);
+        else WorkerPool.Shared.For(chunks, body);
+    }
+
+    private readonly ref struct MaskedAddBody(ReadOnlySpan<T> values, ReadOnlySpan<T> mask, Span<T> target) : IRangeBody
+    {
+        public const int Chunk = 1 << 15;
+        private readonly ReadOnlySpan<T> _values = values, _mask = mask;
+        private readonly Span<T> _target = target;
+
+        public void Invoke(int start, int end)
+        {
+            for (int c = start; c < end; c++)
+            {
+                int at = c * Chunk, length = Math.Min(Chunk, _target.Length - at);
+                Span<T> target = _target.Slice(at, length);
+                TensorPrimitives.FusedMultiplyAdd(_values.Slice(at, length), _mask.Slice(at, length), target, target);
+            }
+        }
     }
 
     // The kept entries when the passes should run on them alone: fp32, and at most SparseTrainingDensity of the entries kept.

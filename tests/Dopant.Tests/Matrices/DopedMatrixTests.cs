@@ -85,6 +85,36 @@ public class DopedMatrixTests
         Assert.Equal(expectedGradient, s.Weight.Gradient);
     }
 
+    // A large S still too dense to train sparse: the masked adds run in chunks over two threads, the same sums.
+    [Fact]
+    public void A_large_dense_S_adds_to_a_formed_w_and_takes_its_gradient_in_parallel_chunks()
+    {
+        const int Rows = 401, Columns = 353;
+        var random = new Random(21);
+        var s = new PrunedMatrix<float>("s", Rows, Columns);
+        float[] mask = [.. Enumerable.Range(0, Rows * Columns).Select(_ => random.NextDouble() < 0.5 ? 1f : 0f)];
+        s.RestoreMask(mask);
+        for (int k = 0; k < mask.Length; k++) s.Weight.Value[k] = mask[k] * ((float)random.NextDouble() - 0.5f);
+        Assert.False(s.TrainsSparse);
+        float[] formed = [.. Enumerable.Range(0, Rows * Columns).Select(_ => (float)random.NextDouble() - 0.5f)];
+        float[] gradient = [.. Enumerable.Range(0, Rows * Columns).Select(_ => (float)random.NextDouble() - 0.5f)];
+        float[] expectedFormed = [.. formed.Select((f, k) => MathF.FusedMultiplyAdd(s.Weight.Value[k], mask[k], f))];
+        float[] expectedGradient = [.. s.Weight.Gradient.Select((g, k) => MathF.FusedMultiplyAdd(gradient[k], mask[k], g))];
+        int threads = WorkerPool.SharedThreadCount;
+        WorkerPool.SharedThreadCount = 2;
+        try
+        {
+            s.AddMaskedTo(formed);
+            s.AccumulateDenseGradient(gradient);
+        }
+        finally
+        {
+            WorkerPool.SharedThreadCount = threads;
+        }
+        Assert.Equal(expectedFormed, formed);
+        Assert.Equal(expectedGradient, s.Weight.Gradient);
+    }
+
     [Theory]
     [MemberData(nameof(Cases))]
     public void Passes_equal_the_dense_sum_of_both_parts(string structure, double sparsity, int count, bool accumulate)
