@@ -14,7 +14,7 @@ Applications (data from `dopant data NAME`):
   tag-uni   brown-pos, the same tagger unidirectional (streamed token by token, so timed end to end)
   classify  brown-genre, the classifier preset (2x128 LSTM) with mean pooling (final states reach 17-21% on valid, the
             mean 23-25%); accuracy and macro-F1
-  charlm    brown-chars, the charlm preset (2x512 LSTM); bits per character
+  charlm    brown-chars, the charlm preset (2x256 LSTM); bits per character
   lm        brown-ptb, the medium preset (2x650 LSTM); perplexity. Its dense model, control and doped KP runs are issue 7's
             (docs/results/structured-doping-medium.jsonl, RESULTS.md), with the same schedule: 12 epochs, dropout 0.5
             (run it with --factors 25)

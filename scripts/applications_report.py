@@ -18,7 +18,7 @@ from doping_report import svg_chart, write  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TITLES = {"tag": "Tagging (brown-pos, 2x128 bidirectional LSTM)", "tag-uni": "Tagging, unidirectional (brown-pos, 2x128 LSTM)",
-          "classify": "Genre classification (brown-genre, 2x128 LSTM)", "charlm": "Character LM (brown-chars, 2x512 LSTM)",
+          "classify": "Genre classification (brown-genre, 2x128 LSTM)", "charlm": "Character LM (brown-chars, 2x256 LSTM)",
           "lm": "Word LM (brown-ptb, medium 2x650 LSTM)"}
 COLORS = {"dkp": "#d62728", "kp": "#ff9896", "dlmf": "#1f77b4", "lmf": "#aec7e8", "dhmd": "#2ca02c", "hmd": "#98df8a", "prune": "#7f7f7f"}
 ORDER = ["dense", "dkp", "kp", "dlmf", "lmf", "dhmd", "hmd", "prune"]

@@ -9,7 +9,7 @@ nothing else on the machine) and adds the figures to its result line.
   python3 scripts/doping_experiment.py [--suite doping|structured] [--preset small] [--epochs 6] [--factors 25 10]
                                        [--jobs 2] [--only dkp25 ...] [--dense-from runs/quality/dopant-small.json]
                                        [--doping-share 0.9] [--cmr 0] [--blocks 16x1 16x1/28 ...] [--dense-epochs 3]
-                                       [--dropout 0.5 --dense-control] [--distill 0.5 [--teacher dense-p50]] [--matrices REGEX] [--tied]
+                                       [--dropout 0.5 --dense-control] [--distill 0.5 [--teacher dense-p50]] [--matrices REGEX] [--matrix-factor P=F] [--matrix-method P=M[:SHARE]] [--scaled-low-rank] [--tied]
                                        [--measure|--score-only [--precisions int8 fp16]] [--retrain --only NAME]
                                        [--storage URL [--study NAME] [--collect]] [--dry-run]
 
@@ -230,6 +230,11 @@ def main():
     ap.add_argument("--matrix-factor", nargs="+", default=[], metavar="PATTERN=FACTOR",
                     help="structured suite: factors for the matrices a pattern selects (compress --matrix-factor), e.g. "
                          "'encoder\\.weight|decoder\\.weight=4' (named -mf-encoder-decoder-4)")
+    ap.add_argument("--matrix-method", nargs="+", default=[], metavar="PATTERN=METHOD[:SHARE]",
+                    help="structured suite: methods for the matrices a pattern selects (compress --matrix-method), e.g. "
+                         "'encoder\\.weight=dlmf:0.5' (named -mm-encoder-dlmf-0.5)")
+    ap.add_argument("--scaled-low-rank", action="store_true",
+                    help="structured suite: scaled gradients for low-rank factors (compress --scaled-low-rank; named -slr)")
     ap.add_argument("--tied", action="store_true", help="structured suite: tie the decoder to the embedding (named -tied; the shared "
                                                          "matrix starts from the dense model's decoder)")
     ap.add_argument("--dropout", type=float, default=0, help="dropout on non-recurrent connections while fine-tuning")
@@ -343,6 +348,17 @@ def main():
         label = "mf-" + "-".join(re.sub(r"[^a-z0-9.]+", "-", f.lower().replace("\\.weight", "").replace(".weight", "")).strip("-") for f in args.matrix_factor)
         runs = [(f"{name}-{label}", method, factor, extra + [a for f in args.matrix_factor for a in ("--matrix-factor", f)])
                 if method != "dense" else (name, method, factor, extra) for name, method, factor, extra in runs]
+    if args.matrix_method:
+        if args.suite != "structured":
+            sys.exit("--matrix-method belongs to the structured suite")
+        label = "mm-" + "-".join(re.sub(r"[^a-z0-9.]+", "-", f.lower().replace("\\.weight", "").replace(".weight", "")).strip("-") for f in args.matrix_method)
+        runs = [(f"{name}-{label}", method, factor, extra + [a for f in args.matrix_method for a in ("--matrix-method", f)])
+                if method != "dense" else (name, method, factor, extra) for name, method, factor, extra in runs]
+    if args.scaled_low_rank:
+        if args.suite != "structured":
+            sys.exit("--scaled-low-rank belongs to the structured suite")
+        runs = [(f"{name}-slr", method, factor, extra + ["--scaled-low-rank"]) if method != "dense" else (name, method, factor, extra)
+                for name, method, factor, extra in runs]
     if args.tied:
         if args.suite != "structured":
             sys.exit("--tied belongs to the structured suite")

@@ -30,9 +30,9 @@ PRESETS = {
     "large": dict(layers=2, hidden=1500, emsize=None, bptt=35, epochs=55, lr=1.0, decay=1 / 1.15,
                   decay_after=14, init=0.04, dropout=0.65, clip=10.0, batch_size=20, tied=False,
                   optimizer="sgd"),
-    # Dopant's character LM (TrainingOptions.FromPreset("charlm")): 2 x 512 LSTM, 64-wide
+    # Dopant's character LM (TrainingOptions.FromPreset("charlm")): 2 x 256 LSTM, 64-wide
     # character embeddings, Adam at 2e-3 halved every epoch after the 2nd.
-    "charlm": dict(layers=2, hidden=512, emsize=64, bptt=50, epochs=4, lr=2e-3, decay=0.5,
+    "charlm": dict(layers=2, hidden=256, emsize=64, bptt=50, epochs=4, lr=2e-3, decay=0.5,
                    decay_after=2, init=0.1, dropout=0.1, clip=5.0, batch_size=32, tied=False,
                    optimizer="adam"),
 }

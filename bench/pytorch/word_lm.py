@@ -1,6 +1,6 @@
 #!/usr/bin/env -S /usr/bin/python3
 """Zaremba et al. (2014) LSTM word LM in PyTorch, with Dopant's exact semantics; also Dopant's
-character-LM preset (charlm: 2 x 512, 64-wide embeddings, Adam).
+character-LM preset (charlm: 2 x 256, 64-wide embeddings, Adam).
 
   /usr/bin/python3 bench/pytorch/word_lm.py --data ~/.cache/dopant/brown-ptb --preset small \
       [--checkpoint run.pt [--resume]] [--bench-batches N]

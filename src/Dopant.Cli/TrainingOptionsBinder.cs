@@ -7,7 +7,7 @@ namespace Dopant.Cli;
 /// <summary>The command-line options that override a training preset, field by field.</summary>
 internal sealed class TrainingOptionsBinder
 {
-    private readonly Option<string> _preset = new("--preset") { Description = "Zaremba et al.'s configuration: small, medium or large; or charlm, a 2x512 character language model (the default of --task charlm).", DefaultValueFactory = _ => "small" };
+    private readonly Option<string> _preset = new("--preset") { Description = "Zaremba et al.'s configuration: small, medium or large; or charlm, a 2x256 character language model (the default of --task charlm).", DefaultValueFactory = _ => "small" };
     private readonly Option<int?> _epochs = new("--epochs") { Description = "Training epochs." };
     private readonly Option<int?> _layers = new("--layers") { Description = "Recurrent layers." };
     private readonly Option<LayerSizes?> _hidden = new("--hidden")

@@ -32,11 +32,12 @@ internal static class BenchCommand
         var share = new Option<double>("--doping-share") { Description = "With doped methods: the share of the budget that S keeps.", DefaultValueFactory = _ => LstmCompression.DefaultDopingShare };
         var block = BlockOption.Create("With prune and doped --method: prune in blocks of RxC (e.g. 16x1), or tiles (e.g. 1x1@16x64).");
         var matrices = new Option<string?>("--matrices") { Description = "With --method: a regular expression over the weight matrices' names to compress, e.g. '.*' for the whole model (default: the recurrent ones)." };
-        var matrixFactors = MatrixFactorOption.Create();
+        var matrixFactors = MatrixRuleOption.Factors();
+        var matrixMethods = MatrixRuleOption.Methods();
         var tied = new Option<bool>("--tied") { Description = "With --method: the compressed models' decoder tied to the embedding (one matrix, compressed once); dense stays untied." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object per preset and form." };
         var threads = ThreadsOption.Create();
-        foreach (Option o in new Option[] { presets, data, windows, repeats, methods, factor, share, block, matrices, matrixFactors, tied, json, threads }) train.Options.Add(o);
+        foreach (Option o in new Option[] { presets, data, windows, repeats, methods, factor, share, block, matrices, matrixFactors, matrixMethods, tied, json, threads }) train.Options.Add(o);
         train.SetAction(parse =>
         {
             ThreadsOption.Apply(parse, threads);
@@ -45,11 +46,12 @@ internal static class BenchCommand
             string folder = DataCommand.ResolveDataFolder(parse.GetValue(data));
             PtbCorpus corpus = PtbCorpus.Load(folder);
             LstmCompression[] compressions = [.. (parse.GetValue(methods) ?? []).Distinct().Select(m => new LstmCompression(CompressionMethods.Parse(m), parse.GetValue(factor), parse.GetValue(share))
-                { Matrices = parse.GetValue(matrices), MatrixFactors = MatrixFactorOption.Get(parse, matrixFactors) }
-                is var c && (c.IsDoped || c.Method == CompressionMethod.Prune) ? c with { Block = parse.GetValue(block) } : c)];
+                { Matrices = parse.GetValue(matrices), MatrixFactors = MatrixRuleOption.Get(parse, matrixFactors), MatrixMethods = MatrixRuleOption.Get(parse, matrixMethods) }
+                is var c && c.TakesBlocks ? c with { Block = parse.GetValue(block) } : c)];
             foreach (LstmCompression c in compressions) c.Validate();
-            if (compressions.Length == 0 && (parse.GetValue(tied) || parse.GetValue(matrices) is not null || MatrixFactorOption.Get(parse, matrixFactors) is not null))
-                throw new ArgumentException("--matrices, --matrix-factor and --tied shape the compressed forms; give --method too.");
+            if (compressions.Length == 0 && (parse.GetValue(tied) || parse.GetValue(matrices) is not null || MatrixRuleOption.Get(parse, matrixFactors) is not null
+                || MatrixRuleOption.Get(parse, matrixMethods) is not null))
+                throw new ArgumentException("--matrices, --matrix-factor, --matrix-method and --tied shape the compressed forms; give --method too.");
             double peak = FmaPeak.GigaflopsPerSecond(WorkerPool.SharedThreadCount);
             foreach (string preset in parse.GetValue(presets)!)
             {
@@ -102,7 +104,8 @@ internal static class BenchCommand
     // "dkp 25x blocks 1x1@16x64 matrices .* encoder\.weight=20": the method and every setting that changes the form.
     private static string Describe(LstmCompression c) =>
         $"{c.Method.Name()} {c.Factor:0.##}x" + (c.Block is null ? "" : $" blocks {c.Block}") + (c.Concatenated ? " [W_ih|W_hh]" : "") +
-        (c.Matrices is null ? "" : $" matrices {c.Matrices}") + string.Concat((c.MatrixFactors ?? []).Select(f => $" {f}"));
+        (c.Matrices is null ? "" : $" matrices {c.Matrices}") + string.Concat((c.MatrixFactors ?? []).Select(f => $" {f}")) +
+        string.Concat((c.MatrixMethods ?? []).Select(m => $" {m}"));
 
     private static Command CreateInfer()
     {
@@ -117,7 +120,8 @@ internal static class BenchCommand
         var block = BlockOption.Create("With prune and doped --method: prune in blocks of RxC (e.g. 16x1).");
         var concatenate = new Option<bool>("--concatenate") { Description = "With --method: compress each layer's [W_ih | W_hh] as one matrix." };
         var matrices = new Option<string?>("--matrices") { Description = "With --method: a regular expression over the weight matrices' names to compress, e.g. '.*' for the whole model (default: the recurrent ones)." };
-        var matrixFactors = MatrixFactorOption.Create();
+        var matrixFactors = MatrixRuleOption.Factors();
+        var matrixMethods = MatrixRuleOption.Methods();
         var tied = new Option<bool>("--tied") { Description = "With --preset: the compressed models' decoder tied to the embedding (one matrix, compressed once); the dense ones stay untied." };
         var against = new Option<string?>("--against") { Description = "A second model (e.g. the dense one) timed alternately in the same run." };
         var onnx = new Option<bool>("--onnx") { Description = "Also time ONNX Runtime running the reference model (the preset's dense model, or --against, else --model) exported by 'dopant export --format onnx' in fp32, with and without its head, in the same run." };
@@ -131,7 +135,7 @@ internal static class BenchCommand
         var precision = PrecisionOption.Create("How the runtime stores the dense matrices of --model (or of the --preset's compressed models, and of a second dense one when no --method is given); the reference stays fp32");
         var scoreTokens = new Option<int>("--score-tokens") { Description = "Tokens of validation text for batched scoring (tokens/s, fp32 only); 0 skips it.", DefaultValueFactory = _ => 20000 };
         var batchSize = new Option<int>("--batch-size") { Description = "Streams of batched scoring.", DefaultValueFactory = _ => 10 };
-        foreach (Option o in new Option[] { model, preset, methods, factor, share, block, concatenate, matrices, matrixFactors, tied, against, onnx, againstOnnx, againstOnnxRecurrent, precision, data, tokens, repeats, scoreTokens, batchSize, json, threads }) infer.Options.Add(o);
+        foreach (Option o in new Option[] { model, preset, methods, factor, share, block, concatenate, matrices, matrixFactors, matrixMethods, tied, against, onnx, againstOnnx, againstOnnxRecurrent, precision, data, tokens, repeats, scoreTokens, batchSize, json, threads }) infer.Options.Add(o);
         infer.SetAction(parse =>
         {
             ThreadsOption.Apply(parse, threads);
@@ -153,8 +157,8 @@ internal static class BenchCommand
                 string[] chosen = parse.GetValue(methods) is { Length: > 0 } given ? given : weights == WeightPrecision.Float32 ? [] : ["dense"];
                 LstmCompression?[] compressions = [.. chosen.Distinct()
                     .Where(m => m != "dense" || weights != WeightPrecision.Float32)
-                    .Select(m => m == "dense" ? null : new LstmCompression(CompressionMethods.Parse(m), parse.GetValue(factor), parse.GetValue(share)) { Concatenated = parse.GetValue(concatenate), Matrices = parse.GetValue(matrices), MatrixFactors = MatrixFactorOption.Get(parse, matrixFactors) } is var c
-                        && (c.IsDoped || m == "prune") ? c with { Block = parse.GetValue(block) } : c)];
+                    .Select(m => m == "dense" ? null : new LstmCompression(CompressionMethods.Parse(m), parse.GetValue(factor), parse.GetValue(share)) { Concatenated = parse.GetValue(concatenate), Matrices = parse.GetValue(matrices), MatrixFactors = MatrixRuleOption.Get(parse, matrixFactors), MatrixMethods = MatrixRuleOption.Get(parse, matrixMethods) } is var c
+                        && c.TakesBlocks ? c with { Block = parse.GetValue(block) } : c)];
                 foreach (LstmCompression? c in compressions) c?.Validate();
                 PtbCorpus corpus = PtbCorpus.Load(folder);
                 text = corpus.Valid.ToArray();

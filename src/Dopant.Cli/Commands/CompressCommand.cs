@@ -32,7 +32,13 @@ internal static class CompressCommand
         {
             Description = "Regular expression over the state-dict names of the weight matrices to compress, matching the whole name, e.g. 'rnn\\..*|decoder\\.weight' (default: the recurrent matrices rnn.*; encoder.weight and decoder.weight may be selected).",
         };
-        var matrixFactors = MatrixFactorOption.Create();
+        var matrixFactors = MatrixRuleOption.Factors();
+        var matrixMethods = MatrixRuleOption.Methods();
+        var scaledLowRank = new Option<bool>("--scaled-low-rank")
+        {
+            Description = "Scaled gradient descent for low-rank factors (lmf, hmd, dlmf, dhmd): each factor's gradient times the inverse Gram matrix of the other, " +
+                "so that a step moves W as a dense step would in the factors' subspaces, whatever their scale (language models; default off).",
+        };
         var cmrFinal = new Option<double?>("--cmr-final") { Description = "Anneal the co-matrix dropout probability linearly to this value over the pruning period (default: constant)." };
         var structureDropout = new Option<double?>("--structure-dropout") { Description = "Co-matrix dropout probability on the structured part's output (default 0)." };
         var distill = new Option<double?>("--distill") { Description = "Knowledge distillation: the share (0-1] of a teacher's next-word (or label) probabilities in the targets (default 0: none)." };
@@ -52,7 +58,7 @@ internal static class CompressCommand
         var binder = new TrainingOptionsBinder();
         binder.AddTo(command);
         // The options that choose a compression; a resumed run takes them from its checkpoint.
-        Option[] compressionOptions = [method, factor, kronFactors, from, share, block, concatenate, matrices, matrixFactors, cmr, cmrFinal, structureDropout, distill, teacher, pruneStart, pruneEnd, pruneEvents];
+        Option[] compressionOptions = [method, factor, kronFactors, from, share, block, concatenate, matrices, matrixFactors, matrixMethods, scaledLowRank, cmr, cmrFinal, structureDropout, distill, teacher, pruneStart, pruneEnd, pruneEvents];
         foreach (Option o in (Option[])[.. compressionOptions, data, output, run, resume, force, json, threads])
             command.Options.Add(o);
 
@@ -65,8 +71,8 @@ internal static class CompressCommand
                 string path = outPath ?? throw new ArgumentException("--scheme needs --out, the compressed model file (--run is for --method runs).");
                 if (parse.GetValue(run) is not null) throw new ArgumentException("--run is for --method runs; a --scheme run keeps its state beside --out.");
                 if (parse.GetValue(method) is not null) throw new ArgumentException("--scheme and --method are alternatives; give one.");
-                if (MatrixFactorOption.Get(parse, matrixFactors) is not null)
-                    throw new ArgumentException("--matrix-factor belongs to --method runs; a scheme gives each rule its own factor.");
+                if (MatrixRuleOption.Get(parse, matrixFactors) is not null || MatrixRuleOption.Get(parse, matrixMethods) is not null)
+                    throw new ArgumentException("--matrix-factor and --matrix-method belong to --method runs; a scheme gives each rule its own operator.");
                 string denseModel = parse.GetValue(from) ?? throw new ArgumentException("--scheme needs --model, the trained dense model to compress (also when resuming).");
                 if (parse.GetValue(resume) && (parse.GetValue(scheme.Scheme) is not null || binder.AnyOverride(parse)))
                     throw new ArgumentException("--resume continues with the scheme and options stored by the run; drop --scheme and the other options.");
@@ -99,10 +105,12 @@ internal static class CompressCommand
                     LabelerCommands.Train(null, labeled, resumed, resume: true, force: false, parse.GetValue(json), resumedRecorder, cancellationToken);
                     return Task.FromResult(0);
                 }
+                if (parse.GetValue(scaledLowRank))
+                    throw new ArgumentException("--scaled-low-rank applies to language models, not to a tagger or classifier.");
                 var labelerCompression = new LstmCompression(
                     CompressionMethods.Parse(parse.GetValue(method) ?? throw new ArgumentException("--method is required (kp, dkp, lmf, dlmf, hmd, dhmd or prune).")),
                     parse.GetValue(factor) ?? throw new ArgumentException("--factor is required (the target compression factor, e.g. 25)."),
-                    parse.GetValue(share) ?? LstmCompression.DefaultDopingShare, parse.GetValue(kronFactors) ?? 2) { Block = parse.GetValue(block), Matrices = parse.GetValue(matrices), MatrixFactors = MatrixFactorOption.Get(parse, matrixFactors) };
+                    parse.GetValue(share) ?? LstmCompression.DefaultDopingShare, parse.GetValue(kronFactors) ?? 2) { Block = parse.GetValue(block), Matrices = parse.GetValue(matrices), MatrixFactors = MatrixRuleOption.Get(parse, matrixFactors), MatrixMethods = MatrixRuleOption.Get(parse, matrixMethods) };
                 LabelerOptions stored = LabelerCheckpoint.Load(parse.GetValue(from)!).Options ?? LabelerOptions.FromPreset("tagger");
                 LabelerOptions labelerOptions = binder.BindLabeler(parse, stored) with
                 {
@@ -138,10 +146,11 @@ internal static class CompressCommand
                 string chosen = parse.GetValue(method) ?? throw new ArgumentException("--method is required (kp, dkp, lmf, dlmf, hmd, dhmd or prune).");
                 double targetFactor = parse.GetValue(factor) ?? throw new ArgumentException("--factor is required (the target compression factor, e.g. 25).");
                 var compression = new LstmCompression(CompressionMethods.Parse(chosen), targetFactor,
-                    parse.GetValue(share) ?? LstmCompression.DefaultDopingShare, parse.GetValue(kronFactors) ?? 2) { Concatenated = parse.GetValue(concatenate), Block = parse.GetValue(block), Matrices = parse.GetValue(matrices), MatrixFactors = MatrixFactorOption.Get(parse, matrixFactors) };
+                    parse.GetValue(share) ?? LstmCompression.DefaultDopingShare, parse.GetValue(kronFactors) ?? 2) { Concatenated = parse.GetValue(concatenate), Block = parse.GetValue(block), Matrices = parse.GetValue(matrices), MatrixFactors = MatrixRuleOption.Get(parse, matrixFactors), MatrixMethods = MatrixRuleOption.Get(parse, matrixMethods) };
                 compression.Validate();
                 TrainingOptions options = binder.Bind(parse) with
                 {
+                    ScaledLowRank = parse.GetValue(scaledLowRank),
                     CoMatrixDropout = parse.GetValue(cmr) ?? 0,
                     CoMatrixDropoutFinal = parse.GetValue(cmrFinal),
                     StructureDropout = parse.GetValue(structureDropout) ?? 0,
@@ -177,7 +186,7 @@ internal static class CompressCommand
     {
         (LanguageModelTrainer trainer, CompressionReport start) = MethodCompressionRun.Start(compression, options, denseModel, folder);
         Console.Error.WriteLine(compression.Describe() +
-            (compression.FinalSparsity > 0 ? $", pruned parts annealed to {compression.FinalSparsity:P2} sparsity" : "") +
+            (compression.AnnealedSparsity > 0 ? $", pruned parts annealed to {compression.AnnealedSparsity:P2} sparsity" : "") +
             $"; at the start ({(compression.IsDoped ? "S still dense" : "before pruning")}): {TrainCommand.Describe(start)}");
         return trainer;
     }

@@ -73,8 +73,8 @@ public static class MethodCompression
                     $"({rows} × {columns} = {rows * columns:N0} weights); the factor can be at most {rows * columns:N0}.");
     }
 
-    // A factor for matrices that are not compressed is a mistake in the command (a misspelt name, or a matrix left out
-    // of --matrices): said, rather than silently compressing everything at --factor.
+    // A factor or method for matrices that are not compressed is a mistake in the command (a misspelt name, or a matrix left out
+    // of --matrices): said, rather than silently compressing everything at --factor by --method.
     private static void CheckMatrixFactorsSelect(LstmCompression compression, IEnumerable<string> compressed)
     {
         List<string> names = [.. compressed];
@@ -82,6 +82,10 @@ public static class MethodCompression
             if (!names.Any(matrixFactor.Selects))
                 throw new ArgumentException(
                     $"--matrix-factor {DiagnosticText.Quote(matrixFactor.ToString())} selects none of the compressed matrices ({string.Join(", ", names)}); widen --matrices to compress it.");
+        foreach (MatrixMethod matrixMethod in compression.MatrixMethods ?? [])
+            if (!names.Any(matrixMethod.Selects))
+                throw new ArgumentException(
+                    $"--matrix-method {DiagnosticText.Quote(matrixMethod.ToString())} selects none of the compressed matrices ({string.Join(", ", names)}); widen --matrices to compress it.");
     }
 
     /// <summary>

@@ -47,7 +47,7 @@ public static class MethodCompressionRun
             model = LanguageModelTrainer.CreateModel(options, corpus.Vocabulary.Count);
         }
         compression.CheckFactorFits(model);
-        options = options with { FinalSparsity = compression.FinalSparsity, Compression = compression };
+        options = options with { FinalSparsity = compression.AnnealedSparsity, Compression = compression };
         options.Validate();
         // The forms replace the matrices before the trainer binds the parameters and the pruning schedule.
         CompressionReport target = compression.Apply(model);
@@ -71,7 +71,7 @@ public static class MethodCompressionRun
         LabelerCheckpoint start = LabelerCheckpoint.Load(model);
         if (start.Model.IsCompressed()) throw new ArgumentException($"'{model}' is already compressed; --model starts from a dense tagger or classifier.");
         compression.CheckFactorFits(start.Model);
-        options = options.WithArchitectureOf(start.Model.Config) with { FinalSparsity = compression.FinalSparsity, Compression = compression };
+        options = options.WithArchitectureOf(start.Model.Config) with { FinalSparsity = compression.AnnealedSparsity, Compression = compression };
         options.Validate();
         start.Model.Training = false;
         start.Model.SetDropout(options.Dropout);

@@ -47,6 +47,13 @@ public sealed record LstmCompression(CompressionMethod Method, double Factor, do
     /// </summary>
     public IReadOnlyList<MatrixFactor>? MatrixFactors { get; init; }
 
+    /// <summary>
+    /// Methods (and doping shares) for the matrices whose names they select, in place of <see cref="Method"/> (the first
+    /// that selects a name wins): e.g. doped low rank for the embedding and the decoder while the LSTM layers take doped
+    /// Kronecker products. Null or empty: <see cref="Method"/> for every compressed matrix.
+    /// </summary>
+    public IReadOnlyList<MatrixMethod>? MatrixMethods { get; init; }
+
     /// <summary><see cref="Block"/>, or <see cref="BlockShape.Element"/> when null.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public BlockShape BlockShape => Block ?? BlockShape.Element;
@@ -59,7 +66,7 @@ public sealed record LstmCompression(CompressionMethod Method, double Factor, do
     {
         if (!Enum.IsDefined(Method)) throw new ArgumentException($"Unknown compression method {(int)Method}; expected one of: {string.Join(", ", CompressionMethods.All)}.");
         if (!(Factor > 1) || !double.IsFinite(Factor)) throw new ArgumentException($"--factor must be greater than 1 (got {Factor}).");
-        if (IsDoped && !(DopingShare > 0 && DopingShare < 1)) throw new ArgumentException($"--doping-share must be in (0, 1) (got {DopingShare}).");
+        if ((IsDoped || (MatrixMethods ?? []).Any(m => m?.Method.IsDoped() == true && m.DopingShare is null)) && !(DopingShare > 0 && DopingShare < 1)) throw new ArgumentException($"--doping-share must be in (0, 1) (got {DopingShare}).");
         if (IsDoped && !double.IsFinite(Factor / (1 - DopingShare)))
             throw new ArgumentException($"--factor {Factor} is too large: with --doping-share {DopingShare} the structure's factor is infinite.");
         if (Matrices is not null)
@@ -68,25 +75,78 @@ public sealed record LstmCompression(CompressionMethod Method, double Factor, do
             _ = NamePattern.Parse(Matrices);
         }
         if (KroneckerFactors is < 2 or > 4) throw new ArgumentException($"--kron-factors must be 2, 3 or 4 (got {KroneckerFactors}).");
-        if (KroneckerFactors != 2 && Method is not (CompressionMethod.Kp or CompressionMethod.Dkp))
-            throw new ArgumentException($"--kron-factors applies only to kp and dkp, not to {Method.Name()}.");
         foreach (MatrixFactor matrixFactor in MatrixFactors ?? [])
         {
             ArgumentNullException.ThrowIfNull(matrixFactor);
             matrixFactor.Validate();
         }
+        foreach (MatrixMethod matrixMethod in MatrixMethods ?? [])
+        {
+            ArgumentNullException.ThrowIfNull(matrixMethod);
+            matrixMethod.Validate();
+        }
+        List<LstmCompression> variants = [.. Variants()];
+        foreach (LstmCompression variant in variants.Where(v => v.IsDoped))
+            if (!double.IsFinite(variant.Factor / (1 - variant.DopingShare)))
+                throw new ArgumentException($"--factor {variant.Factor} is too large for {variant.Method.Name()}: with its doping share {variant.DopingShare} the structure's factor is infinite.");
+        string methods = string.Join(", ", variants.Select(v => v.Method.Name()).Distinct());
+        if (KroneckerFactors != 2 && !variants.Any(v => v.Method is CompressionMethod.Kp or CompressionMethod.Dkp))
+            throw new ArgumentException($"--kron-factors applies only to kp and dkp, not to {methods}.");
         if (Block is not null)
         {
-            if (!IsDoped && Method != CompressionMethod.Prune) throw new ArgumentException($"--block applies only to prune and the doped methods, not to {Method.Name()}.");
-            foreach (double factor in (IEnumerable<double>)[Factor, .. (MatrixFactors ?? []).Select(m => m.Factor)])
+            if (!TakesBlocks) throw new ArgumentException($"--block applies only to prune and the doped methods, not to {methods}.");
+            foreach (LstmCompression variant in variants.Where(TakesBlock))
             {
-                double sparsity = SparsityAt(factor);
+                double sparsity = variant.FinalSparsity;
                 if (BlockShape.Group > 0 && BlockShape.KeptPerGroup(sparsity) < 1)
-                    throw new ArgumentException($"--block {Block}: at the final sparsity {sparsity:P2} (factor {factor:G}) a group of {BlockShape.Group} blocks keeps none; " +
+                    throw new ArgumentException($"--block {Block}: at the final sparsity {sparsity:P2} (factor {variant.Factor:G}) a group of {BlockShape.Group} blocks keeps none; " +
                         $"take groups of at least {(int)Math.Floor(0.5 / (1 - sparsity)) + 1} blocks.");
             }
         }
     }
+
+    private static bool TakesBlock(LstmCompression c) => c.IsDoped || c.Method == CompressionMethod.Prune;
+
+    /// <summary>Whether <see cref="Block"/> applies: the method, or a method of <see cref="MatrixMethods"/>, prunes (prune and the doped methods).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool TakesBlocks => TakesBlock(this) || (MatrixMethods ?? []).Any(m => m is not null && (m.Method.IsDoped() || m.Method == CompressionMethod.Prune));
+
+    // Every single-matrix compression this one can give a matrix: each method (its own and those of MatrixMethods) at
+    // each factor (its own and those of MatrixFactors).
+    private IEnumerable<LstmCompression> Variants()
+    {
+        IEnumerable<(CompressionMethod Method, double Share)> methods =
+            [(Method, DopingShare), .. (MatrixMethods ?? []).Select(m => (m.Method, m.DopingShare ?? DopingShare))];
+        IEnumerable<double> factors = [Factor, .. (MatrixFactors ?? []).Select(m => m.Factor)];
+        return methods.SelectMany(m => factors.Select(f => Single(m.Method, f, m.Share)));
+    }
+
+    private LstmCompression Single(CompressionMethod method, double factor, double share) => this with
+    {
+        Method = method, Factor = factor, DopingShare = share, MatrixFactors = null, MatrixMethods = null,
+        KroneckerFactors = method is CompressionMethod.Kp or CompressionMethod.Dkp ? KroneckerFactors : 2,
+        Block = method.IsDoped() || method == CompressionMethod.Prune ? Block : null,
+    };
+
+    /// <summary>
+    /// The compression of the one matrix named <paramref name="name"/>: its method and doping share
+    /// (<see cref="MatrixMethods"/>) at its factor (<see cref="FactorFor"/>), without per-matrix rules.
+    /// </summary>
+    public LstmCompression For(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (MatrixFactors is not { Count: > 0 } && MatrixMethods is not { Count: > 0 }) return this;
+        MatrixMethod? own = MatrixMethods?.FirstOrDefault(m => m.Selects(name));
+        return Single(own?.Method ?? Method, FactorFor(name), own?.DopingShare ?? DopingShare);
+    }
+
+    /// <summary>
+    /// The sparsity that turns the anneal on: <see cref="FinalSparsity"/>, or, when <see cref="Method"/> prunes
+    /// nothing but a method of <see cref="MatrixMethods"/> does, the largest final sparsity among those (each matrix
+    /// still reaches its own, <see cref="FinalSparsityFor"/>).
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public double AnnealedSparsity => FinalSparsity > 0 ? FinalSparsity : Variants().Max(v => v.FinalSparsity);
 
     /// <summary>
     /// The method and its factors in words, e.g. <c>dkp at 25x, /encoder\.weight/ at 20x</c> (with the doping share for doped
@@ -94,6 +154,7 @@ public sealed record LstmCompression(CompressionMethod Method, double Factor, do
     /// </summary>
     public string Describe(bool share = false) =>
         $"{Method.Name()} at {Factor:G}x" + string.Concat((MatrixFactors ?? []).Select(m => $", /{m.Pattern}/ at {m.Factor:G}x")) +
+        string.Concat((MatrixMethods ?? []).Select(m => $", /{m.Pattern}/ by {m.Method.Name()}" + (share && m.DopingShare is double s ? $" (doping share {s:G})" : ""))) +
         (share && IsDoped ? $", doping share {DopingShare:G}" : "");
 
     /// <summary>The factor of the matrix named <paramref name="name"/>: the first of <see cref="MatrixFactors"/> that selects it, else <see cref="Factor"/>.</summary>
@@ -105,12 +166,11 @@ public sealed record LstmCompression(CompressionMethod Method, double Factor, do
         return Factor;
     }
 
-    /// <summary><see cref="FinalSparsity"/> for the matrix named <paramref name="name"/>, at its <see cref="FactorFor"/>.</summary>
-    public double FinalSparsityFor(string name) => SparsityAt(FactorFor(name));
+    /// <summary><see cref="FinalSparsity"/> for the matrix named <paramref name="name"/>, under its method at its factor (<see cref="For"/>).</summary>
+    public double FinalSparsityFor(string name) => For(name).FinalSparsity;
 
-    /// <summary>The form of the m×n matrix named <paramref name="name"/> under this method, at its <see cref="FactorFor"/>.</summary>
-    public WeightFormSpec SpecFor(string name, int rows, int columns) =>
-        (MatrixFactors is { Count: > 0 } ? this with { Factor = FactorFor(name), MatrixFactors = null } : this).SpecFor(rows, columns);
+    /// <summary>The form of the m×n matrix named <paramref name="name"/> under its method at its factor (<see cref="For"/>).</summary>
+    public WeightFormSpec SpecFor(string name, int rows, int columns) => For(name).SpecFor(rows, columns);
 
     /// <summary>
     /// The sparsity the pruned parts must reach: 1 − 1/f for pruning, 1 − share/f for the doping matrices, 0 for the

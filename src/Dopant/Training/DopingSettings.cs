@@ -17,11 +17,11 @@ public sealed record DopingSettings(double FinalSparsity, double InitialSparsity
 {
     /// <summary>
     /// The final sparsity of each matrix's pruned parts by the matrix's name, when matrices differ
-    /// (<see cref="Matrices.LstmCompression.MatrixFactors"/>); null: <see cref="FinalSparsity"/> for all.
+    /// (<see cref="Matrices.LstmCompression.MatrixFactors"/>, <see cref="Matrices.LstmCompression.MatrixMethods"/>); null: <see cref="FinalSparsity"/> for all.
     /// </summary>
     public Func<string, double>? FinalSparsityOf { get; init; }
 
     /// <summary>The settings of a run that compressed with <paramref name="compression"/>: its per-matrix final sparsities.</summary>
     public DopingSettings For(Matrices.LstmCompression? compression) =>
-        compression is { MatrixFactors.Count: > 0 } ? this with { FinalSparsityOf = compression.FinalSparsityFor } : this;
+        compression is { MatrixFactors.Count: > 0 } or { MatrixMethods.Count: > 0 } ? this with { FinalSparsityOf = compression.FinalSparsityFor } : this;
 }

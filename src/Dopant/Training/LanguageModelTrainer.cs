@@ -82,7 +82,7 @@ public sealed class LanguageModelTrainer
         Model.Random = random;
         _optimizer = CreateOptimizer(options.Optimizer);
         _teacher = CreateTeacher(options, corpus, Model, teacher);
-        _step = new TbpttStep<float>(Model, _optimizer, options.Clip, options.TimeSummedLoss, _teacher);
+        _step = new TbpttStep<float>(Model, _optimizer, options.Clip, options.TimeSummedLoss, _teacher, options.ScaledLowRank);
         _doping = CreateDopingSchedule();
         _history = [];
         _rollbacks = new DivergenceRollbacks(options.MaxRollbacks, options.RollbackLearningRateFactor, [], 1);
@@ -110,7 +110,7 @@ public sealed class LanguageModelTrainer
         _optimizer = CreateOptimizer(Options.Optimizer);
         _optimizer.StepCount = state.OptimizerSteps;
         _teacher = CreateTeacher(Options, corpus, Model, teacher);
-        _step = new TbpttStep<float>(Model, _optimizer, Options.Clip, Options.TimeSummedLoss, _teacher);
+        _step = new TbpttStep<float>(Model, _optimizer, Options.Clip, Options.TimeSummedLoss, _teacher, Options.ScaledLowRank);
         _doping = CreateDopingSchedule();
         if (_optimizer is AdamOptimizer<float> adam)
             foreach ((string key, float[] values) in checkpoint.OptimizerState) adam.RestoreState(key, values);

@@ -23,9 +23,14 @@ public sealed class TbpttStep<T> where T : unmanaged, IFloatingPointIeee754<T>
     private readonly double _clip;
     private readonly bool _timeSummedLoss;
     private readonly DistillationTeacher<T>? _teacher;
+    private readonly LowRankGradientScaling<T>? _scaling;
 
-    /// <summary>Creates the step for a model and optimizer; with a <paramref name="teacher"/>, the targets mix in its probabilities.</summary>
-    public TbpttStep(LanguageModel<T> model, IOptimizer<T> optimizer, double clip, bool timeSummedLoss, DistillationTeacher<T>? teacher = null)
+    /// <summary>
+    /// Creates the step for a model and optimizer; with a <paramref name="teacher"/>, the targets mix in its
+    /// probabilities; with <paramref name="scaledLowRank"/>, low-rank factors take scaled gradients (<see cref="LowRankGradientScaling{T}"/>).
+    /// </summary>
+    public TbpttStep(LanguageModel<T> model, IOptimizer<T> optimizer, double clip, bool timeSummedLoss, DistillationTeacher<T>? teacher = null,
+        bool scaledLowRank = false)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(optimizer);
@@ -37,6 +42,7 @@ public sealed class TbpttStep<T> where T : unmanaged, IFloatingPointIeee754<T>
         _clip = clip;
         _timeSummedLoss = timeSummedLoss;
         _teacher = teacher;
+        _scaling = scaledLowRank ? LowRankGradientScaling<T>.For(model.WeightMatrices.Select(m => m.Matrix).Distinct()) : null;
     }
 
     /// <summary>
@@ -72,6 +78,7 @@ public sealed class TbpttStep<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     private StepResult Finish(double loss, double learningRate, Action<double>? addGradients)
     {
+        _scaling?.Apply();
         double norm = GradientClipping.GlobalNorm(_chunks);
         double coefficient = GradientClipping.Coefficient(norm, _clip);
         addGradients?.Invoke(coefficient);

@@ -103,6 +103,12 @@ public sealed record TrainingOptions
     /// <summary>The number of pruning events from the start to the end of the schedule.</summary>
     public int PruneEvents { get; init; } = 100;
 
+    /// <summary>
+    /// Whether the gradients of low-rank factors (lmf, hmd and their doped forms) are scaled by the inverse Gram
+    /// matrix of the other factor before clipping and the update (<see cref="LowRankGradientScaling{T}"/>).
+    /// </summary>
+    public bool ScaledLowRank { get; init; }
+
     /// <summary>Co-matrix dropout probability on the output of the doping matrices S during training (0: none).</summary>
     public double CoMatrixDropout { get; init; }
 
@@ -155,7 +161,7 @@ public sealed record TrainingOptions
     public static IReadOnlyList<string> PresetNames { get; } = ["small", "medium", "large", "charlm"];
 
     /// <summary>
-    /// Zaremba et al.'s word-level configuration by name (<c>small</c>, <c>medium</c> or <c>large</c>), or <c>charlm</c>: a 2 × 512
+    /// Zaremba et al.'s word-level configuration by name (<c>small</c>, <c>medium</c> or <c>large</c>), or <c>charlm</c>: a 2 × 256
     /// character language model with 64-wide character embeddings trained by Adam for 4 epochs.
     /// </summary>
     public static TrainingOptions FromPreset(string name) => name switch
@@ -177,7 +183,7 @@ public sealed record TrainingOptions
         },
         "charlm" => new TrainingOptions
         {
-            Preset = "charlm", Layers = 2, HiddenSize = 512, EmbeddingSize = 64, Bptt = 50, BatchSize = 32, Epochs = 4, Optimizer = "adam",
+            Preset = "charlm", Layers = 2, HiddenSize = 256, EmbeddingSize = 64, Bptt = 50, BatchSize = 32, Epochs = 4, Optimizer = "adam",
             LearningRate = 2e-3, Decay = 0.5, DecayAfter = 2, InitRange = 0.1, Dropout = 0.1, Clip = 5,
         },
         _ => throw new ArgumentException($"Unknown preset '{name}'; expected one of: {string.Join(", ", PresetNames)}."),

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Dopant.IO;
+using Dopant.Matrices;
 using Dopant.Tests.Data;
 using Dopant.Training;
 
@@ -150,6 +151,34 @@ public sealed class GeneralModelCliTests : IDisposable
         Assert.Equal(1, refused.ExitCode);
         Assert.Contains("--matrices 'lstm' selects none of the model's weight matrices (encoder.weight, rnn.weight_ih_l0", refused.StandardError);
         Assert.False(File.Exists(none));
+    }
+
+    [Fact]
+    public void Matrix_methods_give_the_embedding_its_own_form_and_bad_ones_are_refused()
+    {
+        string output = Path.Combine(_folder.Path, "low-rank-embedding.safetensors");
+        CliProcess.Result compress = CliProcess.Run(["compress", "--method", "dkp", "--factor", "6", "--matrices", ".*",
+            "--matrix-method", @"encoder\.weight=dlmf:0.5", "--matrix-method", @"decoder\.weight=lmf", "--data", _data, "--out", output,
+            "--prune-start", "0", "--prune-end", "1", "--json", .. Tiny]);
+        Assert.True(compress.ExitCode == 0, compress.StandardError);
+        Assert.Contains(@"dkp at 6x, /encoder\.weight/ by dlmf, /decoder\.weight/ by lmf", compress.StandardError);
+        var forms = ModelCheckpoint.Load(output).Model.WeightMatrices.ToDictionary(m => m.Name, m => m.Matrix);
+        Assert.IsType<LowRankMatrix<float>>(Assert.IsType<DopedMatrix<float>>(forms["encoder.weight"]).Structure);
+        Assert.IsType<LowRankMatrix<float>>(forms["decoder.weight"]);
+        Assert.IsType<KroneckerMatrix<float>>(Assert.IsType<DopedMatrix<float>>(forms["rnn.weight_hh_l0"]).Structure);
+
+        string none = Path.Combine(_folder.Path, "refused-method.safetensors");
+        foreach ((string[] arguments, string expected) in new (string[], string)[]
+        {
+            (["--matrix-method", @"decoder\.weight=svd"], "--matrix-method 'decoder\\.weight=svd': unknown method 'svd'"),
+            (["--matrix-method", @"decoder\.weight=lmf"], @"--matrix-method 'decoder\.weight=lmf' selects none of the compressed matrices (rnn.weight_ih_l0"),
+        })
+        {
+            CliProcess.Result refused = CliProcess.Run(["compress", "--method", "dkp", "--factor", "6", .. arguments, "--data", _data, "--out", none, .. Tiny]);
+            Assert.Equal(1, refused.ExitCode);
+            Assert.Contains(expected, refused.StandardError);
+            Assert.False(File.Exists(none));
+        }
     }
 
     [Fact]

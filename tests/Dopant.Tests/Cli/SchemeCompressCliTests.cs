@@ -138,7 +138,8 @@ public sealed class SchemeCompressCliTests : IDisposable
     [InlineData("missing", "does not exist")]
     [InlineData("level", "give a level")]
     [InlineData("method", "--scheme and --method are alternatives")]
-    [InlineData("matrix-factor", "--matrix-factor belongs to --method runs")]
+    [InlineData("matrix-factor", "--matrix-factor and --matrix-method belong to --method runs")]
+    [InlineData("matrix-method", "--matrix-factor and --matrix-method belong to --method runs")]
     [InlineData("kp-quantized", "quantizing a structured form is not supported")]
     public void Bad_scheme_runs_fail_with_a_clear_error_and_write_nothing(string problem, string expected)
     {
@@ -150,6 +151,7 @@ public sealed class SchemeCompressCliTests : IDisposable
             "level" => Compress(output, levelled),
             "method" => Compress(output, levelled, "--level", "4", "--method", "dkp"),
             "matrix-factor" => Compress(output, levelled, "--level", "4", "--matrix-factor", @"decoder\.weight=2"),
+            "matrix-method" => Compress(output, levelled, "--level", "4", "--matrix-method", @"decoder\.weight=lmf"),
             _ => Compress(output, Scheme("""{ "rules": [ { "operators": [ { "op": "lmf", "factor": 2 }, { "op": "quantize", "precision": "int8" } ] } ] }""")),
         };
         CliProcess.Result run = CliProcess.Run(args);
