@@ -205,6 +205,14 @@ def run_json(cmd, log):
     return json.loads([l for l in p.stdout.splitlines() if l.startswith("{")][-1])
 
 
+def per_matrix_rules(runs, option, prefix, rules):
+    """The compressed runs with per-matrix rules (--matrix-factor or --matrix-method PATTERN=VALUE) passed on, each run
+    named -PREFIX- and the rules without their '.weight' (e.g. -mf-encoder-20, -mm-encoder-dlmf-0.5)."""
+    label = prefix + "-" + "-".join(re.sub(r"[^a-z0-9.]+", "-", f.lower().replace("\\.weight", "").replace(".weight", "")).strip("-") for f in rules)
+    return [(f"{name}-{label}", method, factor, extra + [a for f in rules for a in (option, f)])
+            if method != "dense" else (name, method, factor, extra) for name, method, factor, extra in runs]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default=os.path.join(os.environ.get("DOPANT_CACHE", os.path.expanduser("~/.cache/dopant")), "brown-ptb"))
@@ -276,11 +284,13 @@ def main():
         args.factors = [25, 50]
 
     os.makedirs(RUNS, exist_ok=True)
-    subprocess.run(["dotnet", "build", "-c", "Release", os.path.join(ROOT, "src", "Dopant.Cli"), "-v", "quiet", "-nologo"], check=True)
-    shutil.rmtree(os.path.join(RUNS, "cli.tmp"), ignore_errors=True)
-    shutil.copytree(BUILT, os.path.join(RUNS, "cli.tmp"))
-    shutil.rmtree(os.path.join(RUNS, "cli"), ignore_errors=True)
-    os.replace(os.path.join(RUNS, "cli.tmp"), os.path.join(RUNS, "cli"))
+    if not args.dry_run:
+        # A copy of the build, so that rebuilding does not disturb the runs; a dry run leaves a running experiment's copy alone.
+        subprocess.run(["dotnet", "build", "-c", "Release", os.path.join(ROOT, "src", "Dopant.Cli"), "-v", "quiet", "-nologo"], check=True)
+        shutil.rmtree(os.path.join(RUNS, "cli.tmp"), ignore_errors=True)
+        shutil.copytree(BUILT, os.path.join(RUNS, "cli.tmp"))
+        shutil.rmtree(os.path.join(RUNS, "cli"), ignore_errors=True)
+        os.replace(os.path.join(RUNS, "cli.tmp"), os.path.join(RUNS, "cli"))
     commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     if not os.path.exists(os.path.join(args.data, "train.txt")):
         subprocess.run(CLI + ["data", "brown"], check=True)
@@ -342,18 +352,11 @@ def main():
         label = "whole" if args.matrices == ".*" else "m-" + re.sub(r"[^a-z0-9]+", "-", args.matrices.lower()).strip("-")
         runs = [(f"{name}-{label}", method, factor, extra + ["--matrices", args.matrices]) if method != "dense" else (name, method, factor, extra)
                 for name, method, factor, extra in runs]
-    if args.matrix_factor:
-        if args.suite != "structured":
-            sys.exit("--matrix-factor belongs to the structured suite")
-        label = "mf-" + "-".join(re.sub(r"[^a-z0-9.]+", "-", f.lower().replace("\\.weight", "").replace(".weight", "")).strip("-") for f in args.matrix_factor)
-        runs = [(f"{name}-{label}", method, factor, extra + [a for f in args.matrix_factor for a in ("--matrix-factor", f)])
-                if method != "dense" else (name, method, factor, extra) for name, method, factor, extra in runs]
-    if args.matrix_method:
-        if args.suite != "structured":
-            sys.exit("--matrix-method belongs to the structured suite")
-        label = "mm-" + "-".join(re.sub(r"[^a-z0-9.]+", "-", f.lower().replace("\\.weight", "").replace(".weight", "")).strip("-") for f in args.matrix_method)
-        runs = [(f"{name}-{label}", method, factor, extra + [a for f in args.matrix_method for a in ("--matrix-method", f)])
-                if method != "dense" else (name, method, factor, extra) for name, method, factor, extra in runs]
+    for option, prefix, rules in (("--matrix-factor", "mf", args.matrix_factor), ("--matrix-method", "mm", args.matrix_method)):
+        if rules:
+            if args.suite != "structured":
+                sys.exit(f"{option} belongs to the structured suite")
+            runs = per_matrix_rules(runs, option, prefix, rules)
     if args.scaled_low_rank:
         if args.suite != "structured":
             sys.exit("--scaled-low-rank belongs to the structured suite")
