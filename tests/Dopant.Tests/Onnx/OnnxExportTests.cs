@@ -28,6 +28,8 @@ public sealed class OnnxExportTests : IDisposable
         { RecurrentCell.Lstm, Hidden, false, """{"kind":"hybrid","dense_rows":5,"rank":2}""", """{"kind":"doped","structure":{"kind":"low_rank","rank":2}}""", "" },
         { RecurrentCell.Gru, 20, false, """{"kind":"pruned","block":"4x1"}""", "", """{"kind":"doped","structure":{"kind":"low_rank","rank":2}}""" },
         { RecurrentCell.Gru, Hidden, true, """{"kind":"dense"}""", "", "" },
+        // The configuration of RESULTS' doped low-rank head: doped Kronecker layers, one doped low-rank matrix as embedding and head.
+        { RecurrentCell.Lstm, Hidden, true, """{"kind":"doped","structure":{"kind":"kronecker","shape":"8x4,6x3","rank":1}}""", """{"kind":"doped","structure":{"kind":"low_rank","rank":3}}""", "" },
     };
 
     [Theory]
