@@ -1,4 +1,6 @@
+using Dopant.Compression;
 using Dopant.Matrices;
+using Dopant.Models;
 using Dopant.Numerics;
 using Dopant.Training;
 
@@ -120,6 +122,33 @@ public class LowRankGradientScalingTests
             // Projections onto rank-4 subspaces of a 41 × 29 random G keep roughly sqrt(4/29 + 4/41) of it.
             Assert.InRange(ratio, 0.3, 0.75);
         }
+    }
+
+    [Fact]
+    public void A_training_step_scales_the_factors_gradients_before_clipping_and_the_update()
+    {
+        // Two copies of one low-rank model take a step at learning rate 0 (so the factors keep their values), one with
+        // scaling: the scaled copy's gradients are the other's, scaled.
+        LanguageModel<float> Model()
+        {
+            var model = new LanguageModel<float>(new LanguageModelConfig(30, 12, 2));
+            model.InitializeUniform(0.1, new Xoshiro256(3));
+            new LstmCompression(CompressionMethod.Lmf, 4) { Matrices = ".*" }.Apply(model);
+            return model;
+        }
+        int[] tokens = [.. Enumerable.Range(0, 13).Select(t => (t * 7 + 2) % 30)];
+        LanguageModel<float> plain = Model(), scaled = Model();
+        new TbpttStep<float>(plain, new SgdOptimizer<float>(), clip: 5, timeSummedLoss: true)
+            .Run(tokens.AsSpan(0, 12), tokens.AsSpan(1, 12), 6, 2, plain.CreateState(2), learningRate: 0);
+        new TbpttStep<float>(scaled, new SgdOptimizer<float>(), clip: 5, timeSummedLoss: true, scaledLowRank: true)
+            .Run(tokens.AsSpan(0, 12), tokens.AsSpan(1, 12), 6, 2, scaled.CreateState(2), learningRate: 0);
+        LowRankGradientScaling<float>.For(plain.WeightMatrices.Select(m => m.Matrix))!.Apply();
+        int compared = 0;
+        foreach ((Parameter<float> p, Parameter<float> s) in plain.Parameters.Zip(scaled.Parameters))
+            for (int i = 0; i < p.Gradient.Length; i++, compared++)
+                Assert.True(Math.Abs(p.Gradient[i] - s.Gradient[i]) <= 1e-6 * (1 + Math.Abs(p.Gradient[i])), $"{p.Name}[{i}]: {s.Gradient[i]} against {p.Gradient[i]}");
+        Assert.True(compared > 300, $"{compared} gradients compared");
+        Assert.Contains(scaled.WeightMatrices, m => m.Matrix is LowRankMatrix<float>);
     }
 
     [Fact]
