@@ -73,6 +73,8 @@ internal static class CompressCommand
                 if (parse.GetValue(method) is not null) throw new ArgumentException("--scheme and --method are alternatives; give one.");
                 if (MatrixRuleOption.Get(parse, matrixFactors) is not null || MatrixRuleOption.Get(parse, matrixMethods) is not null)
                     throw new ArgumentException("--matrix-factor and --matrix-method belong to --method runs; a scheme gives each rule its own operator.");
+                if (parse.GetValue(scaledLowRank))
+                    throw new ArgumentException("--scaled-low-rank belongs to --method runs; the L-C optimizer trains a scheme's forms as they are.");
                 string denseModel = parse.GetValue(from) ?? throw new ArgumentException("--scheme needs --model, the trained dense model to compress (also when resuming).");
                 if (parse.GetValue(resume) && (parse.GetValue(scheme.Scheme) is not null || binder.AnyOverride(parse)))
                     throw new ArgumentException("--resume continues with the scheme and options stored by the run; drop --scheme and the other options.");

@@ -140,6 +140,7 @@ public sealed class SchemeCompressCliTests : IDisposable
     [InlineData("method", "--scheme and --method are alternatives")]
     [InlineData("matrix-factor", "--matrix-factor and --matrix-method belong to --method runs")]
     [InlineData("matrix-method", "--matrix-factor and --matrix-method belong to --method runs")]
+    [InlineData("scaled-low-rank", "--scaled-low-rank belongs to --method runs")]
     [InlineData("kp-quantized", "quantizing a structured form is not supported")]
     public void Bad_scheme_runs_fail_with_a_clear_error_and_write_nothing(string problem, string expected)
     {
@@ -152,6 +153,7 @@ public sealed class SchemeCompressCliTests : IDisposable
             "method" => Compress(output, levelled, "--level", "4", "--method", "dkp"),
             "matrix-factor" => Compress(output, levelled, "--level", "4", "--matrix-factor", @"decoder\.weight=2"),
             "matrix-method" => Compress(output, levelled, "--level", "4", "--matrix-method", @"decoder\.weight=lmf"),
+            "scaled-low-rank" => Compress(output, levelled, "--level", "4", "--scaled-low-rank"),
             _ => Compress(output, Scheme("""{ "rules": [ { "operators": [ { "op": "lmf", "factor": 2 }, { "op": "quantize", "precision": "int8" } ] } ] }""")),
         };
         CliProcess.Result run = CliProcess.Run(args);
